@@ -1,0 +1,118 @@
+/*-------------------------------------------------------------------------
+ *
+ * revfile.h
+ *	  Parser for pgmig's revision file format (server-free).
+ *
+ * A revision file is a block of "-- key: value" header lines followed by
+ * dbmate-style sections:
+ *
+ *	-- revision: 3f2a9c1b7d40
+ *	-- down_revision: 1a2b3c4d5e6f          (empty/absent: a root; a,b: merge)
+ *	-- message: Add audio timestamps
+ *	-- branch_labels: audio                  (optional, comma separated)
+ *	-- depends_on: 9c8b7a6d5e4f              (optional, comma separated)
+ *	-- transactional: false                  (optional, default true)
+ *
+ *	-- migrate:up
+ *	ALTER TABLE segment ADD COLUMN audio_start_ms integer;
+ *
+ *	-- migrate:down
+ *	ALTER TABLE segment DROP COLUMN audio_start_ms;
+ *
+ * Rules:
+ *	- Header lines are the "-- key: value" lines before "-- migrate:up".
+ *	  Blank lines and other plain "--" comment lines (no recognised
+ *	  "key:" form) between them are allowed and ignored; a line of the
+ *	  form "-- word: ..." with an unknown key is an error naming the key.
+ *	  Keys are case-sensitive; each may appear once.
+ *	- Any non-comment, non-blank line before "-- migrate:up" is an error.
+ *	- "-- migrate:up" is required, once.  "-- migrate:down" is optional,
+ *	  once, after up.  No section: irreversible (has_down = false).  An
+ *	  empty down section is reversible with an empty script.
+ *	- The section body is the text between the marker line and the next
+ *	  marker (or EOF), byte for byte except that the marker lines
+ *	  themselves are removed.  Leading and trailing blank lines of a body
+ *	  are trimmed.
+ *	- ids, parents, depends_on and labels must match [A-Za-z0-9_]{1,64};
+ *	  reserved words (head, heads, base, current) are refused as ids and
+ *	  labels.  Items are comma separated, surrounding blanks ignored,
+ *	  empty list allowed for down_revision/depends_on/branch_labels.
+ *	- transactional accepts true/false/yes/no/on/off (case-insensitive).
+ *	- CRLF line endings are accepted anywhere.
+ *	- The input may contain NUL bytes or invalid text; the parser must
+ *	  never read out of bounds (it is fuzzed).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PM_REVFILE_H
+#define PM_REVFILE_H
+
+#include "pm_common.h"
+
+typedef struct pm_strlist
+{
+	int			n;
+	char	  **items;			/* each NUL-terminated, pm_malloc'd */
+} pm_strlist;
+
+typedef struct pm_revfile
+{
+	char	   *id;				/* required */
+	pm_strlist	down_revision;
+	pm_strlist	depends_on;
+	pm_strlist	branch_labels;
+	char	   *message;		/* "" when absent */
+	bool		transactional;	/* default true */
+	char	   *upgrade;		/* never NULL */
+	char	   *downgrade;		/* NULL when there is no migrate:down */
+} pm_revfile;
+
+/*
+ * Parse buf[0..len).  On success fills *out and returns true.  On failure
+ * returns false with err->line set to the offending line (1-based) and
+ * err->msg describing it; *out is left freed/zeroed.
+ */
+extern bool pm_revfile_parse(const char *buf, size_t len, pm_revfile *out,
+							 pm_error *err);
+extern void pm_revfile_free(pm_revfile *rf);
+
+/*
+ * Render a revision back into the file format (used by the client's
+ * "revision" command and by import-alembic).  Returns a pm_malloc'd string.
+ * pm_revfile_parse(pm_revfile_format(rf)) yields rf again.
+ */
+extern char *pm_revfile_format(const pm_revfile *rf);
+
+/*
+ * Parse a comma separated name list ("a, b,c").  Validates each item as a
+ * revision name.  Returns false on a malformed item.
+ */
+extern bool pm_parse_name_list(const char *s, size_t len, pm_strlist *out,
+							   pm_error *err);
+extern void pm_strlist_free(pm_strlist *l);
+
+/*
+ * SHA-256 of a revision's scripts as hex (64 chars + NUL written to out).
+ * The digest covers, in this order:
+ *	"up\n" normalised(upgrade) "\0"
+ *	"down\n" normalised(downgrade) "\0"   or "nodown\0" when downgrade NULL
+ *	"transactional\n" ("true"|"false")
+ * where normalised() is pm_normalize_script().
+ */
+extern void pm_checksum(const char *upgrade, const char *downgrade,
+						bool transactional, char out[65]);
+
+/* Plain SHA-256 (sha256.c). */
+typedef struct pm_sha256_ctx
+{
+	unsigned int state[8];
+	unsigned long long bitlen;
+	unsigned char buf[64];
+	size_t		buflen;
+} pm_sha256_ctx;
+
+extern void pm_sha256_init(pm_sha256_ctx *c);
+extern void pm_sha256_update(pm_sha256_ctx *c, const void *data, size_t len);
+extern void pm_sha256_final(pm_sha256_ctx *c, unsigned char out[32]);
+
+#endif							/* PM_REVFILE_H */
