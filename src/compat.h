@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  The one place where pgmig deals with differences between PostgreSQL
+ *	  13, 14, 15, 16 and 17.  Code elsewhere uses these names only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGMIG_COMPAT_H
+#define PGMIG_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(x) EmitWarningsOnPlaceholders(x)
+#endif
+
+#if PG_VERSION_NUM >= 170000
+#define PGMIG_MY_LXID (MyProc->vxid.lxid)
+#else
+#define PGMIG_MY_LXID (MyProc->lxid)
+#endif
+
+#endif							/* PGMIG_COMPAT_H */

@@ -1,0 +1,700 @@
+/*-------------------------------------------------------------------------
+ *
+ * info.c
+ *	  Read-only SQL functions: resolve, current, heads, branches, history,
+ *	  plan, script, check, graph, status.
+ *
+ * Each reads the graph once (graphload.c) inside a per-call memory
+ * context and answers from it; only script() reads script bodies, one at
+ * a time.  None takes the migration lock: they read a consistent
+ * snapshot and never block a run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+#include "core/target.h"
+
+/* Connect SPI and load the graph in a fresh per-call context. */
+typedef struct InfoCall
+{
+	MemoryContext oldcxt;
+	MemoryContext callcxt;
+	PgmigGraph *pg;
+} InfoCall;
+
+static void
+info_begin(InfoCall *ic, bool strict)
+{
+	ic->callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig info",
+										ALLOCSET_DEFAULT_SIZES);
+	ic->oldcxt = MemoryContextSwitchTo(ic->callcxt);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pgmig: SPI_connect failed");
+	MemoryContextSwitchTo(ic->callcxt);
+	ic->pg = pgmig_load_graph(strict);
+}
+
+static void
+info_end(InfoCall *ic)
+{
+	SPI_finish();
+	MemoryContextSwitchTo(ic->oldcxt);
+	MemoryContextDelete(ic->callcxt);
+}
+
+static void
+put_row(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(pgmig_resolve);
+Datum
+pgmig_resolve(PG_FUNCTION_ARGS)
+{
+	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	InfoCall	ic;
+	pm_set		set;
+	int			br;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, true);
+	pgmig_resolve_target(ic.pg, expr, &set, &br);
+	for (k = 0; k < set.n; k++)
+	{
+		Datum		v[1];
+		bool		n[1] = {false};
+
+		v[0] = CStringGetTextDatum(pm_graph_rev(ic.pg->g, set.items[k])->id);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_current);
+Datum
+pgmig_current(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	pm_set		cur;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	pm_graph_current(ic.pg->g, &cur);
+	for (k = 0; k < cur.n; k++)
+	{
+		int			i = cur.items[k];
+		Datum		v[3];
+		bool		n[3] = {false, false, false};
+
+		v[0] = CStringGetTextDatum(pm_graph_rev(ic.pg->g, i)->id);
+		v[1] = CStringGetTextDatum(ic.pg->message[i]);
+		v[2] = TimestampTzGetDatum(ic.pg->applied_at[i]);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_heads);
+Datum
+pgmig_heads(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	pm_set		heads;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	pm_graph_heads(ic.pg->g, &heads);
+	for (k = 0; k < heads.n; k++)
+	{
+		int			i = heads.items[k];
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+		Datum		v[4];
+		bool		n[4] = {false, false, false, false};
+
+		v[0] = CStringGetTextDatum(r->id);
+		v[1] = CStringGetTextDatum(ic.pg->message[i]);
+		v[2] = pgmig_cstring_array(r->labels, r->nlabels);
+		v[3] = BoolGetDatum(r->applied);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_branches);
+Datum
+pgmig_branches(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	pm_set		bp;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	pm_graph_branchpoints(ic.pg->g, &bp);
+	for (k = 0; k < bp.n; k++)
+	{
+		int			i = bp.items[k];
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+		Datum		v[3];
+		bool		n[3] = {false, false, false};
+
+		v[0] = CStringGetTextDatum(r->id);
+		v[1] = CStringGetTextDatum(ic.pg->message[i]);
+		v[2] = pgmig_ids_array(ic.pg, r->children, r->nchildren);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_history);
+Datum
+pgmig_history(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	unsigned char *inrange = NULL;
+	const int  *topo;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	if (!PG_ARGISNULL(0))
+	{
+		char	   *range = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		pm_error	err;
+
+		inrange = palloc0(ic.pg->n + 1);
+		if (!pm_range_resolve(ic.pg->g, range, inrange, &err))
+			pgmig_report(&err);
+	}
+	topo = pm_graph_topo(ic.pg->g);
+	for (k = ic.pg->n - 1; k >= 0; k--)
+	{
+		int			i = topo[k];
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+		Datum		v[9];
+		bool		n[9] = {0};
+
+		if (inrange && !inrange[i])
+			continue;
+		v[0] = CStringGetTextDatum(r->id);
+		v[1] = pgmig_cstring_array(r->parent_names, r->nparents);
+		v[2] = pgmig_cstring_array(r->dep_names, r->ndeps);
+		v[3] = pgmig_cstring_array(r->labels, r->nlabels);
+		v[4] = CStringGetTextDatum(ic.pg->message[i]);
+		v[5] = BoolGetDatum(r->applied);
+		v[6] = BoolGetDatum(r->nchildren == 0);
+		v[7] = BoolGetDatum(r->nchildren >= 2);
+		v[8] = BoolGetDatum(r->nparents_ok >= 2);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+/* The steps a command would take. */
+static int
+plan_command(PgmigGraph *pg, const char *command, const char *target,
+			 pm_set *steps)
+{
+	pm_set		targets;
+	int			br;
+
+	pgmig_resolve_target(pg, target, &targets, &br);
+	if (strcmp(command, "upgrade") == 0)
+	{
+		pm_plan_upgrade(pg->g, &targets, steps);
+		return 0;
+	}
+	if (strcmp(command, "downgrade") == 0)
+	{
+		pm_plan_downgrade(pg->g, &targets, br, steps);
+		return 1;
+	}
+	if (strcmp(command, "stamp") == 0)
+	{
+		pm_plan_stamp(pg->g, &targets, br, steps);
+		return 2;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown command \"%s\"", command),
+			 errhint("Use upgrade, downgrade or stamp.")));
+	return -1;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_plan);
+Datum
+pgmig_plan(PG_FUNCTION_ARGS)
+{
+	char	   *command = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	InfoCall	ic;
+	pm_set		steps;
+	int			kind;
+	int			k;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, true);
+	kind = plan_command(ic.pg, command, target, &steps);
+	for (k = 0; k < steps.n; k++)
+	{
+		int			i = steps.items[k];
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+		Datum		v[5];
+		bool		n[5] = {0};
+		const char *action;
+
+		if (kind == 0)
+			action = "upgrade";
+		else if (kind == 1)
+			action = "downgrade";
+		else
+			action = r->applied ? "unstamp" : "stamp";
+		v[0] = Int32GetDatum(k + 1);
+		v[1] = CStringGetTextDatum(action);
+		v[2] = CStringGetTextDatum(r->id);
+		v[3] = CStringGetTextDatum(ic.pg->message[i]);
+		v[4] = BoolGetDatum(ic.pg->transactional[i]);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+static void
+append_literal(StringInfo buf, const char *s)
+{
+	appendStringInfoString(buf, quote_literal_cstr(s));
+}
+
+/*
+ * The whole SQL a command would run, for review and `psql -1 -f`.  The
+ * script checks at its top that the database is still in the state it was
+ * generated for, so a stale script fails before changing anything.
+ */
+PG_FUNCTION_INFO_V1(pgmig_script);
+Datum
+pgmig_script(PG_FUNCTION_ARGS)
+{
+	char	   *command = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	InfoCall	ic;
+	pm_set		steps;
+	int			kind;
+	int			k;
+	StringInfoData buf;
+	bool		nontx = false;
+	text	   *result;
+
+	info_begin(&ic, true);
+	kind = plan_command(ic.pg, command, target, &steps);
+	for (k = 0; k < steps.n; k++)
+		if (!ic.pg->transactional[steps.items[k]])
+			nontx = true;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "-- pgmig offline script: %s to %s (%d revision%s)\n",
+					 command, quote_literal_cstr(target), steps.n,
+					 steps.n == 1 ? "" : "s");
+	if (nontx)
+		appendStringInfoString(&buf,
+							   "-- Contains non-transactional revisions: run with psql -f (not -1), or use the pgmig client.\n");
+	else
+		appendStringInfoString(&buf, "-- Review it, then run it with: psql -v ON_ERROR_STOP=1 -1 -f FILE\n");
+	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n");
+	appendStringInfoString(&buf, "SELECT pgmig.lock();\n");
+
+	/* state check: every step must still be in the state it was planned from */
+	if (steps.n > 0)
+	{
+		appendStringInfoString(&buf,
+							   "DO $pgmig_check$\nBEGIN\n  IF (SELECT pg_catalog.count(*) FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
+		for (k = 0; k < steps.n; k++)
+		{
+			if (k)
+				appendStringInfoString(&buf, ", ");
+			append_literal(&buf, pm_graph_rev(ic.pg->g, steps.items[k])->id);
+		}
+		appendStringInfoString(&buf, "]::text[])) OPERATOR(pg_catalog.<>) ");
+		{
+			int			expect = 0;
+
+			for (k = 0; k < steps.n; k++)
+				if (pm_graph_rev(ic.pg->g, steps.items[k])->applied)
+					expect++;
+			appendStringInfo(&buf, "%d THEN\n", expect);
+		}
+		appendStringInfoString(&buf,
+							   "    RAISE EXCEPTION 'pgmig: the database is no longer in the state this script was generated for'\n"
+							   "      USING HINT = 'Generate the script again with pgmig.script().';\n"
+							   "  END IF;\nEND\n$pgmig_check$;\n");
+	}
+
+	for (k = 0; k < steps.n; k++)
+	{
+		int			i = steps.items[k];
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+		char	   *par = pgmig_join_ids(ic.pg, r->parents, r->nparents_ok, ", ");
+		Datum		v[1];
+		bool		isnull;
+		char	   *body = NULL;
+		char	   *checksum = NULL;
+		Oid			types[1] = {TEXTOID};
+		bool		down = (kind == 1) || (kind == 2 && r->applied);
+
+		v[0] = CStringGetTextDatum(r->id);
+		if (SPI_execute_with_args("SELECT upgrade, downgrade, checksum FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
+								  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "pgmig: revision \"%s\" vanished", r->id);
+		{
+			Datum		d;
+
+			MemoryContextSwitchTo(ic.callcxt);
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, down ? 2 : 1, &isnull);
+			body = isnull ? NULL : TextDatumGetCString(d);
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+			checksum = TextDatumGetCString(d);
+		}
+		if (kind == 1 && body == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
+					 errmsg("revision \"%s\" (%s) cannot be downgraded", r->id, ic.pg->message[i]),
+					 errdetail("It has no \"-- migrate:down\" section.")));
+
+		if (kind == 2)
+		{
+			appendStringInfo(&buf, "\n-- Stamping %s %s, %s\n", r->id,
+							 down ? "unapplied" : "applied", ic.pg->message[i]);
+		}
+		else if (down)
+			appendStringInfo(&buf, "\n-- Running downgrade %s -> %s, %s\n",
+							 r->id, par, ic.pg->message[i]);
+		else
+			appendStringInfo(&buf, "\n-- Running upgrade %s -> %s, %s\n",
+							 par, r->id, ic.pg->message[i]);
+		if (kind != 2 && !ic.pg->transactional[i])
+			appendStringInfoString(&buf, "-- (non-transactional: these statements must run outside a transaction block)\n");
+		if (kind != 2 && body != NULL && body[0] != '\0')
+		{
+			appendStringInfoString(&buf, body);
+			appendStringInfoString(&buf, "\n;\n");
+		}
+		if (down)
+		{
+			appendStringInfoString(&buf, "DELETE FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ");
+			append_literal(&buf, r->id);
+			appendStringInfoString(&buf, ";\n");
+		}
+		else
+		{
+			appendStringInfoString(&buf, "INSERT INTO pgmig.applied (revision, checksum) VALUES (");
+			append_literal(&buf, r->id);
+			appendStringInfoString(&buf, ", ");
+			append_literal(&buf, checksum);
+			appendStringInfoString(&buf, ");\n");
+		}
+		appendStringInfoString(&buf, "INSERT INTO pgmig.journal (action, revision, target, new_checksum, detail) VALUES (");
+		append_literal(&buf, kind == 2 ? "stamp" : (down ? "downgrade" : "upgrade"));
+		appendStringInfoString(&buf, ", ");
+		append_literal(&buf, r->id);
+		appendStringInfoString(&buf, ", ");
+		append_literal(&buf, target);
+		appendStringInfoString(&buf, ", ");
+		append_literal(&buf, checksum);
+		appendStringInfoString(&buf, ", 'offline script');\n");
+		SPI_freetuptable(SPI_tuptable);
+	}
+	appendStringInfoString(&buf, "\nSELECT pgmig.unlock();\n");
+
+	MemoryContextSwitchTo(ic.oldcxt);
+	result = cstring_to_text_with_len(buf.data, buf.len);
+	MemoryContextSwitchTo(ic.callcxt);
+	info_end(&ic);
+	PG_RETURN_TEXT_P(result);
+}
+
+/* Collect check() rows: graph problems plus applied-set problems. */
+typedef struct CheckRow
+{
+	const char *severity;
+	char	   *revision;
+	char	   *problem;
+} CheckRow;
+
+static List *
+collect_problems(InfoCall *ic)
+{
+	PgmigGraph *pg = ic->pg;
+	List	   *rows = NIL;
+	int			k;
+	int			i;
+	pm_set		heads;
+	uint64		r;
+
+#define ADD(sev, rev, ...) do { \
+		CheckRow *cr = palloc(sizeof(CheckRow)); \
+		cr->severity = (sev); cr->revision = (rev) ? pstrdup(rev) : NULL; \
+		cr->problem = psprintf(__VA_ARGS__); \
+		rows = lappend(rows, cr); \
+	} while (0)
+
+	for (k = 0; k < pm_graph_nproblems(pg->g); k++)
+	{
+		const pm_problem *p = pm_graph_problem(pg->g, k);
+
+		ADD(p->severity, p->rev >= 0 ? pm_graph_rev(pg->g, p->rev)->id : NULL,
+			"%s", p->text);
+	}
+
+	/* applied set closed under ancestry */
+	for (i = 0; i < pg->n; i++)
+	{
+		const pm_rev *rv = pm_graph_rev(pg->g, i);
+
+		if (!rv->applied)
+			continue;
+		for (k = 0; k < rv->nparents_ok + rv->ndeps_ok; k++)
+		{
+			int			p = k < rv->nparents_ok ? rv->parents[k] : rv->deps[k - rv->nparents_ok];
+
+			if (!pm_graph_rev(pg->g, p)->applied)
+				ADD("error", rv->id,
+					"revision \"%s\" is applied but its %s \"%s\" is not",
+					rv->id, k < rv->nparents_ok ? "parent" : "dependency",
+					pm_graph_rev(pg->g, p)->id);
+		}
+	}
+
+	/* changed since applied; applied rows with no revision */
+	if (SPI_execute("SELECT a.revision, a.checksum, r.checksum, r.id IS NULL"
+					"  FROM pgmig.applied a"
+					"  LEFT JOIN pgmig.revision r ON r.id OPERATOR(pg_catalog.=) a.revision"
+					" WHERE r.id IS NULL OR r.checksum OPERATOR(pg_catalog.<>) a.checksum"
+					" ORDER BY a.revision", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: checksum query failed");
+	MemoryContextSwitchTo(ic->callcxt);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *rev = SPI_getvalue(tup, desc, 1);
+		bool		isnull;
+		bool		missing = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+
+		if (missing)
+			ADD("error", rev, "applied revision \"%s\" is not in pgmig.revision", rev);
+		else
+			ADD("error", rev,
+				"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
+				rev, SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 3));
+	}
+
+	pm_graph_heads(pg->g, &heads);
+	if (heads.n > 1)
+		ADD("warning", NULL, "the graph has %d heads: %s; merge them with pgmig.merge()",
+			heads.n, pgmig_join_ids(pg, heads.items, heads.n, ", "));
+
+	/* irreversible revisions */
+	if (SPI_execute("SELECT id FROM pgmig.revision WHERE downgrade IS NULL ORDER BY seq, id",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: irreversible query failed");
+	MemoryContextSwitchTo(ic->callcxt);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		char	   *rev = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+
+		ADD("warning", rev, "revision \"%s\" is irreversible (no downgrade script)", rev);
+	}
+#undef ADD
+	return rows;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_check);
+Datum
+pgmig_check(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	List	   *rows;
+	ListCell   *lc;
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	rows = collect_problems(&ic);
+	foreach(lc, rows)
+	{
+		CheckRow   *cr = lfirst(lc);
+		Datum		v[3];
+		bool		n[3] = {false, cr->revision == NULL, false};
+
+		v[0] = CStringGetTextDatum(cr->severity);
+		v[1] = cr->revision ? CStringGetTextDatum(cr->revision) : (Datum) 0;
+		v[2] = CStringGetTextDatum(cr->problem);
+		put_row(fcinfo, v, n);
+	}
+	info_end(&ic);
+	return (Datum) 0;
+}
+
+static void
+dot_escape(StringInfo buf, const char *s)
+{
+	for (; *s; s++)
+	{
+		if (*s == '"' || *s == '\\')
+			appendStringInfoChar(buf, '\\');
+		if (*s == '\n')
+		{
+			appendStringInfoString(buf, "\\n");
+			continue;
+		}
+		appendStringInfoChar(buf, *s);
+	}
+}
+
+PG_FUNCTION_INFO_V1(pgmig_graph);
+Datum
+pgmig_graph(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	StringInfoData buf;
+	int			i;
+	int			k;
+	text	   *result;
+
+	info_begin(&ic, false);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf,
+						   "digraph pgmig {\n"
+						   "  rankdir=BT;\n"
+						   "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n");
+	for (i = 0; i < ic.pg->n; i++)
+	{
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+
+		appendStringInfo(&buf, "  \"%s\" [label=\"%s\\n", r->id, r->id);
+		dot_escape(&buf, ic.pg->message[i]);
+		if (r->nlabels > 0)
+		{
+			appendStringInfoString(&buf, "\\n(");
+			for (k = 0; k < r->nlabels; k++)
+				appendStringInfo(&buf, "%s%s", k ? ", " : "", r->labels[k]);
+			appendStringInfoChar(&buf, ')');
+		}
+		appendStringInfo(&buf, "\", fillcolor=\"%s\"%s];\n",
+						 r->applied ? "palegreen" : "white",
+						 r->applied ? "" : ", style=\"rounded,dashed\"");
+	}
+	for (i = 0; i < ic.pg->n; i++)
+	{
+		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
+
+		for (k = 0; k < r->nparents_ok; k++)
+			appendStringInfo(&buf, "  \"%s\" -> \"%s\";\n", r->id,
+							 pm_graph_rev(ic.pg->g, r->parents[k])->id);
+		for (k = 0; k < r->ndeps_ok; k++)
+			appendStringInfo(&buf, "  \"%s\" -> \"%s\" [style=dashed, label=\"depends_on\"];\n",
+							 r->id, pm_graph_rev(ic.pg->g, r->deps[k])->id);
+	}
+	appendStringInfoString(&buf, "}\n");
+	MemoryContextSwitchTo(ic.oldcxt);
+	result = cstring_to_text_with_len(buf.data, buf.len);
+	MemoryContextSwitchTo(ic.callcxt);
+	info_end(&ic);
+	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(pgmig_status);
+Datum
+pgmig_status(PG_FUNCTION_ARGS)
+{
+	InfoCall	ic;
+	pm_set		cur;
+	pm_set		heads;
+	int			pending = 0;
+	int			i;
+	List	   *problems;
+	Datum		v[8];
+	bool		n[8] = {0};
+	int64		drift = 0;
+	char		sql[512];
+
+	pgmig_srf_init(fcinfo);
+	info_begin(&ic, false);
+	pm_graph_current(ic.pg->g, &cur);
+	pm_graph_heads(ic.pg->g, &heads);
+	for (i = 0; i < ic.pg->n; i++)
+		if (!pm_graph_rev(ic.pg->g, i)->applied)
+			pending++;
+	problems = collect_problems(&ic);
+
+	/* drift is recorded by the guard (added in 0.2); absent in 0.1 */
+	if (SPI_execute("SELECT pg_catalog.to_regclass('pgmig.drift') IS NOT NULL", true, 1) == SPI_OK_SELECT)
+	{
+		bool		isnull;
+		bool		has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (has && SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.drift", true, 1) == SPI_OK_SELECT)
+			drift = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	MemoryContextSwitchTo(ic.callcxt);
+
+	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);
+	v[1] = pgmig_ids_array(ic.pg, heads.items, heads.n);
+	v[2] = Int32GetDatum(pending);
+	v[3] = Int32GetDatum(list_length(problems));
+	v[4] = Int64GetDatum(drift);
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT l.pid, a.usename, COALESCE(a.xact_start, a.backend_start)"
+			 "  FROM pg_catalog.pg_locks l"
+			 "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+			 " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
+			 "   AND l.database OPERATOR(pg_catalog.=) %u"
+			 "   AND l.classid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
+			 "   AND l.objid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
+			 "   AND l.objsubid OPERATOR(pg_catalog.=) %d"
+			 " LIMIT 1",
+			 MyDatabaseId, (unsigned) PGMIG_LOCK_KEY1, (unsigned) PGMIG_LOCK_KEY2,
+			 PGMIG_LOCK_CLASS);
+	n[5] = n[6] = n[7] = true;
+	if (SPI_execute(sql, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		v[5] = SPI_getbinval(tup, desc, 1, &n[5]);
+		v[6] = SPI_getbinval(tup, desc, 2, &n[6]);
+		v[7] = SPI_getbinval(tup, desc, 3, &n[7]);
+		if (!n[6])
+		{
+			Name		nm = palloc(NAMEDATALEN);
+
+			MemoryContextSwitchTo(ic.callcxt);
+			memcpy(nm, DatumGetName(v[6]), NAMEDATALEN);
+			v[6] = NameGetDatum(nm);
+		}
+	}
+	MemoryContextSwitchTo(ic.callcxt);
+	put_row(fcinfo, v, n);
+	info_end(&ic);
+	return (Datum) 0;
+}

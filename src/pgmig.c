@@ -1,0 +1,233 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgmig.c
+ *	  Module initialisation, GUCs, the migration lock, and small helpers
+ *	  shared by the SQL-callable functions.
+ *
+ * The migration lock is a heavyweight advisory lock with a private locktag
+ * class (field4 = PGMIG_LOCK_CLASS), so no pg_advisory_lock() call by a
+ * user can ever collide with it, yet it still shows in pg_locks (locktype
+ * 'advisory', objsubid = PGMIG_LOCK_CLASS) where status() finds the holder.
+ * upgrade() and friends take it transaction-scoped; the client and
+ * migrate() take it session-scoped so it survives their commits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+
+PG_MODULE_MAGIC;
+
+int			pgmig_lock_timeout = 0;
+int			pgmig_lock_retries = 3;
+bool		pgmig_in_run = false;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("pgmig.lock_timeout",
+							"Longest time a revision waits for a lock before it is retried.",
+							"0 leaves the session's lock_timeout in force.",
+							&pgmig_lock_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pgmig.lock_retries",
+							"How many times a revision that timed out on a lock is retried.",
+							"Each retry waits twice as long as the one before, starting at 100 ms.",
+							&pgmig_lock_retries,
+							3, 0, 100,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pgmig");
+}
+
+/*
+ * Turn a core error into an ereport with the documented SQLSTATE.
+ */
+void
+pgmig_report(pm_error *err)
+{
+	int			code;
+
+	switch (err->code)
+	{
+		case PM_ERR_SYNTAX:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case PM_ERR_INVALID_NAME:
+			code = ERRCODE_INVALID_NAME;
+			break;
+		case PM_ERR_UNDEFINED:
+			code = ERRCODE_PGMIG_UNDEFINED_REVISION;
+			break;
+		case PM_ERR_AMBIGUOUS:
+			code = ERRCODE_PGMIG_AMBIGUOUS_TARGET;
+			break;
+		case PM_ERR_DUPLICATE:
+			code = ERRCODE_DUPLICATE_OBJECT;
+			break;
+		case PM_ERR_CYCLE:
+			code = ERRCODE_PGMIG_GRAPH_CYCLE;
+			break;
+		case PM_ERR_RANGE:
+			code = ERRCODE_PGMIG_OUT_OF_RANGE;
+			break;
+		case PM_ERR_STATE:
+			code = ERRCODE_PGMIG_STATE;
+			break;
+		default:
+			code = ERRCODE_INTERNAL_ERROR;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("%s", err->msg),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 err->hint[0] ? errhint("%s", err->hint) : 0));
+	pg_unreachable();
+}
+
+static void
+set_lock_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, PGMIG_LOCK_KEY1, PGMIG_LOCK_KEY2,
+						 PGMIG_LOCK_CLASS);
+}
+
+/*
+ * Take the migration lock for this transaction, waiting if another run
+ * holds it.  A run that had to wait must see what the other one committed:
+ * under READ COMMITTED our later SPI queries take fresh snapshots, but a
+ * transaction-snapshot isolation level cannot, so it fails rather than
+ * redo work the other run already did.
+ */
+void
+pgmig_lock_xact(void)
+{
+	LOCKTAG		tag;
+
+	set_lock_tag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	ereport(NOTICE,
+			(errmsg("waiting for another pgmig run to finish")));
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize with a concurrent pgmig run"),
+				 errdetail("Another run held the migration lock, and this transaction's snapshot cannot see what it committed."),
+				 errhint("Retry the transaction, or run pgmig at READ COMMITTED.")));
+}
+
+bool
+pgmig_lock_session(bool wait)
+{
+	LOCKTAG		tag;
+
+	set_lock_tag(&tag);
+	return LockAcquire(&tag, ExclusiveLock, true, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+bool
+pgmig_unlock_session(void)
+{
+	LOCKTAG		tag;
+
+	set_lock_tag(&tag);
+	return LockRelease(&tag, ExclusiveLock, true);
+}
+
+PG_FUNCTION_INFO_V1(pgmig_lock);
+Datum
+pgmig_lock(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(pgmig_lock_session(PG_GETARG_BOOL(0)));
+}
+
+PG_FUNCTION_INFO_V1(pgmig_unlock);
+Datum
+pgmig_unlock(PG_FUNCTION_ARGS)
+{
+	LOCKTAG		tag;
+
+	set_lock_tag(&tag);
+	/* LockRelease warns when the lock is not held; say it our way instead */
+	if (!LockHeldByMe(&tag, ExclusiveLock))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(pgmig_unlock_session());
+}
+
+/*
+ * Set up a materialised set-returning function (like InitMaterializedSRF,
+ * which only exists from PG15).
+ */
+void
+pgmig_srf_init(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+char *
+pgmig_join_ids(PgmigGraph *pg, const int *items, int n, const char *sep)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < n; k++)
+		appendStringInfo(&buf, "%s%s", k ? sep : "",
+						 pm_graph_rev(pg->g, items[k])->id);
+	return buf.data;
+}
+
+Datum
+pgmig_cstring_array(char **items, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+	int			k;
+
+	for (k = 0; k < n; k++)
+		d[k] = CStringGetTextDatum(items[k]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+pgmig_ids_array(PgmigGraph *pg, const int *items, int n)
+{
+	char	  **names = palloc(sizeof(char *) * (n + 1));
+	int			k;
+
+	for (k = 0; k < n; k++)
+		names[k] = pm_graph_rev(pg->g, items[k])->id;
+	return pgmig_cstring_array(names, n);
+}
