@@ -277,7 +277,6 @@ PG_FUNCTION_INFO_V1(pgmig_revision_stmt);
 Datum
 pgmig_revision_stmt(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
 	MemoryContext cxt;
 	MemoryContext old;
 	int			rows;

@@ -767,8 +767,9 @@ format_section(pm_buf *b, const char *marker, const char *body)
  * explicitly), the others only when they differ from the default.
  *
  * The result parses back to rf when rf is representable, which every
- * parser result is.  What is not: a message with line breaks (they are
- * written as spaces so the file stays valid) or surrounding blanks, and
+ * parser result is.  What is not: a message with line breaks (each LF or
+ * CRLF is written as a space so the file stays valid) or surrounding
+ * blanks, and
  * scripts that contain "-- migrate:" lines or leading/trailing blank
  * lines; callers building a pm_revfile by hand (client "revision",
  * import-alembic) should keep to that.
@@ -789,7 +790,12 @@ pm_revfile_format(const pm_revfile *rf)
 	{
 		pm_buf_puts(&b, " ");
 		for (; *m; m++)
-			pm_buf_append(&b, (*m == '\n' || *m == '\r') ? " " : m, 1);
+		{
+			/* a line break (LF or CRLF) becomes one space; a lone CR is data */
+			if (m[0] == '\r' && m[1] == '\n')
+				continue;
+			pm_buf_append(&b, *m == '\n' ? " " : m, 1);
+		}
 	}
 	pm_buf_puts(&b, "\n");
 

@@ -574,6 +574,8 @@ test_format(void)
 	roundtrip("-- revision: a\n-- migrate:up\n  x  \n\n\n  y\t\n-- migrate:down\n\t z \r\n", "blanks");
 	roundtrip("-- revision: a\r\n-- message: m\r\n-- migrate:up\r\na\r\nb\r\r\n", "CRLF");
 	roundtrip("-- revision: a\n-- migrate:up\nx\r", "CR at EOF");
+	roundtrip("-- revision: a\n-- message: x\r\ry \r\t\r\n-- migrate:up\n", "lone CRs in message (fuzz find)");
+	CHECK_STR(rf.message, "x\r\ry", "message keeps inner CRs, trims trailing ones");
 	roundtrip("-- revision: a\n-- migrate:up\nx \r \r\n", "CR and blanks at end");
 	roundtrip("-- revision: a\n-- message: a: b -- c\n-- depends_on: p,q\n-- branch_labels: l1,l2\n"
 			  "-- transactional: no\n-- migrate:up\n-- comment\nSELECT 1;\n", "all keys");
@@ -592,7 +594,7 @@ test_format(void)
 		h.downgrade = NULL;
 		out = pm_revfile_format(&h);
 		CHECK_ONCE(pm_revfile_parse(out, strlen(out), &back, &e), "line breaks in message: output parses");
-		CHECK_STR(back.message, "two lines  here", "line breaks in message written as spaces");
+		CHECK_STR(back.message, "two lines here", "LF and CRLF in message written as one space");
 		CHECK_STR(back.upgrade, "SELECT 1;", "hand-built: upgrade");
 		CHECK_ONCE(back.downgrade == NULL, "hand-built: irreversible");
 		pm_revfile_free(&back);
