@@ -1,0 +1,1069 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands.c
+ *	  pgmig client: the commands (init, load, revision, upgrade, downgrade,
+ *	  stamp, merge, repair, and the read-only ones).
+ *
+ * Each command maps onto the extension's SQL API; the client adds what
+ * only a client can do: read and write the revision folder, and run a
+ * non-transactional revision's statements at top level, one by one.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "client.h"
+#include "core/sqlsplit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static const optdef no_opts[] = {{NULL, 0, false}};
+
+/* Connect and make sure the extension is there; NULL on failure. */
+static PGconn *
+connect_pgmig(void)
+{
+	PGconn	   *conn = connect_db();
+
+	if (conn && !require_extension(conn))
+	{
+		disconnect_db(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Run a query and print its result as a table; exit status. */
+static int
+show_query(const char *sql, int nparams, const char *const *params)
+{
+	PGconn	   *conn = connect_pgmig();
+	PGresult   *res;
+
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, sql, nparams, params);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	print_table(res, NULL);
+	PQclear(res);
+	disconnect_db(conn);
+	return EXIT_OK;
+}
+
+static bool
+no_positionals(const cmd_args *a)
+{
+	if (a->npos > 0)
+	{
+		usage_error("unexpected argument \"%s\"", a->pos[0]);
+		return false;
+	}
+	return true;
+}
+
+/* ---- init / load ---- */
+
+int
+cmd_init(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	bool		had;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	conn = connect_db();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", 0, NULL);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	had = PQntuples(res) > 0;
+	PQclear(res);
+	if (!had && !exec_sql(conn, "CREATE EXTENSION IF NOT EXISTS pgmig", 0, NULL))
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	progress(had ? "Extension pgmig is already installed in database \"%s\"" :
+			 "Created extension pgmig in database \"%s\"", PQdb(conn));
+	disconnect_db(conn);
+
+	if (mkdir(opts.dir, 0777) == 0)
+		progress("Created revision folder %s", opts.dir);
+	else if (errno != EEXIST)
+	{
+		pg_log_error("could not create folder \"%s\": %s", opts.dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int
+cmd_load(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	bool		ok;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	ok = load_dir(conn, true);
+	disconnect_db(conn);
+	return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- revision ---- */
+
+static bool
+random_id(char out[13])
+{
+	unsigned char raw[6];
+	int			fd = open("/dev/urandom", O_RDONLY);
+	int			k;
+
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t) sizeof(raw))
+	{
+		struct timeval tv;
+
+		/* no urandom (odd chroot): time and pid are unique enough here */
+		gettimeofday(&tv, NULL);
+		srand((unsigned) (tv.tv_usec ^ tv.tv_sec ^ getpid()));
+		for (k = 0; k < 6; k++)
+			raw[k] = (unsigned char) (rand() >> 3);
+	}
+	if (fd >= 0)
+		close(fd);
+	for (k = 0; k < 6; k++)
+		sprintf(out + 2 * k, "%02x", raw[k]);
+	return true;
+}
+
+static void
+list_push(pm_strlist *l, const char *s)
+{
+	l->items = pm_realloc(l->items, sizeof(char *) * (l->n + 1));
+	l->items[l->n++] = pm_strdup(s);
+}
+
+/* Path of the file for revision id with message msg (pm_malloc'd). */
+static char *
+revision_path(const char *id, const char *msg)
+{
+	char	   *slug = slugify(msg);
+	char	   *path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+
+	sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+	pm_free(slug);
+	return path;
+}
+
+/*
+ * The parent of a new revision comes from the folder, not the database:
+ * the files are the source of truth, and a file not loaded yet must not
+ * be skipped over (which would create an accidental branch).
+ */
+int
+cmd_revision(int argc, char **argv)
+{
+	static const optdef defs[] = {
+		{"message", 'm', true},
+		{"head", 0, true},
+		{"branch-label", 0, true},
+		{"depends-on", 0, true},
+		{"non-transactional", 0, false},
+		{"rev-id", 0, true},
+		{NULL, 0, false}
+	};
+	cmd_args	a;
+	const char *msg,
+			   *head,
+			   *rev_id;
+	revdir		d;
+	pm_revfile	rf;
+	char		id[PM_MAX_ID_LEN + 1];
+	char	   *path,
+			   *text;
+	int			k,
+				j;
+	bool		ok;
+
+	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	msg = arg_value(&a, "message");
+	head = arg_value(&a, "head");
+	rev_id = arg_value(&a, "rev-id");
+	if (msg == NULL)
+		return usage_error("revision needs a message: -m MESSAGE");
+	if (rev_id && (!pm_valid_name(rev_id, strlen(rev_id)) || pm_reserved_name(rev_id)))
+		return usage_error("invalid revision id \"%s\": use [A-Za-z0-9_]{1,64}, not a reserved word", rev_id);
+
+	if (!read_revdir(opts.dir, &d))
+		return EXIT_FAIL;
+
+	memset(&rf, 0, sizeof(rf));
+	if (rev_id)
+		snprintf(id, sizeof(id), "%s", rev_id);
+	else
+		random_id(id);
+	for (k = 0; k < d.n; k++)
+		if (strcmp(d.files[k].rf.id, id) == 0)
+		{
+			pg_log_error("revision %s already exists: %s", id, d.files[k].path);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+
+	if (head && strcmp(head, "base") == 0)
+		;						/* a new root */
+	else if (head)
+	{
+		/* an id or unique prefix of one in the folder */
+		int			hit = -1,
+					nhit = 0;
+		const char *h = strcmp(head, "head") == 0 ? NULL : head;
+
+		for (k = 0; h && k < d.n; k++)
+			if (strncmp(d.files[k].rf.id, h, strlen(h)) == 0)
+			{
+				if (strcmp(d.files[k].rf.id, h) == 0)
+				{
+					hit = k;
+					nhit = 1;
+					break;
+				}
+				hit = k;
+				nhit++;
+			}
+		if (h == NULL)
+			nhit = -1;
+		if (nhit == 1)
+			list_push(&rf.down_revision, d.files[hit].rf.id);
+		else if (nhit != -1)
+		{
+			pg_log_error(nhit == 0 ? "no revision file matches --head %s" :
+						 "--head %s is ambiguous", head);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+		else
+			head = NULL;
+	}
+	if (head == NULL)
+	{
+		/* heads of the folder: revisions nobody names as a parent */
+		pm_buf		names;
+		int			nheads = 0;
+
+		pm_buf_init(&names);
+		for (k = 0; k < d.n; k++)
+		{
+			bool		parent = false;
+
+			for (j = 0; j < d.n && !parent; j++)
+			{
+				int			p;
+
+				for (p = 0; p < d.files[j].rf.down_revision.n; p++)
+					if (strcmp(d.files[j].rf.down_revision.items[p], d.files[k].rf.id) == 0)
+						parent = true;
+			}
+			if (!parent)
+			{
+				nheads++;
+				pm_buf_printf(&names, "%s%s", names.len ? ", " : "", d.files[k].rf.id);
+				if (nheads == 1)
+					list_push(&rf.down_revision, d.files[k].rf.id);
+			}
+		}
+		if (nheads > 1)
+		{
+			pg_log_error("the revisions in %s have several heads: %s", opts.dir, names.data);
+			pg_log_hint("Give the parent with --head REV, or merge the heads first (pgmig merge).");
+			pm_buf_free(&names);
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+		pm_buf_free(&names);
+	}
+	for (k = 0; k < a.nopts; k++)
+	{
+		const char *v = a.opts[k].value;
+
+		if (strcmp(a.opts[k].name, "branch-label") == 0 ||
+			strcmp(a.opts[k].name, "depends-on") == 0)
+		{
+			if (!pm_valid_name(v, strlen(v)) || pm_reserved_name(v))
+			{
+				pm_revfile_free(&rf);
+				free_revdir(&d);
+				return usage_error("invalid name \"%s\"", v);
+			}
+			list_push(a.opts[k].name[0] == 'b' ? &rf.branch_labels : &rf.depends_on, v);
+		}
+	}
+	rf.id = pm_strdup(id);
+	rf.message = pm_strdup(msg);
+	rf.transactional = !arg_flag(&a, "non-transactional");
+	rf.upgrade = pm_strdup(rf.transactional ?
+						   "-- SQL that applies this revision" :
+						   "-- SQL that applies this revision, one statement at a time, outside a\n"
+						   "-- transaction (e.g. CREATE INDEX CONCURRENTLY ...)");
+	rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
+
+	text = pm_revfile_format(&rf);
+	path = revision_path(id, msg);
+	ok = write_file_new(path, text);
+	if (ok)
+	{
+		progress("Generated %s", path);
+		printf("%s\n", id);
+	}
+	pm_free(text);
+	pm_free(path);
+	pm_revfile_free(&rf);
+	free_revdir(&d);
+	return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- upgrade / downgrade ---- */
+
+static double
+now_seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* After a failed non-transactional statement: INVALID indexes to clean. */
+static void
+advise_invalid_indexes(PGconn *conn)
+{
+	PGresult   *res = run_sql(conn,
+							  "SELECT pg_catalog.format('DROP INDEX CONCURRENTLY IF EXISTS %s;',"
+							  "                         c.oid::pg_catalog.regclass)"
+							  "  FROM pg_catalog.pg_index i"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid"
+							  " WHERE NOT i.indisvalid ORDER BY 1", 0, NULL);
+	int			k;
+
+	if (res == NULL)
+		return;
+	if (PQntuples(res) > 0)
+	{
+		fprintf(stderr, "pgmig: hint: INVALID index%s left behind; drop %s before running the revision again:\n",
+				PQntuples(res) > 1 ? "es were" : " was", PQntuples(res) > 1 ? "them" : "it");
+		for (k = 0; k < PQntuples(res); k++)
+			fprintf(stderr, "    %s\n", PQgetvalue(res, k, 0));
+	}
+	PQclear(res);
+}
+
+/*
+ * Run one non-transactional revision: each statement as its own
+ * top-level command (autocommit), then record it as applied.  Nothing
+ * is recorded unless every statement succeeded.
+ */
+static bool
+run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
+{
+	const char *params[3];
+	PGresult   *res;
+	char	   *script;
+	char	   *parents;
+	pm_stmtlist stmts;
+	pm_error	err;
+	double		t0 = now_seconds();
+	char		dur[64];
+	int			k;
+
+	params[0] = rev;
+	res = run_sql(conn,
+				  "SELECT upgrade, downgrade, pg_catalog.array_to_string(down_revision, ', ')"
+				  "  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1", 1, params);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, down ? 1 : 0))
+	{
+		pg_log_error(PQntuples(res) != 1 ? "revision %s not found" :
+					 "revision %s has no downgrade (irreversible)", rev);
+		PQclear(res);
+		return false;
+	}
+	script = pm_strdup(PQgetvalue(res, 0, down ? 1 : 0));
+	parents = pm_strdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+
+	if (!pm_sql_split(script, strlen(script), &stmts, &err))
+	{
+		pg_log_error("revision %s: %s script, line %d: %s", rev,
+					 down ? "downgrade" : "upgrade", err.line, err.msg);
+		pm_free(script);
+		pm_free(parents);
+		return false;
+	}
+	if (down)
+		progress("Running downgrade %s -> %s, %s (non-transactional, %d statement%s)",
+				 rev, parents, msg, stmts.n, stmts.n == 1 ? "" : "s");
+	else
+		progress("Running upgrade %s -> %s, %s (non-transactional, %d statement%s)",
+				 parents, rev, msg, stmts.n, stmts.n == 1 ? "" : "s");
+
+	for (k = 0; k < stmts.n; k++)
+	{
+		res = PQexec(conn, stmts.items[k].sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			report_result_error(res);
+			PQclear(res);
+			pg_log_error("non-transactional revision %s (%s) failed at statement %d of %d (line %d of its %s script)",
+						 rev, msg, k + 1, stmts.n, stmts.items[k].line,
+						 down ? "downgrade" : "upgrade");
+			if (k > 0)
+				fprintf(stderr, "pgmig: detail: statements 1 to %d ran and stay committed; "
+						"the revision is not recorded as %s.\n", k, down ? "unapplied" : "applied");
+			else
+				fprintf(stderr, "pgmig: detail: nothing of this revision ran; it is not recorded as %s.\n",
+						down ? "unapplied" : "applied");
+			advise_invalid_indexes(conn);
+			pg_log_hint("Clean up, fix the cause, then run the command again; it resumes at this revision.");
+			pm_stmtlist_free(&stmts);
+			pm_free(script);
+			pm_free(parents);
+			return false;
+		}
+		PQclear(res);
+	}
+	pm_stmtlist_free(&stmts);
+	pm_free(script);
+	pm_free(parents);
+
+	snprintf(dur, sizeof(dur), "%.6f seconds", now_seconds() - t0);
+	params[0] = rev;
+	params[1] = down ? "true" : "false";
+	params[2] = dur;
+	return exec_sql(conn, "SELECT pgmig.record_step($1, $2::boolean, $3::interval)", 3, params);
+}
+
+static int
+run_migration(bool down, int argc, char **argv)
+{
+	static const optdef defs[] = {{"sql", 0, false}, {NULL, 0, false}};
+	const char *command = down ? "downgrade" : "upgrade";
+	cmd_args	a;
+	const char *target;
+	const char *params[2];
+	PGconn	   *conn;
+	PGresult   *plan;
+	PGresult   *res;
+	int			n,
+				k,
+				nontx = 0,
+				done = 0;
+
+	if (!parse_cmd_args(argc, argv, defs, &a))
+		return EXIT_USAGE;
+	if (a.npos > 1)
+		return usage_error("%s takes one target", command);
+	if (down && a.npos == 0)
+		return usage_error("downgrade needs a target (e.g. -1, a revision id, base)");
+	target = a.npos ? a.pos[0] : "heads";
+
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	params[0] = command;
+	params[1] = target;
+
+	if (arg_flag(&a, "sql"))
+	{
+		/* offline mode: the script as of the folder, changing nothing */
+		bool		ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
+
+		res = ok ? run_sql(conn, "SELECT pgmig.script($1, $2)", 2, params) : NULL;
+		if (res)
+		{
+			fputs(PQgetvalue(res, 0, 0), stdout);
+			if (PQgetlength(res, 0, 0) > 0 &&
+				PQgetvalue(res, 0, 0)[PQgetlength(res, 0, 0) - 1] != '\n')
+				putchar('\n');
+			PQclear(res);
+		}
+		PQclear(PQexec(conn, "ROLLBACK"));
+		disconnect_db(conn);
+		return res ? EXIT_OK : EXIT_FAIL;
+	}
+
+	/* the lock taken by the load is session-level: kept for the whole run */
+	if (!load_dir(conn, true))
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	plan = run_sql(conn,
+				   "SELECT step, action, revision, message, transactional"
+				   "  FROM pgmig.plan($1, $2) ORDER BY step", 2, params);
+	if (plan == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	n = PQntuples(plan);
+	for (k = 0; k < n; k++)
+		if (strcmp(PQgetvalue(plan, k, 4), "f") == 0)
+			nontx++;
+
+	if (nontx == 0)
+	{
+		/* the simple case: one call, one transaction, all or nothing */
+		res = run_sql(conn, down ? "SELECT pgmig.downgrade($1)" : "SELECT pgmig.upgrade($1)",
+					  1, &target);
+		if (res == NULL)
+		{
+			PQclear(plan);
+			disconnect_db(conn);
+			return EXIT_FAIL;
+		}
+		done = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	else
+	{
+		/*
+		 * Consecutive transactional steps share a transaction; each
+		 * non-transactional one runs at top level in between.  The
+		 * session-level lock keeps other runs out meanwhile.
+		 */
+		k = 0;
+		while (k < n)
+		{
+			if (strcmp(PQgetvalue(plan, k, 4), "t") == 0)
+			{
+				int			start = k;
+
+				if (!exec_sql(conn, "BEGIN", 0, NULL))
+					break;
+				for (; k < n && strcmp(PQgetvalue(plan, k, 4), "t") == 0; k++)
+				{
+					const char *sp[2];
+
+					sp[0] = PQgetvalue(plan, k, 2);
+					sp[1] = down ? "true" : "false";
+					if (!exec_sql(conn, "SELECT pgmig.step($1, $2::boolean)", 2, sp))
+						break;
+				}
+				if (k < n && strcmp(PQgetvalue(plan, k, 4), "t") == 0)
+				{
+					PQclear(PQexec(conn, "ROLLBACK"));
+					break;		/* failed inside the group */
+				}
+				if (!exec_sql(conn, "COMMIT", 0, NULL))
+				{
+					k = start;
+					break;
+				}
+				done += k - start;
+			}
+			else
+			{
+				if (!run_nontransactional(conn, PQgetvalue(plan, k, 2),
+										  PQgetvalue(plan, k, 3), down))
+					break;
+				done++;
+				k++;
+			}
+		}
+		if (k < n)
+		{
+			if (done > 0)
+				fprintf(stderr, "pgmig: detail: %d revision%s before the failure %s committed.\n",
+						done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
+			PQclear(plan);
+			disconnect_db(conn);
+			return EXIT_FAIL;
+		}
+	}
+	PQclear(plan);
+	if (done > 0)
+		progress("%s: %d revision%s %s", down ? "Downgraded" : "Upgraded", done,
+				 done == 1 ? "" : "s", down ? "reverted" : "applied");
+	PQclear(PQexec(conn, "SELECT pgmig.unlock()"));
+	disconnect_db(conn);
+	return EXIT_OK;
+}
+
+int
+cmd_upgrade(int argc, char **argv)
+{
+	return run_migration(false, argc, argv);
+}
+
+int
+cmd_downgrade(int argc, char **argv)
+{
+	return run_migration(true, argc, argv);
+}
+
+/* ---- stamp ---- */
+
+int
+cmd_stamp(int argc, char **argv)
+{
+	static const optdef defs[] = {
+		{"from-alembic", 0, false},
+		{"version-table", 0, true},
+		{NULL, 0, false}
+	};
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	int			rc = EXIT_OK;
+
+	if (!parse_cmd_args(argc, argv, defs, &a))
+		return EXIT_USAGE;
+	if (arg_flag(&a, "from-alembic") ? a.npos != 0 : a.npos != 1)
+		return usage_error("stamp takes one target, or --from-alembic");
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	if (!load_dir(conn, true))
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	if (arg_flag(&a, "from-alembic"))
+		rc = stamp_from_alembic(conn, arg_value(&a, "version-table"));
+	else
+	{
+		res = run_sql(conn, "SELECT pgmig.stamp($1)", 1, &a.pos[0]);
+		if (res)
+		{
+			progress("Stamped %s: %s revision%s changed state", a.pos[0],
+					 PQgetvalue(res, 0, 0), strcmp(PQgetvalue(res, 0, 0), "1") == 0 ? "" : "s");
+			PQclear(res);
+		}
+		else
+			rc = EXIT_FAIL;
+	}
+	disconnect_db(conn);
+	return rc;
+}
+
+/* ---- read-only commands ---- */
+
+int
+cmd_current(int argc, char **argv)
+{
+	cmd_args	a;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	return show_query("SELECT revision, message, applied_at FROM pgmig.current()", 0, NULL);
+}
+
+int
+cmd_heads(int argc, char **argv)
+{
+	cmd_args	a;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	return show_query("SELECT revision, message, branch_labels, applied FROM pgmig.heads()", 0, NULL);
+}
+
+int
+cmd_branches(int argc, char **argv)
+{
+	cmd_args	a;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	return show_query("SELECT revision, message, children FROM pgmig.branches()", 0, NULL);
+}
+
+int
+cmd_history(int argc, char **argv)
+{
+	static const optdef defs[] = {
+		{"rev-range", 'r', true},
+		{"verbose", 'v', false},
+		{NULL, 0, false}
+	};
+	cmd_args	a;
+	const char *range;
+
+	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	range = arg_value(&a, "rev-range");
+	if (arg_flag(&a, "verbose"))
+		return show_query("SELECT revision, down_revision, depends_on, branch_labels, message,"
+						  "       applied, is_head, is_branch_point, is_merge"
+						  "  FROM pgmig.history($1)", 1, &range);
+	/* Alembic's flags, as one column people can read at a glance */
+	return show_query("SELECT revision,"
+					  "       pg_catalog.array_to_string(down_revision, ', ') AS down_revision,"
+					  "       message,"
+					  "       pg_catalog.concat_ws(', ',"
+					  "         CASE WHEN applied THEN 'applied' END,"
+					  "         CASE WHEN is_head THEN 'head' END,"
+					  "         CASE WHEN is_branch_point THEN 'branchpoint' END,"
+					  "         CASE WHEN is_merge THEN 'mergepoint' END) AS flags"
+					  "  FROM pgmig.history($1)", 1, &range);
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a))
+		return EXIT_USAGE;
+	if (a.npos != 1)
+		return usage_error("show takes one revision");
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, "SELECT * FROM pgmig.show($1)", 1, &a.pos[0]);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	print_expanded(res);
+	PQclear(res);
+	disconnect_db(conn);
+	return EXIT_OK;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	int			k,
+				errors = 0;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, "SELECT severity, revision, problem FROM pgmig.check()", 0, NULL);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	for (k = 0; k < PQntuples(res); k++)
+		if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
+			errors++;
+	if (PQntuples(res) == 0 && opts.format == FMT_ALIGNED)
+		printf("No problems found.\n");
+	else
+		print_table(res, NULL);
+	PQclear(res);
+	disconnect_db(conn);
+	return errors ? EXIT_FAIL : EXIT_OK;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, "SELECT * FROM pgmig.status()", 0, NULL);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	print_expanded(res);
+	PQclear(res);
+	disconnect_db(conn);
+	return EXIT_OK;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t		n = strlen(s),
+				m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Is "dot" an executable on PATH? */
+static bool
+dot_on_path(void)
+{
+	const char *path = getenv("PATH");
+	char		buf[4096];
+
+	while (path && *path)
+	{
+		const char *colon = strchr(path, ':');
+		size_t		n = colon ? (size_t) (colon - path) : strlen(path);
+
+		if (n > 0 && n < sizeof(buf) - 5)
+		{
+			memcpy(buf, path, n);
+			strcpy(buf + n, "/dot");
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		path = colon ? colon + 1 : NULL;
+	}
+	return false;
+}
+
+int
+cmd_graph(int argc, char **argv)
+{
+	static const optdef defs[] = {{"output", 'o', true}, {NULL, 0, false}};
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	const char *out;
+	const char *dot;
+	int			rc = EXIT_OK;
+
+	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
+		return EXIT_USAGE;
+	out = arg_value(&a, "output");
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn, "SELECT pgmig.graph()", 0, NULL);
+	disconnect_db(conn);
+	if (res == NULL)
+		return EXIT_FAIL;
+	dot = PQgetvalue(res, 0, 0);
+
+	if (out == NULL || strcmp(out, "-") == 0)
+		fputs(dot, stdout);
+	else if (ends_with(out, ".png") || ends_with(out, ".svg") || ends_with(out, ".pdf"))
+	{
+		char	   *cmd;
+		FILE	   *p;
+		const char *q;
+
+		if (!dot_on_path())
+		{
+			pg_log_error("rendering %s needs Graphviz \"dot\" on PATH", out);
+			pg_log_hint("Install Graphviz, or write DOT text with -o FILE.dot.");
+			PQclear(res);
+			return EXIT_FAIL;
+		}
+		/* single-quote the file name for the shell */
+		cmd = malloc(strlen(out) * 4 + 32);
+		sprintf(cmd, "dot -T%s -o '", out + strlen(out) - 3);
+		for (q = out; *q; q++)
+		{
+			if (*q == '\'')
+				strcat(cmd, "'\\''");
+			else
+				strncat(cmd, q, 1);
+		}
+		strcat(cmd, "'");
+		p = popen(cmd, "w");
+		if (p == NULL || fputs(dot, p) < 0 || pclose(p) != 0)
+		{
+			pg_log_error("dot failed to write \"%s\"", out);
+			rc = EXIT_FAIL;
+		}
+		else
+			progress("Wrote %s", out);
+		free(cmd);
+	}
+	else
+	{
+		FILE	   *f = fopen(out, "w");
+
+		if (f == NULL || fputs(dot, f) < 0 || fclose(f) != 0)
+		{
+			pg_log_error("could not write \"%s\": %s", out, strerror(errno));
+			rc = EXIT_FAIL;
+		}
+		else
+			progress("Wrote %s", out);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* ---- merge / repair ---- */
+
+/* Parse a text[] output value like {a,b} (names need no quoting). */
+static void
+parse_array(const char *s, pm_strlist *l)
+{
+	const char *p = s;
+
+	memset(l, 0, sizeof(*l));
+	if (*p == '{')
+		p++;
+	while (*p && *p != '}')
+	{
+		const char *e = p;
+
+		while (*e && *e != ',' && *e != '}')
+			e++;
+		if (e > p)
+		{
+			char	   *item = pm_strndup(p, e - p);
+
+			list_push(l, item);
+			pm_free(item);
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
+}
+
+int
+cmd_merge(int argc, char **argv)
+{
+	static const optdef defs[] = {{"message", 'm', true}, {NULL, 0, false}};
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	const char *params[2];
+	pm_buf		arr;
+	pm_revfile	rf;
+	char	   *text = NULL,
+			   *path = NULL;
+	int			k;
+	bool		ok = false;
+
+	if (!parse_cmd_args(argc, argv, defs, &a))
+		return EXIT_USAGE;
+	if (arg_value(&a, "message") == NULL)
+		return usage_error("merge needs a message: -m MESSAGE");
+	for (k = 0; k < a.npos; k++)
+		if (!pm_valid_name(a.pos[k], strlen(a.pos[k])))
+			return usage_error("invalid revision \"%s\"", a.pos[k]);
+	if (a.npos == 1)
+		return usage_error("merge needs two or more revisions (or none for all heads)");
+
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	pm_buf_init(&arr);
+	pm_buf_puts(&arr, "{");
+	for (k = 0; k < a.npos; k++)
+		pm_buf_printf(&arr, "%s%s", k ? "," : "", a.pos[k]);
+	pm_buf_puts(&arr, "}");
+	params[0] = a.npos ? arr.data : NULL;
+	params[1] = arg_value(&a, "message");
+	memset(&rf, 0, sizeof(rf));
+
+	/* database and file together: the file is written before COMMIT */
+	if (!exec_sql(conn, "BEGIN", 0, NULL) || !load_dir(conn, false))
+		goto done;
+	res = run_sql(conn, "SELECT revision, down_revision, depends_on, branch_labels, message,"
+				  "       transactional, upgrade, downgrade"
+				  "  FROM pgmig.show(pgmig.merge($1::text[], $2))", 2, params);
+	if (res == NULL)
+		goto done;
+	rf.id = pm_strdup(PQgetvalue(res, 0, 0));
+	parse_array(PQgetvalue(res, 0, 1), &rf.down_revision);
+	parse_array(PQgetvalue(res, 0, 2), &rf.depends_on);
+	parse_array(PQgetvalue(res, 0, 3), &rf.branch_labels);
+	rf.message = pm_strdup(PQgetvalue(res, 0, 4));
+	rf.transactional = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	rf.upgrade = pm_strdup(PQgetvalue(res, 0, 6));
+	rf.downgrade = PQgetisnull(res, 0, 7) ? NULL : pm_strdup(PQgetvalue(res, 0, 7));
+	PQclear(res);
+
+	text = pm_revfile_format(&rf);
+	path = revision_path(rf.id, rf.message);
+	if (!write_file_new(path, text))
+		goto done;
+	if (!exec_sql(conn, "COMMIT", 0, NULL))
+	{
+		unlink(path);
+		goto done;
+	}
+	progress("Generated %s", path);
+	ok = true;
+
+done:
+	if (!ok)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	else
+		printf("%s\n", rf.id);
+	pm_buf_free(&arr);
+	if (rf.id)
+		pm_revfile_free(&rf);
+	if (text)
+		pm_free(text);
+	if (path)
+		pm_free(path);
+	disconnect_db(conn);
+	return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+int
+cmd_repair(int argc, char **argv)
+{
+	cmd_args	a;
+	PGconn	   *conn;
+	PGresult   *res;
+	char	   *content;
+	const char *param;
+
+	if (!parse_cmd_args(argc, argv, no_opts, &a))
+		return EXIT_USAGE;
+	if (a.npos != 1)
+		return usage_error("repair takes one revision file");
+	content = read_file(a.pos[0], NULL);
+	if (content == NULL)
+	{
+		pg_log_error("could not read file \"%s\": %s", a.pos[0], strerror(errno));
+		return EXIT_FAIL;
+	}
+	conn = connect_pgmig();
+	if (conn == NULL)
+	{
+		pm_free(content);
+		return EXIT_FAIL;
+	}
+	param = content;
+	res = run_sql(conn, "SELECT pgmig.repair($1)", 1, &param);
+	pm_free(content);
+	if (res)
+	{
+		progress("Repaired revision %s from %s", PQgetvalue(res, 0, 0), a.pos[0]);
+		PQclear(res);
+	}
+	disconnect_db(conn);
+	return res ? EXIT_OK : EXIT_FAIL;
+}
