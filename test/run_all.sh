@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Build pgmig with warnings as errors, install it, and run every suite:
+# core unit tests, fuzz smoke runs, pg_regress, isolation, TAP, client
+# end-to-end tests, on a throwaway cluster.  Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+log=$top/test/logs
+rm -rf "$log"; mkdir -p "$log"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+bash test/install_deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+
+passed=0; failed=0
+count() {  # count TAP-style ok / not ok lines of a log
+  local p f
+  p=$(grep -cE '^\s*ok [0-9]+' "$1" || true)
+  f=$(grep -cE '^\s*not ok [0-9]+' "$1" || true)
+  passed=$((passed + p)); failed=$((failed + f))
+  echo "   $2: $p passed, $f failed"
+}
+
+echo "== build (-Werror)"
+make clean >/dev/null 2>&1
+if ! make PGMIG_CFLAGS=-Werror >"$log/build.log" 2>&1; then
+  tail -40 "$log/build.log"; echo "0 passed, 1 failed"; exit 1
+fi
+if ! $SUDO make install >"$log/install.log" 2>&1; then
+  tail -40 "$log/install.log"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== unit tests"
+make unitcheck >"$log/unit.log" 2>&1 || true
+count "$log/unit.log" unit
+
+echo "== fuzz smoke (${FUZZ_SECONDS}s each)"
+if command -v clang >/dev/null && make fuzz >"$log/fuzz-build.log" 2>&1; then
+  for f in test/fuzz/bin/fuzz_*; do
+    name=$(basename "$f"); corpus=test/fuzz/corpus/${name#fuzz_}
+    work=$(mktemp -d); cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+    if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"$log/$name.log" 2>&1; then
+      execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log/$name.log" | grep -oE '[0-9]+$')
+      echo "ok 1 - $name: ${execs:-?} executions, no crash" >>"$log/fuzz.log"
+    else
+      echo "not ok 1 - $name crashed (see $log/$name.log)" >>"$log/fuzz.log"
+    fi
+    rm -rf "$work"
+  done
+  count "$log/fuzz.log" fuzz
+else
+  echo "not ok 1 - fuzz harnesses did not build" >"$log/fuzz.log"; count "$log/fuzz.log" fuzz
+fi
+
+echo "== server suites on a throwaway cluster"
+cat >"$log/server.sh" <<'INNER'
+set -u
+cd "$1"
+make installcheck PG_REGRESS_DIFF_OPTS=-U3 > test/logs/installcheck.log 2>&1
+echo "installcheck exit $?" >> test/logs/installcheck.log
+if [ -f test/client/run.sh ]; then
+  bash test/client/run.sh > test/logs/client.log 2>&1
+  echo "client exit $?" >> test/logs/client.log
+fi
+INNER
+pg_virtualenv -t bash "$log/server.sh" "$top" >"$log/virtualenv.log" 2>&1
+
+# pg_regress / isolation lines: "test NAME ... ok" or "... FAILED"
+p=$(grep -cE '^(test )?\s*[a-z0-9_]+\s+\.\.\. ok' "$log/installcheck.log" || true)
+f=$(grep -cE '\.\.\. FAILED' "$log/installcheck.log" || true)
+passed=$((passed + p)); failed=$((failed + f))
+echo "   pg_regress+isolation: $p passed, $f failed"
+for d in regression.diffs output_iso/regression.diffs; do
+  [ -s "$d" ] && { echo "---- $d"; head -150 "$d"; }
+done
+# TAP (prove): ok / not ok lines
+grep -E '^\s*(not )?ok [0-9]+' "$log/installcheck.log" >"$log/tap.log" || true
+count "$log/tap.log" TAP
+if grep -qE 'Result: FAIL|Dubious|No subtests run' "$log/installcheck.log"; then
+  failed=$((failed + 1)); echo "   TAP: a test script failed"; grep -E 'Failed|Dubious|Parse errors' "$log/installcheck.log" | head
+fi
+
+if [ -f "$log/client.log" ]; then
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/client.log" | tail -1)
+  if [ -n "$line" ]; then
+    cp=$(echo "$line" | awk '{print $1}'); cf=$(echo "$line" | awk '{print $3}')
+    passed=$((passed + cp)); failed=$((failed + cf))
+    echo "   client: $cp passed, $cf failed"
+  else
+    failed=$((failed + 1)); echo "   client: no result line"; tail -30 "$log/client.log"
+  fi
+  [ "${cf:-0}" -gt 0 ] && grep -E 'FAIL|not ok' "$log/client.log" | head -20
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
