@@ -1,0 +1,5 @@
+-- revision: a
+-- migrate:down
+x
+-- migrate:up
+-- migrate:up

@@ -1,0 +1,5 @@
+-- revision: a
+-- migrate:up transaction:false
+x
+-- migrate:dwon
+-- migrate: up

@@ -1,0 +1,6 @@
+-- revision: head
+-- down_revision: b,,c, b
+-- branch_labels: base, not ok
+-- depends_on: x.y
+-- transactional: maybe
+-- migrate:up

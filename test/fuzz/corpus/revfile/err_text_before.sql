@@ -1,0 +1,4 @@
+-- revision: a
+
+CREATE TABLE t ();
+-- migrate:up

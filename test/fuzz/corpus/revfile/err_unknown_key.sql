@@ -1,0 +1,4 @@
+-- revision: a
+-- down-revision: b
+-- Revision: a
+-- migrate:up

@@ -1,0 +1,7 @@
+-- revision: a
+-- migrate:up
+a
+bc
+
+-- migrate:down
+d

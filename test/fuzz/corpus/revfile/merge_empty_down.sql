@@ -1,0 +1,5 @@
+-- revision: m1
+-- down_revision: a, b,c
+-- message: merge heads
+-- migrate:up
+-- migrate:down

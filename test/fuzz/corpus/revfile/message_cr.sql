@@ -1,0 +1,4 @@
+-- revision: m1
+-- message: me-- revision	%Eÿ
+-- migrate:up
+-- migrate:down

@@ -1,0 +1,2 @@
+-- revision: a
+-- migrate:up

@@ -1,0 +1,4 @@
+-- message: x
+
+-- migrate:up
+SELECT 1;

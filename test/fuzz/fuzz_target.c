@@ -1,0 +1,134 @@
+/*
+ * fuzz_target.c: libFuzzer harness for target expressions (target.c).
+ *
+ * The input, cut at its first NUL (the parser takes a C string), is
+ *	- parsed; a failure must come with a message;
+ *	- on success formatted and parsed again: the second parse must give
+ *	  the same target (kind, name, step), and formatting it again the
+ *	  same text (the format is canonical);
+ *	- resolved, and used as a history range, against a small fixed graph
+ *	  with a branch, a label on each side, a merge and an applied part,
+ *	  so the resolver's error paths run too (the sanitizers and LSan
+ *	  watch them).
+ * Any violation aborts, which libFuzzer reports as a crash.
+ */
+#include "target.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pm_graph *graph;
+
+static void
+fail(const char *why, const char *input)
+{
+	fprintf(stderr, "fuzz_target: %s (input \"%s\")\n", why, input);
+	abort();
+}
+
+/*
+ *	ab12 (applied) -- ab13 [lbl] (applied) -- cd34 --+-- ee01 (merge)
+ *	     \-------------- cd35 [other] ---------------/
+ */
+static pm_graph *
+build_graph(void)
+{
+	static const char *const p_ab12[] = {"ab12"};
+	static const char *const p_ab13[] = {"ab13"};
+	static const char *const p_merge[] = {"cd34", "cd35"};
+	static const char *const l_lbl[] = {"lbl"};
+	static const char *const l_other[] = {"other"};
+	pm_graph   *g = pm_graph_new(8);
+	pm_error	err;
+
+	pm_graph_add(g, "ab12", NULL, 0, NULL, 0, NULL, 0, true);
+	pm_graph_add(g, "ab13", p_ab12, 1, NULL, 0, l_lbl, 1, true);
+	pm_graph_add(g, "cd34", p_ab13, 1, NULL, 0, NULL, 0, false);
+	pm_graph_add(g, "cd35", p_ab12, 1, NULL, 0, l_other, 1, false);
+	pm_graph_add(g, "ee01", p_merge, 2, NULL, 0, NULL, 0, false);
+	if (!pm_graph_build(g, true, &err))
+	{
+		fprintf(stderr, "fuzz_target: fixed graph does not build: %s\n", err.msg);
+		abort();
+	}
+	return g;
+}
+
+static bool
+same_target(const pm_target *a, const pm_target *b)
+{
+	return a->kind == b->kind && a->rel == b->rel &&
+		strcmp(a->name, b->name) == 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char	   *s = malloc(size + 1);
+	pm_target	t1,
+				t2;
+	pm_error	err;
+	char		text1[256],
+				text2[256];
+
+	if (graph == NULL)
+		graph = build_graph();
+
+	memcpy(s, data, size);
+	s[size] = '\0';
+
+	if (!pm_target_parse(s, &t1, &err))
+	{
+		if (err.msg[0] == '\0' || err.code == PM_OK)
+			fail("failure without a message", s);
+	}
+	else
+	{
+		pm_target_format(&t1, text1, sizeof(text1));
+		if (!pm_target_parse(text1, &t2, &err))
+		{
+			fprintf(stderr, "re-parse of \"%s\": %s\n", text1, err.msg);
+			fail("formatted target does not parse", s);
+		}
+		if (!same_target(&t1, &t2))
+		{
+			fprintf(stderr, "formatted: \"%s\"\n", text1);
+			fail("round trip changed the target", s);
+		}
+		pm_target_format(&t2, text2, sizeof(text2));
+		if (strcmp(text1, text2) != 0)
+			fail("format is not canonical", s);
+	}
+
+	/* resolution against the fixed graph, success or not */
+	{
+		pm_set		out;
+		int			branch_root;
+
+		if (pm_resolve(graph, s, &out, &branch_root, &err))
+		{
+			int			i;
+
+			for (i = 0; i < out.n; i++)
+				if (out.items[i] < 0 || out.items[i] >= pm_graph_size(graph))
+					fail("resolved index out of range", s);
+			if (branch_root < -1 || branch_root >= pm_graph_size(graph))
+				fail("branch_root out of range", s);
+			pm_set_free(&out);
+		}
+		else if (err.msg[0] == '\0')
+			fail("resolve failure without a message", s);
+	}
+	{
+		unsigned char inrange[8];
+
+		memset(inrange, 0xAA, sizeof(inrange));
+		if (!pm_range_resolve(graph, s, inrange, &err) && err.msg[0] == '\0')
+			fail("range failure without a message", s);
+	}
+
+	free(s);
+	return 0;
+}
