@@ -16,10 +16,11 @@ static int	unit_failed = 0;
 
 #define CHECK(cond, ...) do { \
 	int unit_n_ = unit_passed + unit_failed + 1; \
-	if (cond) { unit_passed++; printf("ok %d - ", unit_n_); } \
+	int unit_ok_ = (cond) ? 1 : 0;	/* evaluate once */ \
+	if (unit_ok_) { unit_passed++; printf("ok %d - ", unit_n_); } \
 	else { unit_failed++; printf("not ok %d - ", unit_n_); } \
 	printf(__VA_ARGS__); \
-	printf("%s\n", (cond) ? "" : "   <-- FAILED at " __FILE__); \
+	printf("%s\n", unit_ok_ ? "" : "   <-- FAILED at " __FILE__); \
 } while (0)
 
 #define CHECK_STR(got, want, what) do { \
