@@ -112,6 +112,7 @@ typedef struct revdir
 {
 	int			n;
 	revfile_entry *files;		/* parents before children, then by name */
+	char	   *missing;		/* "parent has no file" errors, or NULL */
 } revdir;
 
 /* Read and parse every *.sql in dir; false (error printed) on any problem. */

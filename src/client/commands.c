@@ -188,6 +188,7 @@ cmd_revision(int argc, char **argv)
 		{"depends-on", 0, true},
 		{"non-transactional", 0, false},
 		{"rev-id", 0, true},
+		{"splice", 0, false},
 		{NULL, 0, false}
 	};
 	cmd_args	a;
@@ -253,7 +254,20 @@ cmd_revision(int argc, char **argv)
 		if (h == NULL)
 			nhit = -1;
 		if (nhit == 1)
+		{
+			/* as Alembic: branching off a non-head takes --splice */
+			for (k = 0; k < d.n && !arg_flag(&a, "splice"); k++)
+				for (j = 0; j < d.files[k].rf.down_revision.n; j++)
+					if (strcmp(d.files[k].rf.down_revision.items[j], d.files[hit].rf.id) == 0)
+					{
+						pg_log_error("revision %s is not a head (%s descends from it)",
+									 d.files[hit].rf.id, d.files[k].rf.id);
+						pg_log_hint("Use --splice to start a new branch from it.");
+						free_revdir(&d);
+						return EXIT_FAIL;
+					}
 			list_push(&rf.down_revision, d.files[hit].rf.id);
+		}
 		else if (nhit != -1)
 		{
 			pg_log_error(nhit == 0 ? "no revision file matches --head %s" :
@@ -988,11 +1002,21 @@ cmd_merge(int argc, char **argv)
 	/* database and file together: the file is written before COMMIT */
 	if (!exec_sql(conn, "BEGIN", 0, NULL) || !load_dir(conn, false))
 		goto done;
-	res = run_sql(conn, "SELECT revision, down_revision, depends_on, branch_labels, message,"
-				  "       transactional, upgrade, downgrade"
-				  "  FROM pgmig.show(pgmig.merge($1::text[], $2))", 2, params);
+	res = run_sql(conn, "SELECT pgmig.merge($1::text[], $2)", 2, params);
 	if (res == NULL)
 		goto done;
+	params[0] = pm_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/* a statement of its own: the new row is not visible to merge()'s statement */
+	res = run_sql(conn, "SELECT id, down_revision, depends_on, branch_labels, message,"
+				  "       transactional, upgrade, downgrade"
+				  "  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1", 1, params);
+	pm_free((char *) params[0]);
+	if (res == NULL || PQntuples(res) != 1)
+	{
+		PQclear(res);
+		goto done;
+	}
 	rf.id = pm_strdup(PQgetvalue(res, 0, 0));
 	parse_array(PQgetvalue(res, 0, 1), &rf.down_revision);
 	parse_array(PQgetvalue(res, 0, 2), &rf.depends_on);

@@ -179,12 +179,23 @@ order_revdir(revdir *d, const char *dir)
 			const char *p = isdep ? rf->depends_on.items[j - rf->down_revision.n]
 				: rf->down_revision.items[j];
 
+			/*
+			 * Reported by load_revisions after its drift check, which names
+			 * the real problem when the missing file was an applied one.
+			 */
 			if (find_id(ids, n, p) < 0)
 			{
-				pg_log_error("%s: %s %s has no revision file in \"%s\"",
-							 d->files[k].path, isdep ? "depends_on" : "down_revision", p, dir);
-				pg_log_hint("Never delete migration files; restore it from version control.");
-				ok = false;
+				pm_buf		m;
+
+				pm_buf_init(&m);
+				if (d->missing)
+				{
+					pm_buf_puts(&m, d->missing);
+					pm_free(d->missing);
+				}
+				pm_buf_printf(&m, "pgmig: error: %s: %s %s has no revision file in \"%s\"\n",
+							  d->files[k].path, isdep ? "depends_on" : "down_revision", p, dir);
+				d->missing = m.data;
 			}
 		}
 	}
@@ -205,7 +216,9 @@ order_revdir(revdir *d, const char *dir)
 				const char *p = j < rf->down_revision.n ? rf->down_revision.items[j]
 					: rf->depends_on.items[j - rf->down_revision.n];
 
-				if (!done[find_id(ids, n, p)])
+				int			pi = find_id(ids, n, p);
+
+				if (pi >= 0 && !done[pi])
 					r = false;
 			}
 			ready[k] = r;
@@ -258,6 +271,7 @@ read_revdir(const char *dir, revdir *out)
 
 	out->n = 0;
 	out->files = NULL;
+	out->missing = NULL;
 	dh = opendir(dir);
 	if (dh == NULL)
 	{
@@ -344,6 +358,9 @@ free_revdir(revdir *d)
 	}
 	if (d->files)
 		pm_free(d->files);
+	if (d->missing)
+		pm_free(d->missing);
+	d->missing = NULL;
 	d->n = 0;
 	d->files = NULL;
 }
@@ -520,6 +537,13 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 		goto fail;
 	if (!check_applied(conn))
 		goto fail;
+	if (d->missing)
+	{
+		fputs(d->missing, stderr);
+		pg_log_hint("Never delete migration files; restore the missing ones from version control.");
+		fprintf(stderr, "pgmig: error: nothing loaded\n");
+		goto fail;
+	}
 
 	res = run_sql(conn,
 				  "INSERT INTO pgmig.revision AS r (id, down_revision, depends_on, branch_labels,"

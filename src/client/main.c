@@ -37,7 +37,7 @@ static const command commands[] = {
 		"missing or was edited stops the load (never edit applied migrations;\n"
 		"see \"pgmig repair\").  Unapplied revisions that no longer have a file\n"
 		"are removed from the database.\n"},
-	{"revision", cmd_revision, "revision -m MESSAGE [--head REV] [--branch-label LABEL] [--depends-on REV] [--non-transactional] [--rev-id ID]",
+	{"revision", cmd_revision, "revision -m MESSAGE [--head REV] [--branch-label LABEL] [--depends-on REV] [--non-transactional] [--rev-id ID] [--splice]",
 		"Write a new, empty revision file <id>_<slug>.sql into --dir whose parent\n"
 		"is the current head of the folder (like \"flask db migrate\" without\n"
 		"autogenerate).  The id is 12 random hex digits unless --rev-id is given.\n"
@@ -49,6 +49,8 @@ static const command commands[] = {
 		"  --depends-on REV         cross-branch dependency (repeatable)\n"
 		"  --non-transactional      \"-- transactional: false\" (CREATE INDEX CONCURRENTLY...)\n"
 		"  --rev-id ID              use this id instead of a random one\n"
+		"  --splice                 allow --head to name a revision that is not a head\n"
+		"                           (starts a branch)\n"
 		"\n"
 		"Works from the files alone: no database connection is needed.\n"},
 	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql]",

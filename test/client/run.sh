@@ -1,0 +1,567 @@
+#!/bin/bash
+# test/client/run.sh: end-to-end tests of the pgmig client.
+#
+# Runs against the server given by the libpq environment (PGHOST, PGPORT,
+# PGUSER, ...), e.g.
+#     pg_virtualenv -t bash -c 'bash test/client/run.sh'
+# Each group gets a fresh database (createdb/dropdb).  The client is
+# $PGMIG, else `pg_config --bindir`/pgmig (make install), else the build
+# tree's src/client/pgmig.  The Alembic group needs Debian's
+# python3-alembic and python3-psycopg2 (skipped, and said so, without).
+#
+# Prints "N passed, N failed" last; exits non-zero on any failure.
+
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PGMIG=${PGMIG:-$(pg_config --bindir)/pgmig}
+[ -x "$PGMIG" ] || PGMIG=$ROOT/src/client/pgmig
+PY=${PYTHON3:-/usr/bin/python3}
+TMP=$(mktemp -d /tmp/pgmig_client_test.XXXXXX)
+DBS=()
+passed=0
+failed=0
+
+cleanup() {
+	cd /
+	for d in "${DBS[@]}"; do dropdb --if-exists "$d" >/dev/null 2>&1; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ---- helpers ----
+pass() { passed=$((passed + 1)); echo "ok $((passed + failed)) - $GROUP: $1"; }
+fail() {
+	failed=$((failed + 1))
+	echo "not ok $((passed + failed)) - $GROUP: $1"
+	echo "#   last command: ${LAST:-}"
+	echo "#   exit status: ${RC:-}"
+	sed 's/^/#   stdout: /' "$TMP/out" 2>/dev/null | head -20
+	sed 's/^/#   stderr: /' "$TMP/err" 2>/dev/null | head -20
+}
+
+# group NAME: a fresh database and working folder
+group() {
+	GROUP=$1
+	DB=pgmig_t_$1
+	dropdb --if-exists "$DB" >/dev/null 2>&1
+	# (retries: a server restarting after a crash takes a moment)
+	local i
+	for i in $(seq 1 30); do
+		createdb "$DB" 2>/dev/null && break
+		sleep 1
+	done
+	psql -XAtq -d "$DB" -c "SELECT 1" >/dev/null 2>&1 || { echo "createdb $DB failed"; exit 1; }
+	DBS+=("$DB")
+	export PGDATABASE=$DB
+	unset DATABASE_URL
+	W=$TMP/$1
+	mkdir -p "$W"
+	cd "$W" || exit 1
+	echo "# group $1"
+}
+
+# run CMD...: stdout, stderr and status kept for the expectations
+run() {
+	LAST="$*"
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+}
+pgmig() { run "$PGMIG" "$@"; }
+
+expect_rc() { if [ "$RC" = "$1" ]; then pass "$2"; else fail "$2 (want exit $1)"; fi; }
+expect_out() { if grep -Eq -- "$1" "$TMP/out"; then pass "$2"; else fail "$2 (stdout lacks /$1/)"; fi; }
+expect_err() { if grep -Eq -- "$1" "$TMP/err"; then pass "$2"; else fail "$2 (stderr lacks /$1/)"; fi; }
+expect_no_err() { if grep -Eq -- "$1" "$TMP/err"; then fail "$2 (stderr has /$1/)"; else pass "$2"; fi; }
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -d "${2:-$DB}" -c "$1" 2>&1; }
+expect_sql() {
+	local got
+	got=$(sql "$1")
+	if [ "$got" = "$2" ]; then pass "$3"; else LAST="$1"; fail "$3 (got '$got', want '$2')"; fi
+}
+# write a revision file: revfile DIR ID PARENTS MSG UP [DOWN] [EXTRA HEADER]
+revfile() {
+	local dir=$1 id=$2 parents=$3 msg=$4 up=$5 down=${6-__none__} extra=${7:-}
+	{
+		echo "-- revision: $id"
+		echo "-- down_revision: $parents"
+		echo "-- message: $msg"
+		[ -n "$extra" ] && echo "$extra"
+		echo
+		echo "-- migrate:up"
+		echo "$up"
+		if [ "$down" != "__none__" ]; then
+			echo
+			echo "-- migrate:down"
+			echo "$down"
+		fi
+	} >"$dir/${id}_$(echo "$msg" | tr 'A-Z ' 'a-z_').sql"
+}
+
+echo "# client: $PGMIG"
+
+# ======================================================================
+group usage
+for c in init load revision upgrade downgrade stamp current heads branches history show merge check status graph repair import-alembic; do
+	pgmig "$c" --help
+	if [ "$RC" = 0 ] && grep -q "Usage:" "$TMP/out" && grep -q "pgmig .*$c" "$TMP/out"; then
+		pass "$c --help"
+	else
+		fail "$c --help"
+	fi
+done
+pgmig --help; expect_rc 0 "--help"; expect_out "import-alembic" "--help lists the commands"
+pgmig help upgrade; expect_rc 0 "help COMMAND"
+pgmig; expect_rc 2 "no command is a usage error"
+pgmig frobnicate; expect_rc 2 "unknown command"; expect_err 'unknown command "frobnicate"' "unknown command named"
+pgmig upgrade --bogus; expect_rc 2 "unknown option"; expect_err "upgrade --help" "usage error points at the command's help"
+pgmig revision; expect_rc 2 "revision without -m"
+pgmig downgrade; expect_rc 2 "downgrade without a target"
+pgmig upgrade a b; expect_rc 2 "upgrade with two targets"
+pgmig show; expect_rc 2 "show without a revision"
+pgmig stamp; expect_rc 2 "stamp without a target"
+pgmig merge -m x onlyone; expect_rc 2 "merge of one revision"
+pgmig --dir; expect_rc 2 "--dir without a value"
+pgmig --version; expect_rc 0 "--version"; expect_out "^pgmig " "--version prints the name"
+
+# ======================================================================
+group init
+pgmig current; expect_rc 1 "command before init fails"; expect_err "pgmig init" "and says to run init"
+pgmig init; expect_rc 0 "init"; expect_err "Created extension pgmig" "init creates the extension"
+[ -d migrations ] && pass "init creates ./migrations" || fail "init creates ./migrations"
+expect_sql "SELECT count(*) FROM pg_extension WHERE extname = 'pgmig'" 1 "extension installed"
+pgmig init; expect_rc 0 "init again"; expect_err "already installed" "init is idempotent"
+pgmig -q init; expect_rc 0 "init -q"
+if [ -s "$TMP/err" ]; then fail "--quiet suppresses progress"; else pass "--quiet suppresses progress"; fi
+pgmig -d "dbname=$DB" current; expect_rc 0 "-d conninfo"
+pgmig -d "postgresql:///$DB" current; expect_rc 0 "-d URI"
+pgmig -d "dbname=pgmig_no_such_db" current; expect_rc 1 "bad database: exit 1"; expect_err "pgmig_no_such_db" "connection error names the database"
+run env -u PGDATABASE DATABASE_URL="postgresql:///$DB" "$PGMIG" current; expect_rc 0 "DATABASE_URL"
+run env -u PGDATABASE DATABASE_URL="postgresql+psycopg2:///$DB" "$PGMIG" current; expect_rc 0 "DATABASE_URL with a SQLAlchemy driver"
+run env DATABASE_URL="postgresql:///pgmig_no_such_db" "$PGMIG" current; expect_rc 1 "DATABASE_URL wins over PGDATABASE"
+run env DATABASE_URL="postgresql:///pgmig_no_such_db" "$PGMIG" -d "dbname=$DB" current; expect_rc 0 "-d wins over DATABASE_URL"
+
+# ======================================================================
+group revision
+mkdir migrations
+pgmig revision -m "Create segment table"; expect_rc 0 "revision in an empty folder"
+f1=$(ls migrations/*_create_segment_table.sql 2>/dev/null)
+id1=$(cat "$TMP/out")
+[[ "$(basename "$f1")" =~ ^[0-9a-f]{12}_create_segment_table\.sql$ ]] && pass "file is <12 hex>_<slug>.sql" || fail "file is <12 hex>_<slug>.sql"
+[ "$(basename "$f1")" = "${id1}_create_segment_table.sql" ] && pass "prints the new id" || fail "prints the new id"
+grep -q "^-- down_revision:$" "$f1" && pass "first revision is a root" || fail "first revision is a root"
+pgmig revision -m "Add audio timestamps"; expect_rc 0 "second revision"
+id2=$(cat "$TMP/out"); f2=$(ls migrations/${id2}_*.sql)
+grep -q "^-- down_revision: $id1$" "$f2" && pass "parent is the current head" || fail "parent is the current head"
+pgmig revision -m "Index audio" --non-transactional --branch-label audio --depends-on "$id1"
+expect_rc 0 "revision with options"
+f3=$(ls migrations/*_index_audio.sql)
+grep -q "^-- transactional: false$" "$f3" && pass "--non-transactional" || fail "--non-transactional"
+grep -q "^-- branch_labels: audio$" "$f3" && pass "--branch-label" || fail "--branch-label"
+grep -q "^-- depends_on: $id1$" "$f3" && pass "--depends-on" || fail "--depends-on"
+pgmig revision -m "Other root" --head base; expect_rc 0 "--head base starts a new root"
+pgmig revision -m "Ambiguous"; expect_rc 1 "several heads: exit 1"; expect_err "several heads" "several heads named"
+expect_err "\-\-head" "hint mentions --head"
+pgmig revision -m "On audio" --head "${id1:0:6}"; expect_rc 1 "--head of a non-head needs --splice"; expect_err "splice" "says so"
+pgmig revision -m "On audio" --head "${id1:0:6}" --splice; expect_rc 0 "--head prefix with --splice"
+rm -f migrations/*_on_audio.sql
+pgmig revision -m "Fixed id" --head "$(basename "$f3" | cut -c1-12)" --rev-id abc123def456; expect_rc 0 "--head and --rev-id"
+[ -f migrations/abc123def456_fixed_id.sql ] && pass "--rev-id names the file" || fail "--rev-id names the file"
+pgmig revision -m "dup" --rev-id abc123def456 --head base; expect_rc 1 "duplicate --rev-id refused"
+pgmig revision -m "x" --rev-id head; expect_rc 2 "reserved --rev-id refused"
+pgmig init; pgmig load; expect_rc 0 "generated files load"
+pgmig --dir nowhere revision -m x; expect_rc 1 "missing folder: exit 1"; expect_err "nowhere" "missing folder named"
+
+# ======================================================================
+group load
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+pgmig load; expect_rc 0 "load"; expect_err "2 new" "load reports what it loaded"
+expect_sql "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.revision" "r1,r2" "revisions in the database"
+expect_sql "SELECT count(*) FROM pgmig.applied" 0 "load applies nothing"
+pgmig load; expect_rc 0 "load again"; expect_err "0 new, 0 changed, 0 removed" "reload changes nothing"
+sed -i 's/Add b/Add column b/' $M/r2_add_b.sql
+pgmig load; expect_err "1 changed" "edited unapplied revision is updated"
+expect_sql "SELECT message FROM pgmig.revision WHERE id = 'r2'" "Add column b" "new message loaded"
+printf -- '-- revision: r3\n-- down_revision: r2\n-- message: Broken\n-- colour: blue\n\n-- migrate:up\nSELECT 1;\n' >$M/r3_broken.sql
+revfile $M r4 "r2" "Fine" "SELECT 1;" ""
+pgmig load; expect_rc 1 "broken file: exit 1"; expect_err "r3_broken.sql:4:" "names file and line"
+expect_err "nothing loaded" "says nothing was loaded"
+expect_sql "SELECT count(*) FROM pgmig.revision" 2 "nothing loaded (not even the good file)"
+rm $M/r3_broken.sql
+revfile $M r5 "nope" "Orphan" "SELECT 1;" ""
+pgmig load; expect_rc 1 "unknown parent: exit 1"; expect_err "r5_orphan.sql: down_revision nope" "unknown parent named with its file"
+rm $M/r5_orphan.sql
+revfile $M r6 "r2" "Dup" "SELECT 1;" ""
+mv $M/r6_dup.sql $M/zz_dup.sql; sed -i 's/revision: r6/revision: r4/' $M/zz_dup.sql
+pgmig load; expect_rc 1 "duplicate id: exit 1"; expect_err "r4 is defined twice" "duplicate id reported"
+rm $M/zz_dup.sql
+cp $M/r4_fine.sql $M/misnamed.sql; rm $M/r4_fine.sql
+pgmig load; expect_rc 0 "misnamed file loads"; expect_err "misnamed.sql: file name does not start with its revision id r4" "misnamed file warned"
+rm $M/misnamed.sql
+pgmig load; expect_rc 0 "load after deleting an unapplied file"; expect_err "Removed revision r4" "unapplied revision without file removed"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'r4'" 0 "r4 gone from the database"
+printf -- "-- revision: r7\n-- down_revision: r2\n-- message: Quotes, \"commas\" and a backslash \\\\\n\n-- migrate:up\nSELECT 'it''s', E'a\\\\b', \$\$x,y\$\$;\n" >$M/r7_quotes.sql
+pgmig load; expect_rc 0 "CSV-hostile content loads"
+expect_sql "SELECT upgrade FROM pgmig.revision WHERE id = 'r7'" "SELECT 'it''s', E'a\\b', \$\$x,y\$\$;" "script loaded byte for byte"
+rm $M/r7_quotes.sql; pgmig load
+
+# ======================================================================
+group run
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+revfile $M r3 "r2" "Add c" "ALTER TABLE t ADD COLUMN c int;" "ALTER TABLE t DROP COLUMN c;"
+pgmig upgrade --sql; expect_rc 0 "upgrade --sql"; expect_out "ALTER TABLE t ADD COLUMN c int" "--sql prints the scripts"
+expect_sql "SELECT count(*) FROM pgmig.applied" 0 "--sql applies nothing"
+expect_sql "SELECT to_regclass('t') IS NULL" t "--sql runs nothing"
+pgmig upgrade r2; expect_rc 0 "upgrade to a revision"; expect_err "Running upgrade r1 -> r2, Add b" "NOTICEs shown as progress"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "r1,r2" "applied up to r2"
+pgmig current; expect_rc 0 "current"; expect_out "^ r2 +\| Add b" "current shows r2 in a table"
+expect_out "^\(1 row\)$" "psql-like footer"
+pgmig upgrade; expect_rc 0 "upgrade to heads"; expect_sql "SELECT count(*) FROM pgmig.applied" 3 "all applied"
+pgmig upgrade; expect_rc 0 "upgrade when up to date"
+pgmig heads; expect_rc 0 "heads"; expect_out "^ r3 " "heads lists r3"
+pgmig branches; expect_rc 0 "branches"; expect_out "\(0 rows\)" "no branch points"
+pgmig history; expect_rc 0 "history"; expect_out "r3 .*applied, head" "history flags"
+pgmig history -r r2:; expect_rc 0 "history -r"; expect_out " r3 " "range includes r3"
+if grep -q "^ r1 " "$TMP/out"; then fail "range excludes r1"; else pass "range excludes r1"; fi
+pgmig history -v; expect_rc 0 "history -v"; expect_out "is_branch_point" "verbose columns"
+pgmig --csv history; expect_rc 0 "history --csv"; expect_out "^revision,down_revision,message,flags$" "CSV header"
+expect_out '^r3,r2,Add c,"applied, head"$' "CSV row quoting"
+pgmig show r2; expect_rc 0 "show"; expect_out "ALTER TABLE t ADD COLUMN b int" "show includes scripts"
+pgmig show nosuch; expect_rc 1 "show of an unknown revision: exit 1"
+pgmig downgrade -1; expect_rc 0 "downgrade -1"; expect_err "Running downgrade r3 -> r2" "downgrade progress"
+expect_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'c'" 0 "column c dropped"
+pgmig downgrade base --sql; expect_rc 0 "downgrade --sql"; expect_out "DROP TABLE t" "downgrade --sql prints scripts"
+expect_sql "SELECT count(*) FROM pgmig.applied" 2 "downgrade --sql changes nothing"
+pgmig downgrade base; expect_rc 0 "downgrade base"; expect_sql "SELECT to_regclass('t') IS NULL" t "everything reverted"
+revfile $M r4 "r3" "Broken" "ALTER TABLE t ADD COLUMN d int;
+SELECT 1/0;" "ALTER TABLE t DROP COLUMN d;"
+pgmig upgrade; expect_rc 1 "failing revision: exit 1"; expect_err "r4" "error names the revision"
+expect_err "division by zero" "original error shown"
+expect_sql "SELECT count(*) FROM pgmig.applied" 0 "all-or-nothing: nothing applied"
+pgmig upgrade nosuch; expect_rc 1 "unknown target: exit 1"
+rm $M/r4_broken.sql
+pgmig upgrade; expect_rc 0 "upgrade after removing the broken file"
+revfile $M r5 "r3" "Irreversible" "SELECT 1;"
+pgmig upgrade; pgmig downgrade r3; expect_rc 1 "irreversible revision refuses downgrade"
+pgmig check; expect_rc 0 "check: warnings only"; expect_out "irreversible|r5" "check lists the irreversible revision"
+
+# ======================================================================
+group drift
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+pgmig upgrade; expect_rc 0 "upgrade"
+cp $M/r2_add_b.sql $TMP/r2.orig
+sed -i 's/ADD COLUMN b int/ADD COLUMN b bigint/' $M/r2_add_b.sql
+revfile $M r3 "r2" "Add c" "ALTER TABLE t ADD COLUMN c int;" "ALTER TABLE t DROP COLUMN c;"
+pgmig upgrade; expect_rc 1 "edited applied revision stops the run"
+expect_err "r2_add_b.sql: revision r2 was changed after it was applied" "names the file"
+expect_err "[Nn]ever edit" "says never edit applied migrations"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'r3'" 0 "nothing loaded"
+expect_sql "SELECT count(*) FROM pgmig.applied" 2 "nothing run"
+printf '  \r\n' >>$M/r1_create_t.sql
+sed -i 's/$/   /' $M/r1_create_t.sql
+cp $TMP/r2.orig $M/r2_add_b.sql
+pgmig upgrade; expect_rc 0 "trailing blanks and CRLF are not an edit"
+mv $M/r2_add_b.sql $TMP/
+pgmig upgrade; expect_rc 1 "deleted applied file stops the run"
+expect_err "revision r2 is applied, but its file is missing" "missing file reported"
+pgmig load; expect_rc 1 "load also refuses"
+mv $TMP/r2_add_b.sql $M/
+pgmig load; expect_rc 0 "restored file loads"
+sed -i 's/ADD COLUMN b int/ADD COLUMN b bigint/' $M/r2_add_b.sql
+pgmig repair $M/r2_add_b.sql; expect_rc 0 "repair records a deliberate change"
+pgmig load; expect_rc 0 "load after repair"
+pgmig repair $M/nonexistent.sql; expect_rc 1 "repair of a missing file"
+
+# ======================================================================
+group nontx
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int, b int);
+INSERT INTO t VALUES (1, 1), (1, 2);" "DROP TABLE t;"
+revfile $M r2 "r1" "Index a" "CREATE INDEX CONCURRENTLY t_a ON t (a);
+-- a comment; with a semicolon
+CREATE INDEX CONCURRENTLY t_b ON t (b);" "DROP INDEX CONCURRENTLY t_b;
+DROP INDEX CONCURRENTLY t_a;" "-- transactional: false"
+revfile $M r3 "r2" "Add c" "ALTER TABLE t ADD COLUMN c int;" "ALTER TABLE t DROP COLUMN c;"
+pgmig upgrade; expect_rc 0 "upgrade through a non-transactional revision"
+expect_err "Index a \(non-transactional, 2 statements\)" "non-transactional step announced"
+expect_err "Running upgrade r2 -> r3" "transactional steps after it run"
+expect_sql "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname IN ('t_a','t_b') AND i.indisvalid" 2 "both indexes built and valid"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "r1,r2,r3" "recorded as applied"
+expect_sql "SELECT count(*) FROM pgmig.journal WHERE revision = 'r2'" 1 "journaled once"
+pgmig downgrade r1; expect_rc 0 "downgrade through it"
+expect_sql "SELECT count(*) FROM pg_class WHERE relname IN ('t_a','t_b')" 0 "indexes dropped concurrently"
+expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "r1" "unrecorded"
+revfile $M r4 "r3" "Unique a" "CREATE UNIQUE INDEX CONCURRENTLY t_a_uniq ON t (a);" "DROP INDEX CONCURRENTLY t_a_uniq;" "-- transactional: false"
+pgmig upgrade; expect_rc 1 "failing CREATE INDEX CONCURRENTLY: exit 1"
+expect_err "could not create unique index" "server error shown"
+expect_err "r4 .*failed at statement 1 of 1" "failed revision and statement named"
+expect_err "DROP INDEX CONCURRENTLY IF EXISTS t_a_uniq;" "cleanup advice for the INVALID index"
+expect_err "2 revisions before the failure were committed" "says what was committed"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'r4'" 0 "failed revision not recorded"
+expect_sql "SELECT count(*) FROM pgmig.applied" 3 "earlier revisions stay applied"
+sql "DROP INDEX CONCURRENTLY t_a_uniq" >/dev/null; sql "DELETE FROM t WHERE b = 2" >/dev/null
+pgmig upgrade; expect_rc 0 "rerun after cleanup resumes"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'r4'" 1 "now recorded"
+revfile $M r5 "r4" "Bad split" "SELECT 'unterminated;" "" "-- transactional: false"
+pgmig upgrade; expect_rc 1 "unterminated string in a non-transactional script"; expect_err "unterminated quoted string" "splitter error shown"
+rm $M/r5_bad_split.sql
+pgmig upgrade --sql r3 ; expect_rc 0 "upgrade --sql with nothing to do"
+
+# ======================================================================
+group stamp
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+pgmig stamp head; expect_rc 0 "stamp head"; expect_err "Stamped head: 2 revisions" "stamp reports the change"
+expect_sql "SELECT count(*) FROM pgmig.applied" 2 "stamped as applied"
+expect_sql "SELECT to_regclass('t') IS NULL" t "nothing run"
+pgmig stamp base; expect_rc 0 "stamp base"; expect_sql "SELECT count(*) FROM pgmig.applied" 0 "unstamped"
+pgmig stamp nosuch; expect_rc 1 "stamp unknown target"
+pgmig stamp --from-alembic; expect_rc 1 "--from-alembic without alembic_version"; expect_err "alembic_version not found" "says so"
+sql "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('r1')" >/dev/null
+pgmig stamp --from-alembic; expect_rc 0 "stamp --from-alembic"
+expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "r1" "adopted Alembic's revision"
+
+# ======================================================================
+group merge
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+revfile $M r3 "r1" "Add c" "ALTER TABLE t ADD COLUMN c int;" "ALTER TABLE t DROP COLUMN c;"
+pgmig load
+pgmig upgrade head; expect_rc 1 "upgrade head with two heads fails"; expect_err "r2|r3" "names the heads"
+pgmig heads; expect_out " r2 " "heads lists r2"; expect_out " r3 " "heads lists r3"
+pgmig branches; expect_out "^ r1 " "r1 is a branch point"
+pgmig check; expect_out "head" "check reports multiple heads"
+pgmig graph; expect_rc 0 "graph"; expect_out "digraph" "DOT output"
+pgmig graph -o g.dot; expect_rc 0 "graph -o FILE.dot"; grep -q digraph g.dot && pass "DOT written" || fail "DOT written"
+if command -v dot >/dev/null; then
+	pgmig graph -o g.png; expect_rc 0 "graph -o FILE.png"
+	[ "$(head -c 4 g.png | tail -c 3)" = "PNG" ] && pass "PNG rendered" || fail "PNG rendered"
+	pgmig graph -o g.svg; expect_rc 0 "graph -o FILE.svg"; grep -q "<svg" g.svg && pass "SVG rendered" || fail "SVG rendered"
+fi
+run env PATH=/nonexistent "$PGMIG" graph -o g2.png; expect_rc 1 "PNG without dot: exit 1"; expect_err "dot" "says dot is needed"
+pgmig merge -m "Merge b and c" r2 r3; expect_rc 0 "merge"
+mid=$(cat "$TMP/out")
+mf=$(ls $M/${mid}_merge_b_and_c.sql 2>/dev/null)
+[ -n "$mf" ] && pass "merge file written" || fail "merge file written"
+grep -q "^-- down_revision: r2, r3$" "$mf" && pass "merge file has both parents" || fail "merge file has both parents"
+pgmig heads; expect_out " $mid " "single head after merge"
+pgmig upgrade; expect_rc 0 "upgrade through the merge"
+expect_sql "SELECT count(*) FROM pgmig.applied" 4 "all four applied"
+pgmig load; expect_rc 0 "merge file reloads unchanged"; expect_err "0 new, 0 changed" "file matches the database"
+pgmig merge -m "nothing to merge"; expect_rc 1 "merge with one head fails"
+
+# ======================================================================
+group status
+pgmig init
+M=migrations
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Add b" "ALTER TABLE t ADD COLUMN b int;" "ALTER TABLE t DROP COLUMN b;"
+pgmig load
+pgmig status; expect_rc 0 "status"; expect_out "pending +\| 2" "two pending"
+pgmig --csv status; expect_rc 0 "status --csv"; expect_out "^current,heads,pending" "status CSV header"
+pgmig check; expect_rc 0 "check healthy"; expect_out "No problems" "check says so"
+sql "INSERT INTO pgmig.applied (revision, checksum) VALUES ('r2', (SELECT checksum FROM pgmig.revision WHERE id = 'r2'))" >/dev/null
+pgmig check; expect_rc 1 "check with an error: exit 1"; expect_out "error" "error row shown"
+
+# ======================================================================
+group alembic
+if ! "$PY" -c 'import alembic, psycopg2' 2>/dev/null; then
+	echo "# skipped: python3-alembic / python3-psycopg2 not installed"
+else
+	A="$PY -m alembic"
+	mkdir -p proj && cd proj
+	$A init -t generic mig >/dev/null 2>&1
+	V=mig/versions
+	# a history with a branch, a merge and an autocommit (CONCURRENTLY) block
+	cat >$V/a1_create.py <<'PY'
+"""Create segment table
+
+Revision ID: a1b2c3d4e5f6
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'a1b2c3d4e5f6'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('segment',
+                    sa.Column('id', sa.Integer(), primary_key=True),
+                    sa.Column('timestamp', sa.String(), nullable=True),
+                    sa.Column('text', sa.Text()))
+    op.execute("INSERT INTO segment (timestamp, text) VALUES ('00:00:01.5', 'it''s; a test')")
+
+
+def downgrade():
+    op.drop_table('segment')
+PY
+	cat >$V/b2_audio.py <<'PY'
+"""Add audio timestamps to Segment
+
+Revision ID: b2c3d4e5f6a7
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'b2c3d4e5f6a7'
+down_revision = 'a1b2c3d4e5f6'
+branch_labels = ('audio',)
+depends_on = None
+
+
+def upgrade():
+    op.add_column('segment', sa.Column('audio_start_ms', sa.Integer(), nullable=True))
+    op.add_column('segment', sa.Column('word_timestamps', sa.JSON(), nullable=True))
+    op.execute("UPDATE segment SET audio_start_ms = (EXTRACT(EPOCH FROM timestamp::interval) * 1000)::integer")
+
+
+def downgrade():
+    op.drop_column('segment', 'word_timestamps')
+    op.drop_column('segment', 'audio_start_ms')
+PY
+	cat >$V/c3_func.py <<'PY'
+"""Legacy helpers
+
+Revision ID: c3d4e5f6a7b8
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'c3d4e5f6a7b8'
+down_revision = 'a1b2c3d4e5f6'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("CREATE FUNCTION seg_len(t text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN length(t); END; $$")
+    op.create_index('ix_segment_ts', 'segment', ['timestamp'])
+
+
+def downgrade():
+    op.drop_index('ix_segment_ts')
+    op.execute("DROP FUNCTION seg_len(text)")
+PY
+	cat >$V/d4_merge.py <<'PY'
+"""Merge audio and helpers
+
+Revision ID: d4e5f6a7b8c9
+"""
+revision = 'd4e5f6a7b8c9'
+down_revision = ('b2c3d4e5f6a7', 'c3d4e5f6a7b8')
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
+PY
+	cat >$V/e5_index.py <<'PY'
+"""Index audio start concurrently
+
+Revision ID: e5f6a7b8c9d0
+"""
+from alembic import op
+
+revision = 'e5f6a7b8c9d0'
+down_revision = 'd4e5f6a7b8c9'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.execute("CREATE INDEX CONCURRENTLY ix_seg_audio ON segment (audio_start_ms)")
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY ix_seg_audio")
+PY
+	seturl() { sed -i "s|^sqlalchemy.url = .*|sqlalchemy.url = postgresql:///$1|" alembic.ini; }
+	seturl "$DB"
+	$A upgrade --sql base:heads >"$TMP/up.sql" 2>"$TMP/alembic.err" && pass "alembic upgrade --sql" || fail "alembic upgrade --sql"
+	$A downgrade --sql heads:base >"$TMP/down.sql" 2>>"$TMP/alembic.err" && pass "alembic downgrade --sql" || fail "alembic downgrade --sql"
+
+	pgmig --dir imported import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql"
+	expect_rc 0 "import-alembic"
+	[ "$(ls imported | wc -l)" = 5 ] && pass "five revision files" || fail "five revision files"
+	grep -q "^-- down_revision: b2c3d4e5f6a7, c3d4e5f6a7b8$" imported/d4e5f6a7b8c9*.sql && pass "merge parents kept" || fail "merge parents kept"
+	grep -q "^-- transactional: false$" imported/e5f6a7b8c9d0*.sql && pass "autocommit block imported as non-transactional" || fail "autocommit block imported as non-transactional"
+	if grep -qi "alembic_version\|^BEGIN;\|^COMMIT;" imported/*.sql; then fail "bookkeeping stripped"; else pass "bookkeeping stripped"; fi
+	pgmig --dir imported import-alembic --upgrade-sql "$TMP/up.sql"; expect_rc 1 "existing files are not overwritten"
+	pgmig --dir imported2 import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql" --versions $V
+	expect_rc 0 "import-alembic --versions"
+	grep -q "^-- message: Add audio timestamps to Segment$" imported2/b2c3d4e5f6a7_*.sql && pass "message from the docstring" || fail "message from the docstring"
+	grep -q "^-- branch_labels: audio$" imported2/b2c3d4e5f6a7_*.sql && pass "branch label from the .py file" || fail "branch label from the .py file"
+	pgmig --dir bad import-alembic --upgrade-sql "$TMP/down.sql"; expect_rc 1 "downgrade output as upgrade: exit 1"; expect_err "down.sql:[0-9]+: downgrade header" "names file and line"
+	pgmig import-alembic; expect_rc 2 "import-alembic without --upgrade-sql"
+
+	# the schema Alembic builds ...
+	ADB=${DB}_alembic
+	dropdb --if-exists "$ADB" >/dev/null 2>&1; createdb "$ADB"; DBS+=("$ADB")
+	seturl "$ADB"
+	$A upgrade heads >"$TMP/out" 2>"$TMP/err" && pass "alembic upgrade heads (online)" || fail "alembic upgrade heads (online)"
+	# ... and the one pgmig builds from the imported folder
+	pgmig --dir imported2 init; pgmig --dir imported2 upgrade; expect_rc 0 "pgmig upgrade of the imported folder"
+	expect_err "non-transactional" "imported CONCURRENTLY revision run by the client"
+	# (\restrict lines carry a random key in newer pg_dump releases)
+	norm() { grep -v -e '^--' -e '^SET ' -e 'set_config' -e '^$' -e 'pgmig' -e '^\\restrict' -e '^\\unrestrict'; }
+	pg_dump --schema-only -T alembic_version "$ADB" | norm >"$TMP/alembic.schema"
+	pg_dump --schema-only -N pgmig "$DB" | norm >"$TMP/pgmig.schema"
+	if diff -u "$TMP/alembic.schema" "$TMP/pgmig.schema" >"$TMP/schema.diff"; then pass "same schema as Alembic (pg_dump --schema-only)"; else
+		cp "$TMP/schema.diff" "$TMP/out"; fail "same schema as Alembic (pg_dump --schema-only)"; fi
+	[ "$(wc -l <"$TMP/pgmig.schema")" -gt 10 ] && pass "schema dump is not empty" || fail "schema dump is not empty"
+	expect_sql "SELECT text || ' ' || audio_start_ms FROM segment" "it's; a test 1500" "data migrated the same way"
+	# and both take it all down again
+	pgmig --dir imported2 downgrade base; expect_rc 0 "pgmig downgrade base of the imported folder"
+	$A downgrade base >/dev/null 2>&1
+	pg_dump --schema-only -T alembic_version "$ADB" | norm >"$TMP/alembic.schema"
+	pg_dump --schema-only -N pgmig "$DB" | norm >"$TMP/pgmig.schema"
+	diff -q "$TMP/alembic.schema" "$TMP/pgmig.schema" >/dev/null && pass "same schema after downgrade base" || fail "same schema after downgrade base"
+
+	# adopt a database Alembic left on two branch heads
+	$A upgrade b2c3d4e5f6a7 >/dev/null 2>&1 && $A upgrade c3d4e5f6a7b8 >/dev/null 2>&1
+	[ "$(sql 'SELECT count(*) FROM alembic_version' "$ADB")" = 2 ] && pass "Alembic left two heads" || fail "Alembic left two heads"
+	pgmig -d "dbname=$ADB" --dir imported2 init
+	pgmig -d "dbname=$ADB" --dir imported2 stamp --from-alembic; expect_rc 0 "stamp --from-alembic with two heads"
+	[ "$(sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "$ADB")" = "a1b2c3d4e5f6,b2c3d4e5f6a7,c3d4e5f6a7b8" ] \
+		&& pass "applied set matches alembic_version" || fail "applied set matches alembic_version"
+	pgmig -d "dbname=$ADB" --dir imported2 upgrade; expect_rc 0 "pgmig takes over from there"
+	expect_err "Running upgrade b2c3d4e5f6a7, c3d4e5f6a7b8 -> d4e5f6a7b8c9" "continues with the merge"
+	if grep -q "Running upgrade  -> a1b2c3d4e5f6" "$TMP/err"; then fail "stamped revisions not re-run"; else pass "stamped revisions not re-run"; fi
+	cd "$W"
+fi
+
+# ======================================================================
+group demo
+PGMIG_DIR=$(dirname "$PGMIG")
+run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
+expect_rc 0 "examples/demo.sh"
+expect_out '^\$ pgmig downgrade -1' "demo echoes its commands"
+expect_err "Index segment audio start \(non-transactional" "demo runs CREATE INDEX CONCURRENTLY through the client"
+expect_sql "SELECT count(*) FROM pgmig.applied" 6 "demo ends fully upgraded"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
