@@ -76,6 +76,8 @@ CREATE FUNCTION pgmig._journal_guard() RETURNS trigger
 
 CREATE TRIGGER revision_row BEFORE INSERT OR UPDATE OR DELETE ON pgmig.revision
 	FOR EACH ROW EXECUTE FUNCTION pgmig._revision_row();
+CREATE TRIGGER revision_count AFTER INSERT OR UPDATE OR DELETE ON pgmig.revision
+	FOR EACH ROW EXECUTE FUNCTION pgmig._revision_row();
 CREATE TRIGGER revision_truncate BEFORE TRUNCATE ON pgmig.revision
 	FOR EACH STATEMENT EXECUTE FUNCTION pgmig._revision_row();
 CREATE TRIGGER revision_validate AFTER INSERT OR UPDATE OR DELETE ON pgmig.revision

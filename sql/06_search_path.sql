@@ -2,6 +2,9 @@
 -- 06_search_path: pgmig's own queries are immune to objects a user
 -- creates in public; revision scripts still see the caller's search_path.
 --
+-- The DDL guard (tested in 11_guard) would warn about this file's own
+-- set-up tables; these tests are about the engine, so it is off here.
+SET pgmig.guard = off;
 CREATE EXTENSION IF NOT EXISTS pgmig;
 DROP EXTENSION pgmig CASCADE;
 DROP TABLE IF EXISTS public.revision, public.applied, sp_t CASCADE;

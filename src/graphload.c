@@ -18,7 +18,9 @@
 #include "pgmig.h"
 
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "utils/snapmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -75,6 +77,16 @@ pgmig_load_graph(bool strict)
 
 	batchcxt = AllocSetContextCreate(dest, "pgmig graph batch",
 									 ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * Read with a snapshot taken now, not the calling statement's: a run
+	 * that waited for the migration lock must see what the other run
+	 * committed (READ COMMITTED), and the statement trigger must see the
+	 * rows of the statement it validates.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 
 	plan = SPI_prepare(graph_query, 0, NULL);
 	if (plan == NULL)
@@ -140,6 +152,7 @@ pgmig_load_graph(bool strict)
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
+	PopActiveSnapshot();
 	MemoryContextSwitchTo(dest);
 	MemoryContextDelete(batchcxt);
 

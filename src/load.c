@@ -22,6 +22,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -29,6 +30,7 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "core/revfile.h"
@@ -155,7 +157,8 @@ arrays_equal(HeapTuple a, HeapTuple b, TupleDesc desc, const char *col)
 
 	if (n1 || n2)
 		return n1 == n2;
-	return DatumGetBool(DirectFunctionCall2(array_eq, d1, d2));
+	/* array_eq needs fn_extra for its type cache: call it through fmgr */
+	return DatumGetBool(OidFunctionCall2Coll(F_ARRAY_EQ, DEFAULT_COLLATION_OID, d1, d2));
 }
 
 PG_FUNCTION_INFO_V1(pgmig_revision_row);
@@ -180,6 +183,25 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_revision_row: not called as a trigger");
 	desc = td->tg_relation->rd_att;
+
+	/*
+	 * AFTER ROW: count what really happened.  Counting in BEFORE ROW would
+	 * count an INSERT ... ON CONFLICT DO UPDATE twice, and count a row the
+	 * conflict then left alone.
+	 */
+	if (TRIGGER_FIRED_AFTER(td->tg_event))
+	{
+		if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+			tally_row(get_text(td->tg_trigtuple, desc, "id", &isnull), NULL, NULL, 'd');
+		else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			tally_row(get_text(td->tg_newtuple, desc, "id", &isnull),
+					  get_text(td->tg_trigtuple, desc, "checksum", &isnull),
+					  get_text(td->tg_newtuple, desc, "checksum", &isnull), 'u');
+		else
+			tally_row(get_text(td->tg_trigtuple, desc, "id", &isnull), NULL,
+					  get_text(td->tg_trigtuple, desc, "checksum", &isnull), 'i');
+		return PointerGetDatum(NULL);
+	}
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
@@ -208,7 +230,6 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 					 errmsg("cannot delete applied revision \"%s\"", id),
 					 errdetail("Its changes are in the database; without it they could never be downgraded."),
 					 errhint("Downgrade it first, or mark it unapplied with pgmig.stamp().")));
-		tally_row(id, NULL, NULL, 'd');
 		return PointerGetDatum(td->tg_trigtuple);
 	}
 
@@ -268,8 +289,6 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 	replcol[0] = SPI_fnumber(desc, "checksum");
 	repl[0] = CStringGetTextDatum(checksum);
 	newtup = heap_modify_tuple_by_cols(newtup, desc, 1, replcol, repl, replnull);
-	tally_row(id, old_ck, checksum,
-			  TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? 'u' : 'i');
 	return PointerGetDatum(newtup);
 }
 
