@@ -30,7 +30,15 @@ PG_MODULE_MAGIC;
 
 int			pgmig_lock_timeout = 0;
 int			pgmig_lock_retries = 3;
+int			pgmig_guard_mode = PGMIG_GUARD_WARN;
 bool		pgmig_in_run = false;
+
+static const struct config_enum_entry guard_options[] = {
+	{"off", PGMIG_GUARD_OFF, false},
+	{"warn", PGMIG_GUARD_WARN, false},
+	{"error", PGMIG_GUARD_ERROR, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -51,6 +59,17 @@ _PG_init(void)
 							3, 0, 100,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	/*
+	 * Superuser-only, so a role the guard is meant to stop cannot simply
+	 * SET it off; a superuser can grant SET on it (PG15+) to a deploy role.
+	 */
+	DefineCustomEnumVariable("pgmig.guard",
+							 "What the pgmig_guard event trigger does with DDL run outside a pgmig run.",
+							 "off ignores it, warn records it in pgmig.drift and warns, error refuses it.",
+							 &pgmig_guard_mode,
+							 PGMIG_GUARD_WARN, guard_options,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pgmig");
 }
 

@@ -11,6 +11,9 @@
  *	info.c		read-only functions: resolve, current, heads, history, plan,
  *				script, check, status, graph
  *	load.c		triggers on pgmig.revision and the loading functions
+ *	migrate.c	CALL pgmig.migrate(): one revision per transaction (0.2)
+ *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
+ *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
  *
@@ -41,10 +44,20 @@
 #define ERRCODE_PGMIG_NON_TRANSACTIONAL		MAKE_SQLSTATE('P','M','0','0','7')
 #define ERRCODE_PGMIG_INVALID_FILE			MAKE_SQLSTATE('P','M','0','0','8')
 #define ERRCODE_PGMIG_STATE					MAKE_SQLSTATE('P','M','0','0','9')
+#define ERRCODE_PGMIG_GUARD					MAKE_SQLSTATE('P','M','0','1','0')
 
 /* GUCs */
 extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
+extern int	pgmig_guard_mode;
+
+/* Values of pgmig.guard */
+typedef enum PgmigGuardMode
+{
+	PGMIG_GUARD_OFF,
+	PGMIG_GUARD_WARN,
+	PGMIG_GUARD_ERROR
+} PgmigGuardMode;
 
 /* Set while pgmig itself runs revision scripts (read by the DDL guard). */
 extern bool pgmig_in_run;
@@ -58,6 +71,19 @@ typedef struct PgmigGraph
 	bool	   *transactional;
 	TimestampTz *applied_at;	/* 0 when not applied */
 } PgmigGraph;
+
+/*
+ * Prepared bookkeeping statements of one run (runner.c).  The plans live in
+ * SPI's procedure context; they are not saved, so a caller that commits
+ * (migrate) prepares them afresh in each transaction.
+ */
+typedef struct PgmigBookkeeping
+{
+	struct _SPI_plan *get_script;	/* SPIPlanPtr, without including spi.h */
+	struct _SPI_plan *ins_applied;
+	struct _SPI_plan *del_applied;
+	struct _SPI_plan *ins_journal;
+} PgmigBookkeeping;
 
 /* pgmig.c */
 extern void pgmig_report(pm_error *err) pg_attribute_noreturn();
@@ -74,6 +100,16 @@ extern Datum pgmig_cstring_array(char **items, int n);
 extern PgmigGraph *pgmig_load_graph(bool strict);
 extern void pgmig_resolve_target(PgmigGraph *pg, const char *expr,
 								 pm_set *out, int *branch_root);
+
+/* runner.c */
+extern void pgmig_prepare_bookkeeping(PgmigBookkeeping *bk);
+extern void pgmig_free_bookkeeping(PgmigBookkeeping *bk);
+extern void pgmig_run_one(PgmigGraph *pg, PgmigBookkeeping *bk, int v,
+						  bool down, const char *target);
+extern void pgmig_journal(PgmigBookkeeping *bk, const char *action,
+						  const char *rev, const char *target,
+						  const char *old_ck, const char *new_ck,
+						  int64 usecs, const char *detail);
 
 /* load.c */
 extern bool pgmig_repair_in_progress;

@@ -58,14 +58,8 @@ typedef struct StepErrorContext
 	int			line;
 } StepErrorContext;
 
-/* Prepared bookkeeping statements for one call. */
-typedef struct Bookkeeping
-{
-	SPIPlanPtr	get_script;
-	SPIPlanPtr	ins_applied;
-	SPIPlanPtr	del_applied;
-	SPIPlanPtr	ins_journal;
-} Bookkeeping;
+/* Prepared bookkeeping statements for one call (see pgmig.h). */
+typedef PgmigBookkeeping Bookkeeping;
 
 static SPIPlanPtr
 prepare(const char *sql, int nargs, Oid *types)
@@ -78,8 +72,14 @@ prepare(const char *sql, int nargs, Oid *types)
 	return p;
 }
 
-static void
-prepare_bookkeeping(Bookkeeping *bk)
+/*
+ * Prepare the bookkeeping statements in SPI's procedure context.  migrate()
+ * calls this once per transaction and frees the plans with
+ * pgmig_free_bookkeeping(), since unsaved plans are not revalidated across
+ * commits.
+ */
+void
+pgmig_prepare_bookkeeping(Bookkeeping *bk)
 {
 	Oid			t1[1] = {TEXTOID};
 	Oid			t3[3] = {TEXTOID, TEXTOID, INTERVALOID};
@@ -98,6 +98,15 @@ prepare_bookkeeping(Bookkeeping *bk)
 							  "INSERT INTO pgmig.journal"
 							  " (action, revision, target, old_checksum, new_checksum, duration, detail)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, t7);
+}
+
+void
+pgmig_free_bookkeeping(Bookkeeping *bk)
+{
+	SPI_freeplan(bk->get_script);
+	SPI_freeplan(bk->ins_applied);
+	SPI_freeplan(bk->del_applied);
+	SPI_freeplan(bk->ins_journal);
 }
 
 static Datum
@@ -125,10 +134,6 @@ text_or_null(const char *s, char *nullflag)
 	*nullflag = s ? ' ' : 'n';
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
-
-void		pgmig_journal(Bookkeeping *bk, const char *action, const char *rev,
-						  const char *target, const char *old_ck,
-						  const char *new_ck, int64 usecs, const char *detail);
 
 void
 pgmig_journal(Bookkeeping *bk, const char *action, const char *rev,
@@ -417,10 +422,11 @@ parents_text(PgmigGraph *pg, int v)
 
 /*
  * Run one revision up or down, with bookkeeping.  Memory allocated here
- * belongs to the caller's step context.
+ * belongs to the caller's step context.  Also used by migrate() and
+ * test_roundtrip().
  */
-static void
-run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *target)
+void
+pgmig_run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *target)
 {
 	const pm_rev *r = pm_graph_rev(pg->g, v);
 	char	   *up;
@@ -520,7 +526,7 @@ run_command(RunCommand cmd, const char *target)
 	else
 		pm_plan_stamp(pg->g, &targets, branch_root, &steps);
 
-	prepare_bookkeeping(&bk);
+	pgmig_prepare_bookkeeping(&bk);
 	MemoryContextSwitchTo(callcxt);
 	if (cmd != RUN_STAMP)
 		precheck_steps(pg, &steps, cmd == RUN_DOWNGRADE, fname);
@@ -577,7 +583,7 @@ run_command(RunCommand cmd, const char *target)
 						  r->applied ? "unapplied" : "applied");
 		}
 		else
-			run_one(pg, &bk, v, cmd == RUN_DOWNGRADE, target);
+			pgmig_run_one(pg, &bk, v, cmd == RUN_DOWNGRADE, target);
 		MemoryContextSwitchTo(callcxt);
 		MemoryContextReset(stepcxt);
 	}
@@ -689,7 +695,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 		}
 	}
 
-	prepare_bookkeeping(&bk);
+	pgmig_prepare_bookkeeping(&bk);
 	MemoryContextSwitchTo(callcxt);
 	if (run)
 	{
@@ -698,7 +704,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 		one.n = 1;
 		one.items = &v;
 		precheck_steps(pg, &one, down, "step");
-		run_one(pg, &bk, v, down, target);
+		pgmig_run_one(pg, &bk, v, down, target);
 	}
 	else
 	{

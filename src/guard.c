@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *	  The pgmig_guard event triggers: DDL run outside a pgmig run is drift.
+ *
+ * One C function serves two event triggers: pgmig_guard (ddl_command_end,
+ * which sees created and altered objects) and pgmig_guard_drop (sql_drop,
+ * which sees dropped ones; ddl_command_end reports nothing for a DROP).
+ * What it does depends on pgmig.guard:
+ *	off		nothing;
+ *	warn	records each object in pgmig.drift and raises one WARNING;
+ *	error	refuses the command (the whole statement is rolled back).
+ *
+ * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
+ * cannot SET), CREATE/ALTER EXTENSION of any extension (creating_extension
+ * covers the script; the command's own ddl_command_end comes after it, so
+ * the tags are let through too), binary upgrade, pg_restore (which sets
+ * application_name), temporary objects, and objects in schema pgmig.
+ *
+ * Rules:
+ *	- The guard is a safety net against mistakes, not a security boundary:
+ *	  a superuser can disable event triggers.
+ *	- In warn mode it must never make a user's DDL fail: the rows are
+ *	  inserted as the owner of pgmig.drift (the DDL's role usually has no
+ *	  privilege on it), inside an internal subtransaction, and a failure to
+ *	  record becomes a WARNING.
+ *	- When pgmig.drift does not exist (DROP EXTENSION pgmig is running) the
+ *	  guard does nothing.
+ *	- Memory: a per-call context; nothing outlives the call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+typedef struct DriftObject
+{
+	char	   *object_type;
+	char	   *object_identity;
+	char	   *schema_name;
+} DriftObject;
+
+static const char *ddl_query =
+"SELECT object_type, object_identity, schema_name, false"
+"  FROM pg_catalog.pg_event_trigger_ddl_commands()";
+
+/*
+ * original: named by the command; normal: dropped with it by CASCADE.
+ * An extension's members (and the rules of its views) are not listed:
+ * "DROP EXTENSION x" is one change.
+ */
+static const char *drop_query =
+"SELECT object_type, object_identity, schema_name, is_temporary"
+"  FROM pg_catalog.pg_event_trigger_dropped_objects()"
+" WHERE original OR (normal AND $1)";
+
+static const char *insert_query =
+"INSERT INTO pgmig.drift (role_name, session_role, command_tag, object_type,"
+"                         object_identity, schema_name, statement, backend_pid,"
+"                         application_name, action)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+static bool
+is_temp_schema(const char *schema)
+{
+	return schema != NULL &&
+		(strcmp(schema, "pg_temp") == 0 ||
+		 strncmp(schema, "pg_temp_", 8) == 0 ||
+		 strncmp(schema, "pg_toast_temp_", 14) == 0);
+}
+
+/* Objects that are pgmig's own or temporary are never drift. */
+static bool
+ignorable(const char *type, const char *identity, const char *schema,
+		  bool is_temp)
+{
+	if (is_temp || is_temp_schema(schema))
+		return true;
+	if (identity != NULL && strncmp(identity, "pg_temp.", 8) == 0)
+		return true;
+	if (schema != NULL && strcmp(schema, "pgmig") == 0)
+		return true;
+	if (type != NULL && identity != NULL &&
+		(strcmp(type, "schema") == 0 || strcmp(type, "extension") == 0) &&
+		strcmp(identity, "pgmig") == 0)
+		return true;
+	return false;
+}
+
+static char *
+getvalue(HeapTuple tup, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tup, desc, col);
+}
+
+/* Insert the rows as the owner of pgmig.drift; false (and WARNING) on failure. */
+static void
+record_drift(Oid drift, const char *tag, List *objects)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner;
+	HeapTuple	ctup;
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	char	   *session_role = GetUserNameFromId(GetSessionUserId(), false);
+	const char *appname = GetConfigOption("application_name", true, false);
+
+	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(drift));
+	if (!HeapTupleIsValid(ctup))
+		return;
+	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
+	ReleaseSysCache(ctup);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		Oid			types[10] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
+		ListCell   *lc;
+
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		foreach(lc, objects)
+		{
+			DriftObject *o = (DriftObject *) lfirst(lc);
+			Datum		v[10];
+			char		n[11] = "          ";
+
+			v[0] = DirectFunctionCall1(namein, CStringGetDatum(role));
+			v[1] = DirectFunctionCall1(namein, CStringGetDatum(session_role));
+			v[2] = CStringGetTextDatum(tag);
+			v[3] = o->object_type ? CStringGetTextDatum(o->object_type) : (Datum) 0;
+			n[3] = o->object_type ? ' ' : 'n';
+			v[4] = o->object_identity ? CStringGetTextDatum(o->object_identity) : (Datum) 0;
+			n[4] = o->object_identity ? ' ' : 'n';
+			v[5] = o->schema_name ? CStringGetTextDatum(o->schema_name) : (Datum) 0;
+			n[5] = o->schema_name ? ' ' : 'n';
+			v[6] = debug_query_string ? CStringGetTextDatum(debug_query_string) : (Datum) 0;
+			n[6] = debug_query_string ? ' ' : 'n';
+			v[7] = Int32GetDatum(MyProcPid);
+			v[8] = appname ? CStringGetTextDatum(appname) : (Datum) 0;
+			n[8] = appname ? ' ' : 'n';
+			v[9] = CStringGetTextDatum("warned");
+			if (SPI_execute_with_args(insert_query, 10, types, v, n, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "pgmig: could not insert into pgmig.drift");
+		}
+		SetUserIdAndSecContext(save_userid, save_sec);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		SetUserIdAndSecContext(save_userid, save_sec);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("pgmig guard could not record drift: %s", edata->message)));
+	}
+	PG_END_TRY();
+}
+
+PG_FUNCTION_INFO_V1(pgmig_guard);
+Datum
+pgmig_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trig;
+	const char *tag;
+	const char *appname;
+	bool		drop;
+	Oid			nsp;
+	Oid			drift;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	List	   *objects = NIL;
+	uint64		i;
+	DriftObject *first;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_guard: not fired by event trigger manager");
+	trig = (EventTriggerData *) fcinfo->context;
+
+	if (pgmig_guard_mode == PGMIG_GUARD_OFF || pgmig_in_run ||
+		creating_extension || IsBinaryUpgrade)
+		PG_RETURN_VOID();
+	appname = GetConfigOption("application_name", true, false);
+	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
+		PG_RETURN_VOID();
+
+	tag = GetCommandTagName(trig->tag);
+	if (strcmp(tag, "CREATE EXTENSION") == 0 || strcmp(tag, "ALTER EXTENSION") == 0)
+		PG_RETURN_VOID();
+	drop = strcmp(trig->event, "sql_drop") == 0;
+
+	/* DROP EXTENSION pgmig removes the table we would write to */
+	nsp = get_namespace_oid("pgmig", true);
+	drift = OidIsValid(nsp) ? get_relname_relid("drift", nsp) : InvalidOid;
+	if (!OidIsValid(drift))
+		PG_RETURN_VOID();
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig guard",
+								ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pgmig: SPI_connect failed");
+	if (drop)
+	{
+		Oid			argtypes[1] = {BOOLOID};
+		Datum		args[1];
+
+		args[0] = BoolGetDatum(strcmp(tag, "DROP EXTENSION") != 0);
+		if (SPI_execute_with_args(drop_query, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pgmig: could not read the event trigger's objects");
+	}
+	else if (SPI_execute(ddl_query, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: could not read the event trigger's objects");
+	MemoryContextSwitchTo(cxt);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DriftObject *o = palloc0(sizeof(DriftObject));
+		char	   *is_temp;
+
+		o->object_type = getvalue(tup, desc, 1);
+		o->object_identity = getvalue(tup, desc, 2);
+		o->schema_name = getvalue(tup, desc, 3);
+		is_temp = getvalue(tup, desc, 4);
+		if (ignorable(o->object_type, o->object_identity, o->schema_name,
+					  is_temp != NULL && is_temp[0] == 't'))
+			continue;
+		objects = lappend(objects, o);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(cxt);
+
+	if (objects != NIL)
+	{
+		first = (DriftObject *) linitial(objects);
+		if (pgmig_guard_mode == PGMIG_GUARD_ERROR)
+			ereport(ERROR,
+					(errcode(ERRCODE_PGMIG_GUARD),
+					 errmsg("%s on %s %s is not allowed outside a pgmig run",
+							tag, first->object_type ? first->object_type : "object",
+							first->object_identity ? first->object_identity : "(unnamed)"),
+					 errdetail("pgmig.guard is set to \"error\"."),
+					 errhint("Put the change in a revision and apply it with pgmig, or SET pgmig.guard = 'warn' to allow it and record it in pgmig.drift.")));
+
+		record_drift(drift, tag, objects);
+		ereport(WARNING,
+				(errmsg("%s on %s %s ran outside a pgmig run",
+						tag, first->object_type ? first->object_type : "object",
+						first->object_identity ? first->object_identity : "(unnamed)"),
+				 errdetail("Recorded in pgmig.drift (%d object(s)).", list_length(objects)),
+				 errhint("Put schema changes in a revision, or SET pgmig.guard = 'off' to allow them silently.")));
+	}
+
+	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+	PG_RETURN_VOID();
+}
