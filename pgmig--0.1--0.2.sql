@@ -39,12 +39,19 @@ CREATE FUNCTION pgmig.test_roundtrip(target text DEFAULT 'heads')
 	RETURNS TABLE (revision text, ok boolean, difference text)
 	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'pgmig_test_roundtrip';
 
-/* The guard: one function, two events (a DROP is only seen by sql_drop). */
+/*
+ * The guard: one function, three events.  A DROP is only seen by sql_drop;
+ * CREATE INDEX CONCURRENTLY must be refused before it starts (it commits
+ * as it goes), hence the ddl_command_start trigger limited to that tag.
+ */
 CREATE FUNCTION pgmig._guard() RETURNS event_trigger
 	LANGUAGE C AS 'MODULE_PATHNAME', 'pgmig_guard';
 CREATE EVENT TRIGGER pgmig_guard ON ddl_command_end
 	EXECUTE FUNCTION pgmig._guard();
 CREATE EVENT TRIGGER pgmig_guard_drop ON sql_drop
+	EXECUTE FUNCTION pgmig._guard();
+CREATE EVENT TRIGGER pgmig_guard_start ON ddl_command_start
+	WHEN TAG IN ('CREATE INDEX')
 	EXECUTE FUNCTION pgmig._guard();
 
 /* Nothing is granted to PUBLIC; see docs/safety.md for the grants to give. */

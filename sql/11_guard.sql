@@ -8,6 +8,8 @@ ALTER TABLE guard_t ADD COLUMN v text;
 CREATE INDEX guard_t_v ON guard_t (v);
 COMMENT ON TABLE guard_t IS 'hello';
 DROP INDEX guard_t_v;
+CREATE INDEX CONCURRENTLY guard_t_c ON guard_t (v);
+DROP INDEX CONCURRENTLY guard_t_c;
 SELECT role_name = current_user AS by_me, command_tag, object_type, object_identity,
        schema_name, statement, backend_pid = pg_backend_pid() AS my_pid, action
   FROM pgmig.drift ORDER BY id;
@@ -52,6 +54,19 @@ SELECT to_regclass('guard_refused') IS NULL AS not_created,
 SELECT pgmig.upgrade();
 CREATE TEMP TABLE guard_tmp2 (a int);
 SELECT pgmig.downgrade('base');
+
+-- the pgmig client runs non-transactional revisions as top-level
+-- statements while it holds the migration lock: not drift either
+SELECT pgmig.lock();
+CREATE INDEX CONCURRENTLY guard_t_cic ON guard_t (id);
+DROP INDEX CONCURRENTLY guard_t_cic;
+SELECT pgmig.unlock();
+-- CREATE INDEX CONCURRENTLY commits as it goes: it is refused before it
+-- starts, so no invalid index is left behind
+CREATE INDEX CONCURRENTLY guard_t_cic2 ON guard_t (id);
+SELECT count(*) AS leftover FROM pg_class WHERE relname = 'guard_t_cic2';
+CREATE TEMP TABLE guard_tmp3 (a int);
+CREATE INDEX CONCURRENTLY guard_tmp3_a ON guard_tmp3 (a);
 
 -- off: nothing at all
 SET pgmig.guard = off;

@@ -25,4 +25,13 @@
 #define PGMIG_MY_LXID (MyProc->lxid)
 #endif
 
+/*
+ * migrate.c creates the portal snapshot after each commit with
+ * EnsurePortalSnapshotExists(), which appeared in 14.0 and was back-patched
+ * to 13.3.
+ */
+#if PG_VERSION_NUM >= 130000 && PG_VERSION_NUM < 130003
+#error "pgmig needs PostgreSQL 13.3 or later"
+#endif
+
 #endif							/* PGMIG_COMPAT_H */

@@ -3,16 +3,21 @@
  * guard.c
  *	  The pgmig_guard event triggers: DDL run outside a pgmig run is drift.
  *
- * One C function serves two event triggers: pgmig_guard (ddl_command_end,
- * which sees created and altered objects) and pgmig_guard_drop (sql_drop,
- * which sees dropped ones; ddl_command_end reports nothing for a DROP).
+ * One C function serves three event triggers: pgmig_guard (ddl_command_end,
+ * which sees created and altered objects), pgmig_guard_drop (sql_drop,
+ * which sees dropped ones; ddl_command_end reports nothing for a DROP) and
+ * pgmig_guard_start (ddl_command_start, CREATE INDEX only): in error mode
+ * it refuses CREATE INDEX CONCURRENTLY before it starts, because refusing
+ * it at ddl_command_end comes after its internal commits and would leave
+ * an invalid index behind.
  * What it does depends on pgmig.guard:
  *	off		nothing;
  *	warn	records each object in pgmig.drift and raises one WARNING;
  *	error	refuses the command (the whole statement is rolled back).
  *
  * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
- * cannot SET), CREATE/ALTER EXTENSION of any extension (creating_extension
+ * cannot SET; or this backend holding the migration lock, as the pgmig
+ * client does while it runs non-transactional revisions), CREATE/ALTER EXTENSION of any extension (creating_extension
  * covers the script; the command's own ddl_command_end comes after it, so
  * the tags are let through too), binary upgrade, pg_restore (which sets
  * application_name), temporary objects, and objects in schema pgmig.
@@ -41,6 +46,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -186,6 +192,37 @@ record_drift(Oid drift, const char *tag, List *objects)
 	PG_END_TRY();
 }
 
+/*
+ * ddl_command_start, error mode: CREATE INDEX CONCURRENTLY on anything but
+ * a temporary table or one of pgmig's own is refused before it begins.
+ */
+static void
+refuse_concurrent_index(EventTriggerData *trig)
+{
+	IndexStmt  *stmt;
+	Oid			relid;
+
+	if (pgmig_guard_mode != PGMIG_GUARD_ERROR ||
+		trig->parsetree == NULL || !IsA(trig->parsetree, IndexStmt))
+		return;
+	stmt = (IndexStmt *) trig->parsetree;
+	if (!stmt->concurrent || stmt->relation == NULL)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;					/* core reports the missing table */
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
+		get_rel_namespace(relid) == get_namespace_oid("pgmig", true))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PGMIG_GUARD),
+			 errmsg("CREATE INDEX CONCURRENTLY on table %s is not allowed outside a pgmig run",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid))),
+			 errdetail("pgmig.guard is set to \"error\"."),
+			 errhint("Put the change in a non-transactional revision and apply it with the pgmig client, or SET pgmig.guard = 'warn' to allow it and record it in pgmig.drift.")));
+}
+
 PG_FUNCTION_INFO_V1(pgmig_guard);
 Datum
 pgmig_guard(PG_FUNCTION_ARGS)
@@ -212,6 +249,14 @@ pgmig_guard(PG_FUNCTION_ARGS)
 	appname = GetConfigOption("application_name", true, false);
 	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
 		PG_RETURN_VOID();
+	if (pgmig_lock_held())
+		PG_RETURN_VOID();
+
+	if (strcmp(trig->event, "ddl_command_start") == 0)
+	{
+		refuse_concurrent_index(trig);
+		PG_RETURN_VOID();
+	}
 
 	tag = GetCommandTagName(trig->tag);
 	if (strcmp(tag, "CREATE EXTENSION") == 0 || strcmp(tag, "ALTER EXTENSION") == 0)

@@ -170,6 +170,21 @@ pgmig_unlock_session(void)
 	return LockRelease(&tag, ExclusiveLock, true);
 }
 
+/*
+ * Does this backend hold the migration lock (session or transaction)?  The
+ * guard treats that as "inside a pgmig run": the pgmig client runs
+ * non-transactional revisions as plain top-level statements while holding
+ * the session lock, where pgmig_in_run cannot be set.
+ */
+bool
+pgmig_lock_held(void)
+{
+	LOCKTAG		tag;
+
+	set_lock_tag(&tag);
+	return LockHeldByMe(&tag, ExclusiveLock);
+}
+
 PG_FUNCTION_INFO_V1(pgmig_lock);
 Datum
 pgmig_lock(PG_FUNCTION_ARGS)

@@ -90,6 +90,7 @@ extern void pgmig_report(pm_error *err) pg_attribute_noreturn();
 extern void pgmig_lock_xact(void);
 extern bool pgmig_lock_session(bool wait);
 extern bool pgmig_unlock_session(void);
+extern bool pgmig_lock_held(void);
 extern void pgmig_srf_init(FunctionCallInfo fcinfo);
 extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,
 							const char *sep);
