@@ -221,8 +221,13 @@ pgmig_srf_init(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
+	/* RETURNS TABLE with one column is a scalar set: use the expected desc */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	{
+		if (rsinfo->expectedDesc == NULL)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = rsinfo->expectedDesc;
+	}
 
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);

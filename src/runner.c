@@ -188,7 +188,7 @@ fetch_script(Bookkeeping *bk, const char *id, char **up, char **down,
 	int			rc;
 
 	v[0] = CStringGetTextDatum(id);
-	rc = SPI_execute_plan(bk->get_script, v, NULL, true, 1);
+	rc = SPI_execute_plan(bk->get_script, v, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
