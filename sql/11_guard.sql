@@ -54,6 +54,9 @@ SELECT to_regclass('guard_refused') IS NULL AS not_created,
 SELECT pgmig.upgrade();
 CREATE TEMP TABLE guard_tmp2 (a int);
 SELECT pgmig.downgrade('base');
+CALL pgmig.migrate();
+CALL pgmig.migrate('base', true);
+SELECT * FROM pgmig.test_roundtrip();
 
 -- the pgmig client runs non-transactional revisions as top-level
 -- statements while it holds the migration lock: not drift either
