@@ -32,6 +32,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "storage/lock.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -404,6 +405,18 @@ run_in_subxact(StepErrorContext *ec, const char *script)
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
 			pgmig_lock_timeout > 0 && edata->hint == NULL)
 			edata->hint = pstrdup("Another session holds a conflicting lock; find it in pg_locks, or raise pgmig.lock_timeout / pgmig.lock_retries.");
+		/*
+		 * One transaction that creates thousands of tables keeps a lock on
+		 * each until it ends, and can fill the shared lock table.  Say what
+		 * to do about it in pgmig's terms.
+		 */
+		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY &&
+			edata->message && strstr(edata->message, "shared memory") != NULL)
+		{
+			edata->detail = psprintf("A single upgrade() holds every lock its revisions take until it commits; the lock table holds about max_locks_per_transaction (%d) x (max_connections + max_prepared_transactions) locks.",
+									 max_locks_per_xact);
+			edata->hint = pstrdup("Run the migration with CALL pgmig.migrate(), which commits after every revision, or upgrade in smaller steps (upgrade('REV')), or raise max_locks_per_transaction (needs a restart).");
+		}
 		if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&
 			edata->hint == NULL)
 			edata->hint = pstrdup("Mark the revision with \"-- transactional: false\" and run it with the pgmig client or CALL pgmig.migrate().");
