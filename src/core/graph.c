@@ -288,7 +288,9 @@ resolve_edges(pm_graph *g, int i, bool deps, bool strict, pm_error *err)
 					 "revision \"%s\" has unknown %s \"%s\"", r->id,
 					 deps ? "dependency" : "parent", names[k]);
 			if (problem(g, strict, err, PM_ERR_UNDEFINED, i, text,
-						v != INT32_MIN ? "A branch label cannot be used as a parent; name the revision id." :
+						v != INT32_MIN ? (deps ?
+										  "A branch label cannot be used as a dependency; name the revision id." :
+										  "A branch label cannot be used as a parent; name the revision id.") :
 						"Load the missing revision first, or correct the revision's down_revision/depends_on."))
 				return false;
 			continue;

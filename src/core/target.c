@@ -395,17 +395,23 @@ branch_head(const pm_graph *g, int root, const char *expr, int *out,
 /*
  * Step "steps" times.  The position is either a set (pos) or, when
  * *at_branch_base, the point before revision branch (branch base).  With
- * members != NULL, moves are restricted to that branch.
+ * members != NULL, moves (up and down) are restricted to that branch.
+ *
+ * Linear: the work buffers are allocated once, not per step, and "seen"
+ * is cleared entry by entry, so N steps cost O(n + N * width), not O(n * N).
  */
 static bool
 walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 	 int branch, bool *at_branch_base, const char *expr, pm_error *err)
 {
 	int			n = pm_graph_size(g);
+	int		   *cand = pm_malloc(sizeof(int) * (n + 1));
+	unsigned char *seen = NULL;
+	int		   *next = NULL;
+	bool		ok = true;
 
 	while (steps > 0)
 	{
-		int		   *cand = pm_malloc(sizeof(int) * (n + 1));
 		int			nc = 0;
 		int			i;
 		int			k;
@@ -428,8 +434,8 @@ walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 						 "cannot step up from several revisions in \"%s\"", expr);
 			pm_error_detail(err, "The starting point is %s.", buf);
 			pm_error_hint(err, "Start from one revision, as in REV+1.");
-			pm_free(cand);
-			return false;
+			ok = false;
+			goto out;
 		}
 		else
 		{
@@ -448,8 +454,8 @@ walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 								pm_graph_rev(g, pos->items[0])->id);
 			else
 				pm_error_detail(err, "There is no revision to step to.");
-			pm_free(cand);
-			return false;
+			ok = false;
+			goto out;
 		}
 		if (nc > 1)
 		{
@@ -461,30 +467,38 @@ walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 						 expr, nc);
 			pm_error_detail(err, "Candidates: %s.", buf);
 			pm_error_hint(err, "Name the revision, or use a branch label, as in LABEL@+1.");
-			pm_free(cand);
-			return false;
+			ok = false;
+			goto out;
 		}
+		if (pos->items == NULL || pos->n == 0)
+			pos->items = pm_realloc(pos->items, sizeof(int) * 2);
 		pos->n = 1;
-		pos->items = pm_realloc(pos->items, sizeof(int) * 2);
 		pos->items[0] = cand[0];
 		*at_branch_base = false;
-		pm_free(cand);
 		steps--;
+	}
+	if (steps < 0)
+	{
+		seen = pm_malloc(n + 1);
+		memset(seen, 0, n + 1);
+		next = pm_malloc(sizeof(int) * (n + 1));
+		/* pos and next are swapped each step: give both room for n */
+		pos->items = pm_realloc(pos->items, sizeof(int) * (n + 1));
 	}
 	while (steps < 0)
 	{
-		unsigned char *seen;
-		int		   *next;
 		int			nn = 0;
 		int			k;
 		int			j;
+		int		   *tmp;
 
 		if (pos->n == 0 || *at_branch_base)
 		{
 			pm_error_set(err, PM_ERR_RANGE,
 						 "target \"%s\" steps past the base", expr);
 			pm_error_detail(err, "There are fewer revisions below the starting point than the step asks for.");
-			return false;
+			ok = false;
+			goto out;
 		}
 		if (members != NULL && pos->n == 1 && pos->items[0] == branch)
 		{
@@ -494,27 +508,33 @@ walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 			steps++;
 			continue;
 		}
-		seen = pm_malloc(n + 1);
-		memset(seen, 0, n + 1);
-		next = pm_malloc(sizeof(int) * (n + 1));
 		for (k = 0; k < pos->n; k++)
 		{
 			const pm_rev *r = pm_graph_rev(g, pos->items[k]);
 
 			for (j = 0; j < r->nparents_ok; j++)
-				if (!seen[r->parents[j]])
+				if (!seen[r->parents[j]] &&
+					(members == NULL || members[r->parents[j]]))
 				{
 					seen[r->parents[j]] = 1;
 					next[nn++] = r->parents[j];
 				}
 		}
-		pm_free(pos->items);
+		for (k = 0; k < nn; k++)
+			seen[next[k]] = 0;
+		tmp = pos->items;
 		pos->items = next;
+		next = tmp;
 		pos->n = nn;
-		pm_free(seen);
 		steps++;
 	}
-	return true;
+out:
+	pm_free(cand);
+	if (seen)
+		pm_free(seen);
+	if (next)
+		pm_free(next);
+	return ok;
 }
 
 static void
