@@ -54,7 +54,7 @@ CREATE EVENT TRIGGER pgmig_guard_start ON ddl_command_start
 	WHEN TAG IN ('CREATE INDEX')
 	EXECUTE FUNCTION pgmig._guard();
 
-/* Nothing is granted to PUBLIC; see docs/safety.md for the grants to give. */
+/* Nothing is granted to PUBLIC; see the README (Privileges) for the grants to give. */
 REVOKE ALL ON TABLE pgmig.drift FROM PUBLIC;
 REVOKE ALL ON SEQUENCE pgmig.drift_id_seq FROM PUBLIC;
 REVOKE ALL ON PROCEDURE pgmig.migrate(text, boolean) FROM PUBLIC;

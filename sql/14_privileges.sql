@@ -37,7 +37,7 @@ SELECT * FROM pgmig.test_roundtrip();
 RESET ROLE;
 REVOKE USAGE ON SCHEMA pgmig FROM pgmig_nobody;
 
--- the grants docs/safety.md gives a monitoring role
+-- the grants the README (Privileges) gives a monitoring role
 GRANT USAGE ON SCHEMA pgmig TO pgmig_monitor;
 GRANT SELECT ON pgmig.revision, pgmig.applied, pgmig.journal, pgmig.drift TO pgmig_monitor;
 GRANT EXECUTE ON FUNCTION pgmig.current(), pgmig.heads(), pgmig.branches(),
@@ -49,7 +49,7 @@ SELECT pending, drift FROM pgmig.status();
 SELECT pgmig.upgrade();                       -- still refused
 RESET ROLE;
 
--- the grants docs/safety.md gives a deploy role
+-- the grants the README (Privileges) gives a deploy role
 CREATE SCHEMA priv_app AUTHORIZATION pgmig_deploy;
 GRANT USAGE ON SCHEMA pgmig TO pgmig_deploy;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revision, pgmig.applied TO pgmig_deploy;
