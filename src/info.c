@@ -33,21 +33,14 @@ typedef struct InfoCall
 static void
 info_begin(InfoCall *ic, bool strict)
 {
-	ic->callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig info",
-										ALLOCSET_DEFAULT_SIZES);
-	ic->oldcxt = MemoryContextSwitchTo(ic->callcxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(ic->callcxt);
+	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_load_graph(strict);
 }
 
 static void
 info_end(InfoCall *ic)
 {
-	SPI_finish();
-	MemoryContextSwitchTo(ic->oldcxt);
-	MemoryContextDelete(ic->callcxt);
+	pgmig_call_end(ic->callcxt, ic->oldcxt);
 }
 
 static void

@@ -311,12 +311,7 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 	tally.rows = 0;
 	op = tally.deleted == rows ? "delete" : "load";
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig validate",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(cxt);
+	cxt = pgmig_call_begin("pgmig validate", &old);
 	(void) pgmig_load_graph(true);
 
 	if (!pgmig_repair_in_progress)
@@ -346,9 +341,7 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 								  5, types, v, n, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pgmig: journal insert failed");
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
+	pgmig_call_end(cxt, old);
 	return PointerGetDatum(NULL);
 }
 
@@ -450,25 +443,6 @@ parse_file(const char *file, pm_revfile *rf)
 				 err.hint[0] ? errhint("%s", err.hint) : 0));
 }
 
-static void
-begin_spi(MemoryContext *callcxt, MemoryContext *oldcxt)
-{
-	*callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig load",
-									 ALLOCSET_DEFAULT_SIZES);
-	*oldcxt = MemoryContextSwitchTo(*callcxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(*callcxt);
-}
-
-static void
-end_spi(MemoryContext callcxt, MemoryContext oldcxt)
-{
-	SPI_finish();
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(callcxt);
-}
-
 PG_FUNCTION_INFO_V1(pgmig_load);
 Datum
 pgmig_load(PG_FUNCTION_ARGS)
@@ -480,7 +454,7 @@ pgmig_load(PG_FUNCTION_ARGS)
 	pm_revfile	rf;
 	RevValues	rv;
 
-	begin_spi(&callcxt, &oldcxt);
+	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	parse_file(file, &rf);
 	rv.id = rf.id;
 	rv.down_revision = strlist_array(&rf.down_revision);
@@ -492,7 +466,7 @@ pgmig_load(PG_FUNCTION_ARGS)
 	rv.transactional = rf.transactional;
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, rf.id);
-	end_spi(callcxt, oldcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id_out));
 }
 
@@ -512,7 +486,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 	char	   *new_ck;
 	bool		applied;
 
-	begin_spi(&callcxt, &oldcxt);
+	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	parse_file(file, &rf);
 	pgmig_lock_xact();
 	v[0] = CStringGetTextDatum(rf.id);
@@ -589,7 +563,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("revision \"%s\" is unchanged", rf.id)));
 	id_out = MemoryContextStrdup(oldcxt, rf.id);
-	end_spi(callcxt, oldcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id_out));
 }
 
@@ -615,7 +589,7 @@ pgmig_add(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("revision id must not be null")));
 	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	begin_spi(&callcxt, &oldcxt);
+	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	rv.id = id;
 	rv.down_revision = array_arg_or_empty(fcinfo, 1);
 	rv.upgrade = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -625,7 +599,7 @@ pgmig_add(PG_FUNCTION_ARGS)
 	rv.depends_on = array_arg_or_empty(fcinfo, 6);
 	rv.transactional = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
 	upsert_revision(&rv);
-	end_spi(callcxt, oldcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
@@ -661,7 +635,7 @@ pgmig_new_revision(PG_FUNCTION_ARGS)
 	char	   *id;
 	char	   *id_out;
 
-	begin_spi(&callcxt, &oldcxt);
+	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	pg = pgmig_load_graph(true);
 	id = new_id(pg);
 	rv.id = id;
@@ -688,7 +662,7 @@ pgmig_new_revision(PG_FUNCTION_ARGS)
 	rv.transactional = PG_ARGISNULL(6) ? true : PG_GETARG_BOOL(6);
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, id);
-	end_spi(callcxt, oldcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id_out));
 }
 
@@ -706,7 +680,7 @@ pgmig_merge(PG_FUNCTION_ARGS)
 	int			n = 0;
 	int			k;
 
-	begin_spi(&callcxt, &oldcxt);
+	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	pg = pgmig_load_graph(true);
 	items = palloc(sizeof(int) * (pg->n + 1));
 	if (PG_ARGISNULL(0))
@@ -775,6 +749,6 @@ pgmig_merge(PG_FUNCTION_ARGS)
 	rv.transactional = true;
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, id);
-	end_spi(callcxt, oldcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id_out));
 }

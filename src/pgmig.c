@@ -18,12 +18,14 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 PG_MODULE_MAGIC;
@@ -269,4 +271,33 @@ pgmig_ids_array(PgmigGraph *pg, const int *items, int n)
 	for (k = 0; k < n; k++)
 		names[k] = pm_graph_rev(pg->g, items[k])->id;
 	return pgmig_cstring_array(names, n);
+}
+
+/*
+ * Every SQL-callable function works in a context of its own, created
+ * before SPI_connect so that what it builds outlives SPI's procedure
+ * context, and deleted at the end: pgmig_call_begin returns that context
+ * (current on return) and the caller's context in *oldcxt.
+ */
+MemoryContext
+pgmig_call_begin(const char *name, MemoryContext *oldcxt)
+{
+	MemoryContext callcxt;
+
+	/* name must be a string literal: the context keeps the pointer */
+	callcxt = AllocSetContextCreateInternal(CurrentMemoryContext, name,
+											ALLOCSET_DEFAULT_SIZES);
+	*oldcxt = MemoryContextSwitchTo(callcxt);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pgmig: SPI_connect failed");
+	MemoryContextSwitchTo(callcxt);
+	return callcxt;
+}
+
+void
+pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt)
+{
+	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(callcxt);
 }

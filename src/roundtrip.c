@@ -410,12 +410,7 @@ pgmig_test_roundtrip(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	pgmig_srf_init(fcinfo);
-	callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig roundtrip",
-									ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(callcxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(callcxt);
+	callcxt = pgmig_call_begin("pgmig roundtrip", &oldcxt);
 
 	/* held by the caller's transaction, not by the subtransaction below */
 	pgmig_lock_xact();

@@ -521,12 +521,7 @@ run_command(RunCommand cmd, const char *target)
 	const char *fname = cmd == RUN_UPGRADE ? "upgrade" :
 	cmd == RUN_DOWNGRADE ? "downgrade" : "stamp";
 
-	callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig run",
-									ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(callcxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(callcxt);
+	callcxt = pgmig_call_begin("pgmig run", &oldcxt);
 
 	pgmig_lock_xact();
 	pg = pgmig_load_graph(true);
@@ -608,9 +603,7 @@ run_command(RunCommand cmd, const char *target)
 						"nothing to stamp: the applied set already matches target \"%s\"",
 						target)));
 
-	SPI_finish();
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(callcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	return count;
 }
 
@@ -654,12 +647,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 	const pm_rev *r;
 	int			k;
 
-	callcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig step",
-									ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(callcxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
-	MemoryContextSwitchTo(callcxt);
+	callcxt = pgmig_call_begin("pgmig step", &oldcxt);
 
 	pgmig_lock_xact();
 	pg = pgmig_load_graph(true);
@@ -734,9 +722,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 					  ck, has_duration ? usecs : -1,
 					  "run by the client as top-level statements");
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(callcxt);
+	pgmig_call_end(callcxt, oldcxt);
 	return 1;
 }
 

@@ -166,24 +166,6 @@ next_word(const char *s, size_t pos, size_t len, size_t *ws, size_t *wl)
 	return pos;
 }
 
-static bool
-ieq(const char *s, size_t n, const char *word)
-{
-	size_t		i;
-
-	if (strlen(word) != n)
-		return false;
-	for (i = 0; i < n; i++)
-	{
-		char		c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != word[i])
-			return false;
-	}
-	return true;
-}
 
 /* Does the (possibly qualified, possibly quoted) name end in table? */
 static bool
@@ -203,7 +185,7 @@ names_table(const char *s, size_t n, const char *table)
 	n -= last - s;
 	if (n >= 2 && last[0] == '"' && last[n - 1] == '"')
 		return n - 2 == strlen(table) && memcmp(last + 1, table, n - 2) == 0;
-	return ieq(last, n, table);
+	return pm_word_ieq(last, n, table);
 }
 
 static stmt_kind
@@ -222,18 +204,18 @@ classify_stmt(const char *sql, const char *table)
 	if (wl == 0)
 		return ST_REAL;
 	pos = next_word(sql, pos, len, &ws2, &wl2);
-	if (ieq(sql + ws, wl, "begin") || (ieq(sql + ws, wl, "start") &&
-									   ieq(sql + ws2, wl2, "transaction")))
+	if (pm_word_ieq(sql + ws, wl, "begin") || (pm_word_ieq(sql + ws, wl, "start") &&
+									   pm_word_ieq(sql + ws2, wl2, "transaction")))
 		return ST_BEGIN;
-	if (ieq(sql + ws, wl, "commit"))
+	if (pm_word_ieq(sql + ws, wl, "commit"))
 		return ST_COMMIT;
-	if (ieq(sql + ws, wl, "update") && names_table(sql + ws2, wl2, table))
+	if (pm_word_ieq(sql + ws, wl, "update") && names_table(sql + ws2, wl2, table))
 		return ST_BOOKKEEPING;
 	next_word(sql, pos, len, &ws3, &wl3);
-	if (((ieq(sql + ws, wl, "insert") && ieq(sql + ws2, wl2, "into")) ||
-		 (ieq(sql + ws, wl, "delete") && ieq(sql + ws2, wl2, "from")) ||
-		 (ieq(sql + ws, wl, "create") && ieq(sql + ws2, wl2, "table")) ||
-		 (ieq(sql + ws, wl, "drop") && ieq(sql + ws2, wl2, "table"))) &&
+	if (((pm_word_ieq(sql + ws, wl, "insert") && pm_word_ieq(sql + ws2, wl2, "into")) ||
+		 (pm_word_ieq(sql + ws, wl, "delete") && pm_word_ieq(sql + ws2, wl2, "from")) ||
+		 (pm_word_ieq(sql + ws, wl, "create") && pm_word_ieq(sql + ws2, wl2, "table")) ||
+		 (pm_word_ieq(sql + ws, wl, "drop") && pm_word_ieq(sql + ws2, wl2, "table"))) &&
 		names_table(sql + ws3, wl3, table))
 		return ST_BOOKKEEPING;
 	return ST_REAL;

@@ -95,6 +95,25 @@ pm_valid_name(const char *s, size_t len)
 }
 
 bool
+pm_word_ieq(const char *s, size_t n, const char *word)
+{
+	size_t		i;
+
+	if (strlen(word) != n)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		char		c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != word[i])
+			return false;
+	}
+	return true;
+}
+
+bool
 pm_reserved_name(const char *s)
 {
 	return strcmp(s, "head") == 0 || strcmp(s, "heads") == 0 ||

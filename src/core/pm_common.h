@@ -69,6 +69,9 @@ extern char *pm_strdup(const char *s);
 
 /* true if s (length len) matches [A-Za-z0-9_]{1,64} */
 extern bool pm_valid_name(const char *s, size_t len);
+/* s[0..n) equals the lower-case ASCII word, ignoring ASCII case */
+extern bool pm_word_ieq(const char *s, size_t n, const char *word);
+
 /* true for head, heads, base, current */
 extern bool pm_reserved_name(const char *s);
 

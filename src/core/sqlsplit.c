@@ -47,38 +47,19 @@ ident_cont(unsigned char c)
 	return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
 }
 
-/* case-insensitive compare of buf[0..n) with a lower-case ASCII word */
-static bool
-word_is(const char *s, size_t n, const char *word)
-{
-	size_t		i;
-
-	if (strlen(word) != n)
-		return false;
-	for (i = 0; i < n; i++)
-	{
-		char		c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != word[i])
-			return false;
-	}
-	return true;
-}
 
 static kw
 classify(const char *s, size_t n)
 {
-	if (word_is(s, n, "create"))
+	if (pm_word_ieq(s, n, "create"))
 		return KW_CREATE;
-	if (word_is(s, n, "or"))
+	if (pm_word_ieq(s, n, "or"))
 		return KW_OR;
-	if (word_is(s, n, "replace"))
+	if (pm_word_ieq(s, n, "replace"))
 		return KW_REPLACE;
-	if (word_is(s, n, "function"))
+	if (pm_word_ieq(s, n, "function"))
 		return KW_FUNCTION;
-	if (word_is(s, n, "procedure"))
+	if (pm_word_ieq(s, n, "procedure"))
 		return KW_PROCEDURE;
 	return KW_OTHER;
 }
@@ -395,11 +376,11 @@ pm_sql_split(const char *buf, size_t len, pm_stmtlist *out, pm_error *err)
 				  (words[3] == KW_FUNCTION || words[3] == KW_PROCEDURE))) &&
 				paren == 0)
 			{
-				if (word_is(buf + ws, wl, "begin"))
+				if (pm_word_ieq(buf + ws, wl, "begin"))
 					begin_depth++;
-				else if (word_is(buf + ws, wl, "case") && begin_depth > 0)
+				else if (pm_word_ieq(buf + ws, wl, "case") && begin_depth > 0)
 					begin_depth++;
-				else if (word_is(buf + ws, wl, "end") && begin_depth > 0)
+				else if (pm_word_ieq(buf + ws, wl, "end") && begin_depth > 0)
 					begin_depth--;
 			}
 			continue;
