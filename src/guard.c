@@ -17,10 +17,12 @@
  *
  * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
  * cannot SET; or this backend holding the migration lock, as the pgmig
- * client does while it runs non-transactional revisions), CREATE/ALTER EXTENSION of any extension (creating_extension
- * covers the script; the command's own ddl_command_end comes after it, so
- * the tags are let through too), binary upgrade, pg_restore (which sets
- * application_name), temporary objects, and objects in schema pgmig.
+ * client does while it runs non-transactional revisions), CREATE/ALTER
+ * EXTENSION of any extension (creating_extension covers the script; the
+ * command's own ddl_command_end comes after it, so the tags are let
+ * through too), binary upgrade, restores (pgmig_restoring(): pg_restore,
+ * or a pg_dump script with its empty search_path), temporary objects, and
+ * objects in schema pgmig.
  *
  * Rules:
  *	- The guard is a safety net against mistakes, not a security boundary:
@@ -229,7 +231,6 @@ pgmig_guard(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trig;
 	const char *tag;
-	const char *appname;
 	bool		drop;
 	Oid			nsp;
 	Oid			drift;
@@ -246,8 +247,7 @@ pgmig_guard(PG_FUNCTION_ARGS)
 	if (pgmig_guard_mode == PGMIG_GUARD_OFF || pgmig_in_run ||
 		creating_extension || IsBinaryUpgrade)
 		PG_RETURN_VOID();
-	appname = GetConfigOption("application_name", true, false);
-	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
+	if (pgmig_restoring())
 		PG_RETURN_VOID();
 	if (pgmig_lock_held())
 		PG_RETURN_VOID();

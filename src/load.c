@@ -314,7 +314,7 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 	cxt = pgmig_call_begin("pgmig validate", &old);
 	(void) pgmig_load_graph(true);
 
-	if (!pgmig_repair_in_progress)
+	if (!pgmig_repair_in_progress && !pgmig_restoring())
 	{
 		Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 		Datum		v[5];

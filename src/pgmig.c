@@ -301,3 +301,21 @@ pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt)
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(callcxt);
 }
+
+/*
+ * Is this session restoring a dump?  pg_restore names itself in
+ * application_name; a plain pg_dump script run by psql empties
+ * search_path before anything else.  A restore brings the journal and
+ * the revisions back as they were, so it must not add journal rows of
+ * its own (nor count as drift).
+ */
+bool
+pgmig_restoring(void)
+{
+	const char *appname = GetConfigOption("application_name", true, false);
+	const char *path = GetConfigOption("search_path", true, false);
+
+	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
+		return true;
+	return path != NULL && (path[0] == '\0' || strcmp(path, "\"\"") == 0);
+}

@@ -92,6 +92,7 @@ extern bool pgmig_lock_session(bool wait);
 extern bool pgmig_unlock_session(void);
 extern bool pgmig_lock_held(void);
 extern void pgmig_srf_init(FunctionCallInfo fcinfo);
+extern bool pgmig_restoring(void);
 extern MemoryContext pgmig_call_begin(const char *name, MemoryContext *oldcxt);
 extern void pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt);
 extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,
