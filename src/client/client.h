@@ -23,6 +23,7 @@
 
 #include "libpq-fe.h"
 #include "core/pm_common.h"
+#include "core/graph.h"
 #include "core/revfile.h"
 
 #define EXIT_OK		0

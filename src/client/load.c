@@ -149,7 +149,6 @@ order_revdir(revdir *d, const char *dir)
 {
 	int			n = d->n;
 	id_index   *ids = pm_malloc(sizeof(id_index) * (n ? n : 1));
-	int		   *done = calloc(n ? n : 1, sizeof(int));
 	revfile_entry *sorted = pm_malloc(sizeof(revfile_entry) * (n ? n : 1));
 	int			nsorted = 0;
 	int			k,
@@ -200,54 +199,47 @@ order_revdir(revdir *d, const char *dir)
 		}
 	}
 
-	/* layered topological sort: each round emits every ready file */
-	while (ok && nsorted < n)
+	/*
+	 * Topological order from the core's graph (linear: one depth-first
+	 * pass, ties in file-name order); unknown parents were reported above
+	 * and are simply left out of the graph here.
+	 */
+	if (ok)
 	{
-		int			before = nsorted;
-		int		   *ready = calloc(n, sizeof(int));
+		pm_graph   *g = pm_graph_new(n);
+		pm_error	err;
+		const int  *topo;
 
 		for (k = 0; k < n; k++)
 		{
 			pm_revfile *rf = &d->files[k].rf;
-			bool		r = !done[k];
 
-			for (j = 0; r && j < rf->down_revision.n + rf->depends_on.n; j++)
-			{
-				const char *p = j < rf->down_revision.n ? rf->down_revision.items[j]
-					: rf->depends_on.items[j - rf->down_revision.n];
-
-				int			pi = find_id(ids, n, p);
-
-				if (pi >= 0 && !done[pi])
-					r = false;
-			}
-			ready[k] = r;
+			pm_graph_add(g, rf->id,
+						 (const char *const *) rf->down_revision.items, rf->down_revision.n,
+						 (const char *const *) rf->depends_on.items, rf->depends_on.n,
+						 NULL, 0, false);
 		}
-		for (k = 0; k < n; k++)
-			if (ready[k])
-			{
-				done[k] = 1;
-				sorted[nsorted++] = d->files[k];
-			}
-		free(ready);
-		if (nsorted == before)
+		(void) pm_graph_build(g, false, &err);
+		for (k = 0; k < pm_graph_nproblems(g); k++)
 		{
-			pm_buf		b;
+			const pm_problem *p = pm_graph_problem(g, k);
 
-			pm_buf_init(&b);
-			for (k = 0; k < n; k++)
-				if (!done[k])
-					pm_buf_printf(&b, "%s%s", b.len ? ", " : "", d->files[k].path);
-			pg_log_error("the revisions form a cycle: %s", b.data);
-			pm_buf_free(&b);
-			ok = false;
+			if (strstr(p->text, "cycle") != NULL || strstr(p->text, "itself") != NULL)
+			{
+				pg_log_error("the revisions form a cycle: %s (in \"%s\")", p->text,
+							 p->rev >= 0 ? d->files[p->rev].path : dir);
+				ok = false;
+			}
 		}
+		topo = pm_graph_topo(g);
+		for (k = 0; ok && k < n; k++)
+			sorted[nsorted++] = d->files[topo[k]];
+		pm_graph_free(g);
 	}
 	if (ok)
 		memcpy(d->files, sorted, sizeof(revfile_entry) * n);
 	pm_free(sorted);
 	pm_free(ids);
-	free(done);
 	return ok;
 }
 

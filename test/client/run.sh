@@ -198,6 +198,11 @@ revfile $M r6 "r2" "Dup" "SELECT 1;" ""
 mv $M/r6_dup.sql $M/zz_dup.sql; sed -i 's/revision: r6/revision: r4/' $M/zz_dup.sql
 pgmig load; expect_rc 1 "duplicate id: exit 1"; expect_err "r4 is defined twice" "duplicate id reported"
 rm $M/zz_dup.sql
+revfile $M c1 "c2" "Cycle one" "SELECT 1;" ""
+revfile $M c2 "c1" "Cycle two" "SELECT 1;" ""
+pgmig load; expect_rc 1 "cycle: exit 1"; expect_err "the revisions form a cycle" "cycle reported"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id IN ('c1', 'c2')" 0 "nothing of the cycle loaded"
+rm $M/c1_cycle_one.sql $M/c2_cycle_two.sql
 cp $M/r4_fine.sql $M/misnamed.sql; rm $M/r4_fine.sql
 pgmig load; expect_rc 0 "misnamed file loads"; expect_err "misnamed.sql: file name does not start with its revision id r4" "misnamed file warned"
 rm $M/misnamed.sql
