@@ -25,6 +25,13 @@
 #define PGMIG_MY_LXID (MyProc->lxid)
 #endif
 
+/* PG17 added "orstronger" to LockHeldByMe() */
+#if PG_VERSION_NUM >= 170000
+#define PGMIG_LOCK_HELD_BY_ME(tag, mode) LockHeldByMe((tag), (mode), false)
+#else
+#define PGMIG_LOCK_HELD_BY_ME(tag, mode) LockHeldByMe((tag), (mode))
+#endif
+
 /*
  * migrate.c creates the portal snapshot after each commit with
  * EnsurePortalSnapshotExists(), which appeared in 14.0 and was back-patched

@@ -184,7 +184,7 @@ pgmig_lock_held(void)
 	LOCKTAG		tag;
 
 	set_lock_tag(&tag);
-	return LockHeldByMe(&tag, ExclusiveLock);
+	return PGMIG_LOCK_HELD_BY_ME(&tag, ExclusiveLock);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_lock);
@@ -202,7 +202,7 @@ pgmig_unlock(PG_FUNCTION_ARGS)
 
 	set_lock_tag(&tag);
 	/* LockRelease warns when the lock is not held; say it our way instead */
-	if (!LockHeldByMe(&tag, ExclusiveLock))
+	if (!PGMIG_LOCK_HELD_BY_ME(&tag, ExclusiveLock))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(pgmig_unlock_session());
 }
