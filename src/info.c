@@ -34,7 +34,7 @@ static void
 info_begin(InfoCall *ic, bool strict)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
-	ic->pg = pgmig_load_graph(strict);
+	ic->pg = pgmig_graph_for_reading(strict);
 }
 
 static void

@@ -102,6 +102,9 @@ extern Datum pgmig_cstring_array(char **items, int n);
 
 /* graphload.c */
 extern PgmigGraph *pgmig_load_graph(bool strict);
+extern PgmigGraph *pgmig_graph_for_reading(bool strict);
+extern void pgmig_graph_bump(void);
+extern bool pgmig_bookkeeping;
 extern void pgmig_resolve_target(PgmigGraph *pg, const char *expr,
 								 pm_set *out, int *branch_root);
 

@@ -505,11 +505,51 @@ precheck_steps(PgmigGraph *pg, pm_set *steps, bool down, const char *fname)
 	(void) down;
 }
 
+/* The steps of one run, each in a memory context reset afterwards. */
+static void
+run_steps(RunCommand cmd, PgmigGraph *pg, Bookkeeping *bk, pm_set *steps,
+		  const char *target, MemoryContext callcxt)
+{
+	MemoryContext stepcxt;
+	int			k;
+
+	stepcxt = AllocSetContextCreate(callcxt, "pgmig step", ALLOCSET_DEFAULT_SIZES);
+	for (k = 0; k < steps->n; k++)
+	{
+		int			v = steps->items[k];
+		const pm_rev *r = pm_graph_rev(pg->g, v);
+
+		MemoryContextSwitchTo(stepcxt);
+		CHECK_FOR_INTERRUPTS();
+		if (cmd == RUN_STAMP)
+		{
+			char	   *up,
+					   *dn,
+					   *ck;
+
+			if (r->applied)
+				record_unapplied(bk, r->id);
+			else
+			{
+				MemoryContextSwitchTo(stepcxt);
+				fetch_script(bk, r->id, &up, &dn, &ck);
+				record_applied(bk, r->id, ck, -1);
+			}
+			pgmig_journal(bk, "stamp", r->id, target, NULL, NULL, -1,
+						  r->applied ? "unapplied" : "applied");
+		}
+		else
+			pgmig_run_one(pg, bk, v, cmd == RUN_DOWNGRADE, target);
+		MemoryContextSwitchTo(callcxt);
+		MemoryContextReset(stepcxt);
+	}
+	MemoryContextDelete(stepcxt);
+}
+
 static int
 run_command(RunCommand cmd, const char *target)
 {
 	MemoryContext callcxt;
-	MemoryContext stepcxt;
 	MemoryContext oldcxt;
 	PgmigGraph *pg;
 	pm_set		targets;
@@ -565,36 +605,23 @@ run_command(RunCommand cmd, const char *target)
 		}
 	}
 
-	stepcxt = AllocSetContextCreate(callcxt, "pgmig step", ALLOCSET_DEFAULT_SIZES);
-	for (k = 0; k < steps.n; k++)
+	/*
+	 * Bookkeeping rows change pgmig.applied once per step; the graph
+	 * version is bumped once for the whole run instead (graphload.c).
+	 */
+	pgmig_bookkeeping = true;
+	PG_TRY();
 	{
-		int			v = steps.items[k];
-		const pm_rev *r = pm_graph_rev(pg->g, v);
-
-		MemoryContextSwitchTo(stepcxt);
-		CHECK_FOR_INTERRUPTS();
-		if (cmd == RUN_STAMP)
-		{
-			char	   *up,
-					   *dn,
-					   *ck;
-
-			if (r->applied)
-				record_unapplied(&bk, r->id);
-			else
-			{
-				MemoryContextSwitchTo(stepcxt);
-				fetch_script(&bk, r->id, &up, &dn, &ck);
-				record_applied(&bk, r->id, ck, -1);
-			}
-			pgmig_journal(&bk, "stamp", r->id, target, NULL, NULL, -1,
-						  r->applied ? "unapplied" : "applied");
-		}
-		else
-			pgmig_run_one(pg, &bk, v, cmd == RUN_DOWNGRADE, target);
-		MemoryContextSwitchTo(callcxt);
-		MemoryContextReset(stepcxt);
+		run_steps(cmd, pg, &bk, &steps, target, callcxt);
 	}
+	PG_FINALLY();
+	{
+		pgmig_bookkeeping = false;
+	}
+	PG_END_TRY();
+	if (steps.n > 0)
+		pgmig_graph_bump();
+
 	count = steps.n;
 	if (count == 0)
 		ereport(NOTICE,

@@ -33,6 +33,11 @@ struct pm_graph
 
 	int		   *topo;			/* topological order */
 	bool		built;
+	bool		borrow;			/* names are the caller's: not copied, not freed */
+
+	/* all edge lists live in two arrays, one slice per revision */
+	int		   *edge_arena;		/* parents and deps */
+	int		   *rev_arena;		/* children and dependents */
 
 	pm_problem *problems;
 	int			nproblems;
@@ -78,6 +83,15 @@ pm_graph_new(int size_hint)
 	return g;
 }
 
+pm_graph *
+pm_graph_new_borrowed(int size_hint)
+{
+	pm_graph   *g = pm_graph_new(size_hint);
+
+	g->borrow = true;
+	return g;
+}
+
 static char **
 copy_names(const char *const *names, int n)
 {
@@ -108,12 +122,22 @@ pm_graph_add(pm_graph *g, const char *id,
 	}
 	r = &g->revs[g->n];
 	memset(r, 0, sizeof(pm_rev));
-	r->id = pm_strdup(id);
-	r->parent_names = copy_names(parents, nparents);
+	if (g->borrow)
+	{
+		r->id = (char *) id;
+		r->parent_names = (char **) parents;
+		r->dep_names = (char **) deps;
+		r->labels = (char **) labels;
+	}
+	else
+	{
+		r->id = pm_strdup(id);
+		r->parent_names = copy_names(parents, nparents);
+		r->dep_names = copy_names(deps, ndeps);
+		r->labels = copy_names(labels, nlabels);
+	}
 	r->nparents = nparents > 0 ? nparents : 0;
-	r->dep_names = copy_names(deps, ndeps);
 	r->ndeps = ndeps > 0 ? ndeps : 0;
-	r->labels = copy_names(labels, nlabels);
 	r->nlabels = nlabels > 0 ? nlabels : 0;
 	r->applied = applied;
 	r->topo = -1;
@@ -141,17 +165,14 @@ free_built(pm_graph *g)
 	{
 		pm_rev	   *r = &g->revs[i];
 
-		if (r->parents)
-			pm_free(r->parents);
-		if (r->deps)
-			pm_free(r->deps);
-		if (r->children)
-			pm_free(r->children);
-		if (r->dependents)
-			pm_free(r->dependents);
 		r->parents = r->deps = r->children = r->dependents = NULL;
 		r->nparents_ok = r->ndeps_ok = r->nchildren = r->ndependents = 0;
 	}
+	if (g->edge_arena)
+		pm_free(g->edge_arena);
+	if (g->rev_arena)
+		pm_free(g->rev_arena);
+	g->edge_arena = g->rev_arena = NULL;
 	if (g->hslots)
 		pm_free(g->hslots);
 	if (g->hkeys)
@@ -182,6 +203,8 @@ pm_graph_free(pm_graph *g)
 	{
 		pm_rev	   *r = &g->revs[i];
 
+		if (g->borrow)
+			continue;
 		pm_free(r->id);
 		free_names(r->parent_names, r->nparents);
 		free_names(r->dep_names, r->ndeps);
@@ -235,18 +258,6 @@ hash_put(pm_graph *g, char *key, int val)
 	g->hvals[g->hn] = val;
 	g->hn++;
 	return INT32_MIN;
-}
-
-static int *
-append_int(int *arr, int *n, int v)
-{
-	/* grow by powers of two: capacity is implied by n */
-	if (*n == 0)
-		arr = pm_malloc(sizeof(int) * 2);
-	else if (*n >= 2 && (*n & (*n - 1)) == 0)
-		arr = pm_realloc(arr, sizeof(int) * (*n) * 2);
-	arr[(*n)++] = v;
-	return arr;
 }
 
 /*
@@ -304,11 +315,7 @@ resolve_edges(pm_graph *g, int i, bool deps, bool strict, pm_error *err)
 			continue;
 		}
 		if (deps)
-		{
-			r->deps = append_int(r->deps, &r->ndeps_ok, v);
-			g->revs[v].dependents = append_int(g->revs[v].dependents,
-											   &g->revs[v].ndependents, i);
-		}
+			r->deps[r->ndeps_ok++] = v;
 		else
 		{
 			int			j;
@@ -319,9 +326,7 @@ resolve_edges(pm_graph *g, int i, bool deps, bool strict, pm_error *err)
 					dup = true;
 			if (dup)
 				continue;
-			r->parents = append_int(r->parents, &r->nparents_ok, v);
-			g->revs[v].children = append_int(g->revs[v].children,
-											 &g->revs[v].nchildren, i);
+			r->parents[r->nparents_ok++] = v;
 		}
 	}
 	return true;
@@ -470,12 +475,75 @@ pm_graph_build(pm_graph *g, bool strict, pm_error *err)
 		}
 	}
 
-	for (i = 0; i < g->n; i++)
+	/* forward edges: one slice of edge_arena per revision */
 	{
-		if (!resolve_edges(g, i, false, strict, err))
-			return false;
-		if (!resolve_edges(g, i, true, strict, err))
-			return false;
+		size_t		total = 0;
+		size_t		off = 0;
+
+		for (i = 0; i < g->n; i++)
+			total += g->revs[i].nparents + g->revs[i].ndeps;
+		g->edge_arena = pm_malloc(sizeof(int) * (total + 1));
+		for (i = 0; i < g->n; i++)
+		{
+			pm_rev	   *r = &g->revs[i];
+
+			r->parents = g->edge_arena + off;
+			off += r->nparents;
+			r->deps = g->edge_arena + off;
+			off += r->ndeps;
+			if (!resolve_edges(g, i, false, strict, err))
+				return false;
+			if (!resolve_edges(g, i, true, strict, err))
+				return false;
+		}
+	}
+
+	/*
+	 * Reverse edges: count, slice rev_arena, fill in index order (so
+	 * children are listed in load order).
+	 */
+	{
+		size_t		total = 0;
+		size_t		off = 0;
+
+		for (i = 0; i < g->n; i++)
+		{
+			pm_rev	   *r = &g->revs[i];
+
+			for (k = 0; k < r->nparents_ok; k++)
+				g->revs[r->parents[k]].nchildren++;
+			for (k = 0; k < r->ndeps_ok; k++)
+				g->revs[r->deps[k]].ndependents++;
+			total += r->nparents_ok + r->ndeps_ok;
+		}
+		g->rev_arena = pm_malloc(sizeof(int) * (total + 1));
+		for (i = 0; i < g->n; i++)
+		{
+			pm_rev	   *r = &g->revs[i];
+
+			r->children = g->rev_arena + off;
+			off += r->nchildren;
+			r->dependents = g->rev_arena + off;
+			off += r->ndependents;
+			r->nchildren = r->ndependents = 0;
+		}
+		for (i = 0; i < g->n; i++)
+		{
+			pm_rev	   *r = &g->revs[i];
+
+			for (k = 0; k < r->nparents_ok; k++)
+			{
+				pm_rev	   *p = &g->revs[r->parents[k]];
+
+				p->children[p->nchildren++] = i;
+			}
+			for (k = 0; k < r->ndeps_ok; k++)
+			{
+				pm_rev	   *p = &g->revs[r->deps[k]];
+
+				p->dependents[p->ndependents++] = i;
+			}
+		}
 	}
 
 	/* topological order: DFS from every vertex in load order */

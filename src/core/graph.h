@@ -57,6 +57,13 @@ typedef struct pm_problem
 typedef struct pm_graph pm_graph;
 
 extern pm_graph *pm_graph_new(int size_hint);
+
+/*
+ * Like pm_graph_new, but pm_graph_add keeps the caller's strings and name
+ * arrays instead of copying them; they must outlive the graph.  The
+ * server uses it: its strings already live in the call's memory context.
+ */
+extern pm_graph *pm_graph_new_borrowed(int size_hint);
 extern void pm_graph_free(pm_graph *g);
 
 /* Add one revision (strings are copied).  Returns its index. */
