@@ -42,7 +42,9 @@
  */
 static const char *graph_query =
 "SELECT r.id, r.down_revision, r.depends_on, r.branch_labels, r.message,"
-"       r.transactional, a.applied_at, r.seq"
+"       r.transactional, a.applied_at, r.seq, r.downgrade IS NULL,"
+"       CASE WHEN a.checksum OPERATOR(pg_catalog.<>) r.checksum THEN a.checksum END,"
+"       CASE WHEN a.checksum OPERATOR(pg_catalog.<>) r.checksum THEN r.checksum END"
 "  FROM pgmig.revision r"
 "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id";
 
@@ -60,6 +62,9 @@ typedef struct GraphRow
 	bool		transactional;
 	TimestampTz applied_at;		/* 0 when not applied */
 	int64		seq;
+	bool		irreversible;
+	char	   *changed_from;	/* checksum when applied, if it differs */
+	char	   *changed_to;
 } GraphRow;
 
 /* Split a text[] into C strings allocated in the current context. */
@@ -166,6 +171,12 @@ pgmig_load_graph(bool strict)
 			row->applied_at = isnull ? 0 : DatumGetTimestampTz(d);
 			d = SPI_getbinval(tup, desc, 8, &isnull);
 			row->seq = isnull ? 0 : DatumGetInt64(d);
+			d = SPI_getbinval(tup, desc, 9, &isnull);
+			row->irreversible = !isnull && DatumGetBool(d);
+			d = SPI_getbinval(tup, desc, 10, &isnull);
+			row->changed_from = isnull ? NULL : TextDatumGetCString(d);
+			d = SPI_getbinval(tup, desc, 11, &isnull);
+			row->changed_to = isnull ? NULL : TextDatumGetCString(d);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
@@ -183,6 +194,9 @@ pgmig_load_graph(bool strict)
 	pg->message = palloc(sizeof(char *) * (nrows + 1));
 	pg->transactional = palloc(sizeof(bool) * (nrows + 1));
 	pg->applied_at = palloc(sizeof(TimestampTz) * (nrows + 1));
+	pg->irreversible = palloc(sizeof(bool) * (nrows + 1));
+	pg->changed_from = palloc(sizeof(char *) * (nrows + 1));
+	pg->changed_to = palloc(sizeof(char *) * (nrows + 1));
 	for (i = 0; i < nrows; i++)
 	{
 		GraphRow   *row = &rows[i];
@@ -195,6 +209,11 @@ pgmig_load_graph(bool strict)
 		pg->message[i] = row->message;
 		pg->transactional[i] = row->transactional;
 		pg->applied_at[i] = row->applied_at;
+		pg->irreversible[i] = row->irreversible;
+		pg->changed_from[i] = row->changed_from;
+		pg->changed_to[i] = row->changed_to;
+		if (row->applied_at != 0)
+			pg->napplied++;
 	}
 	pfree(rows);
 

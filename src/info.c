@@ -165,6 +165,9 @@ pgmig_history(PG_FUNCTION_ARGS)
 	unsigned char *inrange = NULL;
 	const int  *topo;
 	int			k;
+	Datum		empty;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
 
 	pgmig_srf_init(fcinfo);
 	info_begin(&ic, false);
@@ -178,6 +181,10 @@ pgmig_history(PG_FUNCTION_ARGS)
 			pgmig_report(&err);
 	}
 	topo = pm_graph_topo(ic.pg->g);
+	/* most revisions have no dependencies or labels: share one empty array */
+	empty = PointerGetDatum(construct_empty_array(TEXTOID));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig history row",
+								   ALLOCSET_SMALL_SIZES);
 	for (k = ic.pg->n - 1; k >= 0; k--)
 	{
 		int			i = topo[k];
@@ -187,16 +194,19 @@ pgmig_history(PG_FUNCTION_ARGS)
 
 		if (inrange && !inrange[i])
 			continue;
+		oldcxt = MemoryContextSwitchTo(rowcxt);
 		v[0] = CStringGetTextDatum(r->id);
-		v[1] = pgmig_cstring_array(r->parent_names, r->nparents);
-		v[2] = pgmig_cstring_array(r->dep_names, r->ndeps);
-		v[3] = pgmig_cstring_array(r->labels, r->nlabels);
+		v[1] = r->nparents ? pgmig_cstring_array(r->parent_names, r->nparents) : empty;
+		v[2] = r->ndeps ? pgmig_cstring_array(r->dep_names, r->ndeps) : empty;
+		v[3] = r->nlabels ? pgmig_cstring_array(r->labels, r->nlabels) : empty;
 		v[4] = CStringGetTextDatum(ic.pg->message[i]);
 		v[5] = BoolGetDatum(r->applied);
 		v[6] = BoolGetDatum(r->nchildren == 0);
 		v[7] = BoolGetDatum(r->nchildren >= 2);
 		v[8] = BoolGetDatum(r->nparents_ok >= 2);
 		put_row(fcinfo, v, n);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
 	}
 	info_end(&ic);
 	return (Datum) 0;
@@ -433,6 +443,13 @@ typedef struct CheckRow
 	char	   *problem;
 } CheckRow;
 
+/* Order "c<id>" / "m<id>" strings by id. */
+static int
+cmp_tagged_ids(const ListCell *a, const ListCell *b)
+{
+	return strcmp((char *) lfirst(a) + 1, (char *) lfirst(b) + 1);
+}
+
 static List *
 collect_problems(InfoCall *ic)
 {
@@ -477,28 +494,53 @@ collect_problems(InfoCall *ic)
 		}
 	}
 
-	/* changed since applied; applied rows with no revision */
-	if (SPI_execute("SELECT a.revision, a.checksum, r.checksum, r.id IS NULL"
-					"  FROM pgmig.applied a"
-					"  LEFT JOIN pgmig.revision r ON r.id OPERATOR(pg_catalog.=) a.revision"
-					" WHERE r.id IS NULL OR r.checksum OPERATOR(pg_catalog.<>) a.checksum"
-					" ORDER BY a.revision", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: checksum query failed");
-	MemoryContextSwitchTo(ic->callcxt);
-	for (r = 0; r < SPI_processed; r++)
+	/*
+	 * Changed since applied (from the graph read), and applied rows with no
+	 * revision (queried only when the counts say there are some); both
+	 * reported in revision id order.
+	 */
 	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *rev = SPI_getvalue(tup, desc, 1);
+		List	   *found = NIL;
+		ListCell   *lc;
+		int64		napplied = 0;
 		bool		isnull;
-		bool		missing = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
 
-		if (missing)
-			ADD("error", rev, "applied revision \"%s\" is not in pgmig.revision", rev);
-		else
-			ADD("error", rev,
-				"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
-				rev, SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 3));
+		for (i = 0; i < pg->n; i++)
+			if (pg->changed_from[i] != NULL)
+				found = lappend(found, psprintf("c%s", pm_graph_rev(pg->g, i)->id));
+		if (SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.applied", true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pgmig: applied count failed");
+		napplied = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (napplied > pg->napplied)
+		{
+			if (SPI_execute("SELECT a.revision FROM pgmig.applied a"
+							" WHERE NOT EXISTS (SELECT 1 FROM pgmig.revision r"
+							"                    WHERE r.id OPERATOR(pg_catalog.=) a.revision)",
+							true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "pgmig: applied query failed");
+			MemoryContextSwitchTo(ic->callcxt);
+			for (r = 0; r < SPI_processed; r++)
+				found = lappend(found, psprintf("m%s", SPI_getvalue(SPI_tuptable->vals[r],
+																	SPI_tuptable->tupdesc, 1)));
+		}
+		MemoryContextSwitchTo(ic->callcxt);
+		list_sort(found, cmp_tagged_ids);
+		foreach(lc, found)
+		{
+			char	   *tagged = lfirst(lc);
+			char	   *rev = tagged + 1;
+
+			if (tagged[0] == 'm')
+				ADD("error", rev, "applied revision \"%s\" is not in pgmig.revision", rev);
+			else
+			{
+				int			v = pm_graph_find(pg->g, rev);
+
+				ADD("error", rev,
+					"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
+					rev, pg->changed_from[v], pg->changed_to[v]);
+			}
+		}
 	}
 
 	pm_graph_heads(pg->g, &heads);
@@ -506,17 +548,12 @@ collect_problems(InfoCall *ic)
 		ADD("warning", NULL, "the graph has %d heads: %s; merge them with pgmig.merge()",
 			heads.n, pgmig_join_ids(pg, heads.items, heads.n, ", "));
 
-	/* irreversible revisions */
-	if (SPI_execute("SELECT id FROM pgmig.revision WHERE downgrade IS NULL ORDER BY seq, id",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: irreversible query failed");
-	MemoryContextSwitchTo(ic->callcxt);
-	for (r = 0; r < SPI_processed; r++)
-	{
-		char	   *rev = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-
-		ADD("warning", rev, "revision \"%s\" is irreversible (no downgrade script)", rev);
-	}
+	/* irreversible revisions, in load order */
+	for (i = 0; i < pg->n; i++)
+		if (pg->irreversible[i])
+			ADD("warning", pm_graph_rev(pg->g, i)->id,
+				"revision \"%s\" is irreversible (no downgrade script)",
+				pm_graph_rev(pg->g, i)->id);
 #undef ADD
 	return rows;
 }

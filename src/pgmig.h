@@ -70,6 +70,10 @@ typedef struct PgmigGraph
 	char	  **message;
 	bool	   *transactional;
 	TimestampTz *applied_at;	/* 0 when not applied */
+	bool	   *irreversible;	/* no downgrade script */
+	char	  **changed_from;	/* applied checksum, when the script changed since */
+	char	  **changed_to;		/* the revision's checksum now, likewise */
+	int			napplied;		/* applied revisions found in pgmig.revision */
 } PgmigGraph;
 
 /*
