@@ -33,6 +33,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: every object depends on every header
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 ifeq ($(MAJORVERSION),13)
 # PG13's PGXS ships no pg_isolation_regress
 ISOLATION =
@@ -44,6 +47,8 @@ CLIENT_OBJS = $(CLIENT_SRCS:.c=.o)
 CLIENT_CORE = $(CORE_OBJS) src/core/alloc_std.o
 LIBPQ_INC = -I$(shell $(PG_CONFIG) --includedir)
 LIBPQ_LIB = -L$(shell $(PG_CONFIG) --libdir) -lpq
+
+$(CLIENT_OBJS): $(wildcard src/client/*.h src/core/*.h)
 
 src/client/%.o: src/client/%.c
 	$(CC) $(CFLAGS) $(PG_CFLAGS) -std=gnu99 -I$(srcdir)/src $(LIBPQ_INC) -c -o $@ $<

@@ -431,6 +431,19 @@ strlist_array(pm_strlist *l)
 }
 
 static void
+rev_values_from_file(RevValues *rv, pm_revfile *rf)
+{
+	rv->id = rf->id;
+	rv->down_revision = strlist_array(&rf->down_revision);
+	rv->depends_on = strlist_array(&rf->depends_on);
+	rv->branch_labels = strlist_array(&rf->branch_labels);
+	rv->message = rf->message;
+	rv->upgrade = rf->upgrade;
+	rv->downgrade = rf->downgrade;
+	rv->transactional = rf->transactional;
+}
+
+static void
 parse_file(const char *file, pm_revfile *rf)
 {
 	pm_error	err;
@@ -456,14 +469,7 @@ pgmig_load(PG_FUNCTION_ARGS)
 
 	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	parse_file(file, &rf);
-	rv.id = rf.id;
-	rv.down_revision = strlist_array(&rf.down_revision);
-	rv.depends_on = strlist_array(&rf.depends_on);
-	rv.branch_labels = strlist_array(&rf.branch_labels);
-	rv.message = rf.message;
-	rv.upgrade = rf.upgrade;
-	rv.downgrade = rf.downgrade;
-	rv.transactional = rf.transactional;
+	rev_values_from_file(&rv, &rf);
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, rf.id);
 	pgmig_call_end(callcxt, oldcxt);
@@ -508,14 +514,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 		applied = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 
-	rv.id = rf.id;
-	rv.down_revision = strlist_array(&rf.down_revision);
-	rv.depends_on = strlist_array(&rf.depends_on);
-	rv.branch_labels = strlist_array(&rf.branch_labels);
-	rv.message = rf.message;
-	rv.upgrade = rf.upgrade;
-	rv.downgrade = rf.downgrade;
-	rv.transactional = rf.transactional;
+	rev_values_from_file(&rv, &rf);
 
 	pgmig_repair_in_progress = true;
 	PG_TRY();

@@ -87,6 +87,7 @@ typedef struct PgmigBookkeeping
 	struct _SPI_plan *ins_applied;
 	struct _SPI_plan *del_applied;
 	struct _SPI_plan *ins_journal;
+	struct PgmigBatch *batch;	/* when set, steps are recorded at the end */
 } PgmigBookkeeping;
 
 /* pgmig.c */

@@ -34,6 +34,7 @@
 #include "parser/parser.h"
 #include "storage/lock.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -86,6 +87,7 @@ pgmig_prepare_bookkeeping(Bookkeeping *bk)
 	Oid			t3[3] = {TEXTOID, TEXTOID, INTERVALOID};
 	Oid			t7[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, TEXTOID};
 
+	bk->batch = NULL;
 	bk->get_script = prepare(
 							 "SELECT upgrade, downgrade, checksum FROM pgmig.revision"
 							 " WHERE id OPERATOR(pg_catalog.=) $1", 1, t1);
@@ -175,6 +177,103 @@ record_unapplied(Bookkeeping *bk, const char *id)
 
 	v[0] = CStringGetTextDatum(id);
 	exec_plan(bk->del_applied, v, NULL, SPI_OK_DELETE);
+}
+
+/*
+ * upgrade()/downgrade() record their steps at the end of the run, in one
+ * statement for pgmig.applied and one for pgmig.journal, instead of two
+ * statements per revision: the rows are the same (each keeps its own
+ * time and duration) and they commit or roll back with the run anyway.
+ */
+typedef struct PgmigBatch
+{
+	MemoryContext cxt;
+	bool		down;
+	const char *target;
+	int			n;
+	int			cap;
+	Datum	   *ids;
+	Datum	   *checksums;
+	Datum	   *durations;
+	Datum	   *at;
+} PgmigBatch;
+
+static PgmigBatch *
+batch_create(MemoryContext cxt, bool down, const char *target)
+{
+	PgmigBatch *b = MemoryContextAllocZero(cxt, sizeof(PgmigBatch));
+
+	b->cxt = cxt;
+	b->down = down;
+	b->target = MemoryContextStrdup(cxt, target);
+	b->cap = 64;
+	b->ids = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
+	b->checksums = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
+	b->durations = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
+	b->at = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
+	return b;
+}
+
+static void
+batch_add(PgmigBatch *b, const char *id, const char *checksum, int64 usecs)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+	if (b->n == b->cap)
+	{
+		b->cap *= 2;
+		b->ids = repalloc(b->ids, sizeof(Datum) * b->cap);
+		b->checksums = repalloc(b->checksums, sizeof(Datum) * b->cap);
+		b->durations = repalloc(b->durations, sizeof(Datum) * b->cap);
+		b->at = repalloc(b->at, sizeof(Datum) * b->cap);
+	}
+	b->ids[b->n] = CStringGetTextDatum(id);
+	b->checksums[b->n] = CStringGetTextDatum(checksum);
+	b->durations[b->n] = interval_from_usecs(usecs);
+	b->at[b->n] = TimestampTzGetDatum(GetCurrentTimestamp());
+	b->n++;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+batch_flush(PgmigBatch *b)
+{
+	Oid			types[6] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+	INTERVALARRAYOID, TEXTOID, TEXTOID};
+	Datum		v[6];
+	int			rc;
+
+	if (b->n == 0)
+		return;
+	v[0] = PointerGetDatum(construct_array(b->ids, b->n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[1] = PointerGetDatum(construct_array(b->checksums, b->n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = PointerGetDatum(construct_array(b->at, b->n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[3] = PointerGetDatum(construct_array(b->durations, b->n, INTERVALOID, sizeof(Interval),
+										   false, TYPALIGN_DOUBLE));
+	v[4] = CStringGetTextDatum(b->down ? "downgrade" : "upgrade");
+	v[5] = CStringGetTextDatum(b->target);
+
+	if (b->down)
+		rc = SPI_execute_with_args("DELETE FROM pgmig.applied"
+								   " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+								   1, types, v, NULL, false, 0);
+	else
+		rc = SPI_execute_with_args("INSERT INTO pgmig.applied (revision, checksum, applied_at, duration)"
+								   " SELECT u.r, u.c, u.a, u.d"
+								   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
+								   "  ORDER BY u.o",
+								   4, types, v, NULL, false, 0);
+	if (rc != (b->down ? SPI_OK_DELETE : SPI_OK_INSERT) || SPI_processed != (uint64) b->n)
+		elog(ERROR, "pgmig: recording %d steps in pgmig.applied failed", b->n);
+	rc = SPI_execute_with_args("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
+							   " SELECT u.a, $5, u.r, $6, u.c, u.d"
+							   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
+							   "  ORDER BY u.o",
+							   6, types, v, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "pgmig: recording %d steps in pgmig.journal failed", b->n);
+	b->n = 0;
 }
 
 /* Fetch one revision's scripts into the current memory context. */
@@ -474,12 +573,17 @@ pgmig_run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *tar
 	run_in_subxact(&ec, ec.script);
 	usecs = GetCurrentTimestamp() - start;
 
-	if (down)
-		record_unapplied(bk, r->id);
+	if (bk->batch != NULL)
+		batch_add(bk->batch, r->id, checksum, usecs);
 	else
-		record_applied(bk, r->id, checksum, usecs);
-	pgmig_journal(bk, down ? "downgrade" : "upgrade", r->id, target, NULL,
-				  checksum, usecs, NULL);
+	{
+		if (down)
+			record_unapplied(bk, r->id);
+		else
+			record_applied(bk, r->id, checksum, usecs);
+		pgmig_journal(bk, down ? "downgrade" : "upgrade", r->id, target, NULL,
+					  checksum, usecs, NULL);
+	}
 	((pm_rev *) r)->applied = !down;
 }
 
@@ -609,10 +713,14 @@ run_command(RunCommand cmd, const char *target)
 	 * Bookkeeping rows change pgmig.applied once per step; the graph
 	 * version is bumped once for the whole run instead (graphload.c).
 	 */
+	if (cmd != RUN_STAMP)
+		bk.batch = batch_create(callcxt, cmd == RUN_DOWNGRADE, target);
 	pgmig_bookkeeping = true;
 	PG_TRY();
 	{
 		run_steps(cmd, pg, &bk, &steps, target, callcxt);
+		if (bk.batch != NULL)
+			batch_flush(bk.batch);
 	}
 	PG_FINALLY();
 	{
