@@ -31,12 +31,17 @@ if [ "$(id -u)" -ne 0 ]; then
   set -e
 else
   testdir=${TESTDIR:-$(mktemp -d /tmp/pgmig_tap.XXXXXX)}
-  mkdir -p "$testdir"; rm -rf "$testdir/tmp_check"
-  chown postgres "$testdir"
+  mkdir -p "$testdir/t"; rm -rf "$testdir/tmp_check"
+  # the checkout may sit where postgres cannot read it (say under /root):
+  # run copies of the test scripts from the postgres-owned directory
+  cp "${tests[@]}" "$testdir/t/"
+  chown -R postgres "$testdir"
+  copies=()
+  for t in "${tests[@]}"; do copies+=("t/$(basename "$t")"); done
   set +e
-  runuser -u postgres -- env TESTDIR="$testdir" PATH="$bindir:$PATH" PGPORT="${PGPORT:-65432}" \
+  (cd "$testdir" && runuser -u postgres -- env TESTDIR="$testdir" PATH="$bindir:$PATH" PGPORT="${PGPORT:-65432}" \
     PG_REGRESS="$pgxs/test/regress/pg_regress" \
-    prove -v -I "$pgxs/test/perl/" -I . "${tests[@]}"
+    prove -v -I "$pgxs/test/perl/" "${copies[@]}")
   rc=$?
   set -e
 fi
