@@ -29,6 +29,10 @@ DROP EXTENSION pg_stat_statements;
 SET application_name = 'pg_restore';
 CREATE TABLE guard_restored (a int);
 RESET application_name;
+-- not drift: a pg_dump script restored with psql (it empties search_path)
+SET search_path = '';
+CREATE TABLE public.guard_restored_plain (a int);
+RESET search_path;
 SELECT count(*) AS drift_rows FROM pgmig.drift;
 SELECT command_tag, object_identity FROM pgmig.drift WHERE id > 5 ORDER BY id;
 
@@ -87,7 +91,7 @@ DROP FUNCTION guard_other();
 
 -- DROP EXTENSION with the guard in place
 DROP EXTENSION pgmig CASCADE;
-DROP TABLE guard_t, guard_restored, guard_silent, guard_both;
+DROP TABLE guard_t, guard_restored, guard_restored_plain, guard_silent, guard_both;
 DROP SCHEMA guard_s CASCADE;
 DROP ROLE pgmig_guard_user;
 -- DROP EXTENSION leaves the schema named in the control file behind
