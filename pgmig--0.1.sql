@@ -3,6 +3,12 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION pgmig" to load this file. \quit
 
+/*
+ * The script creates its schema (the control file names pg_catalog, as
+ * pg_cron does), so the schema is a member of the extension and DROP
+ * EXTENSION removes it with everything else.
+ */
+CREATE SCHEMA pgmig;
 REVOKE ALL ON SCHEMA pgmig FROM PUBLIC;
 
 /*

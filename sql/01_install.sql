@@ -9,7 +9,9 @@ SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_pgmig_nobody;
 RESET client_min_messages;
 
--- CREATE EXTENSION installs everything in the schema "pgmig".
+-- CREATE EXTENSION installs everything in the schema "pgmig", which the
+-- script creates (the extension itself is registered in pg_catalog, as
+-- pg_cron is), so DROP EXTENSION removes the schema too.
 CREATE EXTENSION pgmig;
 SELECT extname, extversion, extrelocatable, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
