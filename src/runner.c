@@ -10,8 +10,15 @@
  *	4. refuse the whole call before running anything if a step is
  *	   non-transactional or irreversible;
  *	5. for each step: fetch that one script, run it statement by statement
- *	   inside its own subtransaction, record it in pgmig.applied and
- *	   pgmig.journal, then reset the per-step memory context.
+ *	   inside its own subtransaction, note it for pgmig.applied and
+ *	   pgmig.journal, then reset the per-step memory context;
+ *	6. write the noted rows in one statement per table (PgmigBatch) and
+ *	   bump pgmig.graph_version once.
+ *
+ * Exported for migrate.c and roundtrip.c: pgmig_run_one (one revision with
+ * immediate bookkeeping, since those callers commit or roll back per
+ * revision), pgmig_prepare_bookkeeping / pgmig_free_bookkeeping (plans are
+ * not saved, so a caller that commits prepares them again), pgmig_journal.
  *
  * Transactions: upgrade()/downgrade() are plain functions, so the caller's
  * transaction makes the whole call atomic; the per-revision subtransaction
