@@ -73,7 +73,7 @@ UNIT_SRCS = $(wildcard test/unit/test_*.c)
 UNIT_BINS = $(patsubst test/unit/%.c,test/unit/bin/%,$(UNIT_SRCS))
 UNIT_CFLAGS = -std=gnu99 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src/core -I$(srcdir)/test/unit
 
-test/unit/bin/%: test/unit/%.c $(wildcard src/core/*.c src/core/*.h) test/unit/unit.h
+test/unit/bin/%: test/unit/%.c $(wildcard src/core/*.c src/core/*.h) test/unit/unit.h test/unit/graph_fixture.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(wildcard src/core/*.c)
 

@@ -20,47 +20,8 @@ static pm_error err;
 /* ---------------------------------------------------------------- */
 /* helpers */
 
-#define MAXN 16
-
-static int
-split(const char *csv, char names[MAXN][80], const char *ptrs[MAXN])
-{
-	int			n = 0;
-
-	if (csv == NULL || *csv == '\0')
-		return 0;
-	while (n < MAXN)
-	{
-		const char *c = strchr(csv, ',');
-		size_t		len = c ? (size_t) (c - csv) : strlen(csv);
-
-		memcpy(names[n], csv, len);
-		names[n][len] = '\0';
-		ptrs[n] = names[n];
-		n++;
-		if (!c)
-			break;
-		csv = c + 1;
-	}
-	return n;
-}
-
-static int
-add(pm_graph *g, const char *id, const char *parents, const char *deps,
-	const char *labels, bool applied)
-{
-	char		pn[MAXN][80],
-				dn[MAXN][80],
-				ln[MAXN][80];
-	const char *pp[MAXN],
-			   *dp[MAXN],
-			   *lp[MAXN];
-	int			np = split(parents, pn, pp);
-	int			nd = split(deps, dn, dp);
-	int			nl = split(labels, ln, lp);
-
-	return pm_graph_add(g, id, pp, np, dp, nd, lp, nl, applied);
-}
+/* split() and add() */
+#include "graph_fixture.h"
 
 static bool
 in_list(const char *csv, const char *id)
