@@ -3,7 +3,7 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 PGV=${PGV:-15}
-pkgs=(build-essential clang postgresql-$PGV postgresql-server-dev-$PGV
+pkgs=(build-essential clang libclang-rt-dev postgresql-$PGV postgresql-server-dev-$PGV
       postgresql-client-$PGV postgresql-common libpq-dev libipc-run-perl
       python3-alembic python3-psycopg2 graphviz)
 missing=()
