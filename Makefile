@@ -8,7 +8,12 @@
 
 EXTENSION = pgmig
 MODULE_big = pgmig
-DATA = $(wildcard pgmig--*.sql)
+# Extension scripts live in sql/.  The newest update script is assembled from
+# one fragment per capability (sql/0.4/NN_name.sql), so parallel work on
+# different capabilities never edits the same file.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" pgmig.control)
+DATA = $(filter-out sql/pgmig--0.3--0.4.sql,$(wildcard sql/pgmig--*.sql))
+DATA_built = sql/pgmig--0.3--0.4.sql
 
 CORE_SRCS = $(filter-out src/core/alloc_std.c,$(wildcard src/core/*.c))
 CORE_OBJS = $(CORE_SRCS:.c=.o)
@@ -18,11 +23,11 @@ OBJS = $(SERVER_SRCS:.c=.o) $(CORE_OBJS)
 PG_CPPFLAGS = -I$(srcdir)/src -std=gnu99
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers $(PGMIG_CFLAGS)
 
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=$(srcdir)
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=$(srcdir)/test
 
-ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=$(srcdir)/test
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
@@ -32,6 +37,9 @@ EXTRA_CLEAN = src/client/pgmig src/client/*.o src/core/alloc_std.o test/unit/bin
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/pgmig--0.3--0.4.sql: $(sort $(wildcard sql/0.4/*.sql))
+	cat $^ > $@
 
 # PGXS tracks no header dependencies: every object depends on every header
 $(OBJS): $(wildcard src/*.h src/core/*.h)

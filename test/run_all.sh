@@ -11,6 +11,13 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 bash test/install_deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+# A private PostgreSQL copy (test/dev/pgcopy.sh) lets parallel checkouts test
+# without sharing the system's extension directory.
+if [ -n "${PGMIG_PG_ROOT:-}" ]; then
+  export PG_CONFIG=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin/pg_config
+  export PATH=$(dirname "$PG_CONFIG"):$PATH
+fi
+export PG_CONFIG=${PG_CONFIG:-pg_config}
 
 passed=0; failed=0
 count() {  # count TAP-style ok / not ok lines of a log
@@ -23,10 +30,10 @@ count() {  # count TAP-style ok / not ok lines of a log
 
 echo "== build (-Werror)"
 make clean >/dev/null 2>&1
-if ! make PGMIG_CFLAGS=-Werror >"$log/build.log" 2>&1; then
+if ! make PG_CONFIG="$PG_CONFIG" PGMIG_CFLAGS=-Werror >"$log/build.log" 2>&1; then
   tail -40 "$log/build.log"; echo "0 passed, 1 failed"; exit 1
 fi
-if ! $SUDO make install >"$log/install.log" 2>&1; then
+if ! $SUDO make PG_CONFIG="$PG_CONFIG" install >"$log/install.log" 2>&1; then
   tail -40 "$log/install.log"; echo "0 passed, 1 failed"; exit 1
 fi
 
@@ -56,20 +63,28 @@ echo "== server suites on a throwaway cluster"
 cat >"$log/server.sh" <<'INNER'
 set -u
 cd "$1"
-make installcheck TAP_TESTS= PG_REGRESS_DIFF_OPTS=-U3 > test/logs/installcheck.log 2>&1
+make installcheck PG_CONFIG="$PG_CONFIG" TAP_TESTS= PG_REGRESS_DIFF_OPTS=-U3 > test/logs/installcheck.log 2>&1
 echo "installcheck exit $?" >> test/logs/installcheck.log
 if [ -f test/client/run.sh ]; then
   bash test/client/run.sh > test/logs/client.log 2>&1
   echo "client exit $?" >> test/logs/client.log
 fi
 INNER
-pg_virtualenv -t bash "$log/server.sh" "$top" >"$log/virtualenv.log" 2>&1
+bash test/with_cluster.sh bash "$log/server.sh" "$top" >"$log/virtualenv.log" 2>&1
+cluster_rc=$?
 
 # pg_regress / isolation lines: "test NAME ... ok" or "... FAILED"
 p=$(grep -cE '^(test )?\s*[a-z0-9_]+\s+\.\.\. ok' "$log/installcheck.log" || true)
 f=$(grep -cE '\.\.\. FAILED' "$log/installcheck.log" || true)
 passed=$((passed + p)); failed=$((failed + f))
 echo "   pg_regress+isolation: $p passed, $f failed"
+# pg_regress that aborts (server not up, extension not installable) prints no
+# test lines: its exit status and the cluster's must count too.
+ic_rc=$(sed -n 's/^installcheck exit //p' "$log/installcheck.log" | tail -1)
+if [ "$cluster_rc" -ne 0 ] || [ "${ic_rc:-1}" -ne 0 ] && [ "$f" -eq 0 ]; then
+  failed=$((failed + 1)); echo "   pg_regress: installcheck exit ${ic_rc:-none}, cluster exit $cluster_rc"
+  tail -20 "$log/installcheck.log"; tail -20 "$log/virtualenv.log"
+fi
 for d in regression.diffs output_iso/regression.diffs; do
   [ -s "$d" ] && { echo "---- $d"; head -150 "$d"; }
 done
