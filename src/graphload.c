@@ -27,6 +27,7 @@
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -268,30 +269,36 @@ graph_version_relid(void)
  * and writers of the graph need no privilege on it.  (A transaction or
  * subtransaction abort restores the user id by itself.)
  */
+static void
+require_select(const char *table)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid("pgmig", false));
+	AclResult	r = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (r != ACLCHECK_OK)
+		aclcheck_error(r, OBJECT_TABLE, get_rel_name(relid));
+}
+
 static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
-	HeapTuple	ctup;
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
+	PgmigOwnerSwitch sw;
 	int64		version = 0;
 	bool		isnull;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(ctup))
-		elog(ERROR, "pgmig: cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	pgmig_become_owner(&sw);
 	if (SPI_execute(sql, false, 1) != expect)
 		elog(ERROR, "pgmig: graph version statement failed");
-	if (SPI_processed == 1 && SPI_tuptable != NULL)
+	pgmig_restore_user(&sw);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.graph_version must hold exactly one row, it holds %d", (int) SPI_processed),
+				 errdetail("The row tells every session when the revision graph changed; without it a session could keep a stale graph."),
+				 errhint("Restore it with INSERT INTO pgmig.graph_version VALUES (nextval('pgmig.graph_version_seq')) as a superuser.")));
+	if (SPI_tuptable != NULL)
 		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
-	SetUserIdAndSecContext(save_userid, save_sec);
 	return version;
 }
 
@@ -335,6 +342,15 @@ pgmig_graph_for_reading(bool strict)
 
 	if (!OidIsValid(relid) || pgmig_in_run || pgmig_bookkeeping)
 		return pgmig_load_graph(strict);
+
+	/*
+	 * The cache was filled by whichever role asked first in this backend:
+	 * answer from it only a caller who may read what it was built from, with
+	 * the error reading the table itself would give (a pooled connection or
+	 * SET ROLE must not leak the graph to a role without SELECT).
+	 */
+	require_select("revision");
+	require_select("applied");
 
 	/* SPI_execute (not read-only) sees this transaction's changes */
 	version = graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",

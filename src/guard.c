@@ -16,12 +16,13 @@
  *	error	refuses the command (the whole statement is rolled back).
  *
  * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
- * cannot SET; or this backend holding the migration lock, as the pgmig
- * client does while it runs non-transactional revisions), CREATE/ALTER
+ * cannot SET; or the one statement of a non-transactional revision that
+ * pgmig.begin_statement() armed for the pgmig client, nontx.c), CREATE/ALTER
  * EXTENSION of any extension (creating_extension covers the script; the
  * command's own ddl_command_end comes after it, so the tags are let
  * through too), binary upgrade, restores (pgmig_restoring(): pg_restore,
- * or a pg_dump script with its empty search_path), temporary objects, and
+ * or a pg_dump script with its empty search_path, by a superuser session),
+ * temporary objects, and
  * objects in schema pgmig.
  *
  * Rules:
@@ -249,8 +250,17 @@ pgmig_guard(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (pgmig_restoring())
 		PG_RETURN_VOID();
-	if (pgmig_lock_held())
+	/*
+	 * The one statement pgmig.begin_statement() armed (a client running a
+	 * non-transactional revision) is pgmig's own; its ddl_command_end uses
+	 * the arming up.  Holding the migration lock exempts nothing.
+	 */
+	if (pgmig_statement_armed())
+	{
+		if (strcmp(trig->event, "ddl_command_end") == 0)
+			pgmig_disarm_statement();
 		PG_RETURN_VOID();
+	}
 
 	if (strcmp(trig->event, "ddl_command_start") == 0)
 	{

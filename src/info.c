@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "core/revfile.h"
 #include "core/target.h"
 
 /* Connect SPI and load the graph in a fresh per-call context. */
@@ -35,6 +36,18 @@ info_begin(InfoCall *ic, bool strict)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_graph_for_reading(strict);
+}
+
+/*
+ * check() and status() give a health verdict: they build the graph from the
+ * tables, never from a cache another call filled (a change made with
+ * pgmig's triggers bypassed does not invalidate a cache).
+ */
+static void
+info_begin_verdict(InfoCall *ic)
+{
+	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
+	ic->pg = pgmig_load_graph(false);
 }
 
 static void
@@ -85,7 +98,7 @@ pgmig_current(PG_FUNCTION_ARGS)
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	info_begin_verdict(&ic);
 	pm_graph_current(ic.pg->g, &cur);
 	for (k = 0; k < cur.n; k++)
 	{
@@ -289,9 +302,65 @@ append_literal(StringInfo buf, const char *s)
 }
 
 /*
- * The whole SQL a command would run, for review and `psql -1 -f`.  The
+ * Text for a "-- " comment line: every control character (a newline, a lone
+ * CR, ...) becomes a space, so a message can never end the comment and
+ * start a line of SQL or a psql meta-command.
+ */
+static void
+append_comment_text(StringInfo buf, const char *s)
+{
+	for (; *s; s++)
+		appendStringInfoChar(buf, ((unsigned char) *s < 0x20 || *s == 0x7f) ? ' ' : *s);
+}
+
+/*
+ * A script as a dollar-quoted literal, with a tag that does not occur in
+ * it: psql copies the literal to the server untouched (no meta-command,
+ * no variable interpolation can happen inside it).
+ */
+static void
+append_dollar_quoted(StringInfo buf, const char *s)
+{
+	char		tag[32];
+	int			n = 0;
+
+	snprintf(tag, sizeof(tag), "$pgmig$");
+	while (strstr(s, tag) != NULL)
+		snprintf(tag, sizeof(tag), "$pgmig%d$", ++n);
+	appendStringInfo(buf, "%s%s%s", tag, s, tag);
+}
+
+static void
+append_id_array(StringInfo buf, PgmigGraph *pg, const int *items, int n)
+{
+	int			k;
+
+	appendStringInfoString(buf, "ARRAY[");
+	for (k = 0; k < n; k++)
+	{
+		if (k)
+			appendStringInfoString(buf, ", ");
+		append_literal(buf, pm_graph_rev(pg->g, items[k])->id);
+	}
+	appendStringInfoString(buf, "]::text[]");
+}
+
+/*
+ * The whole SQL a command would run, for review and `psql -1 -f`.
+ *
+ * Nothing a revision holds is copied into the script as live text: each
+ * revision the script runs is (re)loaded with pgmig.add(), its scripts as
+ * dollar-quoted literals the reviewer can read, and then run by the server
+ * with pgmig.step() (or recorded by pgmig.record_step() for stamp), so the
+ * bookkeeping is pgmig's own and the run keeps every server-side check.
+ * Messages appear only in comments, with control characters blanked.  The
  * script checks at its top that the database is still in the state it was
  * generated for, so a stale script fails before changing anything.
+ *
+ * Non-transactional revisions cannot run inside step(); their statements
+ * are written as they are, which is only safe when they contain no
+ * backslash (psql's meta-command character): otherwise the script is
+ * refused and the client must run them.
  */
 PG_FUNCTION_INFO_V1(pgmig_script);
 Datum
@@ -310,16 +379,16 @@ pgmig_script(PG_FUNCTION_ARGS)
 	info_begin(&ic, true);
 	kind = plan_command(ic.pg, command, target, &steps);
 	for (k = 0; k < steps.n; k++)
-		if (!ic.pg->transactional[steps.items[k]])
+		if (kind != 2 && !ic.pg->transactional[steps.items[k]])
 			nontx = true;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "-- pgmig offline script: %s to %s (%d revision%s)\n",
-					 command, quote_literal_cstr(target), steps.n,
-					 steps.n == 1 ? "" : "s");
+	appendStringInfo(&buf, "-- pgmig offline script: %s to ", command);
+	append_comment_text(&buf, quote_literal_cstr(target));
+	appendStringInfo(&buf, " (%d revision%s)\n", steps.n, steps.n == 1 ? "" : "s");
 	if (nontx)
 		appendStringInfoString(&buf,
-							   "-- Contains non-transactional revisions: run with psql -f (not -1), or use the pgmig client.\n");
+							   "-- Contains non-transactional revisions: run with psql -v ON_ERROR_STOP=1 -f FILE (not -1), or use the pgmig client.\n");
 	else
 		appendStringInfoString(&buf, "-- Review it, then run it with: psql -v ON_ERROR_STOP=1 -1 -f FILE\n");
 	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n");
@@ -328,26 +397,18 @@ pgmig_script(PG_FUNCTION_ARGS)
 	/* state check: every step must still be in the state it was planned from */
 	if (steps.n > 0)
 	{
-		appendStringInfoString(&buf,
-							   "DO $pgmig_check$\nBEGIN\n  IF (SELECT pg_catalog.count(*) FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
-		for (k = 0; k < steps.n; k++)
-		{
-			if (k)
-				appendStringInfoString(&buf, ", ");
-			append_literal(&buf, pm_graph_rev(ic.pg->g, steps.items[k])->id);
-		}
-		appendStringInfoString(&buf, "]::text[])) OPERATOR(pg_catalog.<>) ");
-		{
-			int			expect = 0;
+		int			expect = 0;
 
-			for (k = 0; k < steps.n; k++)
-				if (pm_graph_rev(ic.pg->g, steps.items[k])->applied)
-					expect++;
-			appendStringInfo(&buf, "%d THEN\n", expect);
-		}
+		for (k = 0; k < steps.n; k++)
+			if (pm_graph_rev(ic.pg->g, steps.items[k])->applied)
+				expect++;
+		appendStringInfoString(&buf,
+							   "DO $pgmig_check$\nBEGIN\n  IF (SELECT pg_catalog.count(*) FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ANY (");
+		append_id_array(&buf, ic.pg, steps.items, steps.n);
+		appendStringInfo(&buf, ")) OPERATOR(pg_catalog.<>) %d THEN\n", expect);
 		appendStringInfoString(&buf,
 							   "    RAISE EXCEPTION 'pgmig: the database is no longer in the state this script was generated for'\n"
-							   "      USING HINT = 'Generate the script again with pgmig.script().';\n"
+							   "      USING HINT = 'Generate the script again (pgmig upgrade --sql, or pgmig.script()).';\n"
 							   "  END IF;\nEND\n$pgmig_check$;\n");
 	}
 
@@ -356,75 +417,93 @@ pgmig_script(PG_FUNCTION_ARGS)
 		int			i = steps.items[k];
 		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
 		char	   *par = pgmig_join_ids(ic.pg, r->parents, r->nparents_ok, ", ");
-		Datum		v[1];
-		bool		isnull;
-		char	   *body = NULL;
-		char	   *checksum = NULL;
-		Oid			types[1] = {TEXTOID};
+		char	   *up,
+				   *downscript;
 		bool		down = (kind == 1) || (kind == 2 && r->applied);
 
-		v[0] = CStringGetTextDatum(r->id);
-		if (SPI_execute_with_args("SELECT upgrade, downgrade, checksum FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
-								  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "pgmig: revision \"%s\" vanished", r->id);
-		{
-			Datum		d;
-
-			MemoryContextSwitchTo(ic.callcxt);
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, down ? 2 : 1, &isnull);
-			body = isnull ? NULL : TextDatumGetCString(d);
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-			checksum = TextDatumGetCString(d);
-		}
-		if (kind == 1 && body == NULL)
+		pgmig_fetch_scripts(r->id, &up, &downscript, NULL);
+		if (kind == 1 && downscript == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
 					 errmsg("revision \"%s\" (%s) cannot be downgraded", r->id, ic.pg->message[i]),
 					 errdetail("It has no \"-- migrate:down\" section.")));
 
+		appendStringInfoChar(&buf, '\n');
 		if (kind == 2)
-		{
-			appendStringInfo(&buf, "\n-- Stamping %s %s, %s\n", r->id,
-							 down ? "unapplied" : "applied", ic.pg->message[i]);
-		}
+			appendStringInfo(&buf, "-- Stamping %s %s", r->id, down ? "unapplied" : "applied");
 		else if (down)
-			appendStringInfo(&buf, "\n-- Running downgrade %s -> %s, %s\n",
-							 r->id, par, ic.pg->message[i]);
+			appendStringInfo(&buf, "-- Running downgrade %s -> %s", r->id, par);
 		else
-			appendStringInfo(&buf, "\n-- Running upgrade %s -> %s, %s\n",
-							 par, r->id, ic.pg->message[i]);
-		if (kind != 2 && !ic.pg->transactional[i])
-			appendStringInfoString(&buf, "-- (non-transactional: these statements must run outside a transaction block)\n");
-		if (kind != 2 && body != NULL && body[0] != '\0')
+			appendStringInfo(&buf, "-- Running upgrade %s -> %s", par, r->id);
+		if (ic.pg->message[i][0])
 		{
-			appendStringInfoString(&buf, body);
-			appendStringInfoString(&buf, "\n;\n");
-		}
-		if (down)
-		{
-			appendStringInfoString(&buf, "DELETE FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ");
-			append_literal(&buf, r->id);
-			appendStringInfoString(&buf, ";\n");
-		}
-		else
-		{
-			appendStringInfoString(&buf, "INSERT INTO pgmig.applied (revision, checksum) VALUES (");
-			append_literal(&buf, r->id);
 			appendStringInfoString(&buf, ", ");
-			append_literal(&buf, checksum);
-			appendStringInfoString(&buf, ");\n");
+			append_comment_text(&buf, ic.pg->message[i]);
 		}
-		appendStringInfoString(&buf, "INSERT INTO pgmig.journal (action, revision, target, new_checksum, detail) VALUES (");
-		append_literal(&buf, kind == 2 ? "stamp" : (down ? "downgrade" : "upgrade"));
-		appendStringInfoString(&buf, ", ");
+		appendStringInfoChar(&buf, '\n');
+
+		/* the revision as this script knows it, loaded unless identical */
+		appendStringInfoString(&buf, "SELECT pgmig.add(");
 		append_literal(&buf, r->id);
 		appendStringInfoString(&buf, ", ");
-		append_literal(&buf, target);
-		appendStringInfoString(&buf, ", ");
-		append_literal(&buf, checksum);
-		appendStringInfoString(&buf, ", 'offline script');\n");
-		SPI_freetuptable(SPI_tuptable);
+		append_id_array(&buf, ic.pg, r->parents, r->nparents_ok);
+		appendStringInfoString(&buf, ",\n  ");
+		append_dollar_quoted(&buf, up);
+		appendStringInfoString(&buf, ",\n  ");
+		if (downscript)
+			append_dollar_quoted(&buf, downscript);
+		else
+			appendStringInfoString(&buf, "NULL");
+		appendStringInfoString(&buf, ",\n  ");
+		append_literal(&buf, ic.pg->message[i]);
+		appendStringInfoString(&buf, ", branch_labels => ");
+		{
+			StringInfoData lab;
+			int			j;
+
+			initStringInfo(&lab);
+			appendStringInfoString(&lab, "ARRAY[");
+			for (j = 0; j < r->nlabels; j++)
+				appendStringInfo(&lab, "%s%s", j ? ", " : "", quote_literal_cstr(r->labels[j]));
+			appendStringInfoString(&lab, "]::text[]");
+			appendStringInfoString(&buf, lab.data);
+		}
+		appendStringInfoString(&buf, ", depends_on => ");
+		append_id_array(&buf, ic.pg, r->deps, r->ndeps_ok);
+		appendStringInfo(&buf, ", transactional => %s)\n WHERE NOT EXISTS (SELECT FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) ",
+						 ic.pg->transactional[i] ? "true" : "false");
+		append_literal(&buf, r->id);
+		{
+			char		ck[65];
+
+			pm_checksum(up, downscript, ic.pg->transactional[i], ck);
+			appendStringInfo(&buf, " AND checksum OPERATOR(pg_catalog.=) '%s');\n", ck);
+		}
+
+		if (kind == 2 || ic.pg->transactional[i])
+		{
+			appendStringInfoString(&buf, kind == 2 ? "SELECT pgmig.record_step(" : "SELECT pgmig.step(");
+			append_literal(&buf, r->id);
+			appendStringInfo(&buf, ", %s);\n", down ? "true" : "false");
+			continue;
+		}
+
+		/* non-transactional: its statements at top level, then recorded */
+		{
+			const char *body = down ? downscript : up;
+
+			if (strchr(body, '\\') != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_PGMIG_NON_TRANSACTIONAL),
+						 errmsg("revision \"%s\" cannot be written into an offline script", r->id),
+						 errdetail("It is non-transactional, so its statements must be written as they are, and they contain a backslash, which psql would read as a meta-command."),
+						 errhint("Run it with the pgmig client (pgmig upgrade) instead.")));
+			appendStringInfoString(&buf, "-- (non-transactional: these statements must run outside a transaction block)\n");
+			appendStringInfoString(&buf, body);
+			appendStringInfoString(&buf, "\n;\nSELECT pgmig.record_step(");
+			append_literal(&buf, r->id);
+			appendStringInfo(&buf, ", %s);\n", down ? "true" : "false");
+		}
 	}
 	appendStringInfoString(&buf, "\nSELECT pgmig.unlock();\n");
 
@@ -505,9 +584,40 @@ collect_problems(InfoCall *ic)
 		int64		napplied = 0;
 		bool		isnull;
 
-		for (i = 0; i < pg->n; i++)
-			if (pg->changed_from[i] != NULL)
-				found = lappend(found, psprintf("c%s", pm_graph_rev(pg->g, i)->id));
+		/*
+		 * Checksums recomputed from the scripts, never taken from the stored
+		 * column: a script changed with pgmig's triggers bypassed
+		 * (session_replication_role = replica, DISABLE TRIGGER) is found too.
+		 */
+		if (SPI_execute("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade, r.transactional"
+						"  FROM pgmig.revision r"
+						"  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id",
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pgmig: checksum query failed");
+		MemoryContextSwitchTo(ic->callcxt);
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *applied_ck = SPI_getvalue(tup, desc, 2);
+			char	   *stored = SPI_getvalue(tup, desc, 3);
+			char	   *up = SPI_getvalue(tup, desc, 4);
+			char	   *down = SPI_getvalue(tup, desc, 5);
+			bool		isnull;
+			bool		tx = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			char		now[65];
+
+			pm_checksum(up ? up : "", down, tx, now);
+			if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
+				found = lappend(found, psprintf("c%s %.12s %.12s", SPI_getvalue(tup, desc, 1),
+												applied_ck, now));
+			if (stored == NULL || strcmp(stored, now) != 0)
+				found = lappend(found, psprintf("s%s %.12s %.12s", SPI_getvalue(tup, desc, 1),
+												stored ? stored : "", now));
+			pfree(up);
+			if (down)
+				pfree(down);
+		}
 		if (SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.applied", true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "pgmig: applied count failed");
 		napplied = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -534,11 +644,18 @@ collect_problems(InfoCall *ic)
 				ADD("error", rev, "applied revision \"%s\" is not in pgmig.revision", rev);
 			else
 			{
-				int			v = pm_graph_find(pg->g, rev);
+				char	   *sp1 = strchr(rev, ' ');
+				char	   *sp2 = strchr(sp1 + 1, ' ');
 
-				ADD("error", rev,
-					"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
-					rev, pg->changed_from[v], pg->changed_to[v]);
+				*sp1 = *sp2 = '\0';
+				if (tagged[0] == 'c')
+					ADD("error", rev,
+						"applied revision \"%s\" was changed after it was applied (checksum %s... is now %s...)",
+						rev, sp1 + 1, sp2 + 1);
+				else
+					ADD("error", rev,
+						"revision \"%s\" does not match its stored checksum (%s... but its scripts hash to %s...): it was changed with pgmig's triggers bypassed",
+						rev, sp1 + 1, sp2 + 1);
 			}
 		}
 	}
@@ -567,7 +684,7 @@ pgmig_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	info_begin_verdict(&ic);
 	rows = collect_problems(&ic);
 	foreach(lc, rows)
 	{
@@ -668,7 +785,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	char		sql[512];
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	info_begin_verdict(&ic);
 	pm_graph_current(ic.pg->g, &cur);
 	pm_graph_heads(ic.pg->g, &heads);
 	for (i = 0; i < ic.pg->n; i++)

@@ -86,8 +86,12 @@ revision_is_applied(const char *id)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pgmig: SPI_connect failed");
 	v[0] = CStringGetTextDatum(id);
+	/*
+	 * Not read-only: a fresh snapshot, so a run that committed while this
+	 * statement waited for the migration lock (revision_lock) is seen.
+	 */
 	if (SPI_execute_with_args("SELECT 1 FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "pgmig: applied lookup failed");
 	applied = SPI_processed > 0;
 	SPI_finish();
@@ -209,7 +213,7 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pgmig: SPI_connect failed");
-		if (SPI_execute("SELECT 1 FROM pgmig.applied LIMIT 1", true, 1) != SPI_OK_SELECT)
+		if (SPI_execute("SELECT 1 FROM pgmig.applied LIMIT 1", false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "pgmig: applied lookup failed");
 		any = SPI_processed > 0;
 		SPI_finish();
@@ -292,6 +296,23 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 	return PointerGetDatum(newtup);
 }
 
+/*
+ * BEFORE STATEMENT on pgmig.revision: every change of the graph takes the
+ * migration lock first (transaction-scoped, re-entrant within a run), so
+ * two loads never validate against snapshots that miss each other (each
+ * validates after the other committed, with a fresh snapshot), and a load
+ * never changes a revision while a run applies it.
+ */
+PG_FUNCTION_INFO_V1(pgmig_revision_lock);
+Datum
+pgmig_revision_lock(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_revision_lock: not called as a trigger");
+	pgmig_lock_xact();
+	return PointerGetDatum(NULL);
+}
+
 PG_FUNCTION_INFO_V1(pgmig_revision_stmt);
 Datum
 pgmig_revision_stmt(PG_FUNCTION_ARGS)
@@ -336,9 +357,9 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 		v[4] = CStringGetTextDatum(psprintf("%d inserted, %d replaced, %d deleted",
 											tally.inserted, tally.replaced,
 											tally.deleted));
-		if (SPI_execute_with_args("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
-								  " VALUES ($1, $2, $3, $4, $5)",
-								  5, types, v, n, false, 0) != SPI_OK_INSERT)
+		if (pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
+								" VALUES ($1, $2, $3, $4, $5)",
+								5, types, v, n, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pgmig: journal insert failed");
 	}
 	pgmig_call_end(cxt, old);
@@ -540,8 +561,8 @@ pgmig_repair(PG_FUNCTION_ARGS)
 
 		v2[0] = CStringGetTextDatum(new_ck);
 		v2[1] = CStringGetTextDatum(rf.id);
-		if (SPI_execute_with_args("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
-								  2, t2, v2, NULL, false, 0) != SPI_OK_UPDATE)
+		if (pgmig_exec_as_owner("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
+								2, t2, v2, NULL, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "pgmig: applied update failed");
 	}
 	{
@@ -553,9 +574,9 @@ pgmig_repair(PG_FUNCTION_ARGS)
 		v4[2] = CStringGetTextDatum(new_ck);
 		v4[3] = CStringGetTextDatum(applied ? "scripts of an applied revision replaced deliberately" :
 									"scripts of an unapplied revision replaced");
-		if (SPI_execute_with_args("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
-								  " VALUES ('repair', $1, $2, $3, $4)",
-								  4, t4, v4, NULL, false, 0) != SPI_OK_INSERT)
+		if (pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
+								" VALUES ('repair', $1, $2, $3, $4)",
+								4, t4, v4, NULL, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pgmig: journal insert failed");
 	}
 	if (strcmp(old_ck, new_ck) == 0)

@@ -128,11 +128,16 @@ interval_from_usecs(int64 usecs)
 	return IntervalPGetDatum(iv);
 }
 
+/* Run a bookkeeping statement as pgmig itself (see pgmig_become_owner). */
 static void
 exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 {
-	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	PgmigOwnerSwitch sw;
+	int			rc;
 
+	pgmig_become_owner(&sw);
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	pgmig_restore_user(&sw);
 	if (rc != expect)
 		elog(ERROR, "pgmig: bookkeeping statement failed: %s",
 			 SPI_result_code_string(rc));
@@ -262,52 +267,73 @@ batch_flush(PgmigBatch *b)
 	v[5] = CStringGetTextDatum(b->target);
 
 	if (b->down)
-		rc = SPI_execute_with_args("DELETE FROM pgmig.applied"
-								   " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-								   1, types, v, NULL, false, 0);
+		rc = pgmig_exec_as_owner("DELETE FROM pgmig.applied"
+								 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+								 1, types, v, NULL, 0);
 	else
-		rc = SPI_execute_with_args("INSERT INTO pgmig.applied (revision, checksum, applied_at, duration)"
+		rc = pgmig_exec_as_owner("INSERT INTO pgmig.applied (revision, checksum, applied_at, duration)"
 								   " SELECT u.r, u.c, u.a, u.d"
 								   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 								   "  ORDER BY u.o",
-								   4, types, v, NULL, false, 0);
+								 4, types, v, NULL, 0);
 	if (rc != (b->down ? SPI_OK_DELETE : SPI_OK_INSERT) || SPI_processed != (uint64) b->n)
 		elog(ERROR, "pgmig: recording %d steps in pgmig.applied failed", b->n);
-	rc = SPI_execute_with_args("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
+	rc = pgmig_exec_as_owner("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
 							   " SELECT u.a, $5, u.r, $6, u.c, u.d"
 							   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 							   "  ORDER BY u.o",
-							   6, types, v, NULL, false, 0);
+							 6, types, v, NULL, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "pgmig: recording %d steps in pgmig.journal failed", b->n);
 	b->n = 0;
 }
 
-/* Fetch one revision's scripts into the current memory context. */
+/*
+ * Fetch one revision's scripts into the current memory context, with the
+ * prepared plan of a run (bk) or, for one-off callers (script()), without.
+ * The checksum is optional.
+ */
 static void
-fetch_script(Bookkeeping *bk, const char *id, char **up, char **down,
-			 char **checksum)
+fetch_scripts(Bookkeeping *bk, const char *id, char **up, char **down,
+			  char **checksum)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
 	bool		isnull;
 	Datum		d;
 	int			rc;
 
 	v[0] = CStringGetTextDatum(id);
-	rc = SPI_execute_plan(bk->get_script, v, NULL, false, 1);
+	if (bk)
+		rc = SPI_execute_plan(bk->get_script, v, NULL, false, 1);
+	else
+		rc = SPI_execute_with_args("SELECT upgrade, downgrade, checksum FROM pgmig.revision"
+								   " WHERE id OPERATOR(pg_catalog.=) $1",
+								   1, types, v, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
-				 errmsg("revision \"%s\" disappeared during the run", id)));
+				 errmsg("revision \"%s\" disappeared during the run", id),
+				 errdetail("Another transaction deleted it after this call read the graph."),
+				 errhint("Run the command again.")));
 	MemoryContextSwitchTo(cxt);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	*up = isnull ? pstrdup("") : TextDatumGetCString(d);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	*down = isnull ? NULL : TextDatumGetCString(d);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-	*checksum = isnull ? pstrdup("") : TextDatumGetCString(d);
+	if (checksum)
+	{
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+		*checksum = isnull ? pstrdup("") : TextDatumGetCString(d);
+	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+void
+pgmig_fetch_scripts(const char *id, char **up, char **down, char **checksum)
+{
+	fetch_scripts(NULL, id, up, down, checksum);
 }
 
 static void
@@ -556,7 +582,7 @@ pgmig_run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *tar
 	int64		usecs;
 	char	   *par = parents_text(pg, v);
 
-	fetch_script(bk, r->id, &up, &dn, &checksum);
+	fetch_scripts(bk, r->id, &up, &dn, &checksum);
 	if (down && dn == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
@@ -643,7 +669,7 @@ run_steps(RunCommand cmd, PgmigGraph *pg, Bookkeeping *bk, pm_set *steps,
 			else
 			{
 				MemoryContextSwitchTo(stepcxt);
-				fetch_script(bk, r->id, &up, &dn, &ck);
+				fetch_scripts(bk, r->id, &up, &dn, &ck);
 				record_applied(bk, r->id, ck, -1);
 			}
 			pgmig_journal(bk, "stamp", r->id, target, NULL, NULL, -1,
@@ -855,7 +881,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 				   *dn,
 				   *ck;
 
-		fetch_script(&bk, r->id, &up, &dn, &ck);
+		fetch_scripts(&bk, r->id, &up, &dn, &ck);
 		if (down)
 			record_unapplied(&bk, r->id);
 		else
@@ -863,6 +889,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 		pgmig_journal(&bk, down ? "downgrade" : "upgrade", r->id, target, NULL,
 					  ck, has_duration ? usecs : -1,
 					  "run by the client as top-level statements");
+		pgmig_clear_statement_progress(r->id);
 	}
 	pgmig_call_end(callcxt, oldcxt);
 	return 1;
