@@ -196,6 +196,50 @@ record_drift(Oid drift, const char *tag, List *objects)
 }
 
 /*
+ * Is this a GRANT/REVOKE on pgmig's own objects only?  Granting a deploy or
+ * monitoring role access to pgmig is setting pgmig up, not a change of the
+ * application's schema.  (For a GRANT the event trigger functions give no
+ * object identity, so the statement itself is read.)
+ */
+static bool
+grant_on_pgmig_only(Node *parsetree)
+{
+	GrantStmt  *g;
+	ListCell   *lc;
+	Oid			pgmig_nsp = get_namespace_oid("pgmig", true);
+
+	if (parsetree == NULL || !IsA(parsetree, GrantStmt) || !OidIsValid(pgmig_nsp))
+		return false;
+	g = (GrantStmt *) parsetree;
+	if (g->objects == NIL)
+		return false;
+	foreach(lc, g->objects)
+	{
+		Node	   *o = lfirst(lc);
+		Oid			nsp = InvalidOid;
+
+		if (g->targtype == ACL_TARGET_ALL_IN_SCHEMA || g->objtype == OBJECT_SCHEMA)
+			nsp = get_namespace_oid(strVal(o), true);
+		else if (IsA(o, RangeVar))
+		{
+			Oid			relid = RangeVarGetRelid((RangeVar *) o, NoLock, true);
+
+			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+		}
+		else if (IsA(o, ObjectWithArgs))
+		{
+			List	   *name = ((ObjectWithArgs *) o)->objname;
+
+			if (list_length(name) == 2)
+				nsp = get_namespace_oid(strVal(linitial(name)), true);
+		}
+		if (nsp != pgmig_nsp)
+			return false;
+	}
+	return true;
+}
+
+/*
  * ddl_command_start, error mode: CREATE INDEX CONCURRENTLY on anything but
  * a temporary table or one of pgmig's own is refused before it begins.
  */
@@ -270,6 +314,8 @@ pgmig_guard(PG_FUNCTION_ARGS)
 
 	tag = GetCommandTagName(trig->tag);
 	if (strcmp(tag, "CREATE EXTENSION") == 0 || strcmp(tag, "ALTER EXTENSION") == 0)
+		PG_RETURN_VOID();
+	if (grant_on_pgmig_only(trig->parsetree))
 		PG_RETURN_VOID();
 	drop = strcmp(trig->event, "sql_drop") == 0;
 
