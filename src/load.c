@@ -180,9 +180,10 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 	char		checksum[65];
 	char	   *old_ck = NULL;
 	int			att;
-	Datum		repl[1];
-	bool		replnull[1] = {false};
-	int			replcol[1];
+	Datum		repl[2];
+	bool		replnull[2] = {false, false};
+	int			replcol[2];
+	int			nrepl = 1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_revision_row: not called as a trigger");
@@ -292,7 +293,20 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 
 	replcol[0] = SPI_fnumber(desc, "checksum");
 	repl[0] = CStringGetTextDatum(checksum);
-	newtup = heap_modify_tuple_by_cols(newtup, desc, 1, replcol, repl, replnull);
+
+	/*
+	 * The author is whoever writes the row, whatever the row says: scripts
+	 * run with no more rights than their author's (deputy.c).  A restore
+	 * brings the authors back as they were.
+	 */
+	if (!pgmig_restoring())
+	{
+		replcol[1] = SPI_fnumber(desc, "loaded_by");
+		repl[1] = DirectFunctionCall1(namein,
+									  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+		nrepl = 2;
+	}
+	newtup = heap_modify_tuple_by_cols(newtup, desc, nrepl, replcol, repl, replnull);
 	return PointerGetDatum(newtup);
 }
 

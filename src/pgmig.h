@@ -112,6 +112,10 @@ extern void pgmig_become_owner(PgmigOwnerSwitch *sw);
 extern void pgmig_restore_user(PgmigOwnerSwitch *sw);
 extern bool pgmig_writing_bookkeeping(void);
 
+/* deputy.c: whose rights a revision script runs with */
+extern Oid	pgmig_script_role(const char *id, const char *checksum,
+							  const char *author);
+
 /* nontx.c: a client running a non-transactional revision statement by statement */
 extern bool pgmig_statement_armed(void);
 extern void pgmig_disarm_statement(void);

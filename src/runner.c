@@ -64,6 +64,7 @@ typedef struct StepErrorContext
 	const char *message;
 	const char *script;
 	int			stmtno;			/* 0 while parsing */
+	Oid			run_as;			/* the role the script runs as (deputy.c) */
 	int			line;
 } StepErrorContext;
 
@@ -96,7 +97,7 @@ pgmig_prepare_bookkeeping(Bookkeeping *bk)
 
 	bk->batch = NULL;
 	bk->get_script = prepare(
-							 "SELECT upgrade, downgrade, checksum FROM pgmig.revision"
+							 "SELECT upgrade, downgrade, checksum, loaded_by FROM pgmig.revision"
 							 " WHERE id OPERATOR(pg_catalog.=) $1", 1, t1);
 	bk->ins_applied = prepare(
 							  "INSERT INTO pgmig.applied (revision, checksum, duration)"
@@ -295,7 +296,7 @@ batch_flush(PgmigBatch *b)
  */
 static void
 fetch_scripts(Bookkeeping *bk, const char *id, char **up, char **down,
-			  char **checksum)
+			  char **checksum, char **author)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Oid			types[1] = {TEXTOID};
@@ -308,7 +309,7 @@ fetch_scripts(Bookkeeping *bk, const char *id, char **up, char **down,
 	if (bk)
 		rc = SPI_execute_plan(bk->get_script, v, NULL, false, 1);
 	else
-		rc = SPI_execute_with_args("SELECT upgrade, downgrade, checksum FROM pgmig.revision"
+		rc = SPI_execute_with_args("SELECT upgrade, downgrade, checksum, loaded_by FROM pgmig.revision"
 								   " WHERE id OPERATOR(pg_catalog.=) $1",
 								   1, types, v, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -327,13 +328,15 @@ fetch_scripts(Bookkeeping *bk, const char *id, char **up, char **down,
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 		*checksum = isnull ? pstrdup("") : TextDatumGetCString(d);
 	}
+	if (author)
+		*author = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	SPI_freetuptable(SPI_tuptable);
 }
 
 void
 pgmig_fetch_scripts(const char *id, char **up, char **down, char **checksum)
 {
-	fetch_scripts(NULL, id, up, down, checksum);
+	fetch_scripts(NULL, id, up, down, checksum, NULL);
 }
 
 static void
@@ -492,7 +495,18 @@ run_in_subxact(StepErrorContext *ec, const char *script)
 		pgmig_in_run = true;
 		PG_TRY();
 		{
+			Oid			save_userid;
+			int			save_sec;
+
+			/*
+			 * A script that runs as its author (deputy.c) runs with the user
+			 * id switched inside the subtransaction, whose abort restores it.
+			 */
+			GetUserIdAndSecContext(&save_userid, &save_sec);
+			if (OidIsValid(ec->run_as) && ec->run_as != save_userid)
+				SetUserIdAndSecContext(ec->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 			run_statements(ec, script);
+			SetUserIdAndSecContext(save_userid, save_sec);
 			pgmig_in_run = false;
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcxt);
@@ -577,12 +591,13 @@ pgmig_run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *tar
 	char	   *up;
 	char	   *dn;
 	char	   *checksum;
+	char	   *author;
 	StepErrorContext ec;
 	TimestampTz start;
 	int64		usecs;
 	char	   *par = parents_text(pg, v);
 
-	fetch_scripts(bk, r->id, &up, &dn, &checksum);
+	fetch_scripts(bk, r->id, &up, &dn, &checksum, &author);
 	if (down && dn == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
@@ -590,12 +605,21 @@ pgmig_run_one(PgmigGraph *pg, Bookkeeping *bk, int v, bool down, const char *tar
 				 errdetail("It has no \"-- migrate:down\" section."),
 				 errhint("Add a downgrade with pgmig.repair(), or record the state without running scripts using pgmig.stamp().")));
 
-	if (down)
+	ec.run_as = pgmig_script_role(r->id, checksum, author);
+
+	/* Alembic's words; no trailing comma when there is no message */
+	if (down && pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running downgrade %s -> %s, %s", r->id, par, pg->message[v])));
-	else
+	else if (down)
+		ereport(NOTICE,
+				(errmsg("Running downgrade %s -> %s", r->id, par)));
+	else if (pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running upgrade %s -> %s, %s", par, r->id, pg->message[v])));
+	else
+		ereport(NOTICE,
+				(errmsg("Running upgrade %s -> %s", par, r->id)));
 
 	ec.direction = down ? "downgrade" : "upgrade";
 	ec.id = r->id;
@@ -669,7 +693,7 @@ run_steps(RunCommand cmd, PgmigGraph *pg, Bookkeeping *bk, pm_set *steps,
 			else
 			{
 				MemoryContextSwitchTo(stepcxt);
-				fetch_scripts(bk, r->id, &up, &dn, &ck);
+				fetch_scripts(bk, r->id, &up, &dn, &ck, NULL);
 				record_applied(bk, r->id, ck, -1);
 			}
 			pgmig_journal(bk, "stamp", r->id, target, NULL, NULL, -1,
@@ -881,7 +905,7 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 				   *dn,
 				   *ck;
 
-		fetch_scripts(&bk, r->id, &up, &dn, &ck);
+		fetch_scripts(&bk, r->id, &up, &dn, &ck, NULL);
 		if (down)
 			record_unapplied(&bk, r->id);
 		else

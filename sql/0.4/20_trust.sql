@@ -48,3 +48,20 @@ CREATE FUNCTION pgmig.end_statement(revision text, direction text, n integer) RE
 	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'pgmig_end_statement';
 REVOKE ALL ON FUNCTION pgmig.begin_statement(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.end_statement(text, text, integer) FROM PUBLIC;
+
+-- Confused deputy (deputy.c): a script runs with no more rights than its
+-- author's unless a role with the rights approved it.  loaded_by is set by
+-- the server (the row trigger), never taken from the caller.
+CREATE TABLE pgmig.approval (
+	revision		text NOT NULL,
+	checksum		text NOT NULL,
+	approved_by		name NOT NULL DEFAULT pgmig._acting_role(),
+	approved_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	PRIMARY KEY (revision, checksum, approved_by)
+);
+COMMENT ON TABLE pgmig.approval IS 'pgmig: revisions approved to run with the rights of whoever runs them';
+SELECT pg_catalog.pg_extension_config_dump('pgmig.approval', '');
+REVOKE ALL ON TABLE pgmig.approval FROM PUBLIC;
+CREATE FUNCTION pgmig.approve(revision text) RETURNS void
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'pgmig_approve';
+REVOKE ALL ON FUNCTION pgmig.approve(text) FROM PUBLIC;

@@ -106,12 +106,63 @@ SELECT pgmig.add('t3', '{t2}', 'SELECT 3;',
 RESET ROLE;
 SELECT pgmig.script('upgrade', 't3') \g (format=unaligned tuples_only=on) /tmp/pgmig_trust_script.sql
 \i /tmp/pgmig_trust_script.sql
+\unset ON_ERROR_STOP
 \! test -e /tmp/pgmig_trust_pwned -o -e /tmp/pgmig_trust_pwned_body && echo INJECTED || echo nothing injected
 SELECT revision FROM pgmig.current();
 SELECT to_regclass('trust_app.t') IS NOT NULL AS table_survived;
 -- a tag inside a script makes the quote pick another tag
 SELECT pgmig.add('t4', '{t3}', 'SELECT $pgmig$x$pgmig$;', 'SELECT 1;', 'tag');
 SELECT position('$pgmig1$SELECT $pgmig$x$pgmig$;$pgmig1$' IN pgmig.script('upgrade', 't4')) > 0 AS tag_avoided;
+
+-- ---- A script never runs with more rights than its author's (item 2) ----
+SELECT pgmig.upgrade('t4');
+-- the deploy role loads a script that would make it superuser, and claims
+-- the superuser wrote it
+SET ROLE trust_deploy;
+INSERT INTO pgmig.revision (id, down_revision, upgrade, downgrade, message, loaded_by)
+  VALUES ('t5', '{t4}', 'ALTER ROLE trust_deploy SUPERUSER;', 'SELECT 1;', 'escalate', 'postgres');
+SELECT loaded_by FROM pgmig.revision WHERE id = 't5';
+RESET ROLE;
+-- the superuser upgrades: the script runs with the deploy role's rights
+SELECT pgmig.upgrade('t5');
+\echo :SQLSTATE
+SELECT rolsuper FROM pg_roles WHERE rolname = 'trust_deploy';
+DELETE FROM pgmig.revision WHERE id = 't5';
+-- what it creates as its author belongs to the author
+SET ROLE trust_deploy;
+SELECT pgmig.add('t6', '{t4}', 'CREATE TABLE trust_app.by_author (a int);', 'DROP TABLE trust_app.by_author;', 'owned');
+RESET ROLE;
+SELECT pgmig.upgrade('t6');
+SELECT tableowner FROM pg_tables WHERE tablename = 'by_author';
+-- a role that has neither the author's rights nor the author its rights is
+-- refused, until a role with its rights approves the scripts
+CREATE ROLE trust_other;
+GRANT USAGE ON SCHEMA pgmig TO trust_other;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgmig.revision TO trust_other;
+GRANT SELECT ON pgmig.applied, pgmig.journal, pgmig.approval TO trust_other;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmig TO trust_other;
+SET ROLE trust_deploy;
+SELECT pgmig.add('t7', '{t6}', 'SELECT 1;', 'SELECT 1;', 'harmless');
+RESET ROLE;
+SET ROLE trust_other;
+SELECT pgmig.upgrade('t7');
+\echo :SQLSTATE
+-- the superuser, who has trust_other's rights, reads and approves it: journaled
+RESET ROLE;
+SELECT pgmig.approve('t7');
+SELECT action, revision, role_name FROM pgmig.journal WHERE action = 'approve';
+SET ROLE trust_other;
+SELECT pgmig.upgrade('t7');
+RESET ROLE;
+-- a changed script needs a new approval
+SELECT pgmig.downgrade('t6');
+SET ROLE trust_deploy;
+UPDATE pgmig.revision SET upgrade = 'SELECT 2;' WHERE id = 't7';
+RESET ROLE;
+SET ROLE trust_other;
+SELECT pgmig.upgrade('t7');
+\echo :SQLSTATE
+RESET ROLE;
 
 -- Granting roles access to pgmig is setting pgmig up, not drift (issue 12):
 -- none of the GRANT/REVOKE above on pgmig's objects was recorded.
@@ -125,3 +176,5 @@ DROP EXTENSION pgmig CASCADE;
 DROP SCHEMA trust_app CASCADE;
 DROP ROLE trust_deploy;
 DROP ROLE trust_reader;
+DROP OWNED BY trust_other;
+DROP ROLE trust_other;
