@@ -270,18 +270,14 @@ graph_version_relid(void)
 static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
-	HeapTuple	ctup;
-	Oid			owner;
+	Oid			owner = pgmig_rel_owner(relid);
 	Oid			save_userid;
 	int			save_sec;
 	int64		version;
 	char	   *text;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(ctup))
-		elog(ERROR, "pgmig: cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
+	if (!OidIsValid(owner))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);

@@ -117,7 +117,6 @@ ignorable(const char *type, const char *identity, const char *schema,
 typedef struct DriftInsert
 {
 	Oid			owner;
-	int			save_sec;
 	const char *tag;
 	const char *role;
 	const char *session_role;
@@ -177,16 +176,11 @@ static void
 record_drift(Oid drift, const char *tag, List *objects)
 {
 	DriftInsert di;
-	HeapTuple	ctup;
-	Oid			save_userid;
 	ErrorData  *edata;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(drift));
-	if (!HeapTupleIsValid(ctup))
+	di.owner = pgmig_rel_owner(drift);
+	if (!OidIsValid(di.owner))
 		return;
-	di.owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
-	GetUserIdAndSecContext(&save_userid, &di.save_sec);
 	di.tag = tag;
 	di.role = GetUserNameFromId(GetUserId(), false);
 	di.session_role = GetUserNameFromId(GetSessionUserId(), false);

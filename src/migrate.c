@@ -347,7 +347,7 @@ pgmig_migrate(PG_FUNCTION_ARGS)
 	{
 		MemoryContextSwitchTo(run.runcxt);
 		if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-			elog(ERROR, "pgmig: SPI_connect_ext failed");
+			elog(ERROR, "SPI_connect_ext failed");
 
 		if (!pgmig_lock_session(false))
 		{

@@ -98,6 +98,7 @@ extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,
 							const char *sep);
 extern Datum pgmig_ids_array(PgmigGraph *pg, const int *items, int n);
 extern Datum pgmig_cstring_array(char **items, int n);
+extern Oid	pgmig_rel_owner(Oid relid);
 
 /* graphload.c */
 extern PgmigGraph *pgmig_load_graph(bool strict);

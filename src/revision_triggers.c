@@ -87,7 +87,7 @@ revision_is_applied(const char *id)
 	bool		applied;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 	v[0] = CStringGetTextDatum(id);
 	applied = pgmig_spi_exec("SELECT 1 FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) $1",
 							 1, types, v, NULL, true, 1, SPI_OK_SELECT) > 0;
@@ -102,7 +102,7 @@ get_text(HeapTuple tup, TupleDesc desc, const char *col, bool *isnull)
 	Datum		d;
 
 	if (att <= 0)
-		elog(ERROR, "pgmig: column \"%s\" missing from pgmig.revision", col);
+		elog(ERROR, "column \"%s\" missing from pgmig.revision", col);
 	d = SPI_getbinval(tup, desc, att, isnull);
 	return *isnull ? NULL : TextDatumGetCString(d);
 }
@@ -209,7 +209,7 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 		bool		any;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pgmig: SPI_connect failed");
+			elog(ERROR, "SPI_connect failed");
 		any = pgmig_spi_exec("SELECT 1 FROM pgmig.applied LIMIT 1", 0, NULL,
 							 NULL, NULL, true, 1, SPI_OK_SELECT) > 0;
 		SPI_finish();
