@@ -208,10 +208,13 @@ int
 usage_error(const char *fmt,...)
 {
 	va_list		ap;
+	char		msg[1024];
 
+	/* (pg_log_generic_v's arguments changed in 15: format here) */
 	va_start(ap, fmt);
-	pg_log_generic_v(PG_LOG_ERROR, PG_LOG_PRIMARY, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pg_log_error("%s", msg);
 	help_hint();
 	return EXIT_USAGE;
 }
