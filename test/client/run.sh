@@ -671,6 +671,37 @@ expect_rc 130 "^C while reading a file: killed by SIGINT"
 exec 3<>"$TMP/fifo"; exec 3>&-
 
 # ======================================================================
+# make install: pgmig where PATH finds it, and pgmig(1) from the README
+group install
+bindir=$(pg_config --bindir)
+case "$bindir" in
+*/lib/postgresql/*/bin)
+	linkdir=${bindir%%/lib/postgresql/*}/local/bin
+	mandir=${bindir%%/lib/postgresql/*}/local/share/man
+	[ "$(readlink -f "$linkdir/pgmig")" = "$(readlink -f "$bindir/pgmig")" ] \
+		&& pass "make install links $linkdir/pgmig to $bindir/pgmig" || fail "make install links $linkdir/pgmig to $bindir/pgmig"
+	run env PATH="$linkdir:/usr/bin:/bin" pgmig -V; expect_rc 0 "pgmig found on PATH through the link"
+	man1=$mandir/man1/pgmig.1
+	[ -f "$man1" ] && pass "pgmig(1) installed in $mandir" || fail "pgmig(1) installed in $mandir"
+	run env MANWIDTH=80 man -l "$man1"; expect_rc 0 "man renders pgmig(1)"
+	expect_out "^SYNOPSIS" "man page has the README's Synopsis"
+	run groff -man -ww -z "$man1"
+	[ ! -s "$TMP/err" ] && pass "groff: no warnings" || fail "groff: no warnings"
+	# one source: every subsection of the README's client section is a section of the page
+	missing=""
+	while read -r h; do
+		H=$(echo "$h" | tr -d '`' | tr 'a-z' 'A-Z')
+		sed 's/\\-/-/g' "$man1" | grep -qxF ".SH $H" || missing="$missing [$h]"
+	done < <(awk '/^## The `pgmig` client/{f=1;next} /^## /{f=0} f && /^### /{sub(/^### /,""); print}' "$ROOT/README.md")
+	[ -z "$missing" ] && pass "every README client subsection is in pgmig(1)" || fail "every README client subsection is in pgmig(1) (missing:$missing)"
+	if git -C "$ROOT" ls-files | grep -qE '\.1$|pgmig\.1'; then fail "no hand-kept man page in the tree"; else pass "no hand-kept man page in the tree"; fi
+	;;
+*)
+	echo "# skipped: bindir $bindir is not Debian's /usr/lib/postgresql/N/bin (no link made)"
+	;;
+esac
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
