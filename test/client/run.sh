@@ -585,6 +585,28 @@ pgmig current -d "dbname=pgmig_no_such_db"; expect_rc 1 "global option after the
 echo secret >"$TMP/pw"
 run setsid "$PGMIG" -W current <"$TMP/pw"; expect_rc 0 "-W"; expect_err "^Password: " "-W prompts for a password"
 run setsid "$PGMIG" -w current <"$TMP/pw"; expect_rc 0 "-w"; expect_no_err "Password" "-w does not prompt"
+# a server that asks for a password: pgmig prompts and retries with it
+# (PQconnectionNeedsPassword); -w gives up instead (test/client/fake_auth_server.py)
+fake_login() { # fake_login PGMIG-OPTION...: run pgmig against the fake server
+	local sock=$TMP/fake_auth i
+	rm -rf "$sock"; mkdir -p "$sock"
+	"$PY" "$HERE/fake_auth_server.py" "$sock" 5499 "$sock/log" &
+	local spid=$!
+	for i in $(seq 1 100); do grep -q listening "$sock/log" 2>/dev/null && break; sleep 0.1; done
+	run env -u PGPASSWORD PGPASSFILE="$sock/none" setsid "$PGMIG" -h "$sock" -p 5499 -U someone "$@" current <"$TMP/pw"
+	kill $spid 2>/dev/null; wait $spid 2>/dev/null
+	cp "$sock/log" "$TMP/fake.log"
+}
+fake_login
+expect_rc 1 "password prompt: login refused by the fake server"
+expect_err "^Password: " "prompts when the server asks for a password"
+grep -qx "no password" "$TMP/fake.log" && grep -qx "password secret" "$TMP/fake.log" \
+	&& pass "first attempt without, retry with the typed password" || fail "first attempt without, retry with the typed password"
+expect_err "fake server got password secret" "the server's answer is shown"
+fake_login -w
+expect_rc 1 "-w: no prompt, exit 1"; expect_no_err "Password" "-w never prompts"
+expect_err "no password supplied" "-w: libpq says no password was supplied"
+grep -q "password secret" "$TMP/fake.log" && fail "-w: no retry" || pass "-w: no retry"
 # psql's printer: pgmig prints what psql prints for the same query
 revfile $M r1 "" "日本語のテーブル" "CREATE TABLE t (a int);" "DROP TABLE t;"
 revfile $M r2 "r1" "Two, \"quoted\"" "SELECT 1;
