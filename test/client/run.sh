@@ -687,8 +687,17 @@ expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "r1" "r2 not re
 mkfifo "$TMP/fifo"
 "$PGMIG" import-alembic --upgrade-sql "$TMP/fifo" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-sleep 0.2
-kill -INT $pid; wait $pid; RC=$?
+# signal only once pgmig catches SIGINT (a background job starts with it
+# ignored), so the test does not depend on how fast pgmig starts
+for i in $(seq 1 100); do
+	mask=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status 2>/dev/null)
+	[ -n "$mask" ] && (( 0x$mask & 2 )) && break
+	sleep 0.1
+done
+kill -INT $pid
+for i in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -KILL $pid 2>/dev/null
+wait $pid; RC=$?
 expect_rc 130 "^C while reading a file: killed by SIGINT"
 exec 3<>"$TMP/fifo"; exec 3>&-
 
