@@ -659,11 +659,15 @@ wait_backend() {
 revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
 revfile $M r2 "r1" "Slow" "CREATE TABLE slow (a int);
 SELECT pg_sleep(5);" "DROP TABLE slow;"
-LAST="pgmig upgrade, then SIGINT while the server sleeps"
-"$PGMIG" upgrade >"$TMP/out" 2>"$TMP/err" &
-pid=$!
-wait_backend sleeping && pass "server runs the slow script" || fail "server runs the slow script"
-kill -INT $pid; wait $pid; RC=$?
+# interrupted_upgrade WHAT: run "pgmig upgrade", ^C it while the server sleeps
+interrupted_upgrade() {
+	LAST="pgmig upgrade, then SIGINT while the server sleeps"
+	"$PGMIG" upgrade >"$TMP/out" 2>"$TMP/err" &
+	local pid=$!
+	wait_backend sleeping && pass "$1: the server sleeps" || fail "$1: the server sleeps"
+	kill -INT $pid; wait $pid; RC=$?
+}
+interrupted_upgrade transactional
 expect_rc 1 "^C: exit 1"
 expect_err "Cancel request sent" "the cancel request is sent"
 expect_err "canceling statement due to user request" "the server call is canceled"
@@ -675,10 +679,7 @@ pgmig status; expect_out "lock_pid +\| *$" "the migration lock is free"
 rm $M/r2_slow.sql
 revfile $M r2 "r1" "Slow concurrently" "SELECT pg_sleep(5);
 CREATE TABLE after_sleep (a int);" "" "-- transactional: false"
-"$PGMIG" upgrade >"$TMP/out" 2>"$TMP/err" &
-pid=$!
-wait_backend sleeping && pass "non-transactional: server sleeps" || fail "non-transactional: server sleeps"
-kill -INT $pid; wait $pid; RC=$?
+interrupted_upgrade non-transactional
 expect_rc 1 "non-transactional ^C: exit 1"
 expect_err "failed at statement 1 of 2" "stops at the canceled statement"
 expect_sql "SELECT to_regclass('after_sleep') IS NULL" t "the next statement never ran"
