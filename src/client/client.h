@@ -33,7 +33,7 @@
 
 #include "postgres_fe.h"
 
-#include <getopt_long.h>
+#include "getopt_long.h"
 
 #include "common/logging.h"
 #include "fe_utils/print.h"
