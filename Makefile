@@ -57,6 +57,7 @@ CLIENT_MAKE = $(MAKE) -C src/client PG_CONFIG='$(PG_CONFIG)' PGMIG_VERSION='$(EX
 ifneq ($(MAJORVERSION),13)
 all: client
 install: install-client
+uninstall: uninstall-client
 clean: clean-client
 endif
 
@@ -65,6 +66,9 @@ client:
 
 install-client: client
 	+$(CLIENT_MAKE) install
+
+uninstall-client:
+	+$(CLIENT_MAKE) uninstall
 
 clean-client:
 	+$(CLIENT_MAKE) clean
@@ -92,4 +96,4 @@ test/fuzz/bin/%: test/fuzz/%.c $(wildcard src/core/*.c src/core/*.h)
 
 fuzz: $(FUZZ_BINS)
 
-.PHONY: unitcheck fuzz client install-client clean-client
+.PHONY: unitcheck fuzz client install-client uninstall-client clean-client
