@@ -33,25 +33,27 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "spi_util.h"
+
 /* Has a role with the caller's rights approved these scripts? */
 static bool
 approved_for(const char *id, const char *checksum, Oid caller)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		v[2];
-	uint64		i;
+	char	  **who;
+	int			n;
+	int			i;
 
 	v[0] = CStringGetTextDatum(id);
 	v[1] = CStringGetTextDatum(checksum);
-	if (SPI_execute_with_args("SELECT approved_by FROM pgmig.approval"
-							  " WHERE revision OPERATOR(pg_catalog.=) $1"
-							  "   AND checksum OPERATOR(pg_catalog.=) $2",
-							  2, types, v, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: approval lookup failed");
-	for (i = 0; i < SPI_processed; i++)
+	who = pgmig_spi_column("SELECT approved_by FROM pgmig.approval"
+						   " WHERE revision OPERATOR(pg_catalog.=) $1"
+						   "   AND checksum OPERATOR(pg_catalog.=) $2",
+						   2, types, v, NULL, &n);
+	for (i = 0; i < n; i++)
 	{
-		char	   *who = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		Oid			approver = get_role_oid(who, true);
+		Oid			approver = get_role_oid(who[i], true);
 
 		if (OidIsValid(approver) && has_privs_of_role(approver, caller))
 			return true;
@@ -109,24 +111,22 @@ pgmig_approve(PG_FUNCTION_ARGS)
 	Datum		v2[2];
 
 	v[0] = CStringGetTextDatum(id);
-	if (SPI_execute_with_args("SELECT checksum, loaded_by FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: revision lookup failed");
-	if (SPI_processed != 1)
+	if (pgmig_spi_exec("SELECT checksum, loaded_by FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
+					   1, types, v, NULL, false, 1, SPI_OK_SELECT) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
 				 errmsg("revision \"%s\" does not exist", id),
 				 errhint("List revisions with pgmig history.")));
-	checksum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	author = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	checksum = pgmig_spi_text(0, 1);
+	author = pgmig_spi_text(0, 2);
+	pgmig_spi_done();
 	v2[0] = CStringGetTextDatum(id);
 	v2[1] = CStringGetTextDatum(checksum);
-	if (pgmig_exec_as_owner("INSERT INTO pgmig.approval (revision, checksum) VALUES ($1, $2)"
-							" ON CONFLICT DO NOTHING", 2, t2, v2, NULL, 0) != SPI_OK_INSERT ||
-		pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, new_checksum, detail)"
-							" VALUES ('approve', $1, $2, 'scripts approved to run with the rights of whoever runs them')",
-							2, t2, v2, NULL, 0) != SPI_OK_INSERT)
-		elog(ERROR, "pgmig: approval insert failed");
+	(void) pgmig_exec_as_owner("INSERT INTO pgmig.approval (revision, checksum) VALUES ($1, $2)"
+							   " ON CONFLICT DO NOTHING", 2, t2, v2, NULL, SPI_OK_INSERT);
+	(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, new_checksum, detail)"
+							   " VALUES ('approve', $1, $2, 'scripts approved to run with the rights of whoever runs them')",
+							   2, t2, v2, NULL, SPI_OK_INSERT);
 	ereport(NOTICE,
 			(errmsg("revision \"%s\" (loaded by \"%s\") approved by \"%s\"", id, author,
 					GetUserNameFromId(GetUserId(), false))));

@@ -34,6 +34,8 @@
 #include "utils/memutils.h"
 #include "core/target.h"
 
+#include "spi_util.h"
+
 #define GRAPH_BATCH 5000
 
 /*
@@ -129,10 +131,7 @@ pgmig_load_graph(bool strict)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
 
-	plan = SPI_prepare(graph_query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "pgmig: could not prepare graph query: %s",
-			 SPI_result_code_string(SPI_result));
+	plan = pgmig_spi_prepare(graph_query, 0, NULL);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
 	for (;;)
@@ -283,22 +282,20 @@ static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
 	PgmigOwnerSwitch sw;
-	int64		version = 0;
-	bool		isnull;
+	int64		version;
+	char	   *text;
 
 	pgmig_become_owner(&sw);
-	if (SPI_execute(sql, false, 1) != expect)
-		elog(ERROR, "pgmig: graph version statement failed");
-	pgmig_restore_user(&sw);
-	if (SPI_processed != 1)
+	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, expect) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
-				 errmsg("pgmig.graph_version must hold exactly one row, it holds %d", (int) SPI_processed),
-				 errdetail("The row tells every session when the revision graph changed; without it a session could keep a stale graph."),
-				 errhint("Restore it with INSERT INTO pgmig.graph_version VALUES (nextval('pgmig.graph_version_seq')) as a superuser.")));
-	if (SPI_tuptable != NULL)
-		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
+				 errmsg("table pgmig.graph_version must hold exactly one row"),
+				 errdetail("Without it no backend can tell that its cached graph is stale."),
+				 errhint("Restore it as the extension owner: INSERT INTO pgmig.graph_version SELECT pg_catalog.nextval('pgmig.graph_version_seq');")));
+	text = pgmig_spi_text(0, 1);
+	version = pg_strtoint64(text);
+	pgmig_spi_done();
+	pgmig_restore_user(&sw);
 	return version;
 }
 

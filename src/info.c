@@ -5,8 +5,7 @@
  *	  plan, script, check, graph, status.
  *
  * Each reads the graph once (graphload.c) inside a per-call memory
- * context and answers from it; only script() reads script bodies, one at
- * a time.  None takes the migration lock: they read a consistent
+ * context and answers from it; none reads script bodies.  None takes the migration lock: they read a consistent
  * snapshot and never block a run.
  *
  *-------------------------------------------------------------------------
@@ -22,6 +21,8 @@
 #include "utils/tuplestore.h"
 #include "core/revfile.h"
 #include "core/target.h"
+
+#include "spi_util.h"
 
 /* Connect SPI and load the graph in a fresh per-call context. */
 typedef struct InfoCall
@@ -98,7 +99,7 @@ pgmig_current(PG_FUNCTION_ARGS)
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	info_begin_verdict(&ic);
+	info_begin(&ic, false);
 	pm_graph_current(ic.pg->g, &cur);
 	for (k = 0; k < cur.n; k++)
 	{
@@ -225,9 +226,9 @@ pgmig_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* The steps a command would take. */
-static int
-plan_command(PgmigGraph *pg, const char *command, const char *target,
+/* The steps a command would take (also used by offline.c). */
+int
+pgmig_plan_command(PgmigGraph *pg, const char *command, const char *target,
 			 pm_set *steps)
 {
 	pm_set		targets;
@@ -269,7 +270,7 @@ pgmig_plan(PG_FUNCTION_ARGS)
 
 	pgmig_srf_init(fcinfo);
 	info_begin(&ic, true);
-	kind = plan_command(ic.pg, command, target, &steps);
+	kind = pgmig_plan_command(ic.pg, command, target, &steps);
 	for (k = 0; k < steps.n; k++)
 	{
 		int			i = steps.items[k];
@@ -293,225 +294,6 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	}
 	info_end(&ic);
 	return (Datum) 0;
-}
-
-static void
-append_literal(StringInfo buf, const char *s)
-{
-	appendStringInfoString(buf, quote_literal_cstr(s));
-}
-
-/*
- * Text for a "-- " comment line: every control character (a newline, a lone
- * CR, ...) becomes a space, so a message can never end the comment and
- * start a line of SQL or a psql meta-command.
- */
-static void
-append_comment_text(StringInfo buf, const char *s)
-{
-	for (; *s; s++)
-		appendStringInfoChar(buf, ((unsigned char) *s < 0x20 || *s == 0x7f) ? ' ' : *s);
-}
-
-/*
- * A script as a dollar-quoted literal, with a tag that does not occur in
- * it: psql copies the literal to the server untouched (no meta-command,
- * no variable interpolation can happen inside it).
- */
-static void
-append_dollar_quoted(StringInfo buf, const char *s)
-{
-	char		tag[32];
-	int			n = 0;
-
-	snprintf(tag, sizeof(tag), "$pgmig$");
-	while (strstr(s, tag) != NULL)
-		snprintf(tag, sizeof(tag), "$pgmig%d$", ++n);
-	appendStringInfo(buf, "%s%s%s", tag, s, tag);
-}
-
-static void
-append_id_array(StringInfo buf, PgmigGraph *pg, const int *items, int n)
-{
-	int			k;
-
-	appendStringInfoString(buf, "ARRAY[");
-	for (k = 0; k < n; k++)
-	{
-		if (k)
-			appendStringInfoString(buf, ", ");
-		append_literal(buf, pm_graph_rev(pg->g, items[k])->id);
-	}
-	appendStringInfoString(buf, "]::text[]");
-}
-
-/*
- * The whole SQL a command would run, for review and `psql -1 -f`.
- *
- * Nothing a revision holds is copied into the script as live text: each
- * revision the script runs is (re)loaded with pgmig.add(), its scripts as
- * dollar-quoted literals the reviewer can read, and then run by the server
- * with pgmig.step() (or recorded by pgmig.record_step() for stamp), so the
- * bookkeeping is pgmig's own and the run keeps every server-side check.
- * Messages appear only in comments, with control characters blanked.  The
- * script checks at its top that the database is still in the state it was
- * generated for, so a stale script fails before changing anything.
- *
- * Non-transactional revisions cannot run inside step(); their statements
- * are written as they are, which is only safe when they contain no
- * backslash (psql's meta-command character): otherwise the script is
- * refused and the client must run them.
- */
-PG_FUNCTION_INFO_V1(pgmig_script);
-Datum
-pgmig_script(PG_FUNCTION_ARGS)
-{
-	char	   *command = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	InfoCall	ic;
-	pm_set		steps;
-	int			kind;
-	int			k;
-	StringInfoData buf;
-	bool		nontx = false;
-	text	   *result;
-
-	info_begin(&ic, true);
-	kind = plan_command(ic.pg, command, target, &steps);
-	for (k = 0; k < steps.n; k++)
-		if (kind != 2 && !ic.pg->transactional[steps.items[k]])
-			nontx = true;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "-- pgmig offline script: %s to ", command);
-	append_comment_text(&buf, quote_literal_cstr(target));
-	appendStringInfo(&buf, " (%d revision%s)\n", steps.n, steps.n == 1 ? "" : "s");
-	if (nontx)
-		appendStringInfoString(&buf,
-							   "-- Contains non-transactional revisions: run with psql -v ON_ERROR_STOP=1 -f FILE (not -1), or use the pgmig client.\n");
-	else
-		appendStringInfoString(&buf, "-- Review it, then run it with: psql -v ON_ERROR_STOP=1 -1 -f FILE\n");
-	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n");
-	appendStringInfoString(&buf, "SELECT pgmig.lock();\n");
-
-	/* state check: every step must still be in the state it was planned from */
-	if (steps.n > 0)
-	{
-		int			expect = 0;
-
-		for (k = 0; k < steps.n; k++)
-			if (pm_graph_rev(ic.pg->g, steps.items[k])->applied)
-				expect++;
-		appendStringInfoString(&buf,
-							   "DO $pgmig_check$\nBEGIN\n  IF (SELECT pg_catalog.count(*) FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ANY (");
-		append_id_array(&buf, ic.pg, steps.items, steps.n);
-		appendStringInfo(&buf, ")) OPERATOR(pg_catalog.<>) %d THEN\n", expect);
-		appendStringInfoString(&buf,
-							   "    RAISE EXCEPTION 'pgmig: the database is no longer in the state this script was generated for'\n"
-							   "      USING HINT = 'Generate the script again (pgmig upgrade --sql, or pgmig.script()).';\n"
-							   "  END IF;\nEND\n$pgmig_check$;\n");
-	}
-
-	for (k = 0; k < steps.n; k++)
-	{
-		int			i = steps.items[k];
-		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
-		char	   *par = pgmig_join_ids(ic.pg, r->parents, r->nparents_ok, ", ");
-		char	   *up,
-				   *downscript;
-		bool		down = (kind == 1) || (kind == 2 && r->applied);
-
-		pgmig_fetch_scripts(r->id, &up, &downscript, NULL);
-		if (kind == 1 && downscript == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
-					 errmsg("revision \"%s\" (%s) cannot be downgraded", r->id, ic.pg->message[i]),
-					 errdetail("It has no \"-- migrate:down\" section.")));
-
-		appendStringInfoChar(&buf, '\n');
-		if (kind == 2)
-			appendStringInfo(&buf, "-- Stamping %s %s", r->id, down ? "unapplied" : "applied");
-		else if (down)
-			appendStringInfo(&buf, "-- Running downgrade %s -> %s", r->id, par);
-		else
-			appendStringInfo(&buf, "-- Running upgrade %s -> %s", par, r->id);
-		if (ic.pg->message[i][0])
-		{
-			appendStringInfoString(&buf, ", ");
-			append_comment_text(&buf, ic.pg->message[i]);
-		}
-		appendStringInfoChar(&buf, '\n');
-
-		/* the revision as this script knows it, loaded unless identical */
-		appendStringInfoString(&buf, "SELECT pgmig.add(");
-		append_literal(&buf, r->id);
-		appendStringInfoString(&buf, ", ");
-		append_id_array(&buf, ic.pg, r->parents, r->nparents_ok);
-		appendStringInfoString(&buf, ",\n  ");
-		append_dollar_quoted(&buf, up);
-		appendStringInfoString(&buf, ",\n  ");
-		if (downscript)
-			append_dollar_quoted(&buf, downscript);
-		else
-			appendStringInfoString(&buf, "NULL");
-		appendStringInfoString(&buf, ",\n  ");
-		append_literal(&buf, ic.pg->message[i]);
-		appendStringInfoString(&buf, ", branch_labels => ");
-		{
-			StringInfoData lab;
-			int			j;
-
-			initStringInfo(&lab);
-			appendStringInfoString(&lab, "ARRAY[");
-			for (j = 0; j < r->nlabels; j++)
-				appendStringInfo(&lab, "%s%s", j ? ", " : "", quote_literal_cstr(r->labels[j]));
-			appendStringInfoString(&lab, "]::text[]");
-			appendStringInfoString(&buf, lab.data);
-		}
-		appendStringInfoString(&buf, ", depends_on => ");
-		append_id_array(&buf, ic.pg, r->deps, r->ndeps_ok);
-		appendStringInfo(&buf, ", transactional => %s)\n WHERE NOT EXISTS (SELECT FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) ",
-						 ic.pg->transactional[i] ? "true" : "false");
-		append_literal(&buf, r->id);
-		{
-			char		ck[65];
-
-			pm_checksum(up, downscript, ic.pg->transactional[i], ck);
-			appendStringInfo(&buf, " AND checksum OPERATOR(pg_catalog.=) '%s');\n", ck);
-		}
-
-		if (kind == 2 || ic.pg->transactional[i])
-		{
-			appendStringInfoString(&buf, kind == 2 ? "SELECT pgmig.record_step(" : "SELECT pgmig.step(");
-			append_literal(&buf, r->id);
-			appendStringInfo(&buf, ", %s);\n", down ? "true" : "false");
-			continue;
-		}
-
-		/* non-transactional: its statements at top level, then recorded */
-		{
-			const char *body = down ? downscript : up;
-
-			if (strchr(body, '\\') != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_PGMIG_NON_TRANSACTIONAL),
-						 errmsg("revision \"%s\" cannot be written into an offline script", r->id),
-						 errdetail("It is non-transactional, so its statements must be written as they are, and they contain a backslash, which psql would read as a meta-command."),
-						 errhint("Run it with the pgmig client (pgmig upgrade) instead.")));
-			appendStringInfoString(&buf, "-- (non-transactional: these statements must run outside a transaction block)\n");
-			appendStringInfoString(&buf, body);
-			appendStringInfoString(&buf, "\n;\nSELECT pgmig.record_step(");
-			append_literal(&buf, r->id);
-			appendStringInfo(&buf, ", %s);\n", down ? "true" : "false");
-		}
-	}
-	appendStringInfoString(&buf, "\nSELECT pgmig.unlock();\n");
-
-	MemoryContextSwitchTo(ic.oldcxt);
-	result = cstring_to_text_with_len(buf.data, buf.len);
-	MemoryContextSwitchTo(ic.callcxt);
-	info_end(&ic);
-	PG_RETURN_TEXT_P(result);
 }
 
 /* Collect check() rows: graph problems plus applied-set problems. */
@@ -582,58 +364,55 @@ collect_problems(InfoCall *ic)
 		List	   *found = NIL;
 		ListCell   *lc;
 		int64		napplied = 0;
-		bool		isnull;
 
 		/*
 		 * Checksums recomputed from the scripts, never taken from the stored
 		 * column: a script changed with pgmig's triggers bypassed
 		 * (session_replication_role = replica, DISABLE TRIGGER) is found too.
 		 */
-		if (SPI_execute("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade, r.transactional"
-						"  FROM pgmig.revision r"
-						"  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id",
-						false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pgmig: checksum query failed");
-		MemoryContextSwitchTo(ic->callcxt);
-		for (r = 0; r < SPI_processed; r++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			char	   *applied_ck = SPI_getvalue(tup, desc, 2);
-			char	   *stored = SPI_getvalue(tup, desc, 3);
-			char	   *up = SPI_getvalue(tup, desc, 4);
-			char	   *down = SPI_getvalue(tup, desc, 5);
-			bool		isnull;
-			bool		tx = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
-			char		now[65];
+			uint64		nrows = pgmig_spi_exec("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade, r.transactional"
+											   "  FROM pgmig.revision r"
+											   "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id",
+											   0, NULL, NULL, NULL, false, 0, SPI_OK_SELECT);
+			uint64		row;
 
-			pm_checksum(up ? up : "", down, tx, now);
-			if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
-				found = lappend(found, psprintf("c%s %.12s %.12s", SPI_getvalue(tup, desc, 1),
-												applied_ck, now));
-			if (stored == NULL || strcmp(stored, now) != 0)
-				found = lappend(found, psprintf("s%s %.12s %.12s", SPI_getvalue(tup, desc, 1),
-												stored ? stored : "", now));
-			pfree(up);
-			if (down)
-				pfree(down);
+			for (row = 0; row < nrows; row++)
+			{
+				char	   *id = pgmig_spi_text(row, 1);
+				char	   *applied_ck = pgmig_spi_text(row, 2);
+				char	   *stored = pgmig_spi_text(row, 3);
+				char	   *up = pgmig_spi_text(row, 4);
+				char	   *down = pgmig_spi_text(row, 5);
+				bool		tx = pgmig_spi_bool(row, 6, true);
+				char		now[65];
+
+				pm_checksum(up ? up : "", down, tx, now);
+				if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
+					found = lappend(found, psprintf("c%s %.12s %.12s", id, applied_ck, now));
+				if (stored == NULL || strcmp(stored, now) != 0)
+					found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
+				if (up)
+					pfree(up);
+				if (down)
+					pfree(down);
+			}
+			pgmig_spi_done();
 		}
-		if (SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.applied", true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "pgmig: applied count failed");
-		napplied = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
+												 0, NULL, NULL, NULL));
 		if (napplied > pg->napplied)
 		{
-			if (SPI_execute("SELECT a.revision FROM pgmig.applied a"
-							" WHERE NOT EXISTS (SELECT 1 FROM pgmig.revision r"
-							"                    WHERE r.id OPERATOR(pg_catalog.=) a.revision)",
-							true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "pgmig: applied query failed");
-			MemoryContextSwitchTo(ic->callcxt);
-			for (r = 0; r < SPI_processed; r++)
-				found = lappend(found, psprintf("m%s", SPI_getvalue(SPI_tuptable->vals[r],
-																	SPI_tuptable->tupdesc, 1)));
+			int			nmissing;
+			char	  **missing;
+
+			missing = pgmig_spi_column("SELECT a.revision FROM pgmig.applied a"
+									   " WHERE NOT EXISTS (SELECT 1 FROM pgmig.revision r"
+									   "                    WHERE r.id OPERATOR(pg_catalog.=) a.revision)",
+									   0, NULL, NULL, NULL, &nmissing);
+			for (r = 0; r < nmissing; r++)
+				found = lappend(found, psprintf("m%s", missing[r]));
 		}
-		MemoryContextSwitchTo(ic->callcxt);
 		list_sort(found, cmp_tagged_ids);
 		foreach(lc, found)
 		{
@@ -794,15 +573,10 @@ pgmig_status(PG_FUNCTION_ARGS)
 	problems = collect_problems(&ic);
 
 	/* drift is recorded by the guard (added in 0.2); absent in 0.1 */
-	if (SPI_execute("SELECT pg_catalog.to_regclass('pgmig.drift') IS NOT NULL", true, 1) == SPI_OK_SELECT)
-	{
-		bool		isnull;
-		bool		has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (has && SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.drift", true, 1) == SPI_OK_SELECT)
-			drift = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	MemoryContextSwitchTo(ic.callcxt);
+	if (pgmig_spi_scalar("SELECT pg_catalog.to_regclass('pgmig.drift')",
+						 0, NULL, NULL, NULL) != NULL)
+		drift = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
+											   0, NULL, NULL, NULL));
 
 	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);
 	v[1] = pgmig_ids_array(ic.pg, heads.items, heads.n);
@@ -823,24 +597,13 @@ pgmig_status(PG_FUNCTION_ARGS)
 			 MyDatabaseId, (unsigned) PGMIG_LOCK_KEY1, (unsigned) PGMIG_LOCK_KEY2,
 			 PGMIG_LOCK_CLASS);
 	n[5] = n[6] = n[7] = true;
-	if (SPI_execute(sql, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, SPI_OK_SELECT) == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-
-		v[5] = SPI_getbinval(tup, desc, 1, &n[5]);
-		v[6] = SPI_getbinval(tup, desc, 2, &n[6]);
-		v[7] = SPI_getbinval(tup, desc, 3, &n[7]);
-		if (!n[6])
-		{
-			Name		nm = palloc(NAMEDATALEN);
-
-			MemoryContextSwitchTo(ic.callcxt);
-			memcpy(nm, DatumGetName(v[6]), NAMEDATALEN);
-			v[6] = NameGetDatum(nm);
-		}
+		v[5] = pgmig_spi_datum(0, 1, &n[5]);
+		v[6] = pgmig_spi_datum(0, 2, &n[6]);
+		v[7] = pgmig_spi_datum(0, 3, &n[7]);
 	}
-	MemoryContextSwitchTo(ic.callcxt);
+	pgmig_spi_done();
 	put_row(fcinfo, v, n);
 	info_end(&ic);
 	return (Datum) 0;

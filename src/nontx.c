@@ -37,6 +37,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "spi_util.h"
+
 static char *armed_text = NULL;
 
 /* Length of s without trailing blanks and semicolons (psql sends the ';'). */
@@ -103,34 +105,30 @@ require_session_lock(const char *fn)
 static char *
 nontx_script(const char *id, bool down)
 {
-	char	   *up;
-	char	   *dn;
+	PgmigScripts s;
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
-	bool		isnull;
+	bool		transactional;
 
 	v[0] = CStringGetTextDatum(id);
-	if (SPI_execute_with_args("SELECT transactional FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: revision lookup failed");
-	if (SPI_processed != 1)
+	if (pgmig_spi_exec("SELECT transactional FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
+					   1, types, v, NULL, false, 1, SPI_OK_SELECT) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
 				 errmsg("revision \"%s\" does not exist", id),
-				 errhint("Load it first (pgmig load)."))); 
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+				 errhint("Load it first (pgmig load).")));
+	transactional = pgmig_spi_bool(0, 1, true);
+	pgmig_spi_done();
+	if (transactional)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
 				 errmsg("revision \"%s\" is transactional", id),
 				 errdetail("Only a non-transactional revision runs statement by statement."),
 				 errhint("Run it with pgmig.upgrade() or pgmig.step().")));
-	pgmig_fetch_scripts(id, &up, &dn, NULL);
-	if (down && dn == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
-				 errmsg("revision \"%s\" cannot be downgraded", id),
-				 errdetail("It has no \"-- migrate:down\" section.")));
-	return down ? dn : up;
+	pgmig_fetch_revision_scripts(id, &s);
+	if (down && s.downgrade == NULL)
+		pgmig_refuse_irreversible(id, "", false);
+	return down ? s.downgrade : s.upgrade;
 }
 
 PG_FUNCTION_INFO_V1(pgmig_begin_statement);
@@ -190,12 +188,11 @@ pgmig_end_statement(PG_FUNCTION_ARGS)
 	v[0] = CStringGetTextDatum(id);
 	v[1] = CStringGetTextDatum(direction);
 	v[2] = Int32GetDatum(n);
-	if (pgmig_exec_as_owner("INSERT INTO pgmig.statement_progress (revision, direction, done)"
-							" VALUES ($1, $2, $3)"
-							" ON CONFLICT (revision, direction) DO UPDATE SET done = EXCLUDED.done,"
-							" at = pg_catalog.clock_timestamp()",
-							3, types, v, NULL, 0) != SPI_OK_INSERT)
-		elog(ERROR, "pgmig: progress insert failed");
+	(void) pgmig_exec_as_owner("INSERT INTO pgmig.statement_progress (revision, direction, done)"
+							   " VALUES ($1, $2, $3)"
+							   " ON CONFLICT (revision, direction) DO UPDATE SET done = EXCLUDED.done,"
+							   " at = pg_catalog.clock_timestamp()",
+							   3, types, v, NULL, SPI_OK_INSERT);
 	pgmig_call_end(cxt, oldcxt);
 	PG_RETURN_VOID();
 }
@@ -208,7 +205,6 @@ pgmig_clear_statement_progress(const char *id)
 	Datum		v[1];
 
 	v[0] = CStringGetTextDatum(id);
-	if (pgmig_exec_as_owner("DELETE FROM pgmig.statement_progress WHERE revision OPERATOR(pg_catalog.=) $1",
-							1, types, v, NULL, 0) < 0)
-		elog(ERROR, "pgmig: progress delete failed");
+	(void) pgmig_exec_as_owner("DELETE FROM pgmig.statement_progress WHERE revision OPERATOR(pg_catalog.=) $1",
+							   1, types, v, NULL, SPI_OK_DELETE);
 }

@@ -14,12 +14,14 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "spi_util.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "commands/trigger.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "executor/spi.h"
@@ -295,7 +297,7 @@ pgmig_call_begin(const char *name, MemoryContext *oldcxt)
 											ALLOCSET_DEFAULT_SIZES);
 	*oldcxt = MemoryContextSwitchTo(callcxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(callcxt);
 	return callcxt;
 }
@@ -386,18 +388,18 @@ pgmig_restore_user(PgmigOwnerSwitch *sw)
 	owner_depth = sw->save_depth;
 }
 
-/* One bookkeeping statement through SPI, as pgmig itself; SPI's result code. */
-int
+/* One bookkeeping statement through the SPI layer, as pgmig itself. */
+uint64
 pgmig_exec_as_owner(const char *sql, int nargs, Oid *types, Datum *values,
-					const char *nulls, long tcount)
+					const char *nulls, int expect)
 {
 	PgmigOwnerSwitch sw;
-	int			rc;
+	uint64		n;
 
 	pgmig_become_owner(&sw);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, tcount);
+	n = pgmig_spi_exec(sql, nargs, types, values, nulls, false, 0, expect);
 	pgmig_restore_user(&sw);
-	return rc;
+	return n;
 }
 
 /* Is pgmig writing its own bookkeeping right now (see above)? */
@@ -463,4 +465,21 @@ pgmig_bookkeeping_guard(PG_FUNCTION_ARGS)
 			 errdetail("The applied set changes only through pgmig's own runs, so it always matches the journal."),
 			 errhint("Use pgmig.stamp(TARGET) (client: pgmig stamp TARGET) to mark revisions applied or not without running them.")));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The owner of a relation, or InvalidOid if it is gone.  pgmig writes its
+ * private tables (graph_version, drift) as their owner.
+ */
+Oid
+pgmig_rel_owner(Oid relid)
+{
+	HeapTuple	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(ctup))
+		return InvalidOid;
+	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
+	ReleaseSysCache(ctup);
+	return owner;
 }
