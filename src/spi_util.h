@@ -37,8 +37,11 @@ typedef struct PgmigScripts
 	char	   *upgrade;		/* "" when NULL */
 	char	   *downgrade;		/* NULL when irreversible */
 	char	   *checksum;		/* "" when NULL */
+	int			upgrade_line;	/* file line where each script starts; */
+	int			downgrade_line; /* 0 when unknown (see pgmig.revision) */
 } PgmigScripts;
 
+extern bool pgmig_revision_has_lines(void);
 extern void pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s);
 extern void pgmig_refuse_irreversible(const char *id, const char *message,
 									  bool before_run) pg_attribute_noreturn();
