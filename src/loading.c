@@ -178,6 +178,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 	char	   *old_ck;
 	char	   *new_ck;
 	bool		applied;
+	bool		save_repair;
 
 	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	parse_file(file, &rf);
@@ -197,6 +198,8 @@ pgmig_repair(PG_FUNCTION_ARGS)
 
 	rev_values_from_file(&rv, &rf);
 
+	/* saved and restored, not reset: repair() may run inside another call */
+	save_repair = pgmig_repair_in_progress;
 	pgmig_repair_in_progress = true;
 	PG_TRY();
 	{
@@ -204,7 +207,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		pgmig_repair_in_progress = false;
+		pgmig_repair_in_progress = save_repair;
 	}
 	PG_END_TRY();
 
