@@ -89,6 +89,28 @@ pgmig_spi_exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 	return SPI_processed;
 }
 
+/* Open a read-only cursor on a prepared plan without parameters. */
+Portal
+pgmig_spi_cursor_open(SPIPlanPtr plan)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Portal		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	MemoryContextSwitchTo(cxt);
+	return portal;
+}
+
+/* Fetch the next count rows of a cursor; returns SPI_processed. */
+uint64
+pgmig_spi_cursor_fetch(Portal portal, long count)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SPI_cursor_fetch(portal, true, count);
+	MemoryContextSwitchTo(cxt);
+	return SPI_processed;
+}
+
 /* Column col (1-based) of row as text in the current context, or NULL. */
 char *
 pgmig_spi_text(uint64 row, int col)

@@ -19,6 +19,9 @@ extern uint64 pgmig_spi_exec_plan(SPIPlanPtr plan, Datum *values,
 								  const char *nulls, bool read_only,
 								  long count, int expect);
 
+extern Portal pgmig_spi_cursor_open(SPIPlanPtr plan);
+extern uint64 pgmig_spi_cursor_fetch(Portal portal, long count);
+
 /* Reading the result of the last pgmig_spi_exec*, copied into the current context */
 extern char *pgmig_spi_text(uint64 row, int col);
 extern Datum pgmig_spi_datum(uint64 row, int col, bool *isnull);
