@@ -114,6 +114,28 @@ first_token(const char *script, int loc)
 	}
 }
 
+/*
+ * The text of one raw statement: [start, *end) from its first token to its
+ * end, without the semicolon.  The last statement of a script has no
+ * length (it runs to the end): its trailing blanks are dropped too.
+ */
+static int
+statement_span(const char *script, RawStmt *rs, int *end)
+{
+	int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
+
+	if (rs->stmt_len > 0)
+		*end = loc + rs->stmt_len;
+	else
+	{
+		*end = (int) strlen(script);
+		while (*end > loc && (script[*end - 1] == ' ' || script[*end - 1] == '\t' ||
+							  script[*end - 1] == '\n' || script[*end - 1] == '\r'))
+			(*end)--;
+	}
+	return first_token(script, loc);
+}
+
 /* 1-based line of offset pos within script. */
 static int
 line_at(const char *script, int pos)
@@ -275,13 +297,12 @@ run_statements(StepErrorContext *ec, const char *script)
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
-		int			end = rs->stmt_len > 0 ? loc + rs->stmt_len : (int) strlen(script);
+		int			end;
+		int			loc = statement_span(script, rs, &end);
 		const char *what;
 		char	   *sql;
 		int			rc;
 
-		loc = first_token(script, loc);
 		ec->stmtno++;
 		ec->line = ec->first_line - 1 + line_at(script, loc);
 		if (IsA(rs->stmt, TransactionStmt))
@@ -514,12 +535,11 @@ pgmig_statements(PG_FUNCTION_ARGS)
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
-		int			end = rs->stmt_len > 0 ? loc + rs->stmt_len : (int) strlen(script);
+		int			end;
+		int			loc = statement_span(script, rs, &end);
 		Datum		v[3];
 		bool		n[3] = {false, false, false};
 
-		loc = first_token(script, loc);
 		ec.stmtno++;
 		ec.line = line_at(script, loc);
 		v[0] = Int32GetDatum(ec.stmtno);

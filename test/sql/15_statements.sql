@@ -29,6 +29,9 @@ END $$;
 ;
 INSERT INTO st_t VALUES (1)$s$);
 
+-- The last statement's trailing blank lines are not part of it.
+SELECT n, line, statement FROM pgmig.statements(E'SELECT 1;\n  SELECT 2  \n\n');
+
 -- An empty script, or one of comments only, has no statements.
 SELECT count(*) FROM pgmig.statements('');
 SELECT count(*) FROM pgmig.statements(E'-- nothing\n/* here */');
