@@ -169,7 +169,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 		   jsonb_build_object('extschema', n.nspname, 'version', x.extversion),
 		   ARRAY['schema ' || quote_ident(n.nspname)]
 	  FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
-	 WHERE x.extname <> 'pgmig' AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))
+	 WHERE x.extname <> 'pgmig' AND ($1::text[] IS NULL OR x.extnamespace IN (SELECT oid FROM sch))
 	UNION ALL
 	SELECT 'table', r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
 		   jsonb_build_object(
