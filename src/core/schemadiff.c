@@ -2826,6 +2826,23 @@ prepare(engine *e)
 		if (T->o[i].other < 0)
 			T->o[i].st = ST_ADD;
 
+	/*
+	 * ALTER TYPE refuses a composite type that a column uses: such a type is
+	 * replaced, and its columns with it (a hazard says what is lost).
+	 */
+	for (i = 0; i < S->n; i++)
+		if (S->o[i].kind == K_COLUMN)
+			for (k = 0; k < S->o[i].ndeps; k++)
+			{
+				int			d = find(S, S->o[i].deps[k]);
+
+				if (d >= 0 && S->o[d].kind == K_COMPOSITE && S->o[d].st == ST_ALTER)
+				{
+					S->o[d].st = ST_REPLACE;
+					T->o[S->o[d].other].st = ST_REPLACE;
+				}
+			}
+
 	/* an enum swap changes the type of its columns */
 	for (i = 0; i < S->n; i++)
 	{
@@ -3017,6 +3034,70 @@ prepare(engine *e)
 	}
 }
 
+static int
+rank_cmp(const void *x, const void *y)
+{
+	const obj  *a = *(const obj *const *) x;
+	const obj  *b = *(const obj *const *) y;
+
+	if (a->kind != b->kind)
+		return (int) a->kind - (int) b->kind;
+	return strcmp(a->id, b->id);
+}
+
+/*
+ * What goes away with a dropped table and must come back with it when the
+ * DROP TABLE step is undone: its constraints, indexes, triggers, policies,
+ * comments, grants and owned sequences (which must exist before it).
+ */
+static void
+table_children(engine *e, const obj *t, stlist *l)
+{
+	snap	   *S = &e->S;
+	const obj **kids = pm_malloc(sizeof(obj *) * (S->n + 1));
+	int			n = 0,
+				i;
+	stlist		pre = {0};
+
+	for (i = 0; i < S->n; i++)
+	{
+		const obj  *o = &S->o[i];
+
+		if (o == t || !o->implicit || o->kind == K_COLUMN || jbool(o, "inherited") ||
+			(o->kind == K_INDEX && jstr(o, "constraint")) ||
+			(o->kind == K_SEQUENCE && jbool(o, "identity")))
+			continue;
+		if (drop_node(S, i, 0) != t->ndrop)
+			continue;
+		kids[n++] = o;
+	}
+	qsort(kids, n, sizeof(obj *), rank_cmp);
+	for (i = 0; i < n; i++)
+	{
+		if (kids[i]->kind == K_SEQUENCE)
+		{
+			obj			tmp = *kids[i];
+
+			create_stmts(e, S, kids[i], &pre);
+			tmp.kind = K_OWNED;
+			create_stmts(e, S, &tmp, l);
+		}
+		else
+			create_stmts(e, S, kids[i], l);
+	}
+	/* sequences first */
+	if (pre.n > 0)
+	{
+		pre.st = pm_realloc(pre.st, (pre.n + l->n) * sizeof(stmt));
+		memcpy(pre.st + pre.n, l->st, l->n * sizeof(stmt));
+		pre.n += l->n;
+		pm_free(l->st);
+		*l = pre;
+		l->cap = l->n;
+	}
+	pm_free(kids);
+}
+
 static bool
 build_nodes(engine *e)
 {
@@ -3059,6 +3140,8 @@ build_nodes(engine *e)
 			char	   *count = NULL;
 
 			create_stmts(e, S, a, &c);
+			if (a->kind == K_TABLE)
+				table_children(e, a, &c);
 			pm_buf_init(&rev);
 			for (k = 0; k < c.n; k++)
 			{
