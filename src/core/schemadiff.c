@@ -2033,6 +2033,8 @@ load_snap(engine *e, const char *text, size_t len, snap *s, const char *side,
 	}
 	s->n = objs->n;
 	s->o = pm_malloc(sizeof(obj) * (s->n ? s->n : 1));
+	/* zeroed first: a failure part way leaves nothing to free by mistake */
+	memset(s->o, 0, sizeof(obj) * (s->n ? s->n : 1));
 	for (i = 0; i < s->n; i++)
 	{
 		obj		   *o = &s->o[i];
