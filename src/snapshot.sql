@@ -7,10 +7,12 @@
 -- very same query.
 --
 -- Rules for editing:
---  * run it with search_path = '' (the SQL function has SET search_path = '';
---    the client runs SET LOCAL search_path = '' in its transaction first), so
---    every name printed by format_type/pg_get_* comes out schema-qualified;
---    pg_catalog is still searched implicitly, so catalog names resolve;
+--  * run it with search_path = pg_catalog, pg_temp (the SQL function has that
+--    SET clause; the client runs SET LOCAL search_path = pg_catalog, pg_temp
+--    in its transaction first), so every name printed by format_type/pg_get_*
+--    outside pg_catalog comes out schema-qualified, and pg_temp, searched
+--    last, cannot hide a catalog behind a temporary table of the same name
+--    (with search_path = '' it would be searched first);
 --  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
 --    ACCESS SHARE on the relations a view reads, as pg_dump does;
 --  * no OID, attnum, timestamp or owner name in the output;

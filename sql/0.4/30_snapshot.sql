@@ -8,13 +8,14 @@
  * Reads catalogs only, with the caller's privileges (no SECURITY DEFINER):
  * every role can read the catalogs, so EXECUTE is all a role needs.  STABLE:
  * the same catalog state gives the same result within a statement, as for
- * the pg_get_* functions it calls.  search_path = '' makes every name in
- * the output schema-qualified.
+ * the pg_get_* functions it calls.  search_path = pg_catalog, pg_temp makes
+ * every name in the output schema-qualified (but the built-in ones), and
+ * keeps a temporary table named like a catalog from standing in for it.
  */
 CREATE FUNCTION pgmig.snapshot(schemas text[] DEFAULT NULL)
 	RETURNS jsonb
 	LANGUAGE sql STABLE
-	SET search_path = ''
+	SET search_path = pg_catalog, pg_temp
 AS $snapshot$
 -- src/snapshot.sql: the schema snapshot query (format: doc/snapshot-format.md).
 --
@@ -25,10 +26,12 @@ AS $snapshot$
 -- very same query.
 --
 -- Rules for editing:
---  * run it with search_path = '' (the SQL function has SET search_path = '';
---    the client runs SET LOCAL search_path = '' in its transaction first), so
---    every name printed by format_type/pg_get_* comes out schema-qualified;
---    pg_catalog is still searched implicitly, so catalog names resolve;
+--  * run it with search_path = pg_catalog, pg_temp (the SQL function has that
+--    SET clause; the client runs SET LOCAL search_path = pg_catalog, pg_temp
+--    in its transaction first), so every name printed by format_type/pg_get_*
+--    outside pg_catalog comes out schema-qualified, and pg_temp, searched
+--    last, cannot hide a catalog behind a temporary table of the same name
+--    (with search_path = '' it would be searched first);
 --  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
 --    ACCESS SHARE on the relations a view reads, as pg_dump does;
 --  * no OID, attnum, timestamp or owner name in the output;
