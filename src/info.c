@@ -28,6 +28,7 @@ typedef struct InfoCall
 	MemoryContext oldcxt;
 	MemoryContext callcxt;
 	PgmigGraph *pg;
+	int64		drift_objects;	/* set by collect_problems: drift.c's count */
 } InfoCall;
 
 static void
@@ -35,6 +36,7 @@ info_begin(InfoCall *ic, bool strict)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_graph_for_reading(strict);
+	ic->drift_objects = -1;
 }
 
 static void
@@ -554,6 +556,18 @@ collect_problems(InfoCall *ic)
 			ADD("warning", pm_graph_rev(pg->g, i)->id,
 				"revision \"%s\" is irreversible (no downgrade script)",
 				pm_graph_rev(pg->g, i)->id);
+
+	/* schema objects changed outside a migration since the last run (0.4) */
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		ic->drift_objects = pgmig_drift_count(&names, 5);
+		if (ic->drift_objects > 0)
+			ADD("warning", NULL,
+				"%lld schema object(s) changed outside a migration since the last run: %s%s; see pgmig.drift()",
+				(long long) ic->drift_objects, names.data, ic->drift_objects > 5 ? ", ..." : "");
+	}
 #undef ADD
 	return rows;
 }
@@ -664,7 +678,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	List	   *problems;
 	Datum		v[8];
 	bool		n[8] = {0};
-	int64		drift = 0;
+	int64		drift;
 	char		sql[512];
 
 	pgmig_srf_init(fcinfo);
@@ -676,8 +690,14 @@ pgmig_status(PG_FUNCTION_ARGS)
 			pending++;
 	problems = collect_problems(&ic);
 
-	/* drift is recorded by the guard (added in 0.2); absent in 0.1 */
-	if (SPI_execute("SELECT pg_catalog.to_regclass('pgmig.drift') IS NOT NULL", true, 1) == SPI_OK_SELECT)
+	/*
+	 * drift: the objects that differ from the schema recorded after the last
+	 * run (0.4); before anything was recorded, the DDL statements the guard
+	 * logged in pgmig.drift (0.2; absent in 0.1)
+	 */
+	drift = ic.drift_objects;
+	if (drift < 0 &&
+		SPI_execute("SELECT pg_catalog.to_regclass('pgmig.drift') IS NOT NULL", true, 1) == SPI_OK_SELECT)
 	{
 		bool		isnull;
 		bool		has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -685,6 +705,8 @@ pgmig_status(PG_FUNCTION_ARGS)
 		if (has && SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.drift", true, 1) == SPI_OK_SELECT)
 			drift = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	if (drift < 0)
+		drift = 0;
 	MemoryContextSwitchTo(ic.callcxt);
 
 	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);

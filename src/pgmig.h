@@ -14,6 +14,9 @@
  *	migrate.c	CALL pgmig.migrate(): one revision per transaction (0.2)
  *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
  *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
+ *	drift.c		pgmig.schema_state, record_schema(), drift(): the schema
+ *				recorded after each run, compared with now (0.4; the query is
+ *				src/snapshot.sql)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
  *
@@ -122,6 +125,10 @@ extern void pgmig_journal(PgmigBookkeeping *bk, const char *action,
 						  const char *rev, const char *target,
 						  const char *old_ck, const char *new_ck,
 						  int64 usecs, const char *detail);
+
+/* drift.c */
+extern int	pgmig_record_schema_state(const char *action, const char *target);
+extern int64 pgmig_drift_count(struct StringInfoData *names, int max);
 
 /* load.c */
 extern bool pgmig_repair_in_progress;

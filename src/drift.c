@@ -1,0 +1,333 @@
+/*-------------------------------------------------------------------------
+ *
+ * drift.c
+ *	  The schema pgmig expects, and what differs from it (0.4).
+ *
+ * pgmig.schema_state (sql/0.4/31_drift.sql) holds one row: the snapshot
+ * (pgmig.snapshot(), doc/snapshot-format.md) of the schema the last run
+ * that changed something left behind, when, by which action and role, and
+ * the transaction id (pgmig.journal.txid of the same run).
+ *
+ *	pgmig_record_schema_state()	 C, called at the end of a run that changed
+ *								 the applied set (upgrade, downgrade, stamp,
+ *								 migrate, step)
+ *	pgmig.record_schema()		 SQL: accept the schema as it is now
+ *	pgmig.drift()				 SQL: one row per object added, changed or
+ *								 removed since the record
+ *	pgmig_drift_count()			 C, for check() and status()
+ *
+ * Rules:
+ *	- Everything here runs as the owner of pgmig.schema_state (the
+ *	  extension's owner), under SECURITY_RESTRICTED_OPERATION and with
+ *	  search_path = pg_catalog, pg_temp: a deploy or monitoring role needs
+ *	  EXECUTE only, never a privilege on the table, and no user code runs
+ *	  with the owner's rights (the queries call only pgmig's own SQL
+ *	  functions, which read catalogs and print with pg_get_*; nothing they
+ *	  call executes user functions).
+ *	- Recording is part of the run's transaction (a rolled-back run keeps
+ *	  the previous record).  It runs in an internal subtransaction and a
+ *	  failure is a WARNING: a migration never fails because its schema could
+ *	  not be recorded.
+ *	- Before pgmig.schema_state exists (extension older than 0.4, or DROP
+ *	  EXTENSION under way) recording does nothing and the count says
+ *	  "unknown" (-1).
+ *	- Memory: results are copied into the caller's context before the
+ *	  subtransaction ends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#define DRIFT_NCOLS 6
+
+/* pgmig.schema_state, or InvalidOid when it does not exist (yet) */
+static Oid
+state_relid(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("schema_state", nsp) : InvalidOid;
+}
+
+typedef void (*OwnerWork) (void *arg);
+
+/*
+ * Run work(arg) with SPI connected, in an internal subtransaction, as the
+ * owner of pgmig.schema_state with a safe search_path.  On error: when
+ * soft, a WARNING naming what failed and false; else the error goes on.
+ */
+static bool
+as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner;
+	HeapTuple	ctup;
+	volatile bool ok = true;
+
+	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(ctup))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
+	ReleaseSysCache(ctup);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			nestlevel;
+
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pgmig: SPI_connect failed");
+		work(arg);
+		SPI_finish();
+		AtEOXact_GUC(true, nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		SetUserIdAndSecContext(save_userid, save_sec);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+		if (!soft)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errmsg("pgmig could not %s: %s", what, edata->message),
+				 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* ---- recording ---- */
+
+typedef struct RecordArgs
+{
+	const char *action;
+	const char *target;
+	const char *role;
+	const char *session_role;
+	int			nobjects;
+} RecordArgs;
+
+static void
+record_work(void *arg)
+{
+	RecordArgs *ra = (RecordArgs *) arg;
+	Oid			types[4] = {TEXTOID, TEXTOID, NAMEOID, NAMEOID};
+	Datum		v[4];
+	char		n[5] = "    ";
+	bool		isnull;
+
+	v[0] = CStringGetTextDatum(ra->action);
+	v[1] = ra->target ? CStringGetTextDatum(ra->target) : (Datum) 0;
+	n[1] = ra->target ? ' ' : 'n';
+	v[2] = DirectFunctionCall1(namein, CStringGetDatum(ra->role));
+	v[3] = DirectFunctionCall1(namein, CStringGetDatum(ra->session_role));
+	if (SPI_execute_with_args(
+							  "INSERT INTO pgmig.schema_state AS s"
+							  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid)"
+							  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
+							  "         pg_catalog.txid_current())"
+							  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
+							  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
+							  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
+							  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid"
+							  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
+							  4, types, v, n, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "pgmig: could not write pgmig.schema_state");
+	ra->nobjects = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Record the schema as the expected one.  action: "upgrade", "downgrade",
+ * "stamp", "migrate", "step", "record_schema"; target may be NULL.
+ * Returns the number of objects recorded, or -1 when nothing was recorded
+ * (no pgmig.schema_state, or a failure, reported as a WARNING).
+ */
+int
+pgmig_record_schema_state(const char *action, const char *target)
+{
+	Oid			relid = state_relid();
+	RecordArgs	ra;
+
+	if (!OidIsValid(relid))
+		return -1;
+	ra.action = action;
+	ra.target = target;
+	ra.role = GetUserNameFromId(GetUserId(), false);
+	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.nobjects = -1;
+	if (!as_state_owner(relid, "record the schema", record_work, &ra, true))
+		return -1;
+	return ra.nobjects;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_record_schema);
+Datum
+pgmig_record_schema(PG_FUNCTION_ARGS)
+{
+	Oid			relid = state_relid();
+	RecordArgs	ra;
+
+	/* a run in progress must not have its record overwritten halfway */
+	pgmig_lock_xact();
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.schema_state does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	ra.action = "record_schema";
+	ra.target = NULL;
+	ra.role = GetUserNameFromId(GetUserId(), false);
+	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.nobjects = -1;
+	(void) as_state_owner(relid, "record the schema", record_work, &ra, false);
+	PG_RETURN_INT32(ra.nobjects);
+}
+
+/* ---- comparing ---- */
+
+typedef struct DriftArgs
+{
+	MemoryContext cxt;			/* where rows are copied */
+	bool		recorded;		/* a schema was recorded */
+	int			max;			/* rows wanted (-1: all) */
+	int64		count;			/* rows in all */
+	List	   *rows;			/* of Datum[DRIFT_NCOLS * 2]: values, then
+								 * isnull flags as Datums */
+} DriftArgs;
+
+static void
+drift_work(void *arg)
+{
+	DriftArgs  *da = (DriftArgs *) arg;
+	bool		isnull;
+	uint64		i;
+
+	if (SPI_execute("SELECT EXISTS (SELECT FROM pgmig.schema_state)", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: could not read pgmig.schema_state");
+	da->recorded = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (!da->recorded)
+		return;
+	if (SPI_execute("SELECT object, kind, change, keys, recorded, current FROM pgmig._drift_rows()",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: could not compare with pgmig.schema_state");
+	da->count = (int64) SPI_processed;
+	for (i = 0; i < SPI_processed && (da->max < 0 || i < (uint64) da->max); i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(da->cxt);
+		Datum	   *row = palloc(sizeof(Datum) * DRIFT_NCOLS * 2);
+		int			c;
+
+		for (c = 0; c < DRIFT_NCOLS; c++)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull);
+
+			row[c] = isnull ? (Datum) 0 : datumCopy(d, false, -1);
+			row[DRIFT_NCOLS + c] = BoolGetDatum(isnull);
+		}
+		da->rows = lappend(da->rows, row);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * How many objects differ from the recorded schema; -1 when no schema is
+ * recorded (or the comparison failed: a WARNING says why).  When names is
+ * not NULL, up to max of them ("table app.t added") are appended, comma
+ * separated.
+ */
+int64
+pgmig_drift_count(StringInfo names, int max)
+{
+	Oid			relid = state_relid();
+	DriftArgs	da = {CurrentMemoryContext, false, names ? max : 0, 0, NIL};
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) ||
+		!as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, true) ||
+		!da.recorded)
+		return -1;
+	if (names != NULL)
+		foreach(lc, da.rows)
+		{
+			Datum	   *row = lfirst(lc);
+
+			appendStringInfo(names, "%s%s %s", names->len > 0 ? ", " : "",
+							 TextDatumGetCString(row[0]), TextDatumGetCString(row[2]));
+		}
+	return da.count;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_drift);
+Datum
+pgmig_drift(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = state_relid();
+	DriftArgs	da = {CurrentMemoryContext, false, -1, 0, NIL};
+	ListCell   *lc;
+
+	pgmig_srf_init(fcinfo);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.schema_state does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	(void) as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, false);
+	if (!da.recorded)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("no schema has been recorded yet"),
+				 errdetail("pgmig records the schema at the end of every run that changes the applied set."),
+				 errhint("Run a migration, or accept the schema as it is now with SELECT pgmig.record_schema().")));
+	foreach(lc, da.rows)
+	{
+		Datum	   *row = lfirst(lc);
+		bool		nulls[DRIFT_NCOLS];
+		int			c;
+
+		for (c = 0; c < DRIFT_NCOLS; c++)
+			nulls[c] = DatumGetBool(row[DRIFT_NCOLS + c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	return (Datum) 0;
+}
