@@ -247,7 +247,8 @@ drift_work(void *arg)
 	da->recorded = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!da->recorded)
 		return;
-	if (SPI_execute("SELECT object, kind, change, keys, recorded, current FROM pgmig._drift_rows()",
+	if (SPI_execute("SELECT object, kind, change, keys, recorded, current"
+					"  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pgmig: could not compare with pgmig.schema_state");
 	da->count = (int64) SPI_processed;

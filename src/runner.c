@@ -735,7 +735,13 @@ run_command(RunCommand cmd, const char *target)
 	}
 	PG_END_TRY();
 	if (steps.n > 0)
+	{
 		pgmig_graph_bump();
+		/* the schema this run leaves is the expected one (drift.c) */
+		(void) pgmig_record_schema_state(cmd == RUN_UPGRADE ? "upgrade" :
+										 cmd == RUN_DOWNGRADE ? "downgrade" : "stamp",
+										 target);
+	}
 
 	count = steps.n;
 	if (count == 0)
@@ -864,6 +870,8 @@ single_step(const char *target, bool down, bool run, bool has_duration,
 					  ck, has_duration ? usecs : -1,
 					  "run by the client as top-level statements");
 	}
+	/* the schema this step leaves is the expected one (drift.c) */
+	(void) pgmig_record_schema_state(run ? "step" : "record_step", target);
 	pgmig_call_end(callcxt, oldcxt);
 	return 1;
 }

@@ -26,21 +26,21 @@ COMMENT ON TABLE pgmig.schema_state IS 'pgmig: the schema (pgmig.snapshot()) the
 SELECT pg_catalog.pg_extension_config_dump('pgmig.schema_state', '');
 
 /*
- * The comparison, object by object (equality as doc/snapshot-format.md
- * says: every key but deps).  Internal: pgmig.drift() runs it as the
- * owner of pgmig.schema_state.
+ * Two snapshots compared object by object (equality as
+ * doc/snapshot-format.md says: every key but deps): what "after" added,
+ * changed (and which keys) or removed.  Used by pgmig.drift() (recorded vs
+ * now, run as the owner of pgmig.schema_state) and test_roundtrip()
+ * (before the upgrade vs after the downgrade).
  */
-CREATE FUNCTION pgmig._drift_rows()
+CREATE FUNCTION pgmig._snapshot_diff(before jsonb, after jsonb)
 	RETURNS TABLE (object text, kind text, change text, keys text[], recorded jsonb, current jsonb)
-	LANGUAGE sql STABLE
+	LANGUAGE sql STRICT IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
-AS $drift$
+AS $diff$
 	WITH r AS (
-		SELECT o->>'id' AS id, o
-		  FROM pgmig.schema_state s, jsonb_array_elements(s.snapshot->'objects') o
+		SELECT o->>'id' AS id, o FROM jsonb_array_elements($1->'objects') o
 	), c AS (
-		SELECT o->>'id' AS id, o
-		  FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
+		SELECT o->>'id' AS id, o FROM jsonb_array_elements($2->'objects') o
 	)
 	SELECT coalesce(c.id, r.id),
 		   coalesce(c.o, r.o)->>'kind',
@@ -53,7 +53,7 @@ AS $drift$
 	  FROM r FULL JOIN c ON r.id = c.id
 	 WHERE r.id IS NULL OR c.id IS NULL OR (r.o - 'deps') <> (c.o - 'deps')
 	 ORDER BY coalesce(c.id, r.id) COLLATE "C"
-$drift$;
+$diff$;
 
 CREATE FUNCTION pgmig.drift()
 	RETURNS TABLE (object text, kind text, change text, keys text[], recorded jsonb, current jsonb)
@@ -66,6 +66,6 @@ CREATE FUNCTION pgmig.record_schema()
 COMMENT ON FUNCTION pgmig.record_schema() IS 'pgmig: accept the schema as it is now as the expected one (clears pgmig.drift())';
 
 REVOKE ALL ON TABLE pgmig.schema_state FROM PUBLIC;
-REVOKE ALL ON FUNCTION pgmig._drift_rows() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmig._snapshot_diff(jsonb, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.drift() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.record_schema() FROM PUBLIC;
