@@ -15,6 +15,8 @@
  *	pgmig.drift()				 SQL: one row per object added, changed or
  *								 removed since the record
  *	pgmig_drift_count()			 C, for check() and status()
+ *	pgmig_snapshot_now(),		 C, for test_roundtrip(): a snapshot, and
+ *	pgmig_snapshot_changes()	 how the schema now differs from it
  *
  * Rules:
  *	- Everything here runs as the owner of pgmig.schema_state (the
@@ -331,4 +333,98 @@ pgmig_drift(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* ---- two snapshots, for test_roundtrip() ---- */
+
+typedef struct SnapArgs
+{
+	MemoryContext cxt;
+	Datum		before;			/* in: for changes_work */
+	Datum		snapshot;		/* out: snapshot_work */
+	List	   *changes;		/* out: changes_work, of PgmigChange */
+} SnapArgs;
+
+static void
+snapshot_work(void *arg)
+{
+	SnapArgs   *sa = (SnapArgs *) arg;
+	bool		isnull;
+	Datum		d;
+
+	/* not read-only: see what this transaction's earlier commands did */
+	if (SPI_execute("SELECT pgmig.snapshot()", false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pgmig: snapshot failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	{
+		MemoryContext old = MemoryContextSwitchTo(sa->cxt);
+
+		sa->snapshot = datumCopy(d, false, -1);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+changes_work(void *arg)
+{
+	SnapArgs   *sa = (SnapArgs *) arg;
+	Oid			types[1] = {JSONBOID};
+	Datum		v[1];
+	uint64		i;
+
+	v[0] = sa->before;
+	if (SPI_execute_with_args("SELECT object, change, pg_catalog.array_to_string(keys, ', ')"
+							  "  FROM pgmig._snapshot_diff($1, pgmig.snapshot())",
+							  1, types, v, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgmig: snapshot comparison failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(sa->cxt);
+		PgmigChange *c = palloc(sizeof(PgmigChange));
+
+		c->object = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		c->change = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		c->keys = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		sa->changes = lappend(sa->changes, c);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static Oid
+state_relid_or_error(const char *caller)
+{
+	Oid			relid = state_relid();
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("%s needs pgmig 0.4 (schema snapshots)", caller),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	return relid;
+}
+
+/* The schema now (pgmig.snapshot()), a jsonb Datum in the current context. */
+Datum
+pgmig_snapshot_now(const char *caller)
+{
+	SnapArgs	sa = {CurrentMemoryContext, (Datum) 0, (Datum) 0, NIL};
+
+	(void) as_state_owner(state_relid_or_error(caller), "take a snapshot",
+						  snapshot_work, &sa, false);
+	return sa.snapshot;
+}
+
+/*
+ * How the schema now differs from the snapshot "before": a list of
+ * PgmigChange (object id, "added"/"changed"/"removed", changed keys), in
+ * the current context; NIL when equal.
+ */
+List *
+pgmig_snapshot_changes(Datum before, const char *caller)
+{
+	SnapArgs	sa = {CurrentMemoryContext, before, (Datum) 0, NIL};
+
+	(void) as_state_owner(state_relid_or_error(caller), "compare snapshots",
+						  changes_work, &sa, false);
+	return sa.changes;
 }

@@ -129,6 +129,14 @@ extern void pgmig_journal(PgmigBookkeeping *bk, const char *action,
 /* drift.c */
 extern int	pgmig_record_schema_state(const char *action, const char *target);
 extern int64 pgmig_drift_count(struct StringInfoData *names, int max);
+typedef struct PgmigChange
+{
+	char	   *object;			/* snapshot id, e.g. "column public.t.c" */
+	char	   *change;			/* "added", "changed" or "removed" */
+	char	   *keys;			/* changed keys, comma separated ("" if none) */
+} PgmigChange;
+extern Datum pgmig_snapshot_now(const char *caller);
+extern struct List *pgmig_snapshot_changes(Datum before, const char *caller);
 
 /* load.c */
 extern bool pgmig_repair_in_progress;
