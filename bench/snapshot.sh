@@ -12,10 +12,11 @@
 # reuse make_schema below.
 #
 # Runs in a throwaway cluster (test/with_cluster.sh: the PostgreSQL copy in
-# PGMIG_PG_ROOT, or pg_virtualenv).  Times are wall clock around psql, the
-# connection and the transfer of the jsonb text to psql (written to
-# /dev/null) included; the median of REPS runs is reported.  Prints a table
-# and writes bench/results/snapshot.tsv.
+# PGMIG_PG_ROOT, or pg_virtualenv).  Two times, each the median of REPS
+# runs: wall clock around psql (connection and the transfer of the jsonb
+# text to psql, written to /dev/null, included) and the CPU time of the
+# backend (from /proc/self/stat; needs a superuser for pg_read_file).
+# Prints a table and writes bench/results/snapshot.tsv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
@@ -27,7 +28,7 @@ REPS=${REPS:-3}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 mkdir -p "$here/results"
 out=$here/results/snapshot.tsv
-printf 'tables\tobjects\tbytes\tcall\tmedian_ms\tms_per_1000_tables\n' >"$out"
+printf 'tables\tobjects\tbytes\tcall\twall_ms\tcpu_ms\tcpu_ms_per_1000_tables\n' >"$out"
 
 # make_schema DB N: the bench schema, committed every 200 tables (one
 # transaction for 10,000 tables would overflow the lock table)
@@ -56,19 +57,29 @@ SQL
 }
 
 ms_now() { date +%s%N | cut -c1-13; }
-# time_call DB SQL: median wall-clock ms of REPS runs
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# time_call DB SQL: "WALL CPU", the median wall-clock ms (around psql) and
+# the median CPU ms of the backend (utime+stime from its /proc/self/stat,
+# 10 ms ticks; much less disturbed by other load on shared cores)
+CPU_NOW="SELECT s[12]::bigint + s[13]::bigint AS t FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS s) x"
 time_call() {
-  local i t0 t1 all=()
+  local i t0 t1 walls=() cpus=() cpu
   for ((i = 0; i < REPS; i++)); do
     t0=$(ms_now)
-    "${PSQL[@]}" -At -d "$1" -c "$2" >/dev/null
+    cpu=$("${PSQL[@]}" -At -d "$1" <<SQL
+$CPU_NOW \gset c0_
+$2 \g /dev/null
+SELECT (($CPU_NOW) - :c0_t) * 10;
+SQL
+)
     t1=$(ms_now)
-    all+=($((t1 - t0)))
+    walls+=($((t1 - t0)))
+    cpus+=("$cpu")
   done
-  printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median)"
 }
 
-printf '%8s %9s %11s  %-26s %10s %14s\n' tables objects bytes call median_ms ms/1000tables
+printf '%8s %9s %11s  %-34s %8s %8s %14s\n' tables objects bytes call wall_ms cpu_ms cpu/1000tables
 for n in $SIZES; do
   db=snap_$n
   createdb "$db"
@@ -79,10 +90,10 @@ for n in $SIZES; do
   bytes=$("${PSQL[@]}" -At -d "$db" -c "SELECT length(pgmig.snapshot()::text)")
   "${PSQL[@]}" -d "$db" -c 'SELECT pgmig.record_schema()' >/dev/null
   for call in "SELECT pgmig.snapshot()" "SELECT count(*) FROM pgmig.drift()" "SELECT 1"; do
-    ms=$(time_call "$db" "$call")
-    per=$(awk -v m="$ms" -v n="$n" 'BEGIN {printf "%.0f", m * 1000 / n}')
-    printf '%8s %9s %11s  %-26s %10s %14s\n' "$n" "$objects" "$bytes" "${call#SELECT }" "$ms" "$per"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$call" "$ms" "$per" >>"$out"
+    read -r wall cpu < <(time_call "$db" "$call")
+    per=$(awk -v m="$cpu" -v n="$n" 'BEGIN {printf "%.0f", m * 1000 / n}')
+    printf '%8s %9s %11s  %-34s %8s %8s %14s\n' "$n" "$objects" "$bytes" "${call#SELECT }" "$wall" "$cpu" "$per"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$call" "$wall" "$cpu" "$per" >>"$out"
   done
   dropdb "$db"
 done

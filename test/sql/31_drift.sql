@@ -22,6 +22,10 @@ SELECT action, target, role_name = current_user AS by_me,
 SELECT * FROM pgmig.drift();
 SELECT * FROM pgmig.check();
 SELECT drift FROM pgmig.status();
+-- what was recorded (the README's example)
+SELECT o->>'id' AS id FROM jsonb_array_elements(pgmig.snapshot()->'objects') o;
+SELECT jsonb_pretty(o) FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
+ WHERE o->>'id' = 'column public.drift_t.v';
 
 -- changes outside a migration with the guard off: the guard logs nothing,
 -- drift() names every object added, changed or removed
