@@ -58,6 +58,11 @@ xt AS (
 	  FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
 	 WHERE x.extname <> 'pgmig' AND ($1::text[] IS NULL OR x.extnamespace IN (SELECT oid FROM sch))
 ),
+-- a collation by its qualified name (null for "no collation", oid 0)
+coll AS (
+	SELECT co.oid, quote_ident(cn.nspname) || '.' || quote_ident(co.collname) AS qn
+	  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+),
 rel AS (
 	SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions, c.relrowsecurity,
 		   c.relforcerowsecurity, c.relispartition, c.relpartbound, c.relacl, c.relowner,
@@ -95,10 +100,7 @@ col AS (
 		   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
 		   jsonb_build_object(
 			'type', format_type(a.atttypid, a.atttypmod),
-			'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-							  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-									  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-									 WHERE co.oid = a.attcollation) END,
+			'collation', CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END,
 			'not_null', a.attnotnull,
 			'default', pg_get_expr(d.adbin, d.adrelid),
 			'identity', a.attidentity::text,
@@ -109,6 +111,7 @@ col AS (
 	  FROM rel r
 	  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 	  JOIN pg_type t ON t.oid = a.atttypid
+	  LEFT JOIN coll cl ON cl.oid = a.attcollation
 	  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 	 WHERE r.relkind IN ('r', 'p')
 ),
@@ -247,10 +250,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 	SELECT 'domain', t.qn, t.nspname, t.typname, NULL, 'pg_type'::regclass, t.oid, 0, NULL,
 		   jsonb_build_object(
 			'type', format_type(t.typbasetype, t.typtypmod),
-			'collation', CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation
-							  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-									  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-									 WHERE co.oid = t.typcollation) END,
+			'collation', CASE WHEN t.typcollation <> b.typcollation THEN cl.qn END,
 			'not_null', t.typnotnull,
 			'default', pg_get_expr(t.typdefaultbin, 0),
 			'constraints', coalesce((SELECT jsonb_agg(jsonb_build_object('name', dc.conname,
@@ -259,6 +259,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 									   FROM pg_constraint dc WHERE dc.contypid = t.oid), '[]')),
 		   NULL
 	  FROM typ t JOIN pg_type b ON b.oid = t.typbasetype
+	  LEFT JOIN coll cl ON cl.oid = t.typcollation
 	 WHERE t.typtype = 'd'
 	UNION ALL
 	SELECT 'composite', t.qn, t.nspname, t.typname, NULL, 'pg_type'::regclass, t.oid, 0, NULL,
@@ -266,12 +267,10 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 			SELECT jsonb_agg(jsonb_build_object(
 					'name', a.attname,
 					'type', format_type(a.atttypid, a.atttypmod),
-					'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
-									  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-											  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-											 WHERE co.oid = a.attcollation) END)
+					'collation', CASE WHEN a.attcollation <> at.typcollation THEN cl.qn END)
 					ORDER BY a.attnum)
 			  FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+			  LEFT JOIN coll cl ON cl.oid = a.attcollation
 			 WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '[]')),
 		   NULL
 	  FROM typ t WHERE t.typtype = 'c'
