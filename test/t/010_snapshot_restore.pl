@@ -95,6 +95,19 @@ $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', $fixture_sql . "\nCREATE EXTENSION pgmig;");
 same_snapshot('fresh', $before, 'snapshot identical in a fresh database built from the fixture SQL');
 
+# the client's copy of the query (src/snapshot.sql, compiled into the
+# client as src/client/snapshot_sql.h) returns the very same text as
+# pgmig.snapshot()::text: jsonb's canonical form
+my $query = slurp_file('src/snapshot.sql');
+$query =~ s/^\s*--.*\n//mg;
+is($node->safe_psql('src', "BEGIN; SET LOCAL search_path = pg_catalog, pg_temp;\n"
+		. "PREPARE s(text[]) AS\n$query;\nEXECUTE s(NULL);\nCOMMIT;"),
+	$before, "the client's query returns pgmig.snapshot()'s text, byte for byte");
+is($node->safe_psql('src', "BEGIN; SET LOCAL search_path = pg_catalog, pg_temp;\n"
+		. "PREPARE s(text[]) AS\n$query;\nEXECUTE s('{app}');\nCOMMIT;"),
+	$node->safe_psql('src', "SELECT pgmig.snapshot('{app}')::text"),
+	"the client's query with a schema list, likewise");
+
 # the same schema filtered, on both sides
 is($node->safe_psql('fresh', "SELECT pgmig.snapshot('{app}')::text"),
 	$node->safe_psql('src', "SELECT pgmig.snapshot('{app}')::text"),
