@@ -19,17 +19,19 @@
  *	pgmig_snapshot_changes()	 how the schema now differs from it
  *
  * Rules:
- *	- Everything here runs as the owner of pgmig.schema_state (the
- *	  extension's owner), under SECURITY_RESTRICTED_OPERATION and with
- *	  search_path = pg_catalog, pg_temp: a deploy or monitoring role needs
+ *	- Everything here runs in an internal subtransaction (subxact.c) as
+ *	  the owner of pgmig.schema_state (the extension's owner), under
+ *	  SECURITY_RESTRICTED_OPERATION and with search_path = pg_catalog,
+ *	  pg_temp, through the SPI layer (spi_util.c): a deploy or monitoring
+ *	  role needs
  *	  EXECUTE only, never a privilege on the table, and no user code runs
  *	  with the owner's rights (the queries call only pgmig's own SQL
  *	  functions, which read catalogs and print with pg_get_*; nothing they
  *	  call executes user functions).
  *	- Recording is part of the run's transaction (a rolled-back run keeps
- *	  the previous record).  It runs in an internal subtransaction and a
- *	  failure is a WARNING: a migration never fails because its schema could
- *	  not be recorded.
+ *	  the previous record).  A failure is a WARNING (but a cancel, shutdown
+ *	  or out-of-memory is not swallowed): a migration never fails because
+ *	  its schema could not be recorded.
  *	- Before pgmig.schema_state exists (extension older than 0.4, or DROP
  *	  EXTENSION under way) recording does nothing and the count says
  *	  "unknown" (-1).
@@ -40,22 +42,17 @@
  */
 #include "pgmig.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
-#include "utils/syscache.h"
 #include "utils/tuplestore.h"
+
+#include "spi_util.h"
+#include "subxact.h"
 
 #define DRIFT_NCOLS 6
 
@@ -70,71 +67,65 @@ state_relid(void)
 
 typedef void (*OwnerWork) (void *arg);
 
+typedef struct OwnerCall
+{
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	OwnerWork	work;
+	void	   *arg;
+} OwnerCall;
+
+/* Inside the subtransaction: become the owner, connect SPI, work, undo. */
+static void
+owner_call(void *arg)
+{
+	OwnerCall  *oc = (OwnerCall *) arg;
+	int			nestlevel;
+
+	SetUserIdAndSecContext(oc->owner, oc->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	oc->work(oc->arg);
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(oc->save_userid, oc->save_sec);
+}
+
 /*
- * Run work(arg) with SPI connected, in an internal subtransaction, as the
- * owner of pgmig.schema_state with a safe search_path.  On error: when
- * soft, a WARNING naming what failed and false; else the error goes on.
+ * Run work(arg) with SPI connected, in an internal subtransaction
+ * (subxact.c), as the owner of pgmig.schema_state with a safe search_path.
+ * On error: when soft, a WARNING naming what failed and false (but a
+ * cancel, shutdown or out-of-memory goes on); else the error goes on.
  */
 static bool
 as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Oid			save_userid;
-	int			save_sec;
-	Oid			owner;
-	HeapTuple	ctup;
-	volatile bool ok = true;
+	OwnerCall	oc;
+	ErrorData  *edata;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(ctup))
+	oc.owner = pgmig_rel_owner(relid);
+	if (!OidIsValid(oc.owner))
 		return false;
-	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		int			nestlevel;
-
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pgmig: SPI_connect failed");
-		work(arg);
-		SPI_finish();
-		AtEOXact_GUC(true, nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		SetUserIdAndSecContext(save_userid, save_sec);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-		if (!soft)
-			ReThrowError(edata);
-		ereport(WARNING,
-				(errmsg("pgmig could not %s: %s", what, edata->message),
-				 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	GetUserIdAndSecContext(&oc.save_userid, &oc.save_sec);
+	oc.work = work;
+	oc.arg = arg;
+	edata = pgmig_subxact_run(owner_call, &oc, CurrentMemoryContext, true);
+	if (edata == NULL)
+		return true;
+	/* the abort restored the user id; say so for the reader */
+	SetUserIdAndSecContext(oc.save_userid, oc.save_sec);
+	if (!soft || pgmig_error_must_propagate(edata))
+		ReThrowError(edata);
+	ereport(WARNING,
+			(errmsg("pgmig could not %s: %s", what, edata->message),
+			 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
+	return false;
 }
 
 /* ---- recording ---- */
@@ -162,20 +153,18 @@ record_work(void *arg)
 	n[1] = ra->target ? ' ' : 'n';
 	v[2] = DirectFunctionCall1(namein, CStringGetDatum(ra->role));
 	v[3] = DirectFunctionCall1(namein, CStringGetDatum(ra->session_role));
-	if (SPI_execute_with_args(
-							  "INSERT INTO pgmig.schema_state AS s"
-							  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid)"
-							  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
-							  "         pg_catalog.txid_current())"
-							  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
-							  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
-							  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
-							  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid"
-							  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
-							  4, types, v, n, false, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "pgmig: could not write pgmig.schema_state");
-	ra->nobjects = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	(void) pgmig_spi_exec("INSERT INTO pgmig.schema_state AS s"
+						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid)"
+						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
+						  "         pg_catalog.txid_current())"
+						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
+						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
+						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
+						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid"
+						  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
+						  4, types, v, n, false, 1, SPI_OK_INSERT_RETURNING);
+	ra->nobjects = DatumGetInt32(pgmig_spi_datum(0, 1, &isnull));
+	pgmig_spi_done();
 }
 
 /*
@@ -241,20 +230,20 @@ static void
 drift_work(void *arg)
 {
 	DriftArgs  *da = (DriftArgs *) arg;
-	bool		isnull;
+	uint64		n;
 	uint64		i;
 
-	if (SPI_execute("SELECT EXISTS (SELECT FROM pgmig.schema_state)", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: could not read pgmig.schema_state");
-	da->recorded = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state)",
+						  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
+	da->recorded = pgmig_spi_bool(0, 1, false);
+	pgmig_spi_done();
 	if (!da->recorded)
 		return;
-	if (SPI_execute("SELECT object, kind, change, keys, recorded, current"
-					"  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: could not compare with pgmig.schema_state");
-	da->count = (int64) SPI_processed;
-	for (i = 0; i < SPI_processed && (da->max < 0 || i < (uint64) da->max); i++)
+	n = pgmig_spi_exec("SELECT object, kind, change, keys, recorded, current"
+					   "  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",
+					   0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+	da->count = (int64) n;
+	for (i = 0; i < n && (da->max < 0 || i < (uint64) da->max); i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(da->cxt);
 		Datum	   *row = palloc(sizeof(Datum) * DRIFT_NCOLS * 2);
@@ -262,14 +251,15 @@ drift_work(void *arg)
 
 		for (c = 0; c < DRIFT_NCOLS; c++)
 		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull);
+			bool		isnull;
 
-			row[c] = isnull ? (Datum) 0 : datumCopy(d, false, -1);
+			row[c] = pgmig_spi_datum(i, c + 1, &isnull);
 			row[DRIFT_NCOLS + c] = BoolGetDatum(isnull);
 		}
 		da->rows = lappend(da->rows, row);
 		MemoryContextSwitchTo(old);
 	}
+	pgmig_spi_done();
 }
 
 /*
@@ -349,19 +339,16 @@ static void
 snapshot_work(void *arg)
 {
 	SnapArgs   *sa = (SnapArgs *) arg;
+	MemoryContext old;
 	bool		isnull;
-	Datum		d;
 
 	/* not read-only: see what this transaction's earlier commands did */
-	if (SPI_execute("SELECT pgmig.snapshot()", false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "pgmig: snapshot failed");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	{
-		MemoryContext old = MemoryContextSwitchTo(sa->cxt);
-
-		sa->snapshot = datumCopy(d, false, -1);
-		MemoryContextSwitchTo(old);
-	}
+	(void) pgmig_spi_exec("SELECT pgmig.snapshot()", 0, NULL, NULL, NULL,
+						  false, 1, SPI_OK_SELECT);
+	old = MemoryContextSwitchTo(sa->cxt);
+	sa->snapshot = pgmig_spi_datum(0, 1, &isnull);
+	MemoryContextSwitchTo(old);
+	pgmig_spi_done();
 }
 
 static void
@@ -370,24 +357,25 @@ changes_work(void *arg)
 	SnapArgs   *sa = (SnapArgs *) arg;
 	Oid			types[1] = {JSONBOID};
 	Datum		v[1];
+	uint64		n;
 	uint64		i;
 
 	v[0] = sa->before;
-	if (SPI_execute_with_args("SELECT object, change, pg_catalog.array_to_string(keys, ', ')"
-							  "  FROM pgmig._snapshot_diff($1, pgmig.snapshot())",
-							  1, types, v, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: snapshot comparison failed");
-	for (i = 0; i < SPI_processed; i++)
+	n = pgmig_spi_exec("SELECT object, change, pg_catalog.array_to_string(keys, ', ')"
+					   "  FROM pgmig._snapshot_diff($1, pgmig.snapshot())",
+					   1, types, v, NULL, false, 0, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(sa->cxt);
 		PgmigChange *c = palloc(sizeof(PgmigChange));
 
-		c->object = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		c->change = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		c->keys = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		c->object = pgmig_spi_text(i, 1);
+		c->change = pgmig_spi_text(i, 2);
+		c->keys = pgmig_spi_text(i, 3);
 		sa->changes = lappend(sa->changes, c);
 		MemoryContextSwitchTo(old);
 	}
+	pgmig_spi_done();
 }
 
 static Oid
