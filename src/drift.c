@@ -65,6 +65,13 @@ state_relid(void)
 	return OidIsValid(nsp) ? get_relname_relid("schema_state", nsp) : InvalidOid;
 }
 
+/* Whether this database's pgmig records schemas (extension 0.4 or later). */
+bool
+pgmig_schema_state_exists(void)
+{
+	return OidIsValid(state_relid());
+}
+
 typedef void (*OwnerWork) (void *arg);
 
 typedef struct OwnerCall

@@ -117,6 +117,7 @@ extern int	pgmig_plan_command(PgmigGraph *pg, const char *command,
 							   const char *target, pm_set *steps);
 
 /* drift.c */
+extern bool pgmig_schema_state_exists(void);
 extern int	pgmig_record_schema_state(const char *action, const char *target);
 extern int64 pgmig_drift_count(struct StringInfoData *names, int max);
 typedef struct PgmigChange
