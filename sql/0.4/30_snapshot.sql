@@ -508,11 +508,27 @@ comments AS (
 		ON d.classoid = i.classid AND d.objoid = i.objid AND d.objsubid = i.objsubid
 	 WHERE i.kind NOT IN ('acl', 'comment')
 ),
+-- a comment on something the snapshot has no entry for (a view's column,
+-- a domain's constraint, ...) is listed, not dropped
+orphan_comments AS (
+	SELECT 'unsupported comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) AS id,
+		   'unsupported' AS kind, io.schema, NULL::text AS name, NULL::text AS tbl,
+		   jsonb_build_object('what', 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid)) AS body,
+		   '[]'::jsonb AS deps
+	  FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) io
+	 WHERE d.objoid >= 16384
+	   AND io.schema IN (SELECT nspname FROM sch)
+	   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = d.classoid AND e.objid = d.objoid)
+	   AND NOT EXISTS (SELECT FROM ids i WHERE i.classid = d.classoid AND i.objid = d.objoid
+											AND i.objsubid = d.objsubid)
+),
 objects AS (
 	SELECT i.id, i.kind, i.schema, i.name, i.tbl, i.body, coalesce(d.deps, '[]') AS deps
 	  FROM ids i LEFT JOIN deps d ON d.id = i.id
 	UNION ALL
 	SELECT id, kind, schema, name, tbl, body, deps FROM comments
+	UNION ALL
+	SELECT id, kind, schema, name, tbl, body, deps FROM orphan_comments
 )
 -- Assembled as text: jsonb_agg of 15,000 objects costs more than the whole
 -- rest of the query, and a client that reads the result as text is spared
