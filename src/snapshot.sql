@@ -327,6 +327,14 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 		   jsonb_build_object('what', CASE t.typtype WHEN 'r' THEN 'range type ' ELSE 'type ' END || t.qn), NULL
 	  FROM typ t WHERE t.typtype IN ('b', 'r', 'p')
 	UNION ALL
+	-- column grants on a view, a materialized view or a foreign table (no
+	-- column entries there); no catalog address: the relation has its own
+	SELECT 'unsupported', 'column privileges ' || r.qn || '.' || quote_ident(a.attname), r.nspname, a.attname,
+		   NULL, NULL, NULL, NULL, NULL,
+		   jsonb_build_object('what', 'column privileges ' || r.qn || '.' || quote_ident(a.attname)), NULL
+	  FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+	 WHERE r.relkind IN ('v', 'm', 'f') AND a.attacl IS NOT NULL
+	UNION ALL
 	SELECT 'unsupported', u.what, u.nspname, u.name, NULL, u.classid, u.objid, 0, NULL,
 		   jsonb_build_object('what', u.what), NULL
 	  FROM (

@@ -78,6 +78,7 @@ CREATE EVENT TRIGGER regress_snapshot_ddl ON ddl_command_end EXECUTE FUNCTION ap
 CREATE FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE SERVER regress_snapshot_srv FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE FOREIGN TABLE app.remote (a integer) SERVER regress_snapshot_srv;
+GRANT SELECT (id) ON app.account_names TO regress_snapshot_reader;
 SELECT o->>'what' FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
  WHERE o->>'kind' = 'unsupported';
 
