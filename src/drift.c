@@ -47,6 +47,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -271,28 +272,50 @@ drift_work(void *arg)
 
 /*
  * How many objects differ from the recorded schema; -1 when no schema is
- * recorded (or the comparison failed: a WARNING says why).  When names is
- * not NULL, up to max of them ("table app.t added") are appended, comma
- * separated.
+ * recorded (or the comparison failed: a WARNING says why).  When changes is
+ * not NULL, it gets every one of them as a PgmigChange (keys: the changed
+ * keys, comma separated, "" for added and removed objects).
  */
 int64
-pgmig_drift_count(StringInfo names, int max)
+pgmig_drift_count(List **changes)
 {
 	Oid			relid = state_relid();
-	DriftArgs	da = {CurrentMemoryContext, false, names ? max : 0, 0, NIL};
+	DriftArgs	da = {CurrentMemoryContext, false, changes ? -1 : 0, 0, NIL};
 	ListCell   *lc;
 
+	if (changes != NULL)
+		*changes = NIL;
 	if (!OidIsValid(relid) ||
 		!as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, true) ||
 		!da.recorded)
 		return -1;
-	if (names != NULL)
+	if (changes != NULL)
 		foreach(lc, da.rows)
 		{
 			Datum	   *row = lfirst(lc);
+			PgmigChange *c = palloc(sizeof(PgmigChange));
+			char	   *keys = "";
 
-			appendStringInfo(names, "%s%s %s", names->len > 0 ? ", " : "",
-							 TextDatumGetCString(row[0]), TextDatumGetCString(row[2]));
+			if (!DatumGetBool(row[DRIFT_NCOLS + 3]))
+			{
+				/* "{default,not_null}" -> "default, not_null" */
+				char	   *k = OidOutputFunctionCall(F_ARRAY_OUT, row[3]);
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				for (k++; *k && *k != '}'; k++)
+				{
+					if (*k == ',')
+						appendStringInfoString(&buf, ", ");
+					else if (*k != '"')
+						appendStringInfoChar(&buf, *k);
+				}
+				keys = buf.data;
+			}
+			c->object = TextDatumGetCString(row[0]);
+			c->change = TextDatumGetCString(row[2]);
+			c->keys = keys;
+			*changes = lappend(*changes, c);
 		}
 	return da.count;
 }

@@ -404,14 +404,17 @@ collect_problems(InfoCall *ic)
 
 	/* schema objects changed outside a migration since the last run (0.4) */
 	{
-		StringInfoData names;
+		List	   *changes;
+		ListCell   *lc;
 
-		initStringInfo(&names);
-		ic->drift_objects = pgmig_drift_count(&names, 5);
-		if (ic->drift_objects > 0)
-			ADD("warning", NULL,
-				"%lld schema object(s) changed outside a migration since the last run: %s%s; see pgmig.drift()",
-				(long long) ic->drift_objects, names.data, ic->drift_objects > 5 ? ", ..." : "");
+		ic->drift_objects = pgmig_drift_count(&changes);
+		foreach(lc, changes)
+		{
+			PgmigChange *c = lfirst(lc);
+
+			ADD("warning", NULL, "%s %s outside a migration%s%s%s; see pgmig.drift()",
+				c->object, c->change, c->keys[0] ? " (" : "", c->keys, c->keys[0] ? ")" : "");
+		}
 	}
 #undef ADD
 	return rows;

@@ -39,6 +39,7 @@
 #include "core/graph.h"
 #include "core/pm_common.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
 /* Private advisory lock "class" (locktag field4) so no user lock collides. */
@@ -119,15 +120,15 @@ extern int	pgmig_plan_command(PgmigGraph *pg, const char *command,
 /* drift.c */
 extern bool pgmig_schema_state_exists(void);
 extern int	pgmig_record_schema_state(const char *action, const char *target);
-extern int64 pgmig_drift_count(struct StringInfoData *names, int max);
 typedef struct PgmigChange
 {
 	char	   *object;			/* snapshot id, e.g. "column public.t.c" */
 	char	   *change;			/* "added", "changed" or "removed" */
 	char	   *keys;			/* changed keys, comma separated ("" if none) */
 } PgmigChange;
+extern int64 pgmig_drift_count(List **changes);
 extern Datum pgmig_snapshot_now(const char *caller);
-extern struct List *pgmig_snapshot_changes(Datum before, const char *caller);
+extern List *pgmig_snapshot_changes(Datum before, const char *caller);
 
 /* revision_triggers.c */
 extern bool pgmig_repair_in_progress;

@@ -33,6 +33,7 @@ SET pgmig.guard = off;
 CREATE TABLE drift_new (a integer);
 ALTER TABLE drift_t ALTER COLUMN v SET DEFAULT 'x';
 ALTER TABLE drift_t DROP COLUMN v;
+ALTER TABLE drift_t ALTER COLUMN id SET DEFAULT 0;
 CREATE INDEX drift_t_id ON drift_t (id DESC);
 COMMENT ON TABLE drift_t IS 'changed by hand';
 SELECT count(*) AS guard_rows FROM pgmig.drift;
