@@ -304,6 +304,7 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 							target, NULL, s.checksum,
 							has_duration ? usecs : -1,
 							"run by the client as top-level statements");
+		pgmig_clear_statement_progress(r->id);
 	}
 	/* the schema this step leaves is the expected one (drift.c) */
 	(void) pgmig_record_schema_state(run ? "step" : "record_step", target);
