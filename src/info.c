@@ -30,6 +30,7 @@ typedef struct InfoCall
 	MemoryContext oldcxt;
 	MemoryContext callcxt;
 	PgmigGraph *pg;
+	int64		drift_objects;	/* set by collect_problems: drift.c's count */
 } InfoCall;
 
 static void
@@ -37,6 +38,7 @@ info_begin(InfoCall *ic, bool strict)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_graph_for_reading(strict);
+	ic->drift_objects = -1;
 }
 
 /*
@@ -450,6 +452,21 @@ collect_problems(InfoCall *ic)
 			ADD("warning", pm_graph_rev(pg->g, i)->id,
 				"revision \"%s\" is irreversible (no downgrade script)",
 				pm_graph_rev(pg->g, i)->id);
+
+	/* schema objects changed outside a migration since the last run (0.4) */
+	{
+		List	   *changes;
+		ListCell   *lc;
+
+		ic->drift_objects = pgmig_drift_count(&changes);
+		foreach(lc, changes)
+		{
+			PgmigChange *c = lfirst(lc);
+
+			ADD("warning", NULL, "%s %s outside a migration%s%s%s; see pgmig.drift()",
+				c->object, c->change, c->keys[0] ? " (" : "", c->keys, c->keys[0] ? ")" : "");
+		}
+	}
 #undef ADD
 	return rows;
 }
@@ -560,7 +577,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	List	   *problems;
 	Datum		v[8];
 	bool		n[8] = {0};
-	int64		drift = 0;
+	int64		drift;
 	char		sql[512];
 
 	pgmig_srf_init(fcinfo);
@@ -572,11 +589,17 @@ pgmig_status(PG_FUNCTION_ARGS)
 			pending++;
 	problems = collect_problems(&ic);
 
-	/* drift is recorded by the guard (added in 0.2); absent in 0.1 */
-	if (pgmig_spi_scalar("SELECT pg_catalog.to_regclass('pgmig.drift')",
-						 0, NULL, NULL, NULL) != NULL)
-		drift = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
-											   0, NULL, NULL, NULL));
+	/*
+	 * drift: the objects that differ from the schema recorded after the last
+	 * run (0.4); before anything was recorded, the DDL statements the guard
+	 * logged in pgmig.drift (0.2; absent in 0.1)
+	 */
+	drift = ic.drift_objects;
+	if (drift < 0)
+		drift = pgmig_spi_scalar("SELECT pg_catalog.to_regclass('pgmig.drift')",
+								 0, NULL, NULL, NULL) == NULL ? 0 :
+			pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
+										   0, NULL, NULL, NULL));
 
 	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);
 	v[1] = pgmig_ids_array(ic.pg, heads.items, heads.n);

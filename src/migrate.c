@@ -258,6 +258,9 @@ migrate_one_and_commit(MigrateRun *run, PgmigGraph *pg, int v)
 					  unpack_sql_state(edata->sqlerrcode));
 	pgmig_write_journal(&bk, "failed", id, run->target, NULL, NULL,
 						GetCurrentTimestamp() - start, detail);
+	/* the schema the committed revisions left is the expected one */
+	if (run->done > 0)
+		(void) pgmig_record_schema_state("migrate", run->target);
 	hint = invalid_index_hint();
 	if (hint[0] != '\0')
 	{
@@ -371,6 +374,12 @@ pgmig_migrate(PG_FUNCTION_ARGS)
 		if (migrate_next(&run, true))
 			while (migrate_next(&run, false))
 				;
+		/* the schema this run leaves is the expected one (drift.c) */
+		if (run.done > 0)
+		{
+			(void) pgmig_record_schema_state("migrate", run.target);
+			commit_and_continue(&run);
+		}
 		MemoryContextSwitchTo(run.runcxt);
 		if (run.done == 0)
 			ereport(NOTICE,

@@ -235,6 +235,9 @@ pgmig_script(PG_FUNCTION_ARGS)
 			appendStringInfo(&buf, ", %s);\n", down ? "true" : "false");
 		}
 	}
+	/* the schema the script leaves is the expected one (drift.c, 0.4) */
+	if (steps.n > 0 && pgmig_schema_state_exists())
+		appendStringInfoString(&buf, "\nSELECT pgmig.record_schema();");
 	appendStringInfoString(&buf, "\nSELECT pgmig.unlock();\n");
 
 	MemoryContextSwitchTo(oldcxt);

@@ -21,7 +21,11 @@
  *				checksum()
  *	loading.c	load, repair, add, new_revision, merge
  *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
- *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
+ *	roundtrip.c	pgmig.test_roundtrip(): schema snapshots before and after (0.2;
+ *				snapshots since 0.4)
+ *	drift.c		pgmig.schema_state, record_schema(), drift(): the schema
+ *				recorded after each run, compared with now (0.4; the query is
+ *				src/snapshot.sql)
  *	schemadiff_sql.c	pgmig.diff(): the SQL face of core/schemadiff.c (0.4)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
@@ -36,6 +40,7 @@
 #include "core/graph.h"
 #include "core/pm_common.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
 /* Private advisory lock "class" (locktag field4) so no user lock collides. */
@@ -137,6 +142,19 @@ extern void pgmig_resolve_target(PgmigGraph *pg, const char *expr,
 /* info.c: what upgrade/downgrade/stamp(target) would run; 0, 1 or 2 */
 extern int	pgmig_plan_command(PgmigGraph *pg, const char *command,
 							   const char *target, pm_set *steps);
+
+/* drift.c */
+extern bool pgmig_schema_state_exists(void);
+extern int	pgmig_record_schema_state(const char *action, const char *target);
+typedef struct PgmigChange
+{
+	char	   *object;			/* snapshot id, e.g. "column public.t.c" */
+	char	   *change;			/* "added", "changed" or "removed" */
+	char	   *keys;			/* changed keys, comma separated ("" if none) */
+} PgmigChange;
+extern int64 pgmig_drift_count(List **changes);
+extern Datum pgmig_snapshot_now(const char *caller);
+extern List *pgmig_snapshot_changes(Datum before, const char *caller);
 
 /* revision_triggers.c */
 extern bool pgmig_repair_in_progress;

@@ -4,18 +4,15 @@
  *	  pgmig.test_roundtrip(target): prove that every pending revision's
  *	  downgrade undoes its upgrade.
  *
- * For each pending revision, in upgrade order: fingerprint the user
- * schemas, upgrade, downgrade, fingerprint again, compare, upgrade again
- * (so the next revision starts from the right state).  One result row per
- * revision.
- *
- * The fingerprint is a sorted set of text lines, one per schema fact:
- * schemas, relations (owner, ACL, options), columns (type, position),
- * NOT NULL, defaults, constraints, indexes, sequences, view definitions,
- * functions, triggers, policies, types, comments.  It is built without
- * OIDs, so an object dropped and re-created identically compares equal.
- * Comparing two sorted sets gives the difference in words: "missing after
- * downgrade: <line>" / "extra after downgrade: <line>".
+ * For each pending revision, in upgrade order: take a schema snapshot
+ * (pgmig.snapshot(), drift.c), upgrade, downgrade, compare the schema with
+ * the snapshot object by object (pgmig._snapshot_diff(): the same
+ * comparison as pgmig.drift()), upgrade again (so the next revision starts
+ * from the right state).  One result row per revision; the difference
+ * names the objects: "missing after downgrade: ID, ...; extra after
+ * downgrade: ID, ...; changed after downgrade: ID (keys), ...", ids as in
+ * doc/snapshot-format.md.  What a snapshot leaves out (owners, column
+ * order beyond position, ...) is not compared.
  *
  * Transactions: the migration lock is taken for the caller's transaction;
  * all the work runs inside one internal subtransaction that is always
@@ -47,123 +44,6 @@
 #include "spi_util.h"
 #include "subxact.h"
 
-/*
- * Runs with search_path = pg_catalog, pg_temp (set around the query), so
- * names in it are core's and every object outside pg_catalog comes out
- * schema-qualified.
- */
-static const char *fingerprint_query =
-"WITH ns AS ("
-"  SELECT oid, nspname, quote_ident(nspname) AS q FROM pg_namespace"
-"   WHERE nspname !~ '^(pg_catalog|information_schema|pg_toast|pgmig|pg_temp_[0-9]+|pg_toast_temp_[0-9]+)$'"
-"), rel AS ("
-"  SELECT c.oid, c.relkind, c.relowner, c.relacl, c.reloptions, c.relrowsecurity,"
-"         c.relpersistence, ns.q || '.' || quote_ident(c.relname) AS q"
-"    FROM pg_class c JOIN ns ON c.relnamespace = ns.oid"
-") "
-"SELECT line FROM ("
-"  SELECT 'schema ' || ns.q || ': owner ' || pg_get_userbyid(n.nspowner)"
-"         || ' acl ' || coalesce(n.nspacl::text, '-')"
-"    FROM ns JOIN pg_namespace n ON n.oid = ns.oid"
-" UNION ALL"
-"  SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'"
-"         WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'"
-"         WHEN 'f' THEN 'foreign table' ELSE 'type' END"
-"         || ' ' || q || ': owner ' || pg_get_userbyid(relowner)"
-"         || ' acl ' || coalesce(relacl::text, '-')"
-"         || CASE WHEN relpersistence = 'u' THEN ' unlogged' ELSE '' END"
-"         || CASE WHEN relrowsecurity THEN ' row level security' ELSE '' END"
-"         || coalesce(' options ' || reloptions::text, '')"
-"    FROM rel WHERE relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')"
-" UNION ALL"
-"  SELECT 'column ' || rel.q || '.' || quote_ident(a.attname) || ': '"
-"         || format_type(a.atttypid, a.atttypmod)"
-"         || ' position ' || row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)"
-"         || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END"
-"         || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END"
-"         || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
-"                 THEN ' collate ' || a.attcollation::regcollation::text ELSE '' END"
-"         || coalesce(' acl ' || a.attacl::text, '')"
-"    FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid"
-"    JOIN pg_type t ON t.oid = a.atttypid"
-"   WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') AND a.attnum > 0 AND NOT a.attisdropped"
-" UNION ALL"
-"  SELECT 'not null ' || rel.q || '.' || quote_ident(a.attname)"
-"    FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid"
-"   WHERE rel.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull"
-" UNION ALL"
-"  SELECT 'default ' || rel.q || '.' || quote_ident(a.attname) || ': '"
-"         || pg_get_expr(d.adbin, d.adrelid)"
-"    FROM rel JOIN pg_attrdef d ON d.adrelid = rel.oid"
-"    JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-" UNION ALL"
-"  SELECT 'constraint ' || quote_ident(c.conname) || ' on ' || rel.q || ': '"
-"         || pg_get_constraintdef(c.oid)"
-"    FROM rel JOIN pg_constraint c ON c.conrelid = rel.oid"
-" UNION ALL"
-"  SELECT 'constraint ' || quote_ident(c.conname) || ' on domain '"
-"         || c.contypid::regtype::text || ': ' || pg_get_constraintdef(c.oid)"
-"    FROM pg_constraint c JOIN ns ON c.connamespace = ns.oid WHERE c.contypid <> 0"
-" UNION ALL"
-"  SELECT 'index ' || rel.q || ': ' || pg_get_indexdef(rel.oid)"
-"    FROM rel WHERE relkind IN ('i', 'I')"
-" UNION ALL"
-"  SELECT 'sequence parameters ' || rel.q || ': ' || format_type(s.seqtypid, NULL)"
-"         || ' start ' || s.seqstart || ' increment ' || s.seqincrement"
-"         || ' min ' || s.seqmin || ' max ' || s.seqmax || ' cache ' || s.seqcache"
-"         || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END"
-"    FROM rel JOIN pg_sequence s ON s.seqrelid = rel.oid"
-" UNION ALL"
-"  SELECT 'view definition ' || rel.q || ': '"
-"         || regexp_replace(pg_get_viewdef(rel.oid), '\\s+', ' ', 'g')"
-"    FROM rel WHERE relkind IN ('v', 'm')"
-" UNION ALL"
-"  SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '"
-"         ELSE 'function ' END || p.oid::regprocedure::text"
-"         || ': owner ' || pg_get_userbyid(p.proowner)"
-"         || ' acl ' || coalesce(p.proacl::text, '-')"
-"         || CASE WHEN p.prokind = 'a' THEN ''"
-"            ELSE ' ' || regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g') END"
-"    FROM pg_proc p JOIN ns ON p.pronamespace = ns.oid"
-" UNION ALL"
-"  SELECT 'trigger ' || quote_ident(t.tgname) || ' on ' || rel.q || ': '"
-"         || pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled::text"
-"    FROM rel JOIN pg_trigger t ON t.tgrelid = rel.oid WHERE NOT t.tgisinternal"
-" UNION ALL"
-"  SELECT 'policy ' || quote_ident(p.polname) || ' on ' || rel.q || ': ' || p.polcmd::text"
-"         || CASE WHEN p.polpermissive THEN ' permissive' ELSE ' restrictive' END"
-"         || ' to ' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END,"
-"                                         ',' ORDER BY 1) FROM unnest(p.polroles) r)"
-"         || ' using ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '-')"
-"         || ' check ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '-')"
-"    FROM rel JOIN pg_policy p ON p.polrelid = rel.oid"
-" UNION ALL"
-"  SELECT CASE t.typtype WHEN 'e' THEN 'enum ' WHEN 'd' THEN 'domain ' ELSE 'range ' END"
-"         || t.oid::regtype::text || ': owner ' || pg_get_userbyid(t.typowner)"
-"         || ' acl ' || coalesce(t.typacl::text, '-')"
-"         || CASE t.typtype"
-"            WHEN 'e' THEN ' labels ' || (SELECT string_agg(quote_literal(e.enumlabel), ','"
-"                                         ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)"
-"            WHEN 'd' THEN ' over ' || format_type(t.typbasetype, t.typtypmod)"
-"                 || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END"
-"                 || coalesce(' default ' || t.typdefault, '')"
-"            ELSE '' END"
-"    FROM pg_type t JOIN ns ON t.typnamespace = ns.oid WHERE t.typtype IN ('e', 'd', 'r')"
-" UNION ALL"
-"  SELECT 'comment on ' || o.type || ' ' || o.identity || ': ' || d.description"
-"    FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o"
-"   WHERE d.objoid >= 16384"
-"     AND (o.schema IN (SELECT nspname FROM ns)"
-"          OR (d.classoid = 'pg_namespace'::regclass AND d.objoid IN (SELECT oid FROM ns)))"
-") f(line) "
-"ORDER BY line COLLATE \"C\"";
-
-typedef struct Fingerprint
-{
-	int			n;
-	char	  **lines;
-} Fingerprint;
-
 typedef struct RoundtripRow
 {
 	char	   *revision;
@@ -171,64 +51,44 @@ typedef struct RoundtripRow
 	char	   *difference;
 } RoundtripRow;
 
-/* Fingerprint the user schemas into the current memory context. */
-static void
-fingerprint(Fingerprint *fp)
-{
-	int			nestlevel = NewGUCNestLevel();
-	int			i;
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	fp->lines = pgmig_spi_column(fingerprint_query, 0, NULL, NULL, NULL, &fp->n);
-	AtEOXact_GUC(true, nestlevel);
-	for (i = 0; i < fp->n; i++)
-		if (fp->lines[i] == NULL)
-			fp->lines[i] = pstrdup("");
-}
-
-/* "missing after downgrade: ...; extra after downgrade: ..." or NULL */
+/*
+ * The snapshot comparison in words, or NULL when equal: "missing after
+ * downgrade: ID, ...; extra after downgrade: ID, ...; changed after
+ * downgrade: ID (keys), ...".
+ */
 static char *
-compare(Fingerprint *before, Fingerprint *after)
+describe(List *changes)
 {
 	StringInfoData missing;
 	StringInfoData extra;
-	int			i = 0;
-	int			j = 0;
+	StringInfoData changed;
+	StringInfoData all;
+	ListCell   *lc;
 
+	if (changes == NIL)
+		return NULL;
 	initStringInfo(&missing);
 	initStringInfo(&extra);
-	while (i < before->n || j < after->n)
+	initStringInfo(&changed);
+	foreach(lc, changes)
 	{
-		int			c;
+		PgmigChange *c = lfirst(lc);
 
-		if (i >= before->n)
-			c = 1;
-		else if (j >= after->n)
-			c = -1;
+		if (strcmp(c->change, "removed") == 0)
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", c->object);
+		else if (strcmp(c->change, "added") == 0)
+			appendStringInfo(&extra, "%s%s", extra.len ? ", " : "", c->object);
 		else
-			c = strcmp(before->lines[i], after->lines[j]);
-		if (c == 0)
-		{
-			i++;
-			j++;
-		}
-		else if (c < 0)
-			appendStringInfo(&missing, "%s%s", missing.len ? "; " : "",
-							 before->lines[i++]);
-		else
-			appendStringInfo(&extra, "%s%s", extra.len ? "; " : "",
-							 after->lines[j++]);
+			appendStringInfo(&changed, "%s%s (%s)", changed.len ? ", " : "", c->object, c->keys);
 	}
-	if (missing.len == 0 && extra.len == 0)
-		return NULL;
-	if (missing.len && extra.len)
-		return psprintf("missing after downgrade: %s; extra after downgrade: %s",
-						missing.data, extra.data);
+	initStringInfo(&all);
 	if (missing.len)
-		return psprintf("missing after downgrade: %s", missing.data);
-	return psprintf("extra after downgrade: %s", extra.data);
+		appendStringInfo(&all, "missing after downgrade: %s", missing.data);
+	if (extra.len)
+		appendStringInfo(&all, "%sextra after downgrade: %s", all.len ? "; " : "", extra.data);
+	if (changed.len)
+		appendStringInfo(&all, "%schanged after downgrade: %s", all.len ? "; " : "", changed.data);
+	return all.data;
 }
 
 /*
@@ -290,8 +150,7 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 	{
 		int			v = steps.items[k];
 		const char *id = pm_graph_rev(pg->g, v)->id;
-		Fingerprint before;
-		Fingerprint after;
+		Datum		before;
 		char	   *err;
 		char	   *diff;
 
@@ -304,7 +163,7 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 			break;
 		}
 
-		fingerprint(&before);
+		before = pgmig_snapshot_now("test_roundtrip()");
 		err = try_revision(pg, &bk, v, false, target, stepcxt);
 		if (err)
 		{
@@ -330,8 +189,7 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 			MemoryContextReset(stepcxt);
 			continue;
 		}
-		fingerprint(&after);
-		diff = compare(&before, &after);
+		diff = describe(pgmig_snapshot_changes(before, "test_roundtrip()"));
 		err = try_revision(pg, &bk, v, false, target, stepcxt);
 		if (err)
 		{

@@ -173,7 +173,11 @@ run_command(RunCommand cmd, const char *target)
 	}
 	PG_END_TRY();
 	if (steps.n > 0)
+	{
 		pgmig_graph_bump();
+		/* the schema this run leaves is the expected one (drift.c) */
+		(void) pgmig_record_schema_state(fname, target);
+	}
 
 	count = steps.n;
 	if (count == 0)
@@ -302,6 +306,8 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 							"run by the client as top-level statements");
 		pgmig_clear_statement_progress(r->id);
 	}
+	/* the schema this step leaves is the expected one (drift.c) */
+	(void) pgmig_record_schema_state(run ? "step" : "record_step", target);
 	pgmig_call_end(callcxt, oldcxt);
 	return 1;
 }

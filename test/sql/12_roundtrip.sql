@@ -18,11 +18,11 @@ SELECT pgmig.add('r2', '{r1}', 'CREATE INDEX IF NOT EXISTS rt_t_c ON rt_t (c)', 
 -- a downgrade that forgets to restore a default
 SELECT pgmig.add('r3', '{r2}', 'ALTER TABLE rt_t ALTER COLUMN b SET DEFAULT 5',
                  'ALTER TABLE rt_t ALTER COLUMN b DROP DEFAULT', 'forgets the default');
--- a downgrade that loses a NOT NULL, a function and a grant
+-- a downgrade that forgets to undo a NOT NULL and a grant
 SELECT pgmig.add('r4', '{r3}',
   $$ALTER TABLE rt_t ALTER COLUMN c SET NOT NULL;
     CREATE FUNCTION rt_f(int) RETURNS int LANGUAGE sql AS 'SELECT $1 + 1';
-    REVOKE ALL ON rt_t FROM PUBLIC;$$,
+    GRANT SELECT ON rt_t TO PUBLIC;$$,
   $$DROP FUNCTION rt_f(int);$$, 'half a downgrade');
 -- an irreversible revision
 SELECT pgmig.add('r5', '{r4}', 'CREATE TABLE rt_irr (a int)', NULL, 'irreversible');

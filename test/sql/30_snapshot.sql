@@ -36,6 +36,13 @@ SET search_path = app, public;
 SELECT pgmig.snapshot() = (SELECT s FROM pg_temp.snap) AS same_under_other_search_path;
 RESET search_path;
 
+-- a temporary table named like a catalog cannot stand in for it (the
+-- temporary schema is searched first unless search_path names it)
+CREATE TEMP TABLE pg_extension (oid oid, extname name, extnamespace oid, extversion text);
+INSERT INTO pg_temp.pg_extension VALUES (1, 'fake', 2200, '6.6');
+SELECT pgmig.snapshot() = (SELECT s FROM pg_temp.snap) AS temp_catalog_ignored;
+DROP TABLE pg_temp.pg_extension;
+
 -- reads catalogs only: a role with EXECUTE and no right on any table or
 -- schema of the application gets the same snapshot
 CREATE ROLE regress_snapshot_nobody;
@@ -71,6 +78,7 @@ CREATE EVENT TRIGGER regress_snapshot_ddl ON ddl_command_end EXECUTE FUNCTION ap
 CREATE FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE SERVER regress_snapshot_srv FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE FOREIGN TABLE app.remote (a integer) SERVER regress_snapshot_srv;
+GRANT SELECT (id) ON app.account_names TO regress_snapshot_reader;
 SELECT o->>'what' FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
  WHERE o->>'kind' = 'unsupported';
 

@@ -277,6 +277,7 @@ CREATE ROLE regress_snapshot_reader;
 DROP AGGREGATE app.total(integer);
 DROP RULE scratch_keep ON app.scratch;
 DROP TYPE app.span;
+COMMENT ON COLUMN app.account_names.name IS NULL;
 SELECT pgmig.snapshot(ARRAY['app', 'Odd.Schema']) AS broad \gset
 SELECT count(*) > 50 AS many_objects FROM jsonb_array_elements((:'broad'::jsonb)->'objects');
 SELECT set_config('x.broad', :'broad', false) IS NOT NULL AS saved;

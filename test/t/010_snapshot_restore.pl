@@ -3,7 +3,8 @@
 # + pg_restore, after a plain pg_dump replayed by psql, and in a fresh
 # database built from the fixture SQL itself (objects created in another
 # order, pgmig installed after them).  A changed database is not identical
-# (the comparison can fail).
+# (the comparison can fail).  The schema pgmig recorded comes back with the
+# dump, so drift() is empty after a restore.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -56,6 +57,7 @@ sub objects
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql('src', "CREATE EXTENSION pgmig; SET pgmig.guard = off;\n" . $fixture_sql);
+$node->safe_psql('src', 'SELECT pgmig.record_schema()');
 my $before = snapshot('src');
 my @kinds = sort keys %{ { map { (/^(\w+) /)[0] => 1 } map { $_->[0] } objects($node, $before) } };
 is(join(',', @kinds),
@@ -72,6 +74,10 @@ my $rc = IPC::Run::run([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d
 	'>', \$out, '2>', \$err);
 ok($rc, 'pg_restore succeeds') or diag($err);
 same_snapshot('restored', $before, 'snapshot identical after pg_dump -Fc / pg_restore');
+is($node->safe_psql('restored', 'SELECT action FROM pgmig.schema_state'), 'record_schema',
+	'the recorded schema is restored with the extension');
+is($node->safe_psql('restored', 'SELECT count(*) FROM pgmig.drift()'), '0',
+	'no drift after pg_restore');
 
 # plain pg_dump, replayed by psql
 my $plain = $node->basedir . '/src.sql';
@@ -81,11 +87,26 @@ $node->safe_psql('postgres', 'CREATE DATABASE replayed');
 command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host, '-p', $node->port,
 	'-d', 'replayed', '-f', $plain ], 'psql replays the plain dump');
 same_snapshot('replayed', $before, 'snapshot identical after a plain dump replayed by psql');
+is($node->safe_psql('replayed', 'SELECT count(*) FROM pgmig.drift()'), '0',
+	'no drift after a plain dump replayed by psql');
 
 # a fresh database built from the fixture SQL, pgmig installed afterwards
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', $fixture_sql . "\nCREATE EXTENSION pgmig;");
 same_snapshot('fresh', $before, 'snapshot identical in a fresh database built from the fixture SQL');
+
+# the client's copy of the query (src/snapshot.sql, compiled into the
+# client as src/client/snapshot_sql.h) returns the very same text as
+# pgmig.snapshot()::text: jsonb's canonical form
+my $query = slurp_file('src/snapshot.sql');
+$query =~ s/^\s*--.*\n//mg;
+is($node->safe_psql('src', "BEGIN; SET LOCAL search_path = pg_catalog, pg_temp;\n"
+		. "PREPARE s(text[]) AS\n$query;\nEXECUTE s(NULL);\nCOMMIT;"),
+	$before, "the client's query returns pgmig.snapshot()'s text, byte for byte");
+is($node->safe_psql('src', "BEGIN; SET LOCAL search_path = pg_catalog, pg_temp;\n"
+		. "PREPARE s(text[]) AS\n$query;\nEXECUTE s('{app}');\nCOMMIT;"),
+	$node->safe_psql('src', "SELECT pgmig.snapshot('{app}')::text"),
+	"the client's query with a schema list, likewise");
 
 # the same schema filtered, on both sides
 is($node->safe_psql('fresh', "SELECT pgmig.snapshot('{app}')::text"),

@@ -36,6 +36,7 @@ else
   # run copies of the test scripts from the postgres-owned directory
   cp "${tests[@]}" "$testdir/t/"
   cp -r test/fixtures "$testdir/"     # data files the tests read
+  mkdir -p "$testdir/src" && cp src/snapshot.sql "$testdir/src/"
   chown -R postgres "$testdir"
   copies=()
   for t in "${tests[@]}"; do copies+=("t/$(basename "$t")"); done

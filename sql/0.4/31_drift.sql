@@ -1,0 +1,71 @@
+/*
+ * 31_drift: the schema pgmig expects, and what differs from it.
+ *
+ * pgmig.schema_state holds one row: the snapshot (pgmig.snapshot()) of the
+ * schema the last run that changed something left behind (upgrade,
+ * downgrade, stamp, migrate, step) or that pgmig.record_schema() accepted.
+ * pgmig.drift() compares it with the schema now, object by object: what
+ * was added, changed or removed outside a migration, whether the guard saw
+ * it or not (guard off, event triggers disabled, a superuser's session).
+ *
+ * Dumped with the extension's data, so a restored database has the same
+ * record (and, its snapshot being identical, no drift).  Written by the
+ * C code as the table's owner: a deploy role needs no privilege on it.
+ */
+CREATE TABLE pgmig.schema_state (
+	id				boolean PRIMARY KEY DEFAULT true CHECK (id),
+	snapshot		jsonb NOT NULL,
+	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	action			text NOT NULL,
+	target			text,
+	role_name		name NOT NULL DEFAULT CURRENT_USER,
+	session_role	name NOT NULL DEFAULT SESSION_USER,
+	txid			bigint DEFAULT pg_catalog.txid_current()
+);
+COMMENT ON TABLE pgmig.schema_state IS 'pgmig: the schema (pgmig.snapshot()) the last schema-changing run left; pgmig.drift() compares with it';
+SELECT pg_catalog.pg_extension_config_dump('pgmig.schema_state', '');
+
+/*
+ * Two snapshots compared object by object (equality as
+ * doc/snapshot-format.md says: every key but deps): what "after" added,
+ * changed (and which keys) or removed.  Used by pgmig.drift() (recorded vs
+ * now, run as the owner of pgmig.schema_state) and test_roundtrip()
+ * (before the upgrade vs after the downgrade).
+ */
+CREATE FUNCTION pgmig._snapshot_diff(before jsonb, after jsonb)
+	RETURNS TABLE (object text, kind text, change text, keys text[], recorded jsonb, current jsonb)
+	LANGUAGE sql STRICT IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $diff$
+	WITH r AS (
+		SELECT o->>'id' AS id, o FROM jsonb_array_elements($1->'objects') o
+	), c AS (
+		SELECT o->>'id' AS id, o FROM jsonb_array_elements($2->'objects') o
+	)
+	SELECT coalesce(c.id, r.id),
+		   coalesce(c.o, r.o)->>'kind',
+		   CASE WHEN r.id IS NULL THEN 'added' WHEN c.id IS NULL THEN 'removed' ELSE 'changed' END,
+		   CASE WHEN r.id IS NOT NULL AND c.id IS NOT NULL THEN
+			 ARRAY(SELECT k FROM (SELECT jsonb_object_keys(r.o) UNION SELECT jsonb_object_keys(c.o)) ks(k)
+					WHERE k <> 'deps' AND (r.o->k) IS DISTINCT FROM (c.o->k)
+					ORDER BY k COLLATE "C") END,
+		   r.o, c.o
+	  FROM r FULL JOIN c ON r.id = c.id
+	 WHERE r.id IS NULL OR c.id IS NULL OR (r.o - 'deps') <> (c.o - 'deps')
+	 ORDER BY coalesce(c.id, r.id) COLLATE "C"
+$diff$;
+
+CREATE FUNCTION pgmig.drift()
+	RETURNS TABLE (object text, kind text, change text, keys text[], recorded jsonb, current jsonb)
+	LANGUAGE C STRICT STABLE AS 'MODULE_PATHNAME', 'pgmig_drift';
+COMMENT ON FUNCTION pgmig.drift() IS 'pgmig: objects added, changed or removed since the schema pgmig recorded after its last run';
+
+CREATE FUNCTION pgmig.record_schema()
+	RETURNS integer
+	LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'pgmig_record_schema';
+COMMENT ON FUNCTION pgmig.record_schema() IS 'pgmig: accept the schema as it is now as the expected one (clears pgmig.drift())';
+
+REVOKE ALL ON TABLE pgmig.schema_state FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmig._snapshot_diff(jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmig.drift() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmig.record_schema() FROM PUBLIC;

@@ -1,0 +1,448 @@
+/*-------------------------------------------------------------------------
+ *
+ * drift.c
+ *	  The schema pgmig expects, and what differs from it (0.4).
+ *
+ * pgmig.schema_state (sql/0.4/31_drift.sql) holds one row: the snapshot
+ * (pgmig.snapshot(), doc/snapshot-format.md) of the schema the last run
+ * that changed something left behind, when, by which action and role, and
+ * the transaction id (pgmig.journal.txid of the same run).
+ *
+ *	pgmig_record_schema_state()	 C, called at the end of a run that changed
+ *								 the applied set (upgrade, downgrade, stamp,
+ *								 migrate, step)
+ *	pgmig.record_schema()		 SQL: accept the schema as it is now
+ *	pgmig.drift()				 SQL: one row per object added, changed or
+ *								 removed since the record
+ *	pgmig_drift_count()			 C, for check() and status()
+ *	pgmig_snapshot_now(),		 C, for test_roundtrip(): a snapshot, and
+ *	pgmig_snapshot_changes()	 how the schema now differs from it
+ *
+ * Rules:
+ *	- Everything here runs in an internal subtransaction (subxact.c) as
+ *	  the owner of pgmig.schema_state (the extension's owner), under
+ *	  SECURITY_RESTRICTED_OPERATION and with search_path = pg_catalog,
+ *	  pg_temp, through the SPI layer (spi_util.c): a deploy or monitoring
+ *	  role needs
+ *	  EXECUTE only, never a privilege on the table, and no user code runs
+ *	  with the owner's rights (the queries call only pgmig's own SQL
+ *	  functions, which read catalogs and print with pg_get_*; nothing they
+ *	  call executes user functions).
+ *	- Recording is part of the run's transaction (a rolled-back run keeps
+ *	  the previous record).  A failure is a WARNING (but a cancel, shutdown
+ *	  or out-of-memory is not swallowed): a migration never fails because
+ *	  its schema could not be recorded.
+ *	- Before pgmig.schema_state exists (extension older than 0.4, or DROP
+ *	  EXTENSION under way) recording does nothing and the count says
+ *	  "unknown" (-1).
+ *	- Memory: results are copied into the caller's context before the
+ *	  subtransaction ends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+
+#include "spi_util.h"
+#include "subxact.h"
+
+#define DRIFT_NCOLS 6
+
+/* pgmig.schema_state, or InvalidOid when it does not exist (yet) */
+static Oid
+state_relid(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("schema_state", nsp) : InvalidOid;
+}
+
+/* Whether this database's pgmig records schemas (extension 0.4 or later). */
+bool
+pgmig_schema_state_exists(void)
+{
+	return OidIsValid(state_relid());
+}
+
+typedef void (*OwnerWork) (void *arg);
+
+typedef struct OwnerCall
+{
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	OwnerWork	work;
+	void	   *arg;
+} OwnerCall;
+
+/* Inside the subtransaction: become the owner, connect SPI, work, undo. */
+static void
+owner_call(void *arg)
+{
+	OwnerCall  *oc = (OwnerCall *) arg;
+	int			nestlevel;
+
+	SetUserIdAndSecContext(oc->owner, oc->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	oc->work(oc->arg);
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(oc->save_userid, oc->save_sec);
+}
+
+/*
+ * Run work(arg) with SPI connected, in an internal subtransaction
+ * (subxact.c), as the owner of pgmig.schema_state with a safe search_path.
+ * On error: when soft, a WARNING naming what failed and false (but a
+ * cancel, shutdown or out-of-memory goes on); else the error goes on.
+ */
+static bool
+as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
+{
+	OwnerCall	oc;
+	ErrorData  *edata;
+
+	oc.owner = pgmig_rel_owner(relid);
+	if (!OidIsValid(oc.owner))
+		return false;
+	GetUserIdAndSecContext(&oc.save_userid, &oc.save_sec);
+	oc.work = work;
+	oc.arg = arg;
+	edata = pgmig_subxact_run(owner_call, &oc, CurrentMemoryContext, true);
+	if (edata == NULL)
+		return true;
+	/* the abort restored the user id; say so for the reader */
+	SetUserIdAndSecContext(oc.save_userid, oc.save_sec);
+	if (!soft || pgmig_error_must_propagate(edata))
+		ReThrowError(edata);
+	ereport(WARNING,
+			(errmsg("pgmig could not %s: %s", what, edata->message),
+			 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
+	return false;
+}
+
+/* ---- recording ---- */
+
+typedef struct RecordArgs
+{
+	const char *action;
+	const char *target;
+	const char *role;
+	const char *session_role;
+	int			nobjects;
+} RecordArgs;
+
+static void
+record_work(void *arg)
+{
+	RecordArgs *ra = (RecordArgs *) arg;
+	Oid			types[4] = {TEXTOID, TEXTOID, NAMEOID, NAMEOID};
+	Datum		v[4];
+	char		n[5] = "    ";
+	bool		isnull;
+
+	v[0] = CStringGetTextDatum(ra->action);
+	v[1] = ra->target ? CStringGetTextDatum(ra->target) : (Datum) 0;
+	n[1] = ra->target ? ' ' : 'n';
+	v[2] = DirectFunctionCall1(namein, CStringGetDatum(ra->role));
+	v[3] = DirectFunctionCall1(namein, CStringGetDatum(ra->session_role));
+	(void) pgmig_spi_exec("INSERT INTO pgmig.schema_state AS s"
+						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid)"
+						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
+						  "         pg_catalog.txid_current())"
+						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
+						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
+						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
+						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid"
+						  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
+						  4, types, v, n, false, 1, SPI_OK_INSERT_RETURNING);
+	ra->nobjects = DatumGetInt32(pgmig_spi_datum(0, 1, &isnull));
+	pgmig_spi_done();
+}
+
+/*
+ * Record the schema as the expected one.  action: "upgrade", "downgrade",
+ * "stamp", "migrate", "step", "record_schema"; target may be NULL.
+ * Returns the number of objects recorded, or -1 when nothing was recorded
+ * (no pgmig.schema_state, or a failure, reported as a WARNING).
+ */
+int
+pgmig_record_schema_state(const char *action, const char *target)
+{
+	Oid			relid = state_relid();
+	RecordArgs	ra;
+
+	if (!OidIsValid(relid))
+		return -1;
+	ra.action = action;
+	ra.target = target;
+	ra.role = GetUserNameFromId(GetUserId(), false);
+	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.nobjects = -1;
+	if (!as_state_owner(relid, "record the schema", record_work, &ra, true))
+		return -1;
+	return ra.nobjects;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_record_schema);
+Datum
+pgmig_record_schema(PG_FUNCTION_ARGS)
+{
+	Oid			relid = state_relid();
+	RecordArgs	ra;
+
+	/* a run in progress must not have its record overwritten halfway */
+	pgmig_lock_xact();
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.schema_state does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	ra.action = "record_schema";
+	ra.target = NULL;
+	ra.role = GetUserNameFromId(GetUserId(), false);
+	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.nobjects = -1;
+	(void) as_state_owner(relid, "record the schema", record_work, &ra, false);
+	PG_RETURN_INT32(ra.nobjects);
+}
+
+/* ---- comparing ---- */
+
+typedef struct DriftArgs
+{
+	MemoryContext cxt;			/* where rows are copied */
+	bool		recorded;		/* a schema was recorded */
+	int			max;			/* rows wanted (-1: all) */
+	int64		count;			/* rows in all */
+	List	   *rows;			/* of Datum[DRIFT_NCOLS * 2]: values, then
+								 * isnull flags as Datums */
+} DriftArgs;
+
+static void
+drift_work(void *arg)
+{
+	DriftArgs  *da = (DriftArgs *) arg;
+	uint64		n;
+	uint64		i;
+
+	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state)",
+						  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
+	da->recorded = pgmig_spi_bool(0, 1, false);
+	pgmig_spi_done();
+	if (!da->recorded)
+		return;
+	n = pgmig_spi_exec("SELECT object, kind, change, keys, recorded, current"
+					   "  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",
+					   0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+	da->count = (int64) n;
+	for (i = 0; i < n && (da->max < 0 || i < (uint64) da->max); i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(da->cxt);
+		Datum	   *row = palloc(sizeof(Datum) * DRIFT_NCOLS * 2);
+		int			c;
+
+		for (c = 0; c < DRIFT_NCOLS; c++)
+		{
+			bool		isnull;
+
+			row[c] = pgmig_spi_datum(i, c + 1, &isnull);
+			row[DRIFT_NCOLS + c] = BoolGetDatum(isnull);
+		}
+		da->rows = lappend(da->rows, row);
+		MemoryContextSwitchTo(old);
+	}
+	pgmig_spi_done();
+}
+
+/*
+ * How many objects differ from the recorded schema; -1 when no schema is
+ * recorded (or the comparison failed: a WARNING says why).  When changes is
+ * not NULL, it gets every one of them as a PgmigChange (keys: the changed
+ * keys, comma separated, "" for added and removed objects).
+ */
+int64
+pgmig_drift_count(List **changes)
+{
+	Oid			relid = state_relid();
+	DriftArgs	da = {CurrentMemoryContext, false, changes ? -1 : 0, 0, NIL};
+	ListCell   *lc;
+
+	if (changes != NULL)
+		*changes = NIL;
+	if (!OidIsValid(relid) ||
+		!as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, true) ||
+		!da.recorded)
+		return -1;
+	if (changes != NULL)
+		foreach(lc, da.rows)
+		{
+			Datum	   *row = lfirst(lc);
+			PgmigChange *c = palloc(sizeof(PgmigChange));
+			char	   *keys = "";
+
+			if (!DatumGetBool(row[DRIFT_NCOLS + 3]))
+			{
+				/* "{default,not_null}" -> "default, not_null" */
+				char	   *k = OidOutputFunctionCall(F_ARRAY_OUT, row[3]);
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				for (k++; *k && *k != '}'; k++)
+				{
+					if (*k == ',')
+						appendStringInfoString(&buf, ", ");
+					else if (*k != '"')
+						appendStringInfoChar(&buf, *k);
+				}
+				keys = buf.data;
+			}
+			c->object = TextDatumGetCString(row[0]);
+			c->change = TextDatumGetCString(row[2]);
+			c->keys = keys;
+			*changes = lappend(*changes, c);
+		}
+	return da.count;
+}
+
+PG_FUNCTION_INFO_V1(pgmig_drift);
+Datum
+pgmig_drift(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = state_relid();
+	DriftArgs	da = {CurrentMemoryContext, false, -1, 0, NIL};
+	ListCell   *lc;
+
+	pgmig_srf_init(fcinfo);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.schema_state does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	(void) as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, false);
+	if (!da.recorded)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("no schema has been recorded yet"),
+				 errdetail("pgmig records the schema at the end of every run that changes the applied set."),
+				 errhint("Run a migration, or accept the schema as it is now with SELECT pgmig.record_schema().")));
+	foreach(lc, da.rows)
+	{
+		Datum	   *row = lfirst(lc);
+		bool		nulls[DRIFT_NCOLS];
+		int			c;
+
+		for (c = 0; c < DRIFT_NCOLS; c++)
+			nulls[c] = DatumGetBool(row[DRIFT_NCOLS + c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* ---- two snapshots, for test_roundtrip() ---- */
+
+typedef struct SnapArgs
+{
+	MemoryContext cxt;
+	Datum		before;			/* in: for changes_work */
+	Datum		snapshot;		/* out: snapshot_work */
+	List	   *changes;		/* out: changes_work, of PgmigChange */
+} SnapArgs;
+
+static void
+snapshot_work(void *arg)
+{
+	SnapArgs   *sa = (SnapArgs *) arg;
+	MemoryContext old;
+	bool		isnull;
+
+	/* not read-only: see what this transaction's earlier commands did */
+	(void) pgmig_spi_exec("SELECT pgmig.snapshot()", 0, NULL, NULL, NULL,
+						  false, 1, SPI_OK_SELECT);
+	old = MemoryContextSwitchTo(sa->cxt);
+	sa->snapshot = pgmig_spi_datum(0, 1, &isnull);
+	MemoryContextSwitchTo(old);
+	pgmig_spi_done();
+}
+
+static void
+changes_work(void *arg)
+{
+	SnapArgs   *sa = (SnapArgs *) arg;
+	Oid			types[1] = {JSONBOID};
+	Datum		v[1];
+	uint64		n;
+	uint64		i;
+
+	v[0] = sa->before;
+	n = pgmig_spi_exec("SELECT object, change, pg_catalog.array_to_string(keys, ', ')"
+					   "  FROM pgmig._snapshot_diff($1, pgmig.snapshot())",
+					   1, types, v, NULL, false, 0, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(sa->cxt);
+		PgmigChange *c = palloc(sizeof(PgmigChange));
+
+		c->object = pgmig_spi_text(i, 1);
+		c->change = pgmig_spi_text(i, 2);
+		c->keys = pgmig_spi_text(i, 3);
+		sa->changes = lappend(sa->changes, c);
+		MemoryContextSwitchTo(old);
+	}
+	pgmig_spi_done();
+}
+
+static Oid
+state_relid_or_error(const char *caller)
+{
+	Oid			relid = state_relid();
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("%s needs pgmig 0.4 (schema snapshots)", caller),
+				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
+	return relid;
+}
+
+/* The schema now (pgmig.snapshot()), a jsonb Datum in the current context. */
+Datum
+pgmig_snapshot_now(const char *caller)
+{
+	SnapArgs	sa = {CurrentMemoryContext, (Datum) 0, (Datum) 0, NIL};
+
+	(void) as_state_owner(state_relid_or_error(caller), "take a snapshot",
+						  snapshot_work, &sa, false);
+	return sa.snapshot;
+}
+
+/*
+ * How the schema now differs from the snapshot "before": a list of
+ * PgmigChange (object id, "added"/"changed"/"removed", changed keys), in
+ * the current context; NIL when equal.
+ */
+List *
+pgmig_snapshot_changes(Datum before, const char *caller)
+{
+	SnapArgs	sa = {CurrentMemoryContext, before, (Datum) 0, NIL};
+
+	(void) as_state_owner(state_relid_or_error(caller), "compare snapshots",
+						  changes_work, &sa, false);
+	return sa.changes;
+}

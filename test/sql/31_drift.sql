@@ -1,0 +1,126 @@
+--
+-- 31_drift: the schema recorded after every run, and pgmig.drift().
+--
+CREATE EXTENSION pgmig;
+SET client_min_messages = warning;   -- the Running upgrade/downgrade notices
+DROP ROLE IF EXISTS regress_drift_monitor;
+CREATE ROLE regress_drift_monitor;
+
+-- nothing recorded yet: drift() says so; status() counts the guard's log
+SELECT * FROM pgmig.drift();
+SELECT drift FROM pgmig.status();
+SELECT count(*) AS recorded FROM pgmig.schema_state;
+
+-- a run records the schema it leaves
+SELECT pgmig.add('d1', '{}', 'CREATE TABLE drift_t (id integer PRIMARY KEY, v text)',
+				 'DROP TABLE drift_t', 'create drift_t');
+SELECT pgmig.upgrade();
+SELECT action, target, role_name = current_user AS by_me,
+	   txid = (SELECT txid FROM pgmig.journal ORDER BY id DESC LIMIT 1) AS same_xact_as_journal,
+	   snapshot = pgmig.snapshot() AS is_now
+  FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+SELECT * FROM pgmig.check();
+SELECT drift FROM pgmig.status();
+-- what was recorded (the README's example)
+SELECT o->>'id' AS id FROM jsonb_array_elements(pgmig.snapshot()->'objects') o;
+SELECT jsonb_pretty(o) FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
+ WHERE o->>'id' = 'column public.drift_t.v';
+
+-- changes outside a migration with the guard off: the guard logs nothing,
+-- drift() names every object added, changed or removed
+SET pgmig.guard = off;
+CREATE TABLE drift_new (a integer);
+ALTER TABLE drift_t ALTER COLUMN v SET DEFAULT 'x';
+ALTER TABLE drift_t DROP COLUMN v;
+ALTER TABLE drift_t ALTER COLUMN id SET DEFAULT 0;
+CREATE INDEX drift_t_id ON drift_t (id DESC);
+COMMENT ON TABLE drift_t IS 'changed by hand';
+SELECT count(*) AS guard_rows FROM pgmig.drift;
+SELECT object, kind, change, keys FROM pgmig.drift();
+SELECT object, recorded->>'def' AS recorded, current->>'def' AS current
+  FROM pgmig.drift() WHERE change <> 'removed' AND kind = 'index';
+-- check() warns, status() counts
+SELECT * FROM pgmig.check();
+SELECT drift FROM pgmig.status();
+
+-- with the guard on (warn) the change is logged and also named by drift()
+SET pgmig.guard = warn;
+ALTER TABLE drift_new ADD COLUMN b text;
+SELECT count(*) AS guard_rows FROM pgmig.drift;
+SELECT object, change FROM pgmig.drift() WHERE object LIKE '%drift_new%';
+SET pgmig.guard = off;
+
+-- a run that changes nothing does not bless the drift
+SELECT pgmig.upgrade();
+SELECT count(*) AS still_drifted FROM pgmig.drift();
+
+-- a run rolled back keeps the previous record
+SELECT pgmig.add('d2', '{d1}', 'CREATE TABLE drift_d2 (a integer)', 'DROP TABLE drift_d2', 'd2');
+BEGIN;
+SELECT pgmig.upgrade();
+SELECT action, target FROM pgmig.schema_state;
+ROLLBACK;
+SELECT action, target, count(*) OVER () FROM pgmig.schema_state;
+SELECT count(*) AS still_drifted FROM pgmig.drift();
+
+-- a run clears it: the schema it leaves is the expected one
+SELECT pgmig.upgrade();
+SELECT action, target FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+-- downgrade and stamp record too
+SELECT pgmig.downgrade('d1');
+SELECT action, target FROM pgmig.schema_state;
+DROP TABLE drift_new;
+SELECT object, change FROM pgmig.drift();
+CREATE TABLE drift_d2 (a integer);
+SELECT pgmig.stamp('d2');
+SELECT action, target FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+
+-- migrate() records after the revisions it committed, also when a later
+-- one fails; like every run it accepts the schema it leaves, changes made
+-- by hand before it included (drift_before_migrate is no longer drift)
+SELECT pgmig.add('d3', '{d2}', 'CREATE TABLE drift_d3 (a integer)', 'DROP TABLE drift_d3', 'd3');
+SELECT pgmig.add('d4', '{d3}', 'ALTER TABLE drift_missing ADD COLUMN b integer', 'SELECT 1', 'd4 fails');
+CREATE TABLE drift_before_migrate (a integer);
+CALL pgmig.migrate();
+SELECT action, target FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+SELECT pgmig.repair(E'-- revision: d4\n-- down_revision: d3\n-- message: d4 fixed\n\n-- migrate:up\nSELECT 1;\n\n-- migrate:down\nSELECT 1;\n');
+DROP TABLE drift_before_migrate;
+CALL pgmig.migrate();
+SELECT action, target FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+
+-- record_schema(): accept the schema as it is now
+CREATE TABLE drift_accepted (a integer);
+SELECT object, change FROM pgmig.drift();
+SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT action, target FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+
+-- a monitoring role needs EXECUTE only (the comparison runs as the table's
+-- owner); a hostile search_path does not reach into it
+CREATE SCHEMA drift_evil;
+CREATE FUNCTION drift_evil.jsonb_array_elements(jsonb) RETURNS SETOF jsonb
+	LANGUAGE sql AS $$SELECT '{"id": "table public.fake", "kind": "table"}'::jsonb$$;
+GRANT USAGE ON SCHEMA pgmig, drift_evil TO regress_drift_monitor;
+GRANT EXECUTE ON FUNCTION pgmig.drift() TO regress_drift_monitor;
+CREATE TABLE drift_seen (a integer);
+SET ROLE regress_drift_monitor;
+SET search_path = drift_evil, pg_catalog, public;
+SELECT object, change FROM pgmig.drift();
+SELECT count(*) FROM pgmig.schema_state;
+SELECT pgmig.record_schema();
+RESET search_path;
+RESET ROLE;
+
+DROP TABLE drift_seen, drift_accepted;
+SELECT pgmig.downgrade('base');
+SELECT to_regclass('drift_t') IS NULL AS gone, action, target FROM pgmig.schema_state;
+DROP SCHEMA drift_evil CASCADE;
+DROP EXTENSION pgmig CASCADE;
+DROP SCHEMA IF EXISTS pgmig;
+DROP OWNED BY regress_drift_monitor;
+DROP ROLE regress_drift_monitor;
