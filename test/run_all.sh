@@ -69,6 +69,7 @@ if [ -f test/client/run.sh ]; then
   bash test/client/run.sh > test/logs/client.log 2>&1
   echo "client exit $?" >> test/logs/client.log
 fi
+python3 test/readme/readme_test.py README.md > test/logs/readme.log 2>&1
 INNER
 bash test/with_cluster.sh bash "$log/server.sh" "$top" >"$log/virtualenv.log" 2>&1
 cluster_rc=$?
@@ -120,6 +121,17 @@ if [ "$pkg_rc" -ne 0 ] && ! grep -qE '^not ok' "$log/package.log"; then
   failed=$((failed + 1)); echo "   package: exit $pkg_rc"; tail -20 "$log/package.log"
 fi
 grep -E '^not ok' -A3 "$log/package.log" | head -20
+
+# every README example, in order (test/readme/readme_test.py)
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/readme.log" 2>/dev/null | tail -1)
+if [ -n "$line" ]; then
+  rp=$(echo "$line" | awk '{print $1}'); rf=$(echo "$line" | awk '{print $3}')
+  passed=$((passed + rp)); failed=$((failed + rf))
+  echo "   README examples: $rp passed, $rf failed"
+  [ "$rf" -gt 0 ] && grep -A6 '^not ok' "$log/readme.log" | head -40
+else
+  failed=$((failed + 1)); echo "   README examples: no result line"; tail -20 "$log/readme.log" 2>/dev/null
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
