@@ -494,6 +494,13 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	}
 	pm_buf_init(&up);
 	pm_buf_init(&down);
+
+	/*
+	 * Test hook: pretend the engine forgot the last step, so the tests can
+	 * show that verification catches a wrong script and writes nothing.
+	 */
+	if (getenv("PGMIG_TEST_AUTOGEN_DROP_LAST") && df.n > 0)
+		df.n--;
 	format_steps(df.steps, df.n, &up);
 	format_steps(df.rev, df.nrev, &down);
 	pm_diff_free(&df);

@@ -763,6 +763,84 @@ case "$bindir" in
 esac
 
 # ======================================================================
+group autogen
+# The seed's workflow: change the model, let the ORM build it in a scratch
+# database, and let pgmig write the revision (flask db migrate).
+PYSYS=/usr/bin/python3
+if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
+	cp -r "$ROOT/examples/flask" .
+	cd flask
+	SCR=${DB}_orm
+	dropdb --if-exists "$SCR" >/dev/null 2>&1; createdb "$SCR"; DBS+=("$SCR")
+	run $PYSYS create_all.py "postgresql:///$SCR?host=${PGHOST:-}&port=${PGPORT:-5432}&user=${PGUSER:-postgres}"
+	expect_rc 0 "the ORM builds the models in a scratch database"
+	pgmig revision --autogenerate -m "Add audio timestamps to Segment" --from-db "dbname=$SCR"
+	expect_rc 0 "revision --autogenerate --from-db"
+	expect_out "^[0-9a-f]{12}$" "prints the new id"
+	F=$(ls migrations/*_add_audio_timestamps_to_segment.sql 2>/dev/null)
+	[ -n "$F" ] && pass "writes <id>_<slug>.sql" || fail "writes <id>_<slug>.sql"
+	grep -q "^-- down_revision: 1a2b3c4d5e6f" "$F" && pass "parent is the folder's head" || fail "parent is the folder's head"
+	grep -q "ADD COLUMN audio_start_ms integer;" "$F" && grep -q "ADD COLUMN word_timestamps json;" "$F" \
+		&& pass "upgrade adds the columns" || fail "upgrade adds the columns"
+	sed -n '/^-- migrate:down/,$p' "$F" | grep -q "DROP COLUMN audio_start_ms;" && pass "downgrade drops them" || fail "downgrade drops them"
+	grep -q "^-- WARNING: deletes data" "$F" && pass "hazards as WARNING comments" || fail "hazards as WARNING comments"
+	pgmig revision --autogenerate -m "Nothing" --from-db "dbname=$SCR"
+	expect_rc 0 "nothing to do"; expect_err "No changes in schema detected." "Alembic's words"
+	[ "$(ls migrations | wc -l)" = 2 ] && pass "and writes nothing" || fail "and writes nothing"
+	pgmig init >/dev/null 2>&1
+	pgmig upgrade; expect_rc 0 "the generated revision applies"
+	pgmig downgrade -1; expect_rc 0 "and its downgrade runs"
+	pgmig upgrade >/dev/null 2>&1
+	pgmig diff migrations "dbname=$SCR" --exit-code; expect_rc 0 "diff migrations vs the ORM database: equal (exit 0)"
+	pgmig diff "dbname=$DB" "dbname=$SCR"; expect_rc 0 "diff of two databases, one without pgmig"
+	sql "ALTER TABLE segment ALTER COLUMN text DROP NOT NULL" >/dev/null
+	pgmig diff "dbname=$DB" "dbname=$SCR" --exit-code
+	expect_rc 3 "--exit-code: 3 when they differ"; expect_out "SET NOT NULL" "shows what differs"
+	# the desired state from a schema file (SQL-first teams)
+	cat >schema.sql <<'SQL'
+CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL, "timestamp" varchar,
+                      audio_start_ms integer, audio_end_ms integer, word_timestamps json,
+                      speaker text);
+SQL
+	pgmig revision --autogenerate -m "Add speaker" --schema schema.sql
+	expect_rc 0 "revision --autogenerate --schema FILE"
+	grep -q "ADD COLUMN speaker text;" migrations/*_add_speaker.sql && pass "adds speaker" || fail "adds speaker"
+	# verification: a wrong script is caught and nothing is written
+	rm migrations/*_add_speaker.sql
+	run env PGMIG_TEST_AUTOGEN_DROP_LAST=1 "$PGMIG" revision --autogenerate -m "Broken" --schema schema.sql
+	expect_rc 1 "a script that does not reach the target fails verification"
+	expect_err "verification failed" "says so"; expect_err "ADD COLUMN speaker" "and shows what is missing"
+	ls migrations/*_broken.sql >/dev/null 2>&1 && fail "writes nothing" || pass "writes nothing"
+	# an object of a kind the engine does not model: refused, never "equal"
+	cat >agg.sql <<'SQL'
+CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL, "timestamp" varchar,
+                      audio_start_ms integer, audio_end_ms integer, word_timestamps json);
+CREATE AGGREGATE my_sum (int) (sfunc = int4pl, stype = int);
+SQL
+	pgmig revision --autogenerate -m "Agg" --schema agg.sql
+	expect_rc 1 "an unmodelled kind fails"; expect_err "not compared" "and names it"
+	# ^C while a scratch database is being built: it is dropped all the same
+	printf 'SELECT pg_sleep(60);\n' >slow.sql
+	"$PGMIG" revision --autogenerate -m "Slow" --schema slow.sql >"$TMP/out" 2>"$TMP/err" &
+	P=$!
+	for i in $(seq 1 50); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'")" -ge 1 ] && break
+		sleep 0.2
+	done
+	kill -INT $P; wait $P; RC=$?
+	[ "$RC" != 0 ] && pass "^C stops autogenerate" || fail "^C stops autogenerate"
+	expect_sql "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig_scratch%'" 0 "no scratch database left behind"
+	# a role that may not create databases gets told what to do
+	sql "DROP ROLE IF EXISTS pgmig_nocreate" >/dev/null; sql "CREATE ROLE pgmig_nocreate LOGIN" >/dev/null
+	run "$PGMIG" -d "dbname=$DB user=pgmig_nocreate" revision --autogenerate -m "No" --schema schema.sql
+	expect_rc 1 "no CREATEDB: exit 1"; expect_err "CREATEDB" "the hint names CREATEDB"; expect_err "dev-url" "and --dev-url"
+	sql "DROP ROLE pgmig_nocreate" >/dev/null
+	cd "$W"
+else
+	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
+fi
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
