@@ -72,6 +72,7 @@ _PG_init(void)
 							 PGMIG_GUARD_WARN, guard_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	review_init_gucs();
 	MarkGUCPrefixReserved("pgmig");
 }
 

@@ -123,6 +123,9 @@ extern void pgmig_journal(PgmigBookkeeping *bk, const char *action,
 						  const char *old_ck, const char *new_ck,
 						  int64 usecs, const char *detail);
 
+/* review.c: the pgmig.review_* and pgmig.max_rewrite_size GUCs */
+extern void review_init_gucs(void);
+
 /* load.c */
 extern bool pgmig_repair_in_progress;
 
