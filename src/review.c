@@ -4,9 +4,9 @@
  *	  pgmig.review(target): what an upgrade to target would do to this
  *	  database, found without running any of it.
  *
- * How one call goes: plan the upgrade exactly as upgrade() would (same
- * graph, same target resolution, same core planner); fetch each pending
- * revision's upgrade script, one at a time, and split it with the
+ * How one call goes: plan the upgrade exactly as upgrade() would
+ * (pgmig_plan_command); fetch each pending revision's upgrade script, one
+ * at a time (pgmig_fetch_revision_scripts), and split it with the
  * server's own parser (raw_parser: no catalog access, no locks); hand each
  * statement to review_rules.c, which predicts locks, rewrites and scans
  * and runs the data checks of review_data.c; then apply the per-revision
@@ -45,7 +45,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
-#include "core/target.h"
+#include "spi_util.h"
 
 int			pgmig_review_warn_rows = 10000;
 int			pgmig_review_error_rows = 1000000;
@@ -187,33 +187,6 @@ review_emit(ReviewState *st, const char *severity, const char *rule,
 	st->nfindings++;
 }
 
-/* 1-based line of the first token of the statement that starts at loc. */
-static int
-statement_line(const char *script, int loc, int len)
-{
-	int			line = 1;
-	int			i;
-	int			end = len > 0 ? loc + len : (int) strlen(script);
-	int			first = loc;
-
-	/* the first character that is neither blank nor in a -- comment */
-	while (first < end)
-	{
-		if (script[first] == '-' && script[first + 1] == '-')
-			while (first < end && script[first] != '\n')
-				first++;
-		else if (script[first] == ' ' || script[first] == '\t' ||
-				 script[first] == '\n' || script[first] == '\r')
-			first++;
-		else
-			break;
-	}
-	for (i = 0; i < first && script[i]; i++)
-		if (script[i] == '\n')
-			line++;
-	return line;
-}
-
 /* The seed's per-revision rules, once all its statements are seen. */
 static void
 review_revision_end(ReviewState *st, bool has_downgrade)
@@ -235,29 +208,17 @@ review_revision_end(ReviewState *st, bool has_downgrade)
 }
 
 static void
-review_one_revision(ReviewState *st, SPIPlanPtr get, const char *id,
-					bool transactional)
+review_one_revision(ReviewState *st, const char *id, bool transactional)
 {
-	Datum		v[1];
-	bool		isnull;
+	PgmigScripts s;
 	char	   *up;
 	bool		has_down;
 	List	   *raw;
 	ListCell   *lc;
 
-	v[0] = CStringGetTextDatum(id);
-	if (SPI_execute_plan(get, v, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
-				 errmsg("revision \"%s\" disappeared during the review", id)));
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		up = isnull ? "" : TextDatumGetCString(d);
-		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		has_down = !isnull;
-	}
-	SPI_freetuptable(SPI_tuptable);
+	pgmig_fetch_revision_scripts(id, &s);
+	up = s.upgrade;
+	has_down = s.downgrade != NULL;
 
 	st->revision = id;
 	st->transactional = transactional;
@@ -276,7 +237,7 @@ review_one_revision(ReviewState *st, SPIPlanPtr get, const char *id,
 
 		CHECK_FOR_INTERRUPTS();
 		st->stmtno++;
-		st->line = statement_line(up, loc, rs->stmt_len);
+		st->line = pgmig_line_of(up, loc);
 		st->stmt_text = rs->stmt_len > 0 ? pnstrdup(up + loc, rs->stmt_len) : up + loc;
 		review_statement(st, rs, up);
 	}
@@ -294,28 +255,18 @@ pgmig_review(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	MemoryContext stepcxt;
 	PgmigGraph *pg;
-	pm_set		targets;
 	pm_set		steps;
-	int			branch_root;
 	ReviewState st;
-	SPIPlanPtr	get;
-	Oid			t1[1] = {TEXTOID};
 	int			k;
 
 	pgmig_srf_init(fcinfo);
 	callcxt = pgmig_call_begin("pgmig review", &oldcxt);
 	pg = pgmig_graph_for_reading(true);
-	pgmig_resolve_target(pg, target, &targets, &branch_root);
-	pm_plan_upgrade(pg->g, &targets, &steps);
+	(void) pgmig_plan_command(pg, "upgrade", target, &steps);
 
 	memset(&st, 0, sizeof(st));
 	st.fcinfo = fcinfo;
 	st.cxt = callcxt;
-	get = SPI_prepare("SELECT upgrade, downgrade FROM pgmig.revision"
-					  " WHERE id OPERATOR(pg_catalog.=) $1", 1, t1);
-	if (get == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	MemoryContextSwitchTo(callcxt);
 
 	stepcxt = AllocSetContextCreate(callcxt, "pgmig review step",
 									ALLOCSET_DEFAULT_SIZES);
@@ -324,7 +275,7 @@ pgmig_review(PG_FUNCTION_ARGS)
 		int			v = steps.items[k];
 
 		MemoryContextSwitchTo(stepcxt);
-		review_one_revision(&st, get, pm_graph_rev(pg->g, v)->id,
+		review_one_revision(&st, pm_graph_rev(pg->g, v)->id,
 							pg->transactional[v]);
 		MemoryContextSwitchTo(callcxt);
 		MemoryContextReset(stepcxt);

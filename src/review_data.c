@@ -42,6 +42,9 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "spi_util.h"
+#include "subxact.h"
+
 /* ---- relations ---- */
 
 static bool
@@ -183,14 +186,34 @@ data_check_context(void *arg)
  * that is rolled back.  -1 when rel or rel2 is locked by another session
  * in a way that would make the query wait.
  */
+typedef struct CountCall
+{
+	const char *sql;
+	int64		result;
+} CountCall;
+
+static void
+count_in_subxact(void *arg)
+{
+	CountCall  *cc = (CountCall *) arg;
+	bool		isnull;
+	Datum		d;
+
+	XactReadOnly = true;
+	if (pgmig_spi_exec(cc->sql, 0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) != 1)
+		elog(ERROR, "data check returned no row");
+	d = pgmig_spi_datum(0, 1, &isnull);
+	cc->result = isnull ? 0 : DatumGetInt64(d);
+	pgmig_spi_done();
+}
+
 int64
 review_count(ReviewRel *rel, ReviewRel *rel2, const char *sql)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	bool		save_ro = XactReadOnly;
 	ErrorContextCallback ecb;
-	int64		result = 0;
+	CountCall	cc;
+	ErrorData  *edata;
 
 	if (!ConditionalLockRelationOid(rel->relid, AccessShareLock))
 		return -1;
@@ -204,44 +227,19 @@ review_count(ReviewRel *rel, ReviewRel *rel2, const char *sql)
 	ecb.arg = (void *) sql;
 	ecb.previous = error_context_stack;
 	error_context_stack = &ecb;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		bool		isnull;
-		Datum		d;
-
-		XactReadOnly = true;
-		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "data check returned no row");
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		result = isnull ? 0 : DatumGetInt64(d);
-		XactReadOnly = save_ro;
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		XactReadOnly = save_ro;
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+	cc.sql = sql;
+	cc.result = 0;
+	/* keep = false: always rolled back, which releases its locks */
+	edata = pgmig_subxact_run(count_in_subxact, &cc, CurrentMemoryContext, false);
+	XactReadOnly = save_ro;
 	error_context_stack = ecb.previous;
+	if (edata != NULL)
+		ReThrowError(edata);
 
 	if (rel2)
 		UnlockRelationOid(rel2->relid, AccessShareLock);
 	UnlockRelationOid(rel->relid, AccessShareLock);
-	return result;
+	return cc.result;
 }
 
 /*
@@ -350,20 +348,18 @@ review_count_check(ReviewRel *rel, const char *expr)
 static List *
 catalog_column(const char *sql, Oid relid, const char *arg)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		v[2];
 	List	   *out = NIL;
-	uint64		i;
+	char	  **col;
+	int			n;
+	int			i;
 
 	v[0] = ObjectIdGetDatum(relid);
 	v[1] = CStringGetTextDatum(arg ? arg : "");
-	if (SPI_execute_with_args(sql, 2, types, v, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "catalog query failed: %s", sql);
-	MemoryContextSwitchTo(cxt);
-	for (i = 0; i < SPI_processed; i++)
-		out = lappend(out, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	SPI_freetuptable(SPI_tuptable);
+	col = pgmig_spi_column(sql, 2, types, v, NULL, &n);
+	for (i = 0; i < n; i++)
+		out = lappend(out, col[i]);
 	return out;
 }
 
@@ -473,7 +469,6 @@ mode_from_name(const char *name)
 void
 review_blockers(ReviewState *st)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	Datum	   *oids;
 	Oid			types[1] = {OIDARRAYOID};
 	Datum		v[1];
@@ -481,7 +476,6 @@ review_blockers(ReviewState *st)
 	int			n = 0;
 	uint64		i;
 	uint64		nrows;
-	SPITupleTable *tt;
 
 	if (st->locks == NIL)
 		return;
@@ -489,7 +483,7 @@ review_blockers(ReviewState *st)
 	foreach(lc, st->locks)
 		oids[n++] = ObjectIdGetDatum(((ReviewLock *) lfirst(lc))->relid);
 	v[0] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	if (SPI_execute_with_args(
+	nrows = pgmig_spi_exec(
 							  "SELECT l.pid, a.usename::text, l.relation, l.mode, l.granted, a.state,"
 							  " pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-)"
 							  "   COALESCE(CASE WHEN a.state OPERATOR(pg_catalog.=) 'active' THEN a.query_start END,"
@@ -503,22 +497,18 @@ review_blockers(ReviewState *st)
 							  " AND l.relation OPERATOR(pg_catalog.=) ANY ($1)"
 							  " AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
 							  " ORDER BY l.granted DESC, l.pid, l.relation",
-							  1, types, v, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "reading pg_locks failed");
-	MemoryContextSwitchTo(cxt);
-	tt = SPI_tuptable;
-	nrows = SPI_processed;
+							  1, types, v, NULL, true, 0, SPI_OK_SELECT);
 	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	t = tt->vals[i];
-		char	   *pid = SPI_getvalue(t, tt->tupdesc, 1);
-		char	   *role = SPI_getvalue(t, tt->tupdesc, 2);
-		Oid			relid = DatumGetObjectId(SPI_getbinval(t, tt->tupdesc, 3, &(bool) {0}));
-		char	   *mode = SPI_getvalue(t, tt->tupdesc, 4);
-		bool		granted = strcmp(SPI_getvalue(t, tt->tupdesc, 5), "t") == 0;
-		char	   *state = SPI_getvalue(t, tt->tupdesc, 6);
-		char	   *age = SPI_getvalue(t, tt->tupdesc, 7);
-		char	   *query = SPI_getvalue(t, tt->tupdesc, 8);
+		bool		isnull;
+		char	   *pid = pgmig_spi_text(i, 1);
+		char	   *role = pgmig_spi_text(i, 2);
+		Oid			relid = DatumGetObjectId(pgmig_spi_datum(i, 3, &isnull));
+		char	   *mode = pgmig_spi_text(i, 4);
+		bool		granted = pgmig_spi_bool(i, 5, false);
+		char	   *state = pgmig_spi_text(i, 6);
+		char	   *age = pgmig_spi_text(i, 7);
+		char	   *query = pgmig_spi_text(i, 8);
 		ReviewLock *ours = NULL;
 		ReviewRel  *rel;
 
@@ -536,5 +526,6 @@ review_blockers(ReviewState *st)
 							 mode, query ? query : "", rel->name),
 					"Wait for that session to finish, or end it with pg_terminate_backend() if it is stuck; set pgmig.lock_timeout so the run gives up instead of blocking everyone.");
 	}
+	pgmig_spi_done();
 	st->revision = NULL;
 }
