@@ -37,6 +37,8 @@ int			pgmig_lock_timeout = 0;
 int			pgmig_lock_retries = 3;
 int			pgmig_guard_mode = PGMIG_GUARD_WARN;
 bool		pgmig_in_run = false;
+const char *pgmig_run_id = NULL;
+const char *pgmig_run_script = NULL;
 
 static const struct config_enum_entry guard_options[] = {
 	{"off", PGMIG_GUARD_OFF, false},

@@ -69,6 +69,9 @@ typedef enum PgmigGuardMode
 
 /* Set while pgmig itself runs revision scripts (read by the DDL guard). */
 extern bool pgmig_in_run;
+/* The revision and script being run while pgmig_in_run (review_guard.c) */
+extern const char *pgmig_run_id;
+extern const char *pgmig_run_script;
 
 /* A loaded graph plus the per-revision facts the server needs. */
 typedef struct PgmigGraph

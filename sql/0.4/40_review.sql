@@ -14,3 +14,14 @@ CREATE FUNCTION pgmig.review(target text DEFAULT 'head')
 	AS 'MODULE_PATHNAME', 'pgmig_review';
 COMMENT ON FUNCTION pgmig.review(text) IS 'pgmig: locks, rewrites, scans, data checks and live blockers of upgrade(target), without running it';
 REVOKE ALL ON FUNCTION pgmig.review(text) FROM PUBLIC;
+
+/*
+ * pgmig.max_rewrite_size (off by default): during a pgmig run, refuse to
+ * rewrite a relation larger than that unless the revision's upgrade
+ * section says "-- pgmig:allow rewrite".
+ */
+CREATE FUNCTION pgmig._review_rewrite() RETURNS event_trigger
+	LANGUAGE c AS 'MODULE_PATHNAME', 'pgmig_review_rewrite';
+REVOKE ALL ON FUNCTION pgmig._review_rewrite() FROM PUBLIC;
+CREATE EVENT TRIGGER pgmig_review_rewrite ON table_rewrite
+	EXECUTE FUNCTION pgmig._review_rewrite();

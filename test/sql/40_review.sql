@@ -4,10 +4,10 @@
 -- this data, without running anything.
 --
 SET pgmig.guard = off;
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmig;
 DROP EXTENSION pgmig CASCADE;
 CREATE EXTENSION pgmig;
-SET client_min_messages = warning;
 DROP TABLE IF EXISTS big, tiny, empty, parent, fresh, other, "we""ird; drop" CASCADE;
 DROP TYPE IF EXISTS mood;
 RESET client_min_messages;
