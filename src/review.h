@@ -66,6 +66,8 @@ typedef struct ReviewState
 	List	   *proven;
 	/* NOT VALID CHECK (col IS NOT NULL) added in this run: "relid:conname:col" */
 	List	   *pending;
+	/* data checks already run in this call: "sql" then its count, in pairs */
+	List	   *counted;
 
 	/* per revision, for the seed's rules */
 	bool		rev_ddl;
@@ -91,8 +93,9 @@ extern ReviewRel *review_relation(ReviewState *st, RangeVar *rv);
 extern ReviewRel *review_relation_oid(ReviewState *st, Oid relid);
 extern void review_note_created(ReviewState *st, RangeVar *rv);
 extern char *review_qualified(ReviewRel *rel);
-extern int64 review_count(ReviewRel *rel, ReviewRel *rel2, const char *sql);
-extern int64 review_count_check(ReviewRel *rel, const char *expr);
+extern int64 review_count(ReviewState *st, ReviewRel *rel, ReviewRel *rel2,
+						  const char *sql);
+extern int64 review_count_check(ReviewState *st, ReviewRel *rel, const char *expr);
 extern char *review_check_text(const char *script, Constraint *c);
 extern List *review_primary_key(ReviewRel *rel);
 extern void review_note_pending_check(ReviewState *st, ReviewRel *rel,

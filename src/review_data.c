@@ -113,7 +113,7 @@ relation_facts(ReviewState *st, ReviewRel *rel)
 	/* never analyzed (-1 since PostgreSQL 14, 0 pages before): count */
 	if (reltuples < 0 || relpages == 0)
 	{
-		int64		n = review_count(rel, NULL,
+		int64		n = review_count(st, rel, NULL,
 									 psprintf("SELECT pg_catalog.count(*) FROM %s",
 											  review_qualified(rel)));
 
@@ -208,12 +208,19 @@ count_in_subxact(void *arg)
 }
 
 int64
-review_count(ReviewRel *rel, ReviewRel *rel2, const char *sql)
+review_count(ReviewState *st, ReviewRel *rel, ReviewRel *rel2, const char *sql)
 {
 	bool		save_ro = XactReadOnly;
 	ErrorContextCallback ecb;
 	CountCall	cc;
 	ErrorData  *edata;
+	ListCell   *lc;
+	MemoryContext old;
+
+	/* nothing runs between two checks of one review: the same query, the same count */
+	for (lc = list_head(st->counted); lc != NULL; lc = lnext(st->counted, lnext(st->counted, lc)))
+		if (strcmp((char *) lfirst(lc), sql) == 0)
+			return *(int64 *) lfirst(lnext(st->counted, lc));
 
 	if (!ConditionalLockRelationOid(rel->relid, AccessShareLock))
 		return -1;
@@ -239,6 +246,12 @@ review_count(ReviewRel *rel, ReviewRel *rel2, const char *sql)
 	if (rel2)
 		UnlockRelationOid(rel2->relid, AccessShareLock);
 	UnlockRelationOid(rel->relid, AccessShareLock);
+
+	old = MemoryContextSwitchTo(st->cxt);
+	st->counted = lappend(st->counted, pstrdup(sql));
+	st->counted = lappend(st->counted, palloc(sizeof(int64)));
+	*(int64 *) llast(st->counted) = cc.result;
+	MemoryContextSwitchTo(old);
 	return cc.result;
 }
 
@@ -303,7 +316,7 @@ review_check_text(const char *script, Constraint *c)
 
 /* Rows for which the CHECK expression is false; -1 when it cannot be run. */
 int64
-review_count_check(ReviewRel *rel, const char *expr)
+review_count_check(ReviewState *st, ReviewRel *rel, const char *expr)
 {
 	char	   *sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE (%s) IS FALSE",
 							   review_qualified(rel), expr);
@@ -339,7 +352,7 @@ review_count_check(ReviewRel *rel, const char *expr)
 	PG_END_TRY();
 	if (!ok)
 		return -1;
-	return review_count(rel, NULL, sql);
+	return review_count(st, rel, NULL, sql);
 }
 
 /* ---- catalog queries ---- */

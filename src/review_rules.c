@@ -334,10 +334,10 @@ check_duplicates(ReviewState *st, ReviewRel *rel, List *cols, bool primary)
 
 	if (rel->created || cols == NIL)
 		return;
-	dups = review_count(rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s WHERE %s GROUP BY %s HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) d",
+	dups = review_count(st, rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s WHERE %s GROUP BY %s HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) d",
 								 review_qualified(rel), cols_not_null_sql(cols, ""), cs));
 	if (primary)
-		nulls = review_count(rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT (%s)",
+		nulls = review_count(st, rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT (%s)",
 									  review_qualified(rel), cols_not_null_sql(cols, "")));
 	if (dups > 0)
 		review_emit(st, "error", "data-unique", rel, NoLock,
@@ -358,7 +358,7 @@ check_nulls(ReviewState *st, ReviewRel *rel, const char *col)
 
 	if (rel->created)
 		return;
-	n = review_count(rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL",
+	n = review_count(st, rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL",
 							  review_qualified(rel), quote_identifier(col)));
 	if (n > 0)
 		review_emit(st, "error", "data-not-null", rel, NoLock,
@@ -389,7 +389,7 @@ check_foreign_key(ReviewState *st, ReviewRel *rel, Constraint *c, List *fkcols)
 						 join.len ? " AND " : "",
 						 quote_identifier((char *) lfirst(b)),
 						 quote_identifier((char *) lfirst(a)));
-	n = review_count(rel, ref, psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s r WHERE %s)",
+	n = review_count(st, rel, ref, psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s r WHERE %s)",
 							  review_qualified(rel), cols_not_null_sql(fkcols, "t."),
 							  review_qualified(ref), join.data));
 	if (n > 0)
@@ -410,7 +410,7 @@ check_check(ReviewState *st, ReviewRel *rel, Constraint *c, const char *script)
 	expr = review_check_text(script, c);
 	if (expr == NULL)
 		return;
-	n = review_count_check(rel, expr);
+	n = review_count_check(st, rel, expr);
 	if (n > 0)
 		review_emit(st, "error", "data-check", rel, NoLock,
 					psprintf(INT64_FORMAT " row%s of %s violate CHECK (%s)",
@@ -516,7 +516,7 @@ review_add_column(ReviewState *st, ReviewRel *rel, LOCKMODE mode,
 					   "Add the column without a default (or with a constant one), then backfill it in batches in a revision of its own.");
 	else if (not_null && !has_default && !rel->created)
 	{
-		int64		n = review_count(rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s",
+		int64		n = review_count(st, rel, NULL, psprintf("SELECT pg_catalog.count(*) FROM %s",
 											  review_qualified(rel)));
 
 		if (n > 0)
