@@ -87,6 +87,9 @@ SELECT * FROM findings('s_add_default');
 SELECT scenario('s_not_null', 'ALTER TABLE big ALTER COLUMN note SET NOT NULL;');
 SELECT * FROM findings('s_not_null');
 SELECT message, hint FROM pgmig.review('s_not_null') WHERE rule LIKE '%not-null';
+-- (the README's example)
+SELECT severity, rule, relation, lock, rows FROM pgmig.review('s_not_null')
+ WHERE severity <> 'info' ORDER BY severity;
 
 -- The safe pattern: CHECK (col IS NOT NULL) NOT VALID, VALIDATE later, then
 -- SET NOT NULL, which uses the validated CHECK and does not scan.
