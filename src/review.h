@@ -70,6 +70,7 @@ typedef struct ReviewState
 	List	   *counted;
 
 	/* per revision, for the seed's rules */
+	bool		concurrently;	/* the plan builds an index CONCURRENTLY */
 	bool		rev_ddl;
 	bool		rev_dml;
 	int			rev_dml_line;

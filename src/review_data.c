@@ -475,6 +475,50 @@ mode_from_name(const char *name)
 }
 
 /*
+ * Sessions of this database with a transaction left open (idle in
+ * transaction, or running for more than five minutes) that hold no
+ * conflicting lock (those are blockers): they keep old row versions alive,
+ * and CREATE INDEX CONCURRENTLY waits until every one of them ends.
+ */
+static void
+review_open_transactions(ReviewState *st, List *reported)
+{
+	uint64		nrows;
+	uint64		i;
+
+	nrows = pgmig_spi_exec("SELECT a.pid, a.usename::text, a.state,"
+						   " pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-) a.xact_start)::text,"
+						   " pg_catalog.left(pg_catalog.regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)"
+						   " FROM pg_catalog.pg_stat_activity a"
+						   " WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
+						   " AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+						   " AND a.backend_type OPERATOR(pg_catalog.=) 'client backend'"
+						   " AND a.xact_start IS NOT NULL"
+						   " AND (a.state OPERATOR(pg_catalog.~~) 'idle in transaction%'"
+						   "      OR a.xact_start OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '5 minutes'))"
+						   " ORDER BY a.xact_start, a.pid",
+						   0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+	for (i = 0; i < nrows; i++)
+	{
+		char	   *pid = pgmig_spi_text(i, 1);
+		char	   *role = pgmig_spi_text(i, 2);
+		char	   *state = pgmig_spi_text(i, 3);
+		char	   *age = pgmig_spi_text(i, 4);
+		char	   *query = pgmig_spi_text(i, 5);
+
+		if (list_member_int(reported, atoi(pid)))
+			continue;
+		review_emit(st, st->concurrently ? "warning" : "info", "open-transaction", NULL, NoLock,
+					psprintf("pid %s (role %s, %s, transaction open for %s; query: %s) keeps a transaction open%s",
+							 pid, role ? role : "?", state ? state : "unknown state",
+							 age ? age : "?", query ? query : "",
+							 st->concurrently ? ": CREATE INDEX CONCURRENTLY waits until it ends" : ""),
+					"Find out why the transaction stays open; end it (pg_terminate_backend()) if it is stuck, and consider idle_in_transaction_session_timeout.");
+	}
+	pgmig_spi_done();
+}
+
+/*
  * Sessions holding or waiting for a lock that conflicts with one the run
  * will take.  pg_stat_activity shows other roles' queries only to those
  * allowed to see them; review shows what the view shows.
@@ -489,9 +533,13 @@ review_blockers(ReviewState *st)
 	int			n = 0;
 	uint64		i;
 	uint64		nrows;
+	List	   *reported = NIL;
 
 	if (st->locks == NIL)
+	{
+		review_open_transactions(st, NIL);
 		return;
+	}
 	oids = palloc(sizeof(Datum) * list_length(st->locks));
 	foreach(lc, st->locks)
 		oids[n++] = ObjectIdGetDatum(((ReviewLock *) lfirst(lc))->relid);
@@ -501,7 +549,7 @@ review_blockers(ReviewState *st)
 							  " pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-)"
 							  "   COALESCE(CASE WHEN a.state OPERATOR(pg_catalog.=) 'active' THEN a.query_start END,"
 							  "            a.state_change, a.xact_start))::text,"
-							  " pg_catalog.left(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80)"
+							  " pg_catalog.left(pg_catalog.regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)"
 							  " FROM pg_catalog.pg_locks l"
 							  " JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
 							  " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
@@ -531,6 +579,7 @@ review_blockers(ReviewState *st)
 		if (ours == NULL || !DoLockModesConflict(ours->mode, mode_from_name(mode)))
 			continue;
 		rel = review_relation_oid(st, relid);
+		reported = lappend_int(reported, atoi(pid));
 		st->revision = ours->revision;
 		review_emit(st, "warning", "blocker", rel, ours->mode,
 					psprintf("this upgrade would queue behind pid %s (role %s, %s for %s, %s %s; query: %s) and block every query on %s meanwhile",
@@ -541,4 +590,5 @@ review_blockers(ReviewState *st)
 	}
 	pgmig_spi_done();
 	st->revision = NULL;
+	review_open_transactions(st, reported);
 }

@@ -603,6 +603,9 @@ review_index(ReviewState *st, IndexStmt *stmt)
 	ReviewRel  *rel = review_relation(st, stmt->relation);
 	LOCKMODE	mode = stmt->concurrent ? ShareUpdateExclusiveLock : ShareLock;
 
+	if (stmt->concurrent)
+		st->concurrently = true;
+
 	if (!rel->created && st->created_here != NIL)
 		review_emit(st, "warning", "index-beside-create", rel, mode,
 					psprintf("this revision creates %s and also indexes %s, a table it did not create",
