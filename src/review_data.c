@@ -184,7 +184,8 @@ data_check_context(void *arg)
 /*
  * Run sql (a SELECT returning one bigint) read-only in a subtransaction
  * that is rolled back.  -1 when rel or rel2 is locked by another session
- * in a way that would make the query wait.
+ * in a way that would make the query wait, or when the query names
+ * something an earlier statement of the run has yet to create.
  */
 typedef struct CountCall
 {
@@ -241,7 +242,22 @@ review_count(ReviewState *st, ReviewRel *rel, ReviewRel *rel2, const char *sql)
 	XactReadOnly = save_ro;
 	error_context_stack = ecb.previous;
 	if (edata != NULL)
-		ReThrowError(edata);
+	{
+		/*
+		 * A column, table or function that an earlier statement of the run
+		 * creates does not exist yet: that check can only run then.
+		 */
+		if (edata->sqlerrcode != ERRCODE_UNDEFINED_COLUMN &&
+			edata->sqlerrcode != ERRCODE_UNDEFINED_TABLE &&
+			edata->sqlerrcode != ERRCODE_UNDEFINED_FUNCTION &&
+			edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		if (rel2)
+			UnlockRelationOid(rel2->relid, AccessShareLock);
+		UnlockRelationOid(rel->relid, AccessShareLock);
+		return -1;
+	}
 
 	if (rel2)
 		UnlockRelationOid(rel2->relid, AccessShareLock);
