@@ -7,7 +7,7 @@
  * How one call goes: plan the upgrade exactly as upgrade() would
  * (pgmig_plan_command); fetch each pending revision's upgrade script, one
  * at a time (pgmig_fetch_revision_scripts), and split it with the
- * server's own parser (raw_parser: no catalog access, no locks); hand each
+ * server's own parser (pg_parse_query: the raw parser, no catalog access, no locks); hand each
  * statement to review_rules.c, which predicts locks, rewrites and scans
  * and runs the data checks of review_data.c; then apply the per-revision
  * rules of the seed (DDL and DML together, no downgrade) and finally look
@@ -39,7 +39,6 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "parser/parser.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -229,7 +228,7 @@ review_one_revision(ReviewState *st, const char *id, bool transactional)
 		st->held_ae = NIL;
 	st->stmtno = 0;
 
-	raw = raw_parser(up, RAW_PARSE_DEFAULT);
+	raw = pg_parse_query(up);
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);

@@ -32,7 +32,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "parser/parser.h"
+#include "tcop/tcopprot.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "utils/array.h"
@@ -344,7 +344,7 @@ review_count_check(ReviewState *st, ReviewRel *rel, const char *expr)
 	/* the text must make exactly the query we meant: one plain SELECT */
 	PG_TRY();
 	{
-		raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+		raw = pg_parse_query(sql);
 		if (list_length(raw) == 1 &&
 			IsA(linitial_node(RawStmt, raw)->stmt, SelectStmt))
 		{

@@ -299,31 +299,22 @@ name_list(List *l)
 
 /* ---- data checks (counts come from review_data.c) ---- */
 
+/* "p.a, p.b" (sep ", ", suffix "") or "p.a IS NOT NULL AND ..." */
 static char *
-cols_sql(List *cols, const char *prefix)
+cols_join(List *cols, const char *prefix, const char *suffix, const char *sep)
 {
 	StringInfoData b;
 	ListCell   *lc;
 
 	initStringInfo(&b);
 	foreach(lc, cols)
-		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix,
-						 quote_identifier((char *) lfirst(lc)));
+		appendStringInfo(&b, "%s%s%s%s", b.len ? sep : "", prefix,
+						 quote_identifier((char *) lfirst(lc)), suffix);
 	return b.data;
 }
 
-static char *
-cols_not_null_sql(List *cols, const char *prefix)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, cols)
-		appendStringInfo(&b, "%s%s%s IS NOT NULL", b.len ? " AND " : "", prefix,
-						 quote_identifier((char *) lfirst(lc)));
-	return b.len ? b.data : "true";
-}
+#define cols_sql(cols, prefix) cols_join((cols), (prefix), "", ", ")
+#define cols_not_null_sql(cols, prefix) cols_join((cols), (prefix), " IS NOT NULL", " AND ")
 
 static void
 check_duplicates(ReviewState *st, ReviewRel *rel, List *cols, bool primary)
