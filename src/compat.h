@@ -19,6 +19,11 @@
 #define MarkGUCPrefixReserved(x) EmitWarningsOnPlaceholders(x)
 #endif
 
+/* ALTER TABLE ... SET ACCESS METHOD (review_rules.c) */
+#if PG_VERSION_NUM >= 150000
+#define PGMIG_HAS_SET_ACCESS_METHOD
+#endif
+
 #if PG_VERSION_NUM >= 170000
 #define PGMIG_MY_LXID (MyProc->vxid.lxid)
 #else

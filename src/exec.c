@@ -150,6 +150,13 @@ line_at(const char *script, int pos)
 	return line;
 }
 
+/* 1-based line of the first token at or after offset loc (review.c) */
+int
+pgmig_line_of(const char *script, int loc)
+{
+	return line_at(script, first_token(script, loc));
+}
+
 /*
  * Statements that can never run inside a transaction: say so up front,
  * with the way out, instead of PostgreSQL's "cannot be executed from a
@@ -410,6 +417,8 @@ run_with_lock_retries(StepErrorContext *ec)
 		ErrorData  *edata;
 		int			nestlevel = NewGUCNestLevel();
 		bool		save_in_run = pgmig_in_run;
+		const char *save_id = pgmig_run_id;
+		const char *save_script = pgmig_run_script;
 
 		if (pgmig_lock_timeout > 0)
 		{
@@ -421,8 +430,12 @@ run_with_lock_retries(StepErrorContext *ec)
 									 false);
 		}
 		pgmig_in_run = true;
+		pgmig_run_id = ec->id;
+		pgmig_run_script = ec->script;
 		edata = pgmig_subxact_run(run_attempt, ec, errcxt, true);
 		pgmig_in_run = save_in_run;
+		pgmig_run_id = save_id;
+		pgmig_run_script = save_script;
 		AtEOXact_GUC(edata == NULL, nestlevel);
 		if (edata == NULL)
 			return;

@@ -42,6 +42,8 @@ int			pgmig_lock_timeout = 0;
 int			pgmig_lock_retries = 3;
 int			pgmig_guard_mode = PGMIG_GUARD_WARN;
 bool		pgmig_in_run = false;
+const char *pgmig_run_id = NULL;
+const char *pgmig_run_script = NULL;
 
 static const struct config_enum_entry guard_options[] = {
 	{"off", PGMIG_GUARD_OFF, false},
@@ -80,6 +82,7 @@ _PG_init(void)
 							 PGMIG_GUARD_WARN, guard_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	review_init_gucs();
 	MarkGUCPrefixReserved("pgmig");
 }
 

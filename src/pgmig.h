@@ -76,6 +76,9 @@ typedef enum PgmigGuardMode
 
 /* Set while pgmig itself runs revision scripts (read by the DDL guard). */
 extern bool pgmig_in_run;
+/* The revision and script being run while pgmig_in_run (review_guard.c) */
+extern const char *pgmig_run_id;
+extern const char *pgmig_run_script;
 
 /* A loaded graph plus the per-revision facts the server needs. */
 typedef struct PgmigGraph
@@ -155,6 +158,11 @@ typedef struct PgmigChange
 extern int64 pgmig_drift_count(List **changes);
 extern Datum pgmig_snapshot_now(const char *caller);
 extern List *pgmig_snapshot_changes(Datum before, const char *caller);
+/* exec.c: 1-based line of the statement that starts at offset loc */
+extern int	pgmig_line_of(const char *script, int loc);
+
+/* review.c: the pgmig.review_* and pgmig.max_rewrite_size GUCs */
+extern void review_init_gucs(void);
 
 /* revision_triggers.c */
 extern bool pgmig_repair_in_progress;

@@ -11,6 +11,7 @@
  *					repair, graph
  *	  queries.c		the read-only commands, one table of queries
  *	  importer.c	import-alembic and stamp --from-alembic
+ *	  review.c		review, and the review that upgrade runs first
  *
  * The client is a PostgreSQL client program: it is built with PGXS and
  * uses libpgfeutils and libpgcommon as vacuumdb and pg_amcheck do
@@ -179,6 +180,11 @@ extern bool autogen_scripts(const revdir *d, const char *schema_file,
 							const char *from_db, const char *dev_url,
 							const char *renames, char **upgrade,
 							char **downgrade, bool *nochange);
+
+/* ---- review.c ---- */
+extern int	cmd_review(int argc, char **argv);
+/* Print the review of an upgrade to target; false: stop (errors, no --force) */
+extern bool review_before_upgrade(PGconn *conn, const char *target, bool force);
 extern int	stamp_from_alembic(PGconn *conn, const char *version_table);
 
 /* Print the --help text of a command (main.c). */

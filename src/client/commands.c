@@ -549,9 +549,11 @@ run_migration(bool down, int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{"sql", no_argument, NULL, 1},
+		{"force", no_argument, NULL, 2},
 		{NULL, 0, NULL, 0}
 	};
 	const char *command = down ? "downgrade" : "upgrade";
+	bool		force = false;
 	const char *target;
 	const char *params[2];
 	PGconn	   *conn;
@@ -567,9 +569,12 @@ run_migration(bool down, int argc, char **argv)
 
 	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
 	{
-		if (c != 1)
+		if (c == 1)
+			offline = true;
+		else if (c == 2 && !down)
+			force = true;
+		else
 			return EXIT_USAGE;
-		offline = true;
 	}
 	npos = argc - optind;
 	if (npos > 1)
@@ -604,7 +609,8 @@ run_migration(bool down, int argc, char **argv)
 	}
 
 	/* the lock taken by the load is session-level: kept for the whole run */
-	if (!load_dir(conn, true))
+	if (!load_dir(conn, true) ||
+		(!down && !review_before_upgrade(conn, target, force)))
 	{
 		disconnect_db(conn);
 		return EXIT_FAIL;

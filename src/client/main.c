@@ -88,14 +88,25 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"heads).  TARGET follows Alembic's grammar: head, heads, REV, LABEL@head,\n"
 		"+N, REV+N...  Revisions run in one transaction; a run that contains a\n"
 		"non-transactional revision holds the migration lock and commits around\n"
-		"it, running its statements one at a time.\n"
+		"it, running its statements one at a time.  The review (pgmig review)\n"
+		"runs first: its warnings are printed, and its errors stop the upgrade.\n"
 		"\n"
-		"  --sql      print the SQL instead of running it (offline mode)\n"},
+		"  --sql      print the SQL instead of running it (offline mode)\n"
+		"  --force    run even when the review found errors\n"},
+	{"review", cmd_review, "review [TARGET] [-v]",
+		"Load --dir (in a transaction that is rolled back), then say what an\n"
+		"upgrade to TARGET (default: heads) would do to this database, without\n"
+		"running it: the locks each statement takes, rewrites and scans of big\n"
+		"tables, data that would make it fail, sessions it would queue behind.\n"
+		"Findings print as FILE:LINE: SEVERITY: RULE: MESSAGE, with a hint.\n"
+		"Exit status 1 if any finding is an error.\n"
+		"\n"
+		"  -v, --verbose    also print the info rows (the lock of every statement)\n"},
 	{"downgrade", cmd_downgrade, "downgrade TARGET [--sql]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
 		"applied): -1, REV, base, LABEL@base...\n"

@@ -102,7 +102,7 @@ echo "# client: $PGMIG"
 
 # ======================================================================
 group usage
-for c in init load revision upgrade downgrade stamp current heads branches history show merge check status graph repair import-alembic; do
+for c in init load revision upgrade downgrade stamp current heads branches history show merge check status graph repair import-alembic review; do
 	pgmig "$c" --help
 	if [ "$RC" = 0 ] && grep -q "Usage:" "$TMP/out" && grep -q "pgmig .*$c" "$TMP/out"; then
 		pass "$c --help"
@@ -307,7 +307,8 @@ pgmig downgrade r1; expect_rc 0 "downgrade through it"
 expect_sql "SELECT count(*) FROM pg_class WHERE relname IN ('t_a','t_b')" 0 "indexes dropped concurrently"
 expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "r1" "unrecorded"
 revfile $M r4 "r3" "Unique a" "CREATE UNIQUE INDEX CONCURRENTLY t_a_uniq ON t (a);" "DROP INDEX CONCURRENTLY t_a_uniq;" "-- transactional: false"
-pgmig upgrade; expect_rc 1 "failing CREATE INDEX CONCURRENTLY: exit 1"
+# (--force: the review would stop it first, see group review; this is about the failing run)
+pgmig upgrade --force; expect_rc 1 "failing CREATE INDEX CONCURRENTLY: exit 1"
 expect_err "could not create unique index" "server error shown"
 expect_err "r4 .*failed at statement 1 of its upgrade script" "failed revision and statement named"
 expect_err "DROP INDEX CONCURRENTLY IF EXISTS t_a_uniq;" "cleanup advice for the INVALID index"
@@ -839,6 +840,35 @@ SQL
 else
 	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
 fi
+group review
+pgmig init
+M=migrations
+sql "CREATE TABLE big (id int, note text); INSERT INTO big SELECT g, CASE WHEN g % 1000 = 0 THEN NULL ELSE 'x' END FROM generate_series(1, 100000) g; ANALYZE big" >/dev/null
+revfile $M rv1 "" "Index big" "CREATE INDEX big_note ON big (note);" "DROP INDEX big_note;"
+pgmig review; expect_rc 0 "warnings only: exit 0"
+expect_out "^$M/rv1_index_big.sql:6: warning: create-index: CREATE INDEX big_note builds on public.big \(100000 rows" "FILE:LINE: warning: RULE: message"
+expect_out "^    hint: Create the index with CREATE INDEX CONCURRENTLY" "hint printed"
+expect_err "review of heads: 0 errors, 1 warning" "summary on stderr"
+expect_sql "SELECT count(*) FROM pgmig.revision" 0 "review loads nothing for good"
+pgmig review -v; expect_out "note: lock: takes SHARE lock on public.big" "-v shows the lock of every statement"
+revfile $M rv2 "rv1" "Note not null" "ALTER TABLE big ADD COLUMN x int;
+
+ALTER TABLE big ALTER COLUMN note SET NOT NULL;" "ALTER TABLE big DROP COLUMN x;"
+pgmig review; expect_rc 1 "an error: exit 1"
+expect_out "^$M/rv2_note_not_null.sql:8: error: data-not-null: 100 rows of public.big have NULL in column note" "the data check's count, at the statement's line"
+pgmig review rv1; expect_rc 0 "review TARGET stops at the target"
+pgmig upgrade; expect_rc 1 "upgrade stops on the review's error"
+expect_err "error: data-not-null" "upgrade prints the review"
+expect_err "review found 1 error: nothing was run" "upgrade says nothing was run"
+expect_sql "SELECT count(*) FROM pgmig.applied" 0 "nothing applied"
+sql "UPDATE big SET note = 'y' WHERE note IS NULL" >/dev/null
+pgmig upgrade; expect_rc 0 "upgrade runs once the data is fixed"
+expect_err "warning: create-index" "upgrade still prints the warnings"
+expect_sql "SELECT count(*) FROM pgmig.applied" 2 "both applied"
+revfile $M rv3 "rv2" "Back to nullable" "ALTER TABLE big ADD COLUMN y int NOT NULL;" "ALTER TABLE big DROP COLUMN y;"
+pgmig upgrade --force; expect_rc 1 "--force runs it anyway (and the server refuses)"
+expect_err "contains null values" "the server's own error"
+pgmig downgrade --force base; expect_rc 2 "downgrade has no --force"
 
 # ======================================================================
 group demo
