@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "graphstore.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -351,9 +352,42 @@ collect_problems(InfoCall *ic)
 		List	   *found = NIL;
 		ListCell   *lc;
 		int64		napplied = 0;
+		char	  **changed_from = pg->changed_from;
+		char	  **changed_to = pg->changed_to;
 
+		if (pg->from_image)
+		{
+			/* the image holds no checksums: compare them in the tables */
+			int			nchanged;
+			char	  **changed;
+
+			changed = pgmig_spi_column("SELECT a.revision OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) a.checksum"
+									   "       OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) r.checksum"
+									   "  FROM pgmig.applied a JOIN pgmig.revision r ON r.id OPERATOR(pg_catalog.=) a.revision"
+									   " WHERE a.checksum OPERATOR(pg_catalog.<>) r.checksum",
+									   0, NULL, NULL, NULL, &nchanged);
+			changed_from = palloc0(sizeof(char *) * (pg->n + 1));
+			changed_to = palloc0(sizeof(char *) * (pg->n + 1));
+			for (r = 0; r < nchanged; r++)
+			{
+				char	   *from = strchr(changed[r], ' ');
+				char	   *to = from ? strchr(from + 1, ' ') : NULL;
+				int			v;
+
+				if (to == NULL)
+					continue;
+				*from++ = '\0';
+				*to++ = '\0';
+				v = pm_graph_find(pg->g, changed[r]);
+				if (v >= 0)
+				{
+					changed_from[v] = from;
+					changed_to[v] = to;
+				}
+			}
+		}
 		for (i = 0; i < pg->n; i++)
-			if (pg->changed_from[i] != NULL)
+			if (changed_from[i] != NULL)
 				found = lappend(found, psprintf("c%s", pm_graph_rev(pg->g, i)->id));
 		napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
 												 0, NULL, NULL, NULL));
@@ -383,7 +417,7 @@ collect_problems(InfoCall *ic)
 
 				ADD("error", rev,
 					"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
-					rev, pg->changed_from[v], pg->changed_to[v]);
+					rev, changed_from[v], changed_to[v]);
 			}
 		}
 	}
@@ -412,8 +446,27 @@ pgmig_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+
+	/*
+	 * check() trusts no cache and no image: it reads the tables, and says
+	 * when the stored image no longer describes them.
+	 */
+	ic.callcxt = pgmig_call_begin("pgmig info", &ic.oldcxt);
+	ic.pg = pgmig_load_graph(false);
 	rows = collect_problems(&ic);
+	{
+		char	   *image_problem = pgmig_graph_image_problem(ic.pg);
+
+		if (image_problem != NULL)
+		{
+			CheckRow   *cr = palloc(sizeof(CheckRow));
+
+			cr->severity = "error";
+			cr->revision = NULL;
+			cr->problem = image_problem;
+			rows = lappend(rows, cr);
+		}
+	}
 	foreach(lc, rows)
 	{
 		CheckRow   *cr = lfirst(lc);

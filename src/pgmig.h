@@ -82,6 +82,8 @@ typedef struct PgmigGraph
 	char	  **changed_from;	/* applied checksum, when the script changed since */
 	char	  **changed_to;		/* the revision's checksum now, likewise */
 	int			napplied;		/* applied revisions found in pgmig.revision */
+	bool		from_image;		/* shape from pgmig.graph_image (graphstore.c):
+								 * changed_from/changed_to are not filled */
 } PgmigGraph;
 
 /* pgmig.c */

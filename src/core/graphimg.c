@@ -175,7 +175,8 @@ get_string(reader *rd, size_t len, const char **out, const char *what)
 		return bad(rd, what);
 	if (memchr(rd->p, '\0', len) != NULL || rd->p[len] != '\0')
 		return bad(rd, what);
-	(void) get_bytes(rd, len + 1, &q, what);
+	if (!get_bytes(rd, len + 1, &q, what))
+		return false;
 	*out = (const char *) q;
 	return true;
 }
