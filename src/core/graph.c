@@ -54,18 +54,6 @@ hash_str(const char *s)
 		h ^= (unsigned char) *s++;
 		h *= 16777619u;
 	}
-
-	/*
-	 * FNV-1a's low bits, which the table's mask keeps, hardly differ
-	 * between ids such as r000001, r000002, ...: long probe chains made
-	 * lookups the biggest cost of building a 100,000-revision graph.  A
-	 * final mix (MurmurHash3's fmix32) spreads every bit.
-	 */
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
 	return h;
 }
 
