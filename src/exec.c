@@ -46,6 +46,7 @@ typedef struct StepErrorContext
 	const char *script;
 	int			stmtno;			/* 0 while parsing */
 	int			line;
+	Oid			run_as;			/* the role the script runs as (deputy.c) */
 } StepErrorContext;
 
 static void
@@ -178,7 +179,23 @@ run_attempt(void *arg)
 	error_context_stack = &cb;
 	ec->stmtno = 0;
 	ec->line = 0;
-	run_statements(ec, ec->script);
+
+	/*
+	 * A script that runs as its author (deputy.c) runs with the user id
+	 * switched inside the subtransaction, whose abort restores it.
+	 */
+	if (OidIsValid(ec->run_as) && ec->run_as != GetUserId())
+	{
+		Oid			save_userid;
+		int			save_sec;
+
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(ec->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		run_statements(ec, ec->script);
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	else
+		run_statements(ec, ec->script);
 	error_context_stack = cb.previous;
 }
 
@@ -291,12 +308,21 @@ pgmig_run_revision(PgmigGraph *pg, PgmigBookkeeping *bk, int v, bool down, const
 	if (down && s.downgrade == NULL)
 		pgmig_refuse_irreversible(r->id, pg->message[v], false);
 
-	if (down)
+	ec.run_as = pgmig_script_role(r->id, s.checksum, s.loaded_by);
+
+	/* Alembic's words; no trailing comma when there is no message */
+	if (down && pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running downgrade %s -> %s, %s", r->id, par, pg->message[v])));
-	else
+	else if (down)
+		ereport(NOTICE,
+				(errmsg("Running downgrade %s -> %s", r->id, par)));
+	else if (pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running upgrade %s -> %s, %s", par, r->id, pg->message[v])));
+	else
+		ereport(NOTICE,
+				(errmsg("Running upgrade %s -> %s", par, r->id)));
 
 	ec.direction = down ? "downgrade" : "upgrade";
 	ec.id = r->id;

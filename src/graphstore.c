@@ -293,7 +293,6 @@ pgmig_graph_from_image(void)
 						pg->transactional[i] = (img.revs[i].flags & PM_IMAGE_TRANSACTIONAL) != 0;
 						pg->irreversible[i] = (img.revs[i].flags & PM_IMAGE_IRREVERSIBLE) != 0;
 					}
-					pg->from_image = true;
 					/* img and the buffer stay allocated: the graph borrows them */
 					if (pm_graph_nproblems(pg->g) > 0)
 						pg = NULL;	/* never written so; read the tables */

@@ -16,12 +16,13 @@
  *	error	refuses the command (the whole statement is rolled back).
  *
  * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
- * cannot SET; or this backend holding the migration lock, as the pgmig
- * client does while it runs non-transactional revisions), CREATE/ALTER
+ * cannot SET; or the one statement of a non-transactional revision that
+ * pgmig.begin_statement() armed for the pgmig client, nontx.c), CREATE/ALTER
  * EXTENSION of any extension (creating_extension covers the script; the
  * command's own ddl_command_end comes after it, so the tags are let
  * through too), binary upgrade, restores (pgmig_restoring(): pg_restore,
- * or a pg_dump script with its empty search_path), temporary objects, and
+ * or a pg_dump script with its empty search_path, by a superuser session),
+ * temporary objects, and
  * objects in schema pgmig.
  *
  * Rules:
@@ -201,6 +202,50 @@ record_drift(Oid drift, const char *tag, List *objects)
 }
 
 /*
+ * Is this a GRANT/REVOKE on pgmig's own objects only?  Granting a deploy or
+ * monitoring role access to pgmig is setting pgmig up, not a change of the
+ * application's schema.  (For a GRANT the event trigger functions give no
+ * object identity, so the statement itself is read.)
+ */
+static bool
+grant_on_pgmig_only(Node *parsetree)
+{
+	GrantStmt  *g;
+	ListCell   *lc;
+	Oid			pgmig_nsp = get_namespace_oid("pgmig", true);
+
+	if (parsetree == NULL || !IsA(parsetree, GrantStmt) || !OidIsValid(pgmig_nsp))
+		return false;
+	g = (GrantStmt *) parsetree;
+	if (g->objects == NIL)
+		return false;
+	foreach(lc, g->objects)
+	{
+		Node	   *o = lfirst(lc);
+		Oid			nsp = InvalidOid;
+
+		if (g->targtype == ACL_TARGET_ALL_IN_SCHEMA || g->objtype == OBJECT_SCHEMA)
+			nsp = get_namespace_oid(strVal(o), true);
+		else if (IsA(o, RangeVar))
+		{
+			Oid			relid = RangeVarGetRelid((RangeVar *) o, NoLock, true);
+
+			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+		}
+		else if (IsA(o, ObjectWithArgs))
+		{
+			List	   *name = ((ObjectWithArgs *) o)->objname;
+
+			if (list_length(name) == 2)
+				nsp = get_namespace_oid(strVal(linitial(name)), true);
+		}
+		if (nsp != pgmig_nsp)
+			return false;
+	}
+	return true;
+}
+
+/*
  * ddl_command_start, error mode: CREATE INDEX CONCURRENTLY on anything but
  * a temporary table or one of pgmig's own is refused before it begins.
  */
@@ -256,8 +301,17 @@ pgmig_guard(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (pgmig_restoring())
 		PG_RETURN_VOID();
-	if (pgmig_lock_held())
+	/*
+	 * The one statement pgmig.begin_statement() armed (a client running a
+	 * non-transactional revision) is pgmig's own; its ddl_command_end uses
+	 * the arming up.  Holding the migration lock exempts nothing.
+	 */
+	if (pgmig_statement_armed())
+	{
+		if (strcmp(trig->event, "ddl_command_end") == 0)
+			pgmig_disarm_statement();
 		PG_RETURN_VOID();
+	}
 
 	if (strcmp(trig->event, "ddl_command_start") == 0)
 	{
@@ -267,6 +321,8 @@ pgmig_guard(PG_FUNCTION_ARGS)
 
 	tag = GetCommandTagName(trig->tag);
 	if (strcmp(tag, "CREATE EXTENSION") == 0 || strcmp(tag, "ALTER EXTENSION") == 0)
+		PG_RETURN_VOID();
+	if (grant_on_pgmig_only(trig->parsetree))
 		PG_RETURN_VOID();
 	drop = strcmp(trig->event, "sql_drop") == 0;
 

@@ -186,8 +186,8 @@ pgmig_repair(PG_FUNCTION_ARGS)
 
 		v2[0] = CStringGetTextDatum(new_ck);
 		v2[1] = CStringGetTextDatum(rf.id);
-		(void) pgmig_spi_exec("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
-							  2, t2, v2, NULL, false, 0, SPI_OK_UPDATE);
+		(void) pgmig_exec_as_owner("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
+								   2, t2, v2, NULL, SPI_OK_UPDATE);
 	}
 	{
 		Oid			t4[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -198,9 +198,9 @@ pgmig_repair(PG_FUNCTION_ARGS)
 		v4[2] = CStringGetTextDatum(new_ck);
 		v4[3] = CStringGetTextDatum(applied ? "scripts of an applied revision replaced deliberately" :
 									"scripts of an unapplied revision replaced");
-		(void) pgmig_spi_exec("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
-							  " VALUES ('repair', $1, $2, $3, $4)",
-							  4, t4, v4, NULL, false, 0, SPI_OK_INSERT);
+		(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
+								   " VALUES ('repair', $1, $2, $3, $4)",
+								   4, t4, v4, NULL, SPI_OK_INSERT);
 	}
 	if (strcmp(old_ck, new_ck) == 0)
 		ereport(NOTICE,

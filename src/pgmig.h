@@ -82,8 +82,6 @@ typedef struct PgmigGraph
 	char	  **changed_from;	/* applied checksum, when the script changed since */
 	char	  **changed_to;		/* the revision's checksum now, likewise */
 	int			napplied;		/* applied revisions found in pgmig.revision */
-	bool		from_image;		/* shape from pgmig.graph_image (graphstore.c):
-								 * changed_from/changed_to are not filled */
 } PgmigGraph;
 
 /* pgmig.c */
@@ -94,6 +92,30 @@ extern bool pgmig_unlock_session(void);
 extern bool pgmig_lock_held(void);
 extern void pgmig_srf_init(FunctionCallInfo fcinfo);
 extern bool pgmig_restoring(void);
+
+/* Writing pgmig's own bookkeeping as the owner of schema pgmig (pgmig.c). */
+typedef struct PgmigOwnerSwitch
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			save_acting;
+	int			save_depth;
+} PgmigOwnerSwitch;
+extern Oid	pgmig_owner(void);
+extern void pgmig_become_owner(PgmigOwnerSwitch *sw);
+extern void pgmig_restore_user(PgmigOwnerSwitch *sw);
+extern bool pgmig_writing_bookkeeping(void);
+
+/* deputy.c: whose rights a revision script runs with */
+extern Oid	pgmig_script_role(const char *id, const char *checksum,
+							  const char *author);
+
+/* nontx.c: a client running a non-transactional revision statement by statement */
+extern bool pgmig_statement_armed(void);
+extern void pgmig_disarm_statement(void);
+extern void pgmig_clear_statement_progress(const char *id);
+extern uint64 pgmig_exec_as_owner(const char *sql, int nargs, Oid *types,
+								  Datum *values, const char *nulls, int expect);
 extern MemoryContext pgmig_call_begin(const char *name, MemoryContext *oldcxt);
 extern void pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt);
 extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,

@@ -319,6 +319,7 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 							target, NULL, s.checksum,
 							has_duration ? usecs : -1,
 							"run by the client as top-level statements");
+		pgmig_clear_statement_progress(r->id);
 	}
 	pgmig_call_end(callcxt, oldcxt);
 	return 1;

@@ -172,7 +172,7 @@ void
 pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s)
 {
 	static const char *sql =
-	"SELECT upgrade, downgrade, checksum FROM pgmig.revision"
+	"SELECT upgrade, downgrade, checksum, loaded_by FROM pgmig.revision"
 	" WHERE id OPERATOR(pg_catalog.=) $1";
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
@@ -187,6 +187,7 @@ pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s)
 	s->upgrade = pgmig_spi_text(0, 1);
 	s->downgrade = pgmig_spi_text(0, 2);
 	s->checksum = pgmig_spi_text(0, 3);
+	s->loaded_by = pgmig_spi_text(0, 4);
 	if (s->upgrade == NULL)
 		s->upgrade = pstrdup("");
 	if (s->checksum == NULL)

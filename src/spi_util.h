@@ -37,6 +37,7 @@ typedef struct PgmigScripts
 	char	   *upgrade;		/* "" when NULL */
 	char	   *downgrade;		/* NULL when irreversible */
 	char	   *checksum;		/* "" when NULL */
+	char	   *loaded_by;		/* the author (deputy.c) */
 } PgmigScripts;
 
 extern void pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s);

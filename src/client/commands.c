@@ -11,7 +11,6 @@
  *-------------------------------------------------------------------------
  */
 #include "client.h"
-#include "core/sqlsplit.h"
 #include "fe_utils/cancel.h"
 
 #include <errno.h>
@@ -371,84 +370,108 @@ advise_invalid_indexes(PGconn *conn)
 }
 
 /*
- * Run one non-transactional revision: each statement as its own
- * top-level command (autocommit), then record it as applied.  Nothing
- * is recorded unless every statement succeeded.
+ * Run one non-transactional revision: each statement as its own top-level
+ * command (autocommit), then record it as applied.  The server cuts the
+ * script (pgmig.begin_statement: its own parser, so server and client
+ * number statements alike), lets exactly that statement past the guard,
+ * and records each statement done (pgmig.end_statement), so a run that
+ * died in statement N resumes at N.  Nothing is recorded as applied
+ * unless every statement succeeded.
  */
 static bool
 run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 {
+	const char *direction = down ? "downgrade" : "upgrade";
 	const char *params[3];
 	PGresult   *res;
-	char	   *script;
 	char	   *parents;
-	pm_stmtlist stmts;
-	pm_error	err;
+	int			done;
 	double		t0 = now_seconds();
 	char		dur[64];
+	char		nbuf[16];
 	int			k;
 
 	params[0] = rev;
+	params[1] = direction;
 	res = run_sql(conn,
-				  "SELECT upgrade, downgrade, pg_catalog.array_to_string(down_revision, ', ')"
-				  "  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1", 1, params);
+				  "SELECT pg_catalog.array_to_string(r.down_revision, ', '),"
+				  "       COALESCE((SELECT p.done FROM pgmig.statement_progress p"
+				  "                  WHERE p.revision OPERATOR(pg_catalog.=) r.id"
+				  "                    AND p.direction OPERATOR(pg_catalog.=) $2), 0)"
+				  "  FROM pgmig.revision r WHERE r.id OPERATOR(pg_catalog.=) $1", 2, params);
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, down ? 1 : 0))
+	if (PQntuples(res) != 1)
 	{
-		pg_log_error(PQntuples(res) != 1 ? "revision %s not found" :
-					 "revision %s has no downgrade (irreversible)", rev);
+		pg_log_error("revision %s not found", rev);
 		PQclear(res);
 		return false;
 	}
-	script = pm_strdup(PQgetvalue(res, 0, down ? 1 : 0));
-	parents = pm_strdup(PQgetvalue(res, 0, 2));
+	parents = pm_strdup(PQgetvalue(res, 0, 0));
+	done = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
 
-	if (!pm_sql_split(script, strlen(script), &stmts, &err))
-	{
-		pg_log_error("revision %s: %s script, line %d: %s", rev,
-					 down ? "downgrade" : "upgrade", err.line, err.msg);
-		pm_free(script);
-		pm_free(parents);
-		return false;
-	}
 	if (down)
-		progress("Running downgrade %s -> %s, %s (non-transactional, %d statement%s)",
-				 rev, parents, msg, stmts.n, stmts.n == 1 ? "" : "s");
+		progress("Running downgrade %s -> %s%s%s (non-transactional)",
+				 rev, parents, msg[0] ? ", " : "", msg);
 	else
-		progress("Running upgrade %s -> %s, %s (non-transactional, %d statement%s)",
-				 parents, rev, msg, stmts.n, stmts.n == 1 ? "" : "s");
+		progress("Running upgrade %s -> %s%s%s (non-transactional)",
+				 parents, rev, msg[0] ? ", " : "", msg);
+	if (done > 0)
+		progress("Resuming at statement %d: statements 1 to %d ran in an earlier run", done + 1, done);
 
-	for (k = 0; k < stmts.n; k++)
+	for (k = done + 1;; k++)
 	{
+		char	   *stmt;
+
+		snprintf(nbuf, sizeof(nbuf), "%d", k);
+		params[0] = rev;
+		params[1] = direction;
+		params[2] = nbuf;
+		res = run_sql(conn, "SELECT pgmig.begin_statement($1, $2, $3::integer)", 3, params);
+		if (res == NULL)
+		{
+			pm_free(parents);
+			return false;
+		}
+		if (PQgetisnull(res, 0, 0))
+		{
+			PQclear(res);
+			break;
+		}
+		stmt = pm_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+
 		/* ^C between statements: stop before the next one */
-		res = CancelRequested ? NULL : PQexec(conn, stmts.items[k].sql);
+		res = CancelRequested ? NULL : PQexec(conn, stmt);
+		pm_free(stmt);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
-			report_result_error(res);
+			if (res)
+				report_result_error(res);
 			PQclear(res);
-			pg_log_error("non-transactional revision %s (%s) failed at statement %d of %d (line %d of its %s script)",
-						 rev, msg, k + 1, stmts.n, stmts.items[k].line,
-						 down ? "downgrade" : "upgrade");
-			if (k > 0)
-				pg_log_error_detail("statements 1 to %d ran and stay committed; "
-						"the revision is not recorded as %s.", k, down ? "unapplied" : "applied");
+			pg_log_error("non-transactional revision %s (%s) failed at statement %d of its %s script",
+						 rev, msg, k, direction);
+			if (k > 1)
+				pg_log_error_detail("Statements 1 to %d ran and stay committed (recorded in pgmig.statement_progress); "
+									"statement %d did not complete; the revision is not recorded as %s.",
+									k - 1, k, down ? "unapplied" : "applied");
 			else
-				pg_log_error_detail("nothing of this revision ran; it is not recorded as %s.",
-						down ? "unapplied" : "applied");
+				pg_log_error_detail("Statement 1 did not complete; the revision is not recorded as %s.",
+									down ? "unapplied" : "applied");
 			advise_invalid_indexes(conn);
-			pg_log_error_hint("Clean up, fix the cause, then run the command again; it resumes at this revision.");
-			pm_stmtlist_free(&stmts);
-			pm_free(script);
+			pg_log_error_hint("Clean up, fix the cause, then run the command again; it resumes at statement %d of this revision.", k);
 			pm_free(parents);
 			return false;
 		}
 		PQclear(res);
+		if (!exec_sql(conn, "SELECT pgmig.end_statement($1, $2, $3::integer)", 3, params))
+		{
+			pm_free(parents);
+			return false;
+		}
 	}
-	pm_stmtlist_free(&stmts);
-	pm_free(script);
 	pm_free(parents);
 
 	snprintf(dur, sizeof(dur), "%.6f seconds", now_seconds() - t0);
