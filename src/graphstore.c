@@ -22,12 +22,13 @@
  *	- The image holds no state: the applied set is read from pgmig.applied
  *	  at every use, as the caller, in the same fresh snapshot as the image.
  *	- Changes that bypass the triggers (session_replication_role =
- *	  replica, superuser only): an INSERT or COPY that takes its seq from
- *	  the default advances pgmig.revision_seq, whose value the image
- *	  records, so readers notice and read the tables.  An UPDATE, a DELETE,
- *	  a TRUNCATE or an INSERT with an explicit seq is not noticed by
- *	  readers; check() reads the tables and reports any difference between
- *	  them and the image.  pgmig.refresh_graph() rewrites the image.
+ *	  replica, superuser only) are not noticed by readers, exactly as the
+ *	  0.3 cache does not notice them: nothing cheap tells such a change
+ *	  apart from the ordinary statements readers must not pay for (an
+ *	  INSERT ... ON CONFLICT DO NOTHING advances pgmig.revision_seq as a
+ *	  bypassed INSERT does, and every no-op client load is one).  check()
+ *	  reads the tables and reports any difference between them and the
+ *	  image; pgmig.refresh_graph() rewrites it.
  *	- Memory: everything is allocated in the caller's context.
  *
  *-------------------------------------------------------------------------
@@ -49,16 +50,9 @@
 
 #include "spi_util.h"
 
-static const char *image_read_query =
-"SELECT i.image,"
-"       i.revision_seq OPERATOR(pg_catalog.=)"
-"         (SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END FROM pgmig.revision_seq s)"
-"  FROM pgmig.graph_image i";
+static const char *image_read_query = "SELECT image FROM pgmig.graph_image";
 
-static const char *image_write_query =
-"UPDATE pgmig.graph_image SET image = $1,"
-"       revision_seq = (SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END"
-"                         FROM pgmig.revision_seq s)";
+static const char *image_write_query = "UPDATE pgmig.graph_image SET image = $1";
 
 static Oid
 pgmig_relid(const char *name)
@@ -253,7 +247,6 @@ pgmig_graph_from_image(void)
 	PgmigGraph *pg = NULL;
 	bytea	   *image;
 	bool		isnull;
-	bool		fresh;
 	pm_image	img;
 	pm_error	err;
 	int			i;
@@ -270,10 +263,9 @@ pgmig_graph_from_image(void)
 		if (image_exec(relid, image_read_query, 0, NULL, NULL, NULL, true,
 					   SPI_OK_SELECT) == 1)
 		{
-			fresh = pgmig_spi_bool(0, 2, false);
 			image = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
 			pgmig_spi_done();
-			if (!isnull && fresh)
+			if (!isnull)
 			{
 				image = pg_detoast_datum_packed(image);
 				if (pm_image_read((unsigned char *) VARDATA_ANY(image),

@@ -19,7 +19,7 @@ extern void pgmig_graph_image_write(PgmigGraph *pg);
 /*
  * The graph from the stored image plus the applied set read from
  * pgmig.applied, with a fresh snapshot; NULL when the image cannot be
- * used (absent, stale, the caller may not read pgmig.revision, row level
+ * used (absent, damaged, the caller may not read pgmig.revision, row level
  * security on it, a graph with problems): the caller then reads the
  * tables.  changed_from/changed_to are never filled (check() reads the
  * tables).

@@ -4,15 +4,12 @@
  * compact image of the graph pgmig.revision describes (src/core/graphimg.h),
  * rewritten by every statement that changes pgmig.revision, so a new
  * backend reads one row instead of every revision.  It never holds the
- * applied set.  revision_seq is pgmig.revision_seq's value when the image
- * was written: an INSERT made with the triggers disabled advances the
- * sequence, and readers then read the tables.  Not dumped: after a
- * restore the image is rewritten by the restored rows' statement trigger,
- * or by pgmig.refresh_graph().  Stored uncompressed: reading it is a copy.
+ * applied set.  Not dumped: after a restore the image is rewritten by the
+ * restored rows' statement trigger, or by pgmig.refresh_graph().  Stored
+ * uncompressed: reading it is a copy.
  */
 CREATE TABLE pgmig.graph_image (
-	image			bytea,
-	revision_seq	bigint NOT NULL DEFAULT 0
+	image			bytea
 );
 ALTER TABLE pgmig.graph_image ALTER COLUMN image SET STORAGE EXTERNAL;
 INSERT INTO pgmig.graph_image (image) VALUES (NULL);
