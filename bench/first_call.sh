@@ -67,6 +67,8 @@ for n in $SIZES; do
   gen "$n" >"$work/s.csv"
   "${PSQL[@]}" -d "$db" -c "COPY pgmig.revision (id, down_revision, message, upgrade, downgrade) FROM STDIN (FORMAT csv)" <"$work/s.csv"
   "${PSQL[@]}" -d "$db" -o /dev/null -c "SELECT pgmig.stamp('$(printf 'r%06d' $((n / 2)))')" -c "VACUUM ANALYZE"
+  # the floor: what any first statement on a pgmig table costs a new backend
+  measure "$n" "$db" "floor: SELECT 1 FROM pgmig.applied LIMIT 1" "SELECT 1 FROM pgmig.applied LIMIT 1"
   for call in "heads()" "current()" "branches()" "check()" "status()" "plan('upgrade','head')" "history()" "resolve('head')"; do
     measure "$n" "$db" "$call" "SELECT count(*) FROM pgmig.$call"
   done
