@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 #include "core/target.h"
 
+#include "graphstore.h"
 #include "spi_util.h"
 
 #define GRAPH_BATCH 5000
@@ -356,7 +357,10 @@ pgmig_graph_for_reading(bool strict)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "pgmig graph cache",
 										  ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(cache_cxt);
-		cache_graph = pgmig_load_graph(false);
+		/* the stored image when it can answer, else the tables */
+		cache_graph = pgmig_graph_from_image();
+		if (cache_graph == NULL)
+			cache_graph = pgmig_load_graph(false);
 		MemoryContextSwitchTo(oldcxt);
 		cache_version = version;
 		cache_relid = relid;

@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "graphstore.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -482,6 +483,21 @@ pgmig_check(PG_FUNCTION_ARGS)
 	pgmig_srf_init(fcinfo);
 	info_begin_verdict(&ic);
 	rows = collect_problems(&ic);
+
+	/* the tables were read: say when the stored image no longer describes them */
+	{
+		char	   *image_problem = pgmig_graph_image_problem(ic.pg);
+
+		if (image_problem != NULL)
+		{
+			CheckRow   *cr = palloc(sizeof(CheckRow));
+
+			cr->severity = "error";
+			cr->revision = NULL;
+			cr->problem = image_problem;
+			rows = lappend(rows, cr);
+		}
+	}
 	foreach(lc, rows)
 	{
 		CheckRow   *cr = lfirst(lc);

@@ -20,6 +20,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "graphstore.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -347,7 +348,9 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 	op = tally.deleted == rows ? "delete" : "load";
 
 	cxt = pgmig_call_begin("pgmig validate", &old);
-	(void) pgmig_load_graph(true);
+	/* lock the image row first: the graph is then read after any other writer committed */
+	pgmig_graph_image_lock();
+	pgmig_graph_image_write(pgmig_load_graph(true));
 
 	if (!pgmig_repair_in_progress && !pgmig_restoring())
 	{

@@ -29,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "graphstore.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -125,8 +126,26 @@ run_command(RunCommand cmd, const char *target)
 	callcxt = pgmig_call_begin("pgmig run", &oldcxt);
 
 	pgmig_lock_xact();
-	pg = pgmig_load_graph(true);
-	pgmig_resolve_target(pg, target, &targets, &branch_root);
+
+	/*
+	 * An upgrade first plans from the stored graph image and the applied
+	 * set (graphstore.c): when nothing is pending, that is the answer and
+	 * no revision row is read.  Otherwise, and for every other command,
+	 * the plan comes from the tables.
+	 */
+	pg = cmd == RUN_UPGRADE ? pgmig_graph_from_image() : NULL;
+	if (pg != NULL)
+	{
+		pgmig_resolve_target(pg, target, &targets, &branch_root);
+		pm_plan_upgrade(pg->g, &targets, &steps);
+		if (steps.n > 0)
+			pg = NULL;
+	}
+	if (pg == NULL)
+	{
+		pg = pgmig_load_graph(true);
+		pgmig_resolve_target(pg, target, &targets, &branch_root);
+	}
 
 	if (cmd == RUN_UPGRADE)
 		pm_plan_upgrade(pg->g, &targets, &steps);

@@ -576,6 +576,12 @@ pm_graph_build(pm_graph *g, bool strict, pm_error *err)
 	return true;
 }
 
+void
+pm_graph_set_applied(pm_graph *g, int i, bool applied)
+{
+	g->revs[i].applied = applied;
+}
+
 int
 pm_graph_size(const pm_graph *g)
 {

@@ -85,6 +85,12 @@ extern int	pm_graph_add(pm_graph *g, const char *id,
  */
 extern bool pm_graph_build(pm_graph *g, bool strict, pm_error *err);
 
+/*
+ * Set a revision's applied flag after the build (the server reads the
+ * applied set separately from the graph's shape).
+ */
+extern void pm_graph_set_applied(pm_graph *g, int i, bool applied);
+
 extern int	pm_graph_size(const pm_graph *g);
 extern const pm_rev *pm_graph_rev(const pm_graph *g, int i);
 extern int	pm_graph_nproblems(const pm_graph *g);

@@ -1,0 +1,187 @@
+--
+-- 50_graph_store: the stored graph image (pgmig.graph_image).  Every
+-- statement that changes pgmig.revision rewrites it, and a new backend
+-- reads it instead of every revision.  These cases show that whatever the
+-- graph comes from, the answers are those of the tables: across load,
+-- replace, delete, repair, truncate, rollback and restore; that the
+-- applied set always comes from pgmig.applied; that a role that may not
+-- read pgmig.revision gets nothing; and what a change made with the
+-- triggers disabled does.  Each "\c -" starts a new backend, which has no
+-- graph cached, so its first call uses the image.
+--
+SET pgmig.guard = off;
+CREATE EXTENSION IF NOT EXISTS pgmig;
+DROP EXTENSION pgmig CASCADE;
+DROP SCHEMA IF EXISTS pgmig CASCADE;
+CREATE EXTENSION pgmig;
+
+-- A new extension has one image row: the image of the empty graph.
+SELECT count(*) AS rows, bool_and(image IS NOT NULL) AS has_image FROM pgmig.graph_image;
+
+-- Loading writes the image.
+SELECT pgmig.add('g1', '{}', 'SELECT 1;', 'SELECT 1;', 'one');
+SELECT pgmig.add('g2', '{g1}', 'SELECT 1;', 'SELECT 1;', 'two', '{lbl}');
+SELECT pgmig.add('g3', '{g2}', 'SELECT 1;', NULL, 'three');
+SELECT image IS NOT NULL AS has_image FROM pgmig.graph_image;
+
+-- A new backend answers from the image and the applied set.
+SELECT pgmig.upgrade('g2');
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, branch_labels, applied FROM pgmig.heads();
+SELECT revision, message FROM pgmig.current();
+SELECT revision, applied, is_head FROM pgmig.history();
+SELECT current, heads, pending, problems FROM pgmig.status();
+SELECT * FROM pgmig.plan('upgrade', 'lbl@head');
+
+-- Replace an unapplied revision: the image follows.
+SELECT pgmig.add('g3', '{g2}', 'SELECT 1;', 'SELECT 1;', 'three, replaced');
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+-- the irreversible flag went with the old script
+SELECT count(*) AS irreversible_warnings FROM pgmig.check() WHERE problem LIKE '%irreversible%';
+
+-- Delete an unapplied revision: the image follows.
+DELETE FROM pgmig.revision WHERE id = 'g3';
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+
+-- Repair an applied revision: the new message is in the image.
+SELECT pgmig.repair(E'-- revision: g2\n-- down_revision: g1\n-- message: two, repaired\n-- branch_labels: lbl\n\n-- migrate:up\nSELECT 2;\n\n-- migrate:down\nSELECT 2;\n');
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+SELECT * FROM pgmig.check();
+
+-- A statement that changes no row (the client's load of an unchanged
+-- folder is an INSERT ... ON CONFLICT that updates nothing) writes nothing.
+SELECT image AS image_before FROM pgmig.graph_image \gset
+INSERT INTO pgmig.revision (id, down_revision, message) VALUES ('g1', '{}', 'one')
+  ON CONFLICT (id) DO NOTHING;
+SELECT image = :'image_before'::bytea AS image_unchanged FROM pgmig.graph_image;
+
+-- A rolled-back load leaves the committed image (and its answers) alone.
+BEGIN;
+SELECT pgmig.add('g4', '{g2}', 'SELECT 1;', 'SELECT 1;', 'four');
+SELECT revision FROM pgmig.heads();
+ROLLBACK;
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.heads();
+
+-- The applied set is always read from pgmig.applied, even when a change
+-- to it bypassed the triggers (so pgmig.graph_version did not move).
+SET session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision = 'g2';
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.current();
+-- a no-op check from the image does not hide the pending revision
+SELECT pgmig.upgrade('head');
+\c -
+SET pgmig.guard = off;
+-- now nothing is pending: the answer comes from the image and pgmig.applied
+SELECT pgmig.upgrade('head');
+SELECT pgmig.upgrade('heads');
+
+-- A role that may not read pgmig.revision gets nothing from the image:
+-- it gets the table's own error, in a new backend too.
+CREATE ROLE pgmig_store_nobody;
+GRANT USAGE ON SCHEMA pgmig TO pgmig_store_nobody;
+GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
+      pgmig.upgrade(text) TO pgmig_store_nobody;
+GRANT SELECT ON pgmig.applied TO pgmig_store_nobody;
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+\set VERBOSITY terse
+SELECT revision FROM pgmig.heads();
+SELECT revision FROM pgmig.current();
+SELECT pending FROM pgmig.status();
+SELECT pgmig.upgrade('head');
+\set VERBOSITY default
+RESET ROLE;
+-- nor with row level security on pgmig.revision, which the image cannot apply
+GRANT SELECT ON pgmig.revision TO pgmig_store_nobody;
+ALTER TABLE pgmig.revision ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_g1 ON pgmig.revision TO pgmig_store_nobody USING (id = 'g1');
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+SELECT revision FROM pgmig.heads();
+RESET ROLE;
+DROP POLICY only_g1 ON pgmig.revision;
+ALTER TABLE pgmig.revision DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON pgmig.revision, pgmig.applied FROM pgmig_store_nobody;
+REVOKE ALL ON SCHEMA pgmig FROM pgmig_store_nobody;
+REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
+       pgmig.upgrade(text) FROM pgmig_store_nobody;
+DROP ROLE pgmig_store_nobody;
+
+-- Changes made with the triggers disabled (a superuser's
+-- session_replication_role = replica) are not seen by readers in a new
+-- backend (the image still answers, as the 0.3 cache would), but check()
+-- reads the tables and says the image no longer matches them, and
+-- refresh_graph() repairs it.  An INSERT:
+SET session_replication_role = replica;
+INSERT INTO pgmig.revision (id, down_revision, message, upgrade, downgrade, checksum)
+  VALUES ('g5', '{g2}', 'five, behind the triggers', 'SELECT 1;', 'SELECT 1;', 'x');
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+SELECT severity, revision, problem FROM pgmig.check() WHERE problem LIKE '%graph image%';
+SELECT pgmig.refresh_graph();
+SELECT count(*) AS image_problems FROM pgmig.check() WHERE problem LIKE '%graph image%';
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+DELETE FROM pgmig.revision WHERE id = 'g5';
+
+-- An UPDATE:
+SET session_replication_role = replica;
+UPDATE pgmig.revision SET message = 'two, forged' WHERE id = 'g2';
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+SELECT severity, revision, problem FROM pgmig.check() WHERE problem LIKE '%graph image%';
+SELECT pgmig.refresh_graph();
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+
+-- TRUNCATE (nothing applied) clears the image; the next load writes it.
+SELECT pgmig.stamp('base');
+TRUNCATE pgmig.revision;
+SELECT image IS NULL AS no_image FROM pgmig.graph_image;
+\c -
+SET pgmig.guard = off;
+SELECT count(*) AS heads FROM pgmig.heads();
+
+-- A restore: pg_restore COPYs the rows; the statement trigger writes the
+-- image (and setting the sequence afterwards changes nothing).
+SET application_name = 'pg_restore';
+COPY pgmig.revision (id, down_revision, message, upgrade, downgrade) FROM STDIN (FORMAT csv);
+h1,{},restored one,SELECT 1;,SELECT 1;
+h2,{h1},restored two,SELECT 1;,SELECT 1;
+\.
+SELECT pg_catalog.setval('pgmig.revision_seq', 100, true);
+RESET application_name;
+SELECT image IS NOT NULL AS has_image FROM pgmig.graph_image;
+\c -
+SET pgmig.guard = off;
+SELECT revision, message FROM pgmig.heads();
+
+-- A damaged image is never used: a warning, and the tables answer.
+UPDATE pgmig.graph_image SET image = '\x504d4731ffffff7f'::bytea;
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.heads();
+SELECT pgmig.refresh_graph();
+
+DROP EXTENSION pgmig CASCADE;
+DROP SCHEMA IF EXISTS pgmig CASCADE;
