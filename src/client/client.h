@@ -18,8 +18,10 @@
  * fe_utils/cancel.h for ^C).  Messages go to stderr, results to stdout.
  *
  * Statement splitting: the client runs a non-transactional revision one
- * statement at a time.  The Alembic importer must split offline SQL with
- * no server; it uses the core's splitter (src/core/sqlsplit.c, through
+ * statement at a time as the server cuts it (pgmig.begin_statement), so
+ * it has no splitter of its own for running scripts.  The Alembic importer
+ * must split offline SQL with no server; it uses the core's splitter
+ * (src/core/sqlsplit.c, through
  * src/core/alembic.c), not psql's lexer (fe_utils/psqlscan.h), because the
  * Alembic reader lives in the server-free core, which is also linked into
  * the unit tests and the libFuzzer harnesses, where libpgfeutils is not.
