@@ -157,14 +157,11 @@ extern int	cmd_revision(int argc, char **argv);
 extern int	cmd_upgrade(int argc, char **argv);
 extern int	cmd_downgrade(int argc, char **argv);
 extern int	cmd_stamp(int argc, char **argv);
-extern int	cmd_current(int argc, char **argv);
-extern int	cmd_heads(int argc, char **argv);
-extern int	cmd_branches(int argc, char **argv);
+/* current, heads, branches, show, status (queries.c: by command name) */
+extern int	cmd_readonly(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
-extern int	cmd_show(int argc, char **argv);
 extern int	cmd_merge(int argc, char **argv);
 extern int	cmd_check(int argc, char **argv);
-extern int	cmd_status(int argc, char **argv);
 extern int	cmd_graph(int argc, char **argv);
 extern int	cmd_repair(int argc, char **argv);
 extern int	cmd_import_alembic(int argc, char **argv);
