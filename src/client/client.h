@@ -147,6 +147,8 @@ extern char *read_file(const char *path, size_t *len);
 extern bool write_file_new(const char *path, const char *content);
 extern char *slugify(const char *msg);
 extern bool ends_with(const char *s, const char *suffix);
+/* "FILE:LINE: message" of a parse error in a file, with its detail and hint */
+extern void report_file_error(const char *path, const pm_error *err);
 /* --dir/<id>_<slug of message>.sql (pm_malloc'd) */
 extern char *revision_path(const char *id, const char *msg);
 

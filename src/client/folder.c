@@ -64,6 +64,16 @@ revision_path(const char *id, const char *msg)
 	return path;
 }
 
+void
+report_file_error(const char *path, const pm_error *err)
+{
+	pg_log_error("%s:%d: %s", path, err->line, err->msg);
+	if (err->detail[0])
+		pg_log_error_detail("%s", err->detail);
+	if (err->hint[0])
+		pg_log_error_hint("%s", err->hint);
+}
+
 /* Create path with content; refuses to overwrite an existing file. */
 bool
 write_file_new(const char *path, const char *content)
@@ -320,11 +330,7 @@ read_revdir(const char *dir, revdir *out)
 		}
 		if (!pm_revfile_parse(buf, len, &e->rf, &err))
 		{
-			fprintf(stderr, "%s:%d: %s\n", e->path, err.line, err.msg);
-			if (err.detail[0])
-				fprintf(stderr, "  %s\n", err.detail);
-			if (err.hint[0])
-				fprintf(stderr, "  hint: %s\n", err.hint);
+			report_file_error(e->path, &err);
 			memset(&e->rf, 0, sizeof(e->rf));
 			ok = false;
 		}
