@@ -19,8 +19,10 @@
  * fe_utils/cancel.h for ^C).  Messages go to stderr, results to stdout.
  *
  * Statement splitting: the client runs a non-transactional revision one
- * statement at a time.  The Alembic importer must split offline SQL with
- * no server; it uses the core's splitter (src/core/sqlsplit.c, through
+ * statement at a time as the server cuts it (pgmig.begin_statement), so
+ * it has no splitter of its own for running scripts.  The Alembic importer
+ * must split offline SQL with no server; it uses the core's splitter
+ * (src/core/sqlsplit.c, through
  * src/core/alembic.c), not psql's lexer (fe_utils/psqlscan.h), because the
  * Alembic reader lives in the server-free core, which is also linked into
  * the unit tests and the libFuzzer harnesses, where libpgfeutils is not.
@@ -149,6 +151,8 @@ extern char *read_file(const char *path, size_t *len);
 extern bool write_file_new(const char *path, const char *content);
 extern char *slugify(const char *msg);
 extern bool ends_with(const char *s, const char *suffix);
+/* "FILE:LINE: message" of a parse error in a file, with its detail and hint */
+extern void report_file_error(const char *path, const pm_error *err);
 /* --dir/<id>_<slug of message>.sql (pm_malloc'd) */
 extern char *revision_path(const char *id, const char *msg);
 
@@ -159,14 +163,11 @@ extern int	cmd_revision(int argc, char **argv);
 extern int	cmd_upgrade(int argc, char **argv);
 extern int	cmd_downgrade(int argc, char **argv);
 extern int	cmd_stamp(int argc, char **argv);
-extern int	cmd_current(int argc, char **argv);
-extern int	cmd_heads(int argc, char **argv);
-extern int	cmd_branches(int argc, char **argv);
+/* current, heads, branches, show, status (queries.c: by command name) */
+extern int	cmd_readonly(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
-extern int	cmd_show(int argc, char **argv);
 extern int	cmd_merge(int argc, char **argv);
 extern int	cmd_check(int argc, char **argv);
-extern int	cmd_status(int argc, char **argv);
 extern int	cmd_graph(int argc, char **argv);
 extern int	cmd_repair(int argc, char **argv);
 extern int	cmd_import_alembic(int argc, char **argv);

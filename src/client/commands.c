@@ -433,6 +433,39 @@ advise_invalid_indexes(PGconn *conn)
 }
 
 /*
+ * ", at line N" for statement n of a revision's script: the line of the
+ * revision file as pgmig.statements() and the section's first line give
+ * it (the line the server's own errors name), or "" if unknown.
+ */
+static const char *
+statement_line(PGconn *conn, const char *rev, bool down, int n)
+{
+	static char buf[32];
+	const char *params[3];
+	char		nbuf[16];
+	PGresult   *res;
+
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	params[0] = rev;
+	params[1] = down ? "true" : "false";
+	params[2] = nbuf;
+	buf[0] = '\0';
+	res = PQexecParams(conn,
+					   "SELECT s.line OPERATOR(pg_catalog.+)"
+					   "       COALESCE(CASE WHEN $2::boolean THEN r.downgrade_line"
+					   "                     ELSE r.upgrade_line END, 1) OPERATOR(pg_catalog.-) 1"
+					   "  FROM pgmig.revision r,"
+					   "       pgmig.statements(CASE WHEN $2::boolean THEN r.downgrade"
+					   "                             ELSE r.upgrade END) s"
+					   " WHERE r.id OPERATOR(pg_catalog.=) $1 AND s.n OPERATOR(pg_catalog.=) $3::integer",
+					   3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(buf, sizeof(buf), ", at line %s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return buf;
+}
+
+/*
  * Run one non-transactional revision: each statement as its own top-level
  * command (autocommit), then record it as applied.  The server cuts the
  * script (pgmig.begin_statement: its own parser, so server and client
@@ -514,8 +547,8 @@ run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 			if (res)
 				report_result_error(res);
 			PQclear(res);
-			pg_log_error("non-transactional revision %s (%s) failed at statement %d of its %s script",
-						 rev, msg, k, direction);
+			pg_log_error("non-transactional revision %s (%s) failed at statement %d of its %s script%s",
+						 rev, msg, k, direction, statement_line(conn, rev, down, k));
 			if (k > 1)
 				pg_log_error_detail("Statements 1 to %d ran and stay committed (recorded in pgmig.statement_progress); "
 									"statement %d did not complete; the revision is not recorded as %s.",

@@ -64,6 +64,16 @@ revision_path(const char *id, const char *msg)
 	return path;
 }
 
+void
+report_file_error(const char *path, const pm_error *err)
+{
+	pg_log_error("%s:%d: %s", path, err->line, err->msg);
+	if (err->detail[0])
+		pg_log_error_detail("%s", err->detail);
+	if (err->hint[0])
+		pg_log_error_hint("%s", err->hint);
+}
+
 /* Create path with content; refuses to overwrite an existing file. */
 bool
 write_file_new(const char *path, const char *content)
@@ -320,11 +330,7 @@ read_revdir(const char *dir, revdir *out)
 		}
 		if (!pm_revfile_parse(buf, len, &e->rf, &err))
 		{
-			fprintf(stderr, "%s:%d: %s\n", e->path, err.line, err.msg);
-			if (err.detail[0])
-				fprintf(stderr, "  %s\n", err.detail);
-			if (err.hint[0])
-				fprintf(stderr, "  hint: %s\n", err.hint);
+			report_file_error(e->path, &err);
 			memset(&e->rf, 0, sizeof(e->rf));
 			ok = false;
 		}
@@ -436,12 +442,19 @@ copy_stage(PGconn *conn, const revdir *d)
 		csv_value(&b, e->rf.upgrade);
 		pm_buf_puts(&b, ",");
 		csv_value(&b, e->rf.downgrade);
-		pm_buf_puts(&b, e->rf.transactional ? ",t\n" : ",f\n");
+		pm_buf_puts(&b, e->rf.transactional ? ",t," : ",f,");
+		/* where each section starts in the file: errors name file lines */
+		if (e->rf.upgrade_line > 0)
+			pm_buf_printf(&b, "%d", e->rf.upgrade_line);
+		pm_buf_puts(&b, ",");
+		if (e->rf.downgrade_line > 0)
+			pm_buf_printf(&b, "%d", e->rf.downgrade_line);
+		pm_buf_puts(&b, "\n");
 	}
 
 	res = PQexec(conn, "COPY pg_temp.pgmig_stage (ord, file, id, down_revision, depends_on, "
-				 "branch_labels, message, upgrade, downgrade, transactional) "
-				 "FROM STDIN (FORMAT csv)");
+				 "branch_labels, message, upgrade, downgrade, transactional, "
+				 "upgrade_line, downgrade_line) FROM STDIN (FORMAT csv)");
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 	{
 		report_result_error(res);
@@ -534,7 +547,8 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 				  "CREATE TEMP TABLE pgmig_stage ("
 				  " ord integer, file text, id text, down_revision text[],"
 				  " depends_on text[], branch_labels text[], message text,"
-				  " upgrade text, downgrade text, transactional boolean)"
+				  " upgrade text, downgrade text, transactional boolean,"
+				  " upgrade_line integer, downgrade_line integer)"
 				  " ON COMMIT DROP", 0, NULL))
 		goto fail;
 	if (!copy_stage(conn, d))
@@ -560,15 +574,17 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 
 	res = run_sql(conn,
 				  "INSERT INTO pgmig.revision AS r (id, down_revision, depends_on, branch_labels,"
-				  "                                 message, upgrade, downgrade, transactional)"
+				  "                                 message, upgrade, downgrade, transactional,"
+				  "                                 upgrade_line, downgrade_line)"
 				  " SELECT id, down_revision, depends_on, branch_labels, message, upgrade,"
-				  "        downgrade, transactional"
+				  "        downgrade, transactional, upgrade_line, downgrade_line"
 				  "   FROM pg_temp.pgmig_stage ORDER BY ord"
 				  " ON CONFLICT (id) DO UPDATE SET"
 				  "   down_revision = EXCLUDED.down_revision, depends_on = EXCLUDED.depends_on,"
 				  "   branch_labels = EXCLUDED.branch_labels, message = EXCLUDED.message,"
 				  "   upgrade = EXCLUDED.upgrade, downgrade = EXCLUDED.downgrade,"
 				  "   transactional = EXCLUDED.transactional,"
+				  "   upgrade_line = EXCLUDED.upgrade_line, downgrade_line = EXCLUDED.downgrade_line,"
 				  "   loaded_at = pg_catalog.now(), loaded_by = CURRENT_USER"
 				  " WHERE r.checksum OPERATOR(pg_catalog.<>)"
 				  "         pgmig.checksum(EXCLUDED.upgrade, EXCLUDED.downgrade, EXCLUDED.transactional)"
@@ -576,6 +592,8 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 				  "    OR r.depends_on OPERATOR(pg_catalog.<>) EXCLUDED.depends_on"
 				  "    OR r.branch_labels OPERATOR(pg_catalog.<>) EXCLUDED.branch_labels"
 				  "    OR r.message OPERATOR(pg_catalog.<>) EXCLUDED.message"
+				  "    OR r.upgrade_line IS DISTINCT FROM EXCLUDED.upgrade_line"
+				  "    OR r.downgrade_line IS DISTINCT FROM EXCLUDED.downgrade_line"
 				  " RETURNING r.id, (r.xmax OPERATOR(pg_catalog.=) '0'::xid) AS inserted",
 				  0, NULL);
 	if (res == NULL)

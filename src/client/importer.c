@@ -145,9 +145,7 @@ cmd_import_alembic(int argc, char **argv)
 	}
 	if (!pm_alembic_parse_upgrade(&al, up, uplen, vt, &err))
 	{
-		fprintf(stderr, "%s:%d: %s\n", upf, err.line, err.msg);
-		if (err.hint[0])
-			fprintf(stderr, "  hint: %s\n", err.hint);
+		report_file_error(upf, &err);
 		goto out;
 	}
 	if (al.n == 0)
@@ -170,9 +168,7 @@ cmd_import_alembic(int argc, char **argv)
 		}
 		if (!pm_alembic_parse_downgrade(&al, down, downlen, vt, &err))
 		{
-			fprintf(stderr, "%s:%d: %s\n", downf, err.line, err.msg);
-			if (err.hint[0])
-				fprintf(stderr, "  hint: %s\n", err.hint);
+			report_file_error(downf, &err);
 			goto out;
 		}
 	}

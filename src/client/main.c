@@ -116,18 +116,18 @@ static const command commands[] = {
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"
 		"script.  With --from-alembic, adopt a database managed by Alembic: the\n"
 		"revisions its version table (default alembic_version) lists are stamped.\n"},
-	{"current", cmd_current, "current",
+	{"current", cmd_readonly, "current",
 		"Show the applied heads of the database.\n"},
-	{"heads", cmd_heads, "heads",
+	{"heads", cmd_readonly, "heads",
 		"Show the heads of the revision graph (as loaded in the database).\n"},
-	{"branches", cmd_branches, "branches",
+	{"branches", cmd_readonly, "branches",
 		"Show the branch points of the revision graph.\n"},
 	{"history", cmd_history, "history [-r RANGE] [-v]",
 		"Show revisions newest first.\n"
 		"\n"
 		"  -r, --rev-range RANGE    Alembic range: A:B, :B, A:, current:\n"
 		"  -v, --verbose            every column\n"},
-	{"show", cmd_show, "show REV",
+	{"show", cmd_readonly, "show REV",
 		"Show one revision, scripts included.\n"},
 	{"merge", cmd_merge, "merge -m MESSAGE REV...",
 		"Create a merge revision whose parents are the given revisions (default:\n"
@@ -137,7 +137,7 @@ static const command commands[] = {
 	{"check", cmd_check, "check",
 		"List problems (cycles, missing parents, edited applied revisions,\n"
 		"multiple heads...).  Exit status 1 if any has severity \"error\".\n"},
-	{"status", cmd_status, "status",
+	{"status", cmd_readonly, "status",
 		"One line at a glance: current, heads, pending, problems, drift, and who\n"
 		"holds the migration lock.\n"},
 	{"graph", cmd_graph, "graph [-o FILE]",

@@ -93,47 +93,21 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 	return EXIT_OK;
 }
 
-/* The commands whose only arguments are the table's positionals. */
-static int
-simple_readonly(const char *name, int argc, char **argv)
+/*
+ * current, heads, branches, show, status: the commands whose only
+ * arguments are their table row's positionals (the row is the command's
+ * name).
+ */
+int
+cmd_readonly(int argc, char **argv)
 {
-	const readonly_query *q = find_query(name);
+	const readonly_query *q = find_query(opts.command);
 
 	if (!parse_no_options(argc, argv, q->nargs))
 		return EXIT_USAGE;
 	if (q->need_arg && argc - optind < 1)
-		return usage_error("%s takes one argument", name);
+		return usage_error("%s takes one argument", q->name);
 	return run_readonly(q, q->nargs ? argv[optind] : NULL, NULL);
-}
-
-int
-cmd_current(int argc, char **argv)
-{
-	return simple_readonly("current", argc, argv);
-}
-
-int
-cmd_heads(int argc, char **argv)
-{
-	return simple_readonly("heads", argc, argv);
-}
-
-int
-cmd_branches(int argc, char **argv)
-{
-	return simple_readonly("branches", argc, argv);
-}
-
-int
-cmd_show(int argc, char **argv)
-{
-	return simple_readonly("show", argc, argv);
-}
-
-int
-cmd_status(int argc, char **argv)
-{
-	return simple_readonly("status", argc, argv);
 }
 
 /* Exit status 1 when a problem has severity "error". */

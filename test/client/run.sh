@@ -248,6 +248,7 @@ revfile $M r4 "r3" "Broken" "ALTER TABLE t ADD COLUMN d int;
 SELECT 1/0;" "ALTER TABLE t DROP COLUMN d;"
 pgmig upgrade; expect_rc 1 "failing revision: exit 1"; expect_err "r4" "error names the revision"
 expect_err "division by zero" "original error shown"
+expect_err "statement 2 at line 7" "the error names the statement and its line in the revision file"
 expect_sql "SELECT count(*) FROM pgmig.applied" 0 "all-or-nothing: nothing applied"
 pgmig upgrade nosuch; expect_rc 1 "unknown target: exit 1"
 rm $M/r4_broken.sql
@@ -343,6 +344,7 @@ CREATE INDEX CONCURRENTLY t_d2 ON later (x);" "DROP INDEX CONCURRENTLY t_d2;
 DROP INDEX CONCURRENTLY t_d1;" "-- transactional: false"
 pgmig upgrade; expect_rc 1 "statement 2 fails"
 expect_err "failed at statement 2 of its upgrade script" "the failing statement is named"
+expect_err "failed at statement 2 of its upgrade script, at line 8$" "and its line in the revision file"
 expect_err "Statements 1 to 1 ran and stay committed" "says truthfully what ran"
 expect_sql "SELECT done FROM pgmig.statement_progress WHERE revision = 'r7'" 1 "progress recorded"
 sql "CREATE TABLE later (x int)" >/dev/null
