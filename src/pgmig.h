@@ -26,6 +26,7 @@
  *	drift.c		pgmig.schema_state, record_schema(), drift(): the schema
  *				recorded after each run, compared with now (0.4; the query is
  *				src/snapshot.sql)
+ *	schemadiff_sql.c	pgmig.diff(): the SQL face of core/schemadiff.c (0.4)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
  *
@@ -58,6 +59,7 @@
 #define ERRCODE_PGMIG_INVALID_FILE			MAKE_SQLSTATE('P','M','0','0','8')
 #define ERRCODE_PGMIG_STATE					MAKE_SQLSTATE('P','M','0','0','9')
 #define ERRCODE_PGMIG_GUARD					MAKE_SQLSTATE('P','M','0','1','0')
+#define ERRCODE_PGMIG_NOT_COMPARED			MAKE_SQLSTATE('P','M','0','1','1')
 
 /* GUCs */
 extern int	pgmig_lock_timeout;
