@@ -13,7 +13,8 @@
 --    in its transaction first), so every name printed by format_type/pg_get_*
 --    outside pg_catalog comes out schema-qualified, and pg_temp, searched
 --    last, cannot hide a catalog behind a temporary table of the same name
---    (with search_path = '' it would be searched first);
+--    (with search_path = '' it would be searched first); also jit = off:
+--    compiling the query costs more than running it;
 --  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
 --    ACCESS SHARE on the relations a view reads, as pg_dump does;
 --  * no OID, attnum, timestamp or owner name in the output;

@@ -11,11 +11,14 @@
  * the pg_get_* functions it calls.  search_path = pg_catalog, pg_temp makes
  * every name in the output schema-qualified (but the built-in ones), and
  * keeps a temporary table named like a catalog from standing in for it.
+ * jit = off: compiling this big query costs more than running it (the
+ * planner's estimates for thousands of tables pass jit_above_cost).
  */
 CREATE FUNCTION pgmig.snapshot(schemas text[] DEFAULT NULL)
 	RETURNS jsonb
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 AS $snapshot$
 SELECT (
 -- src/snapshot.sql: the schema snapshot query (format: doc/snapshot-format.md).
@@ -33,7 +36,8 @@ SELECT (
 --    in its transaction first), so every name printed by format_type/pg_get_*
 --    outside pg_catalog comes out schema-qualified, and pg_temp, searched
 --    last, cannot hide a catalog behind a temporary table of the same name
---    (with search_path = '' it would be searched first);
+--    (with search_path = '' it would be searched first); also jit = off:
+--    compiling the query costs more than running it;
 --  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
 --    ACCESS SHARE on the relations a view reads, as pg_dump does;
 --  * no OID, attnum, timestamp or owner name in the output;

@@ -167,9 +167,13 @@ take_snapshot(PGconn *conn)
 	PGresult   *res;
 	char	   *json = NULL;
 
-	/* the query's own rule: read with search_path = pg_catalog, pg_temp */
+	/*
+	 * the query's own rules (doc/snapshot-format.md): search_path =
+	 * pg_catalog, pg_temp; no JIT (compiling it costs more than running it)
+	 */
 	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
-		!exec_sql(conn, "SET LOCAL search_path = pg_catalog, pg_temp", 0, NULL))
+		!exec_sql(conn, "SET LOCAL search_path = pg_catalog, pg_temp", 0, NULL) ||
+		!exec_sql(conn, "SET LOCAL jit = off", 0, NULL))
 		return NULL;
 	res = PQexecParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
 					   NULL, NULL, 0);

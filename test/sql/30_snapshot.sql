@@ -79,6 +79,7 @@ CREATE FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE SERVER regress_snapshot_srv FOREIGN DATA WRAPPER regress_snapshot_fdw;
 CREATE FOREIGN TABLE app.remote (a integer) SERVER regress_snapshot_srv;
 GRANT SELECT (id) ON app.account_names TO regress_snapshot_reader;
+COMMENT ON COLUMN app.account_names.name IS 'a view''s column';
 SELECT o->>'what' FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
  WHERE o->>'kind' = 'unsupported';
 
