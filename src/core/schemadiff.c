@@ -1438,6 +1438,30 @@ options_sql(const snap *s, const obj *t, const pm_json *from, const pm_json *to,
 	return buf_take(&b);
 }
 
+/* is item an element of the array arr (NULL: no array)? */
+static bool
+json_in(const pm_json *item, const pm_json *arr)
+{
+	int			k;
+
+	for (k = 0; arr && arr->type == PM_JSON_ARRAY && k < arr->n; k++)
+		if (pm_json_equal(item, &arr->items[k]))
+			return true;
+	return false;
+}
+
+/* ALTER TABLE t [NO] INHERIT parent (parent looked up in ps) */
+static char *
+inherit_sql(const snap *s, const obj *t, const snap *ps, const char *parent, bool add)
+{
+	pm_buf		x;
+
+	alter_table(&x, s, t);
+	pm_buf_puts(&x, add ? "INHERIT " : "NO INHERIT ");
+	put_qn(&x, rel_of(ps, parent));
+	return buf_take(&x);
+}
+
 static bool
 alter_table_stmts(engine *e, const obj *a, const obj *b, stlist *l)
 {
@@ -1477,54 +1501,15 @@ alter_table_stmts(engine *e, const obj *a, const obj *b, stlist *l)
 	}
 	if (!same_key(a, b, "inherits"))
 	{
+		/* parents a has and b lacks go, then b's new ones come */
 		for (i = 0; ia && ia->type == PM_JSON_ARRAY && i < ia->n; i++)
-		{
-			pm_buf		x,
-						y;
-
-			if (ib && ib->type == PM_JSON_ARRAY)
-			{
-				int			k;
-				bool		kept = false;
-
-				for (k = 0; k < ib->n; k++)
-					if (pm_json_equal(&ia->items[i], &ib->items[k]))
-						kept = true;
-				if (kept)
-					continue;
-			}
-			alter_table(&x, T, b);
-			pm_buf_puts(&x, "NO INHERIT ");
-			put_qn(&x, rel_of(S, ia->items[i].str));
-			alter_table(&y, S, a);
-			pm_buf_puts(&y, "INHERIT ");
-			put_qn(&y, rel_of(S, ia->items[i].str));
-			push(l, buf_take(&x), buf_take(&y), NULL);
-		}
+			if (!json_in(&ia->items[i], ib))
+				push(l, inherit_sql(T, b, S, ia->items[i].str, false),
+					 inherit_sql(S, a, S, ia->items[i].str, true), NULL);
 		for (i = 0; ib && ib->type == PM_JSON_ARRAY && i < ib->n; i++)
-		{
-			pm_buf		x,
-						y;
-
-			if (ia && ia->type == PM_JSON_ARRAY)
-			{
-				int			k;
-				bool		kept = false;
-
-				for (k = 0; k < ia->n; k++)
-					if (pm_json_equal(&ib->items[i], &ia->items[k]))
-						kept = true;
-				if (kept)
-					continue;
-			}
-			alter_table(&x, T, b);
-			pm_buf_puts(&x, "INHERIT ");
-			put_qn(&x, rel_of(T, ib->items[i].str));
-			alter_table(&y, S, a);
-			pm_buf_puts(&y, "NO INHERIT ");
-			put_qn(&y, rel_of(T, ib->items[i].str));
-			push(l, buf_take(&x), buf_take(&y), NULL);
-		}
+			if (!json_in(&ib->items[i], ia))
+				push(l, inherit_sql(T, b, T, ib->items[i].str, true),
+					 inherit_sql(S, a, T, ib->items[i].str, false), NULL);
 	}
 	if (!same_key(a, b, "partition_of") || !same_key(a, b, "partition_bound"))
 	{
@@ -1635,8 +1620,7 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 {
 	const pm_json *va = pm_json_get(a->j, "values");
 	const pm_json *vb = pm_json_get(b->j, "values");
-	int			i,
-				k;
+	int			i;
 
 	if (!va || !vb || va->type != PM_JSON_ARRAY || vb->type != PM_JSON_ARRAY)
 		return efail(e, PM_ERR_SYNTAX, "enum without a values array: ", b->id);
@@ -1649,12 +1633,8 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 	for (i = 0; i < vb->n; i++)
 	{
 		pm_buf		x;
-		bool		had = false;
 
-		for (k = 0; k < va->n; k++)
-			if (pm_json_equal(&va->items[k], &vb->items[i]))
-				had = true;
-		if (had)
+		if (json_in(&vb->items[i], va))
 			continue;
 		pm_buf_init(&x);
 		pm_buf_puts(&x, "ALTER TYPE ");
@@ -1714,12 +1694,7 @@ alter_domain(engine *e, const obj *a, const obj *b, stlist *l)
 	/* constraints by name: drop the ones that go or change, add the new */
 	for (i = 0; ca && ca->type == PM_JSON_ARRAY && i < ca->n; i++)
 	{
-		bool		kept = false;
-
-		for (k = 0; cb && cb->type == PM_JSON_ARRAY && k < cb->n; k++)
-			if (pm_json_equal(&ca->items[i], &cb->items[k]))
-				kept = true;
-		if (kept)
+		if (json_in(&ca->items[i], cb))
 			continue;
 		DOM(x, b);
 		pm_buf_puts(&x, " DROP CONSTRAINT ");
@@ -1731,12 +1706,7 @@ alter_domain(engine *e, const obj *a, const obj *b, stlist *l)
 	}
 	for (k = 0; cb && cb->type == PM_JSON_ARRAY && k < cb->n; k++)
 	{
-		bool		kept = false;
-
-		for (i = 0; ca && ca->type == PM_JSON_ARRAY && i < ca->n; i++)
-			if (pm_json_equal(&ca->items[i], &cb->items[k]))
-				kept = true;
-		if (kept)
+		if (json_in(&cb->items[k], ca))
 			continue;
 		DOM(x, b);
 		pm_buf_puts(&x, " ADD ");
