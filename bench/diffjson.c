@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	b = slurp(argv[2], &nb);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-	if (!pm_schema_diff(a, na, b, nb, NULL, 0, getenv("DOWNGRADE") != NULL, &d, &err))
+	if (!(getenv("DOWNGRADE") ? pm_schema_diff : pm_schema_diff_upgrade) (a, na, b, nb, NULL, 0, &d, &err))
 	{
 		fprintf(stderr, "diff failed: %s\n", err.msg);
 		return 1;

@@ -3573,11 +3573,11 @@ engine_reset(engine *e)
 	free_snap(&e->T);
 }
 
-bool
-pm_schema_diff(const char *source, size_t source_len,
-			   const char *target, size_t target_len,
-			   const char *renames, size_t renames_len,
-			   bool with_downgrade, pm_diff *out, pm_error *err)
+static bool
+schema_diff(const char *source, size_t source_len,
+			const char *target, size_t target_len,
+			const char *renames, size_t renames_len,
+			bool with_downgrade, pm_diff *out, pm_error *err)
 {
 	engine		e;
 	rename	   *ren = NULL;
@@ -3611,6 +3611,26 @@ pm_schema_diff(const char *source, size_t source_len,
 		pm_diff_free(out);
 	}
 	return ok;
+}
+
+bool
+pm_schema_diff(const char *source, size_t source_len,
+			   const char *target, size_t target_len,
+			   const char *renames, size_t renames_len,
+			   pm_diff *out, pm_error *err)
+{
+	return schema_diff(source, source_len, target, target_len, renames, renames_len,
+					   true, out, err);
+}
+
+bool
+pm_schema_diff_upgrade(const char *source, size_t source_len,
+					   const char *target, size_t target_len,
+					   const char *renames, size_t renames_len,
+					   pm_diff *out, pm_error *err)
+{
+	return schema_diff(source, source_len, target, target_len, renames, renames_len,
+					   false, out, err);
 }
 
 static void

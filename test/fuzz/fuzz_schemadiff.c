@@ -41,11 +41,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pm_diff		d;
 	pm_error	err;
 
-	if (pm_schema_diff(s, slen, t, tlen, r, rlen, true, &d, &err))
+	if (pm_schema_diff(s, slen, t, tlen, r, rlen, &d, &err))
 	{
 		check(&d);
 		pm_diff_free(&d);
-		if (pm_schema_diff(s, slen, s, slen, NULL, 0, false, &d, &err))
+		if (pm_schema_diff_upgrade(s, slen, s, slen, NULL, 0, &d, &err))
 		{
 			if (d.n != 0)
 				abort();

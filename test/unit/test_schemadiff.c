@@ -67,7 +67,7 @@ index_of(const pm_diff *d, const char *needle)
 static bool
 diff(const char *s, const char *t, const char *ren, pm_diff *d, pm_error *err)
 {
-	return pm_schema_diff(s, strlen(s), t, strlen(t), ren, ren ? strlen(ren) : 0, true, d, err);
+	return pm_schema_diff(s, strlen(s), t, strlen(t), ren, ren ? strlen(ren) : 0, d, err);
 }
 
 static void
