@@ -73,7 +73,7 @@ pgmig_diff(PG_FUNCTION_ARGS)
 	tgt = jsonb_text(fcinfo, 1, &tlen);
 	if (!PG_ARGISNULL(2))
 		ren = jsonb_text(fcinfo, 2, &rlen);
-	if (!pm_schema_diff(src, slen, tgt, tlen, ren, rlen, &d, &err))
+	if (!pm_schema_diff_upgrade(src, slen, tgt, tlen, ren, rlen, &d, &err))
 		pgmig_report(&err);
 	MemoryContextSwitchTo(oldcxt);
 	for (i = 0; i < d.n; i++)

@@ -76,6 +76,8 @@ typedef struct obj
 	const char *table;			/* qualified quoted table, or NULL */
 	int			ndeps;
 	const char **deps;
+	int		   *depi;			/* deps resolved to indexes (-1: not here) */
+	int			rel;			/* index of the relation it is on, or -1 */
 	int			other;			/* index in the other snapshot, or -1 */
 	ostate		st;
 	bool		typechg;		/* column whose type changes */
@@ -194,6 +196,44 @@ find(const snap *s, const char *id)
 	return -1;
 }
 
+/*
+ * The objects whose id starts with prefix: ids are sorted, so they are one
+ * run [*lo, *hi).  The columns of table T are the ids "column T." + name.
+ */
+static void
+prefix_range(const snap *s, const char *prefix, int *lo, int *hi)
+{
+	size_t		pl = strlen(prefix);
+	int			a = 0,
+				b = s->n;
+
+	while (a < b)
+	{
+		int			mid = (a + b) / 2;
+
+		if (strcmp(s->o[mid].id, prefix) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (a < s->n && strncmp(s->o[a].id, prefix, pl) == 0)
+		a++;
+	*hi = a;
+}
+
+/* the column ids of table t (an object of kind table) */
+static void
+columns_of(const snap *s, const obj *t, int *lo, int *hi)
+{
+	pm_buf		p;
+
+	pm_buf_init(&p);
+	pm_buf_printf(&p, "column %s.", t->id + 6);
+	prefix_range(s, p.data, lo, hi);
+	pm_buf_free(&p);
+}
+
 static const char *
 jstr(const obj *o, const char *key)
 {
@@ -285,7 +325,7 @@ rel_of(const snap *s, const char *qual)
 static void
 put_tbl(pm_buf *b, const snap *s, const obj *o)
 {
-	const obj  *t = rel_of(s, o->table);
+	const obj  *t = (o->rel >= 0 && o->rel < s->n && &s->o[o->rel] != o) ? &s->o[o->rel] : rel_of(s, o->table);
 
 	put_qn(b, t);				/* validated to exist in load_snap */
 }
@@ -756,8 +796,11 @@ create_table_sql(const engine *e, const snap *s, const obj *t)
 	const pm_json *inh = pm_json_get(t->j, "inherits");
 	const pm_json *opts = pm_json_get(t->j, "options");
 
-	/* the table's own columns follow its id in byte order */
-	for (i = 0; i < s->n; i++)
+	int			lo,
+				hi;
+
+	columns_of(s, t, &lo, &hi);
+	for (i = lo; i < hi; i++)
 		if (s->o[i].kind == K_COLUMN && streq(s->o[i].table, t->id + 6) &&
 			!jbool(&s->o[i], "inherited"))
 			cols[nc++] = &s->o[i];
@@ -1395,6 +1438,30 @@ options_sql(const snap *s, const obj *t, const pm_json *from, const pm_json *to,
 	return buf_take(&b);
 }
 
+/* is item an element of the array arr (NULL: no array)? */
+static bool
+json_in(const pm_json *item, const pm_json *arr)
+{
+	int			k;
+
+	for (k = 0; arr && arr->type == PM_JSON_ARRAY && k < arr->n; k++)
+		if (pm_json_equal(item, &arr->items[k]))
+			return true;
+	return false;
+}
+
+/* ALTER TABLE t [NO] INHERIT parent (parent looked up in ps) */
+static char *
+inherit_sql(const snap *s, const obj *t, const snap *ps, const char *parent, bool add)
+{
+	pm_buf		x;
+
+	alter_table(&x, s, t);
+	pm_buf_puts(&x, add ? "INHERIT " : "NO INHERIT ");
+	put_qn(&x, rel_of(ps, parent));
+	return buf_take(&x);
+}
+
 static bool
 alter_table_stmts(engine *e, const obj *a, const obj *b, stlist *l)
 {
@@ -1434,54 +1501,15 @@ alter_table_stmts(engine *e, const obj *a, const obj *b, stlist *l)
 	}
 	if (!same_key(a, b, "inherits"))
 	{
+		/* parents a has and b lacks go, then b's new ones come */
 		for (i = 0; ia && ia->type == PM_JSON_ARRAY && i < ia->n; i++)
-		{
-			pm_buf		x,
-						y;
-
-			if (ib && ib->type == PM_JSON_ARRAY)
-			{
-				int			k;
-				bool		kept = false;
-
-				for (k = 0; k < ib->n; k++)
-					if (pm_json_equal(&ia->items[i], &ib->items[k]))
-						kept = true;
-				if (kept)
-					continue;
-			}
-			alter_table(&x, T, b);
-			pm_buf_puts(&x, "NO INHERIT ");
-			put_qn(&x, rel_of(S, ia->items[i].str));
-			alter_table(&y, S, a);
-			pm_buf_puts(&y, "INHERIT ");
-			put_qn(&y, rel_of(S, ia->items[i].str));
-			push(l, buf_take(&x), buf_take(&y), NULL);
-		}
+			if (!json_in(&ia->items[i], ib))
+				push(l, inherit_sql(T, b, S, ia->items[i].str, false),
+					 inherit_sql(S, a, S, ia->items[i].str, true), NULL);
 		for (i = 0; ib && ib->type == PM_JSON_ARRAY && i < ib->n; i++)
-		{
-			pm_buf		x,
-						y;
-
-			if (ia && ia->type == PM_JSON_ARRAY)
-			{
-				int			k;
-				bool		kept = false;
-
-				for (k = 0; k < ia->n; k++)
-					if (pm_json_equal(&ib->items[i], &ia->items[k]))
-						kept = true;
-				if (kept)
-					continue;
-			}
-			alter_table(&x, T, b);
-			pm_buf_puts(&x, "INHERIT ");
-			put_qn(&x, rel_of(T, ib->items[i].str));
-			alter_table(&y, S, a);
-			pm_buf_puts(&y, "NO INHERIT ");
-			put_qn(&y, rel_of(T, ib->items[i].str));
-			push(l, buf_take(&x), buf_take(&y), NULL);
-		}
+			if (!json_in(&ib->items[i], ia))
+				push(l, inherit_sql(T, b, T, ib->items[i].str, true),
+					 inherit_sql(S, a, T, ib->items[i].str, false), NULL);
 	}
 	if (!same_key(a, b, "partition_of") || !same_key(a, b, "partition_bound"))
 	{
@@ -1592,8 +1620,7 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 {
 	const pm_json *va = pm_json_get(a->j, "values");
 	const pm_json *vb = pm_json_get(b->j, "values");
-	int			i,
-				k;
+	int			i;
 
 	if (!va || !vb || va->type != PM_JSON_ARRAY || vb->type != PM_JSON_ARRAY)
 		return efail(e, PM_ERR_SYNTAX, "enum without a values array: ", b->id);
@@ -1606,12 +1633,8 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 	for (i = 0; i < vb->n; i++)
 	{
 		pm_buf		x;
-		bool		had = false;
 
-		for (k = 0; k < va->n; k++)
-			if (pm_json_equal(&va->items[k], &vb->items[i]))
-				had = true;
-		if (had)
+		if (json_in(&vb->items[i], va))
 			continue;
 		pm_buf_init(&x);
 		pm_buf_puts(&x, "ALTER TYPE ");
@@ -1671,12 +1694,7 @@ alter_domain(engine *e, const obj *a, const obj *b, stlist *l)
 	/* constraints by name: drop the ones that go or change, add the new */
 	for (i = 0; ca && ca->type == PM_JSON_ARRAY && i < ca->n; i++)
 	{
-		bool		kept = false;
-
-		for (k = 0; cb && cb->type == PM_JSON_ARRAY && k < cb->n; k++)
-			if (pm_json_equal(&ca->items[i], &cb->items[k]))
-				kept = true;
-		if (kept)
+		if (json_in(&ca->items[i], cb))
 			continue;
 		DOM(x, b);
 		pm_buf_puts(&x, " DROP CONSTRAINT ");
@@ -1688,12 +1706,7 @@ alter_domain(engine *e, const obj *a, const obj *b, stlist *l)
 	}
 	for (k = 0; cb && cb->type == PM_JSON_ARRAY && k < cb->n; k++)
 	{
-		bool		kept = false;
-
-		for (i = 0; ca && ca->type == PM_JSON_ARRAY && i < ca->n; i++)
-			if (pm_json_equal(&ca->items[i], &cb->items[k]))
-				kept = true;
-		if (kept)
+		if (json_in(&cb->items[k], ca))
 			continue;
 		DOM(x, b);
 		pm_buf_puts(&x, " ADD ");
@@ -2171,6 +2184,19 @@ check_refs(engine *e, snap *s, const char *side)
 				s->o[c].idseq = i;
 		}
 	}
+	/* resolve every dependency once: the passes below only use indexes */
+	for (i = 0; i < s->n; i++)
+	{
+		obj		   *o = &s->o[i];
+		int			k;
+
+		o->depi = pm_malloc(sizeof(int) * (o->ndeps + 1));
+		for (k = 0; k < o->ndeps; k++)
+			o->depi[k] = find(s, o->deps[k]);
+		o->rel = -1;
+		if (o->table && o->kind != K_UNKNOWN)
+			o->rel = (int) (rel_of(s, o->table) - s->o);
+	}
 	return true;
 }
 
@@ -2524,23 +2550,6 @@ create_node(snap *s, int i, int depth)
 	return o->implicit ? -1 : o->ncreate;
 }
 
-/* is dep (an id) dropped or replaced in s? */
-static bool
-dep_dropped(const snap *s, const char *id)
-{
-	int			d = find(s, id);
-
-	return d >= 0 && has_drop(&s->o[d]);
-}
-
-static bool
-dep_typechg(const snap *s, const char *id)
-{
-	int			d = find(s, id);
-
-	return d >= 0 && s->o[d].typechg;
-}
-
 /* ----------------------------------------------------------- one pass */
 
 typedef struct heapent
@@ -2619,6 +2628,7 @@ free_snap(snap *s)
 	for (i = 0; i < s->n; i++)
 	{
 		pm_free(s->o[i].deps);
+		pm_free(s->o[i].depi);
 		pm_free(s->o[i].suggest);
 	}
 	pm_free(s->o);
@@ -2836,7 +2846,7 @@ prepare(engine *e)
 		if (S->o[i].kind == K_COLUMN)
 			for (k = 0; k < S->o[i].ndeps; k++)
 			{
-				int			d = find(S, S->o[i].deps[k]);
+				int			d = S->o[i].depi[k];
 
 				if (d >= 0 && S->o[d].kind == K_COMPOSITE && S->o[d].st == ST_ALTER)
 				{
@@ -2864,7 +2874,7 @@ prepare(engine *e)
 					if (S->o[k].kind != K_COLUMN)
 						continue;
 					for (d = 0; d < S->o[k].ndeps; d++)
-						if (strcmp(S->o[k].deps[d], a->id) == 0)
+						if (S->o[k].depi[d] == i)
 							S->o[k].typechg = true;
 				}
 		}
@@ -2883,10 +2893,10 @@ prepare(engine *e)
 				continue;
 			for (k = 0; k < a->ndeps && !force; k++)
 			{
-				if (dep_dropped(S, a->deps[k]))
+				if (a->depi[k] >= 0 && has_drop(&S->o[a->depi[k]]))
 					force = true;
 				else if ((a->kind == K_VIEW || a->kind == K_MATVIEW || a->kind == K_TRIGGER ||
-						  a->kind == K_POLICY) && dep_typechg(S, a->deps[k]))
+						  a->kind == K_POLICY) && a->depi[k] >= 0 && S->o[a->depi[k]].typechg)
 					force = true;
 			}
 			if (force)
@@ -3007,16 +3017,20 @@ prepare(engine *e)
 				   *came = NULL;
 		int			ngone = 0,
 					ncame = 0;
+		int			lo,
+					hi;
 
 		if (t->kind != K_TABLE || t->st == ST_DROP || t->st == ST_REPLACE)
 			continue;
-		for (k = 0; k < S->n; k++)
+		columns_of(S, t, &lo, &hi);
+		for (k = lo; k < hi; k++)
 			if (S->o[k].kind == K_COLUMN && streq(S->o[k].table, t->id + 6) && S->o[k].st == ST_DROP)
 			{
 				gone = &S->o[k];
 				ngone++;
 			}
-		for (k = 0; k < T->n; k++)
+		columns_of(T, t, &lo, &hi);
+		for (k = lo; k < hi; k++)
 			if (T->o[k].kind == K_COLUMN && streq(T->o[k].table, t->id + 6) && T->o[k].st == ST_ADD)
 			{
 				came = &T->o[k];
@@ -3251,7 +3265,7 @@ build_nodes(engine *e)
 		if (S->o[i].kind == K_COLUMN && S->o[i].typechg)
 			for (k = 0; k < S->o[i].ndeps; k++)
 			{
-				int			d = find(S, S->o[i].deps[k]);
+				int			d = S->o[i].depi[k];
 
 				if (d >= 0 && S->o[d].kind == K_ENUM && S->o[d].nalter >= 0)
 					S->o[i].nalter2 = S->o[d].nalter;
@@ -3278,7 +3292,7 @@ build_edges(engine *e)
 			continue;
 		for (k = 0; k < b->ndeps; k++)
 		{
-			int			d = find(T, b->deps[k]);
+			int			d = b->depi[k];
 			int			dc,
 						da;
 
@@ -3306,7 +3320,7 @@ build_edges(engine *e)
 			continue;
 		for (k = 0; k < a->ndeps; k++)
 		{
-			int			d = find(S, a->deps[k]);
+			int			d = a->depi[k];
 
 			if (d < 0)
 				continue;
@@ -3559,11 +3573,11 @@ engine_reset(engine *e)
 	free_snap(&e->T);
 }
 
-bool
-pm_schema_diff(const char *source, size_t source_len,
-			   const char *target, size_t target_len,
-			   const char *renames, size_t renames_len,
-			   pm_diff *out, pm_error *err)
+static bool
+schema_diff(const char *source, size_t source_len,
+			const char *target, size_t target_len,
+			const char *renames, size_t renames_len,
+			bool with_downgrade, pm_diff *out, pm_error *err)
 {
 	engine		e;
 	rename	   *ren = NULL;
@@ -3578,7 +3592,7 @@ pm_schema_diff(const char *source, size_t source_len,
 	ok = run(&e, source, source_len, target, target_len, &ren, &nren, renames, renames_len,
 			 false, &out->steps, &out->n);
 	engine_reset(&e);
-	if (ok)
+	if (ok && with_downgrade)
 	{
 		ok = run(&e, target, target_len, source, source_len, &ren, &nren, NULL, 0,
 				 true, &out->rev, &out->nrev);
@@ -3597,6 +3611,26 @@ pm_schema_diff(const char *source, size_t source_len,
 		pm_diff_free(out);
 	}
 	return ok;
+}
+
+bool
+pm_schema_diff(const char *source, size_t source_len,
+			   const char *target, size_t target_len,
+			   const char *renames, size_t renames_len,
+			   pm_diff *out, pm_error *err)
+{
+	return schema_diff(source, source_len, target, target_len, renames, renames_len,
+					   true, out, err);
+}
+
+bool
+pm_schema_diff_upgrade(const char *source, size_t source_len,
+					   const char *target, size_t target_len,
+					   const char *renames, size_t renames_len,
+					   pm_diff *out, pm_error *err)
+{
+	return schema_diff(source, source_len, target, target_len, renames, renames_len,
+					   false, out, err);
 }
 
 static void

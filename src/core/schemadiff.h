@@ -63,10 +63,17 @@ typedef struct pm_diff
 	pm_diff_step *rev;			/* target -> source (the downgrade), in order */
 } pm_diff;
 
+/* Both directions: out->steps and out->rev (the downgrade). */
 extern bool pm_schema_diff(const char *source, size_t source_len,
 						   const char *target, size_t target_len,
 						   const char *renames, size_t renames_len,
 						   pm_diff *out, pm_error *err);
+
+/* The upgrade only (out->rev stays empty): half the work, for pgmig.diff(). */
+extern bool pm_schema_diff_upgrade(const char *source, size_t source_len,
+								   const char *target, size_t target_len,
+								   const char *renames, size_t renames_len,
+								   pm_diff *out, pm_error *err);
 extern void pm_diff_free(pm_diff *d);
 
 #endif							/* PM_SCHEMADIFF_H */

@@ -302,3 +302,17 @@ BEGIN
 	END LOOP;
 END $$;
 SELECT to_regnamespace('app') IS NULL AS app_gone, to_regnamespace('"Odd.Schema"') IS NULL AS odd_gone;
+
+-- the README's example
+CREATE SCHEMA shop;
+CREATE TABLE shop.segment (id integer PRIMARY KEY, body text);
+SELECT pgmig.snapshot(ARRAY['shop']) AS before \gset
+ALTER TABLE shop.segment ADD COLUMN audio_start_ms integer NOT NULL DEFAULT 0;
+CREATE INDEX segment_audio ON shop.segment (audio_start_ms);
+SELECT pgmig.snapshot(ARRAY['shop']) AS after \gset
+SELECT step, statement, hazard FROM pgmig.diff(:'before', :'after');
+SELECT step, statement FROM pgmig.diff(:'after', :'before');
+ALTER TABLE shop.segment RENAME COLUMN audio_start_ms TO audio_ms;
+SELECT pgmig.snapshot(ARRAY['shop']) AS renamed \gset
+SELECT statement, hazard FROM pgmig.diff(:'after', :'renamed');
+SELECT statement, hazard FROM pgmig.diff(:'after', :'renamed', '{"column shop.segment.audio_start_ms": "audio_ms"}');

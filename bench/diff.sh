@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/diff.sh: the schema diff engine on big schemas, side by side with
+# migra (the npm package @pgkit/migra) in the same run.
+#
+#   make install && bash bench/diff.sh         # SIZES="1000 10000", REPS=3
+#
+# For each size N: database src_N gets schema bench with N tables (10
+# columns, a primary key and one more index, an FK to the previous table)
+# and a view per 10 tables (issue 10's bench schema; the same shape as
+# bench/snapshot.sh builds for the snapshot alone); tgt_N is a copy
+# (CREATE DATABASE ... TEMPLATE) changed in 3% of its tables: a new column
+# on every 100th table, a new index on every 50th, a wider varchar on
+# every 200th.  Then, each the median of REPS runs:
+#   - snapshot: psql -c "SELECT pgmig.snapshot(ARRAY['bench'])" of each
+#     database to a file (wall clock, transfer included);
+#   - engine: bench/bin/diffjson, the core linked into a small program
+#     (-O2), diffing the two files (the upgrade only, as pgmig.diff();
+#     the client's autogenerate computes the downgrade too: twice that);
+#   - diff(): SELECT count(*) FROM pgmig.diff(a, b) on the two snapshots
+#     stored in a table (psql \timing: server time);
+# KEEP=DIR keeps the snapshot files there (src_N.json, tgt_N.json).
+#   - migra: migra run --unsafe --schema bench on the two databases (one
+#     run; wall clock; skipped when npx/npm or the package is missing).
+# Runs in a throwaway cluster (test/with_cluster.sh).  Prints a table and
+# writes bench/results/diff.tsv.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
+  export PGMIG_BENCH_INSIDE=1
+  exec bash "$top/test/with_cluster.sh" bash "$here/diff.sh" "$@"
+fi
+SIZES=${SIZES:-"1000 10000"}
+REPS=${REPS:-3}
+MIGRA_TIMEOUT=${MIGRA_TIMEOUT:-900}
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$here/results" "$here/bin"
+out=$here/results/diff.tsv
+printf 'tables\tobjects\tsnapshot_bytes\tsteps\tsnapshot_ms\tengine_ms\tengine_cpu_ms\tdiff_sql_ms\tmigra_ms\tmigra_statements\n' >"$out"
+
+cc -O2 -std=gnu99 -I"$top/src/core" -o "$here/bin/diffjson" "$here/diffjson.c" \
+  $(ls "$top"/src/core/*.c)
+
+# migra from the npm registry, installed once into bench/node (not committed)
+migra=""
+if command -v npm >/dev/null; then
+  if [ ! -x "$here/node/node_modules/.bin/migra" ]; then
+    (mkdir -p "$here/node" && cd "$here/node" && npm install --silent --no-audit --no-fund @pgkit/migra >/dev/null 2>&1) || true
+  fi
+  [ -x "$here/node/node_modules/.bin/migra" ] && migra=$here/node/node_modules/.bin/migra
+fi
+
+ms_now() { date +%s%N | cut -c1-13; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+make_schema() {   # DB N
+  "${PSQL[@]}" -d "$1" <<SQL
+SET client_min_messages = warning;
+SET pgmig.guard = off;
+CREATE SCHEMA bench;
+CREATE PROCEDURE pg_temp.make(n integer) LANGUAGE plpgsql AS \$\$
+BEGIN
+  FOR i IN 1..n LOOP
+    EXECUTE format('CREATE TABLE bench.t_%s (id integer PRIMARY KEY, parent_id integer %s,'
+                   ' c3 text NOT NULL DEFAULT %L, c4 integer, c5 bigint, c6 numeric(12,2),'
+                   ' c7 timestamptz DEFAULT now(), c8 boolean, c9 jsonb, c10 varchar(40))',
+                   i, CASE WHEN i > 1 THEN format('REFERENCES bench.t_%s (id)', i - 1) ELSE '' END, 'x');
+    EXECUTE format('CREATE INDEX t_%s_c3 ON bench.t_%s (c3)', i, i);
+    IF i % 10 = 0 THEN
+      EXECUTE format('CREATE VIEW bench.v_%s AS SELECT a.id, a.c3, b.c4 FROM bench.t_%s a'
+                     ' JOIN bench.t_%s b ON b.id = a.parent_id', i, i, i - 1);
+    END IF;
+    IF i % 200 = 0 THEN COMMIT; END IF;
+  END LOOP;
+END \$\$;
+CALL pg_temp.make($2);
+SQL
+}
+
+change_schema() {   # DB N
+  "${PSQL[@]}" -d "$1" <<SQL
+SET client_min_messages = warning;
+SET pgmig.guard = off;
+CREATE PROCEDURE pg_temp.change(n integer) LANGUAGE plpgsql AS \$\$
+BEGIN
+  FOR i IN 1..n LOOP
+    IF i % 100 = 0 THEN EXECUTE format('ALTER TABLE bench.t_%s ADD COLUMN extra integer', i); END IF;
+    IF i % 50 = 0 THEN EXECUTE format('CREATE INDEX t_%s_c4 ON bench.t_%s (c4)', i, i); END IF;
+    IF i % 200 = 0 THEN EXECUTE format('ALTER TABLE bench.t_%s ALTER COLUMN c10 TYPE varchar(80)', i); END IF;
+    IF i % 200 = 0 THEN COMMIT; END IF;
+  END LOOP;
+END \$\$;
+CALL pg_temp.change($2);
+SQL
+}
+
+"${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" >/dev/null
+for n in $SIZES; do
+  echo "== $n tables: building"
+  "${PSQL[@]}" -d postgres -c "CREATE DATABASE src_$n" -c "CREATE DATABASE tgt_$n" 2>/dev/null || true
+  for db in src_$n; do
+    "${PSQL[@]}" -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pgmig"
+    make_schema "$db" "$n"
+  done
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE tgt_$n" -c "CREATE DATABASE tgt_$n TEMPLATE src_$n"
+  change_schema "tgt_$n" "$n"
+
+  snaps=()
+  for ((r = 0; r < REPS; r++)); do
+    t0=$(ms_now)
+    psql -X -At -d "src_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/a.json"
+    psql -X -At -d "tgt_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/b.json"
+    snaps+=($(( ($(ms_now) - t0) / 2 )))
+  done
+  snap_ms=$(printf '%s\n' "${snaps[@]}" | median)
+  bytes=$(stat -c %s "$work/a.json")
+  if [ -n "${KEEP:-}" ]; then cp "$work/a.json" "$KEEP/src_$n.json"; cp "$work/b.json" "$KEEP/tgt_$n.json"; fi
+  objects=$(grep -o '"id": ' "$work/a.json" | wc -l)
+
+  engs=(); ecpus=()
+  for ((r = 0; r < REPS; r++)); do
+    line=$("$here/bin/diffjson" "$work/a.json" "$work/b.json")
+    engs+=("$(echo "$line" | awk '{print $1}')")
+    ecpus+=("$(echo "$line" | awk '{print $3}')")
+    steps=$(echo "$line" | awk '{print $2}')
+  done
+  eng_ms=$(printf '%s\n' "${engs[@]}" | median)
+  eng_cpu=$(printf '%s\n' "${ecpus[@]}" | median)
+
+  # the snapshots as values in one database, then pgmig.diff() over them
+  "${PSQL[@]}" -d "src_$n" -c "DROP TABLE IF EXISTS snaps" -c "CREATE TABLE snaps (name text, s jsonb)"
+  for side in a b; do
+    "${PSQL[@]}" -d "src_$n" -c "\\copy snaps (s) FROM '$work/$side.json' (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+    "${PSQL[@]}" -d "src_$n" -c "UPDATE snaps SET name = '$side' WHERE name IS NULL"
+  done
+  sqls=()
+  for ((r = 0; r < REPS; r++)); do
+    ms=$(psql -X -d "src_$n" <<'SQL' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+\timing on
+SELECT count(*) FROM snaps a, snaps b, pgmig.diff(a.s, b.s) WHERE a.name = 'a' AND b.name = 'b';
+SQL
+)
+    sqls+=("${ms%.*}")
+  done
+  sql_ms=$(printf '%s\n' "${sqls[@]}" | median)
+
+  migra_ms=NA; migra_n=NA
+  if [ -n "$migra" ]; then
+    url() { echo "postgresql://${PGUSER}@localhost/$1?host=${PGHOST}&port=${PGPORT}"; }
+    t0=$(ms_now)
+    if timeout "$MIGRA_TIMEOUT" "$migra" run --unsafe --schema bench "$(url "src_$n")" "$(url "tgt_$n")" >"$work/migra.sql" 2>"$work/migra.err" || [ -s "$work/migra.sql" ]; then
+      migra_ms=$(( $(ms_now) - t0 ))
+      migra_n=$(grep -c ';' "$work/migra.sql" || true)
+    else
+      migra_ms="failed($(head -c 200 "$work/migra.err" | tr '\n\t' '  '))"
+    fi
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$steps" "$snap_ms" "$eng_ms" "$eng_cpu" "$sql_ms" "$migra_ms" "$migra_n" >>"$out"
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE src_$n" -c "DROP DATABASE tgt_$n"
+done
+column -t -s $'\t' "$out"
