@@ -218,9 +218,10 @@ pgmig_batch_flush(PgmigBatch *b)
 	if (rows != (uint64) b->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
-				 errmsg("recording %d revisions in pgmig.applied changed %llu rows",
-						b->n, (unsigned long long) rows),
-				 errdetail("A revision script changed pgmig.applied itself."),
+				 errmsg("pgmig.applied changed under the run"),
+				 errdetail_plural("Recording the run should have changed %d row of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
+								  "Recording the run should have changed %d rows of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
+								  b->n, b->n, (unsigned long long) rows),
 				 errhint("Revision scripts must not write to pgmig's own tables.")));
 	(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
 							   " SELECT u.a, $5, u.r, $6, u.c, u.d"

@@ -110,7 +110,6 @@ cmp_rows(const void *a, const void *b)
 PgmigGraph *
 pgmig_load_graph(bool strict)
 {
-	MemoryContext dest = CurrentMemoryContext;
 	PgmigGraph *pg;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -133,16 +132,14 @@ pgmig_load_graph(bool strict)
 	UpdateActiveSnapshotCommandId();
 
 	plan = pgmig_spi_prepare(graph_query, 0, NULL);
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	portal = pgmig_spi_cursor_open(plan);
 
 	for (;;)
 	{
 		uint64		t;
 
-		SPI_cursor_fetch(portal, true, GRAPH_BATCH);
-		if (SPI_processed == 0)
+		if (pgmig_spi_cursor_fetch(portal, GRAPH_BATCH) == 0)
 			break;
-		MemoryContextSwitchTo(dest);
 		for (t = 0; t < SPI_processed; t++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[t];
@@ -184,7 +181,6 @@ pgmig_load_graph(bool strict)
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
 	PopActiveSnapshot();
-	MemoryContextSwitchTo(dest);
 
 	qsort(rows, nrows, sizeof(GraphRow), cmp_rows);
 

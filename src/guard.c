@@ -168,12 +168,13 @@ insert_drift_rows(void *arg)
 }
 
 /*
- * Insert the rows as the owner of pgmig.drift.  A failure to record
+ * Insert the rows as the owner of pgmig.drift; false if they could not
+ * be.  A failure to record
  * becomes a WARNING (the user's DDL must not fail because of the guard),
  * except a cancel, a shutdown or running out of memory, which are
  * re-thrown.
  */
-static void
+static bool
 record_drift(Oid drift, const char *tag, List *objects)
 {
 	DriftInsert di;
@@ -181,7 +182,7 @@ record_drift(Oid drift, const char *tag, List *objects)
 
 	di.owner = pgmig_rel_owner(drift);
 	if (!OidIsValid(di.owner))
-		return;
+		return false;
 	di.tag = tag;
 	di.role = GetUserNameFromId(GetUserId(), false);
 	di.session_role = GetUserNameFromId(GetSessionUserId(), false);
@@ -191,7 +192,7 @@ record_drift(Oid drift, const char *tag, List *objects)
 	edata = pgmig_subxact_run(insert_drift_rows, &di, CurrentMemoryContext,
 							  true);
 	if (edata == NULL)
-		return;
+		return true;
 	if (pgmig_error_must_propagate(edata))
 		ReThrowError(edata);
 	ereport(WARNING,
@@ -199,6 +200,7 @@ record_drift(Oid drift, const char *tag, List *objects)
 			 errmsg("pgmig guard could not record drift: %s", edata->message),
 			 edata->detail ? errdetail("%s", edata->detail) : 0,
 			 edata->hint ? errhint("%s", edata->hint) : 0));
+	return false;
 }
 
 /*
@@ -290,6 +292,7 @@ pgmig_guard(PG_FUNCTION_ARGS)
 	List	   *objects = NIL;
 	uint64		i;
 	uint64		nrows;
+	bool		recorded;
 	DriftObject *first;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -377,12 +380,14 @@ pgmig_guard(PG_FUNCTION_ARGS)
 					 errdetail("pgmig.guard is set to \"error\"."),
 					 errhint("Put the change in a revision and apply it with pgmig, or SET pgmig.guard = 'warn' to allow it and record it in pgmig.drift.")));
 
-		record_drift(drift, tag, objects);
+		recorded = record_drift(drift, tag, objects);
 		ereport(WARNING,
 				(errmsg("%s on %s %s ran outside a pgmig run",
 						tag, first->object_type ? first->object_type : "object",
 						first->object_identity ? first->object_identity : "(unnamed)"),
-				 errdetail("Recorded in pgmig.drift (%d object(s)).", list_length(objects)),
+				 recorded ?
+				 errdetail("Recorded in pgmig.drift (%d object(s)).", list_length(objects)) :
+				 errdetail("It could not be recorded in pgmig.drift (see the warning before this one)."),
 				 errhint("Put schema changes in a revision, or SET pgmig.guard = 'off' to allow them silently.")));
 	}
 

@@ -117,6 +117,9 @@ pgmig_report(pm_error *err)
 		case PM_ERR_STATE:
 			code = ERRCODE_PGMIG_STATE;
 			break;
+		case PM_ERR_UNSUPPORTED:
+			code = ERRCODE_PGMIG_NOT_COMPARED;
+			break;
 		default:
 			code = ERRCODE_INTERNAL_ERROR;
 			break;

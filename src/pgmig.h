@@ -22,6 +22,7 @@
  *	loading.c	load, repair, add, new_revision, merge
  *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
  *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
+ *	schemadiff_sql.c	pgmig.diff(): the SQL face of core/schemadiff.c (0.4)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
  *
@@ -53,6 +54,7 @@
 #define ERRCODE_PGMIG_INVALID_FILE			MAKE_SQLSTATE('P','M','0','0','8')
 #define ERRCODE_PGMIG_STATE					MAKE_SQLSTATE('P','M','0','0','9')
 #define ERRCODE_PGMIG_GUARD					MAKE_SQLSTATE('P','M','0','1','0')
+#define ERRCODE_PGMIG_NOT_COMPARED			MAKE_SQLSTATE('P','M','0','1','1')
 
 /* GUCs */
 extern int	pgmig_lock_timeout;

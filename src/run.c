@@ -136,10 +136,17 @@ run_command(RunCommand cmd, const char *target)
 	pg = cmd == RUN_UPGRADE ? pgmig_graph_from_image() : NULL;
 	if (pg != NULL)
 	{
-		pgmig_resolve_target(pg, target, &targets, &branch_root);
-		pm_plan_upgrade(pg->g, &targets, &steps);
-		if (steps.n > 0)
+		pm_error	err;
+
+		/* any error (unknown target, several heads) comes from the tables */
+		if (!pm_resolve(pg->g, target, &targets, &branch_root, &err))
 			pg = NULL;
+		else
+		{
+			pm_plan_upgrade(pg->g, &targets, &steps);
+			if (steps.n > 0)
+				pg = NULL;
+		}
 	}
 	if (pg == NULL)
 	{
@@ -348,7 +355,8 @@ pgmig_record_step(PG_FUNCTION_ARGS)
 	{
 		Interval   *iv = PG_GETARG_INTERVAL_P(2);
 
-		usecs = iv->time + (int64) iv->day * USECS_PER_DAY;
+		/* a month counts as DAYS_PER_MONTH days, as interval comparison does */
+		usecs = iv->time + ((int64) iv->month * DAYS_PER_MONTH + iv->day) * USECS_PER_DAY;
 		has = true;
 	}
 	PG_RETURN_INT32(run_or_record_one(text_to_cstring(PG_GETARG_TEXT_PP(0)),

@@ -126,10 +126,20 @@ cmd_revision(int argc, char **argv)
 		OPT_DEPENDS_ON,
 		OPT_NONTX,
 		OPT_REV_ID,
-		OPT_SPLICE
+		OPT_SPLICE,
+		OPT_AUTOGENERATE,
+		OPT_SCHEMA,
+		OPT_FROM_DB,
+		OPT_DEV_URL,
+		OPT_RENAME
 	};
 	static const struct option long_options[] = {
 		{"message", required_argument, NULL, 'm'},
+		{"autogenerate", no_argument, NULL, OPT_AUTOGENERATE},
+		{"schema", required_argument, NULL, OPT_SCHEMA},
+		{"from-db", required_argument, NULL, OPT_FROM_DB},
+		{"dev-url", required_argument, NULL, OPT_DEV_URL},
+		{"rename", required_argument, NULL, OPT_RENAME},
 		{"head", required_argument, NULL, OPT_HEAD},
 		{"branch-label", required_argument, NULL, OPT_BRANCH_LABEL},
 		{"depends-on", required_argument, NULL, OPT_DEPENDS_ON},
@@ -142,7 +152,14 @@ cmd_revision(int argc, char **argv)
 			   *head = NULL,
 			   *rev_id = NULL;
 	bool		splice = false,
-				nontx = false;
+				nontx = false,
+				autogenerate = false;
+	const char *schema_file = NULL,
+			   *from_db = NULL,
+			   *dev_url = NULL;
+	char	   *renames[64];
+	int			nrenames = 0;
+	char	   *rename_map = NULL;
 	revdir		d;
 	pm_revfile	rf;
 	char		id[PM_MAX_ID_LEN + 1];
@@ -183,6 +200,23 @@ cmd_revision(int argc, char **argv)
 			case OPT_SPLICE:
 				splice = true;
 				break;
+			case OPT_AUTOGENERATE:
+				autogenerate = true;
+				break;
+			case OPT_SCHEMA:
+				schema_file = optarg;
+				break;
+			case OPT_FROM_DB:
+				from_db = optarg;
+				break;
+			case OPT_DEV_URL:
+				dev_url = optarg;
+				break;
+			case OPT_RENAME:
+				if (nrenames == lengthof(renames))
+					return usage_error("too many --rename options");
+				renames[nrenames++] = optarg;
+				break;
 			default:
 				pm_revfile_free(&rf);
 				return EXIT_USAGE;
@@ -195,6 +229,12 @@ cmd_revision(int argc, char **argv)
 	}
 	if (msg == NULL)
 		return usage_error("revision needs a message: -m MESSAGE");
+	if (!autogenerate && (schema_file || from_db || dev_url || nrenames))
+		return usage_error("--schema, --from-db, --dev-url and --rename go with --autogenerate");
+	if (autogenerate && (schema_file == NULL) == (from_db == NULL))
+		return usage_error("--autogenerate needs the desired schema: --schema FILE or --from-db CONNINFO");
+	if (nrenames && (rename_map = autogen_renames(nrenames, renames)) == NULL)
+		return EXIT_USAGE;
 	if (rev_id && (!pm_valid_name(rev_id, strlen(rev_id)) || pm_reserved_name(rev_id)))
 		return usage_error("invalid revision id \"%s\": use [A-Za-z0-9_]{1,64}, not a reserved word", rev_id);
 
@@ -308,11 +348,34 @@ cmd_revision(int argc, char **argv)
 	rf.id = pm_strdup(id);
 	rf.message = pm_strdup(msg);
 	rf.transactional = !nontx;
-	rf.upgrade = pm_strdup(rf.transactional ?
-						   "-- SQL that applies this revision" :
-						   "-- SQL that applies this revision, one statement at a time, outside a\n"
-						   "-- transaction (e.g. CREATE INDEX CONCURRENTLY ...)");
-	rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
+	if (autogenerate)
+	{
+		bool		nochange;
+
+		/* the folder's head, built in a scratch database, is the current state */
+		if (!autogen_scripts(&d, schema_file, from_db, dev_url, rename_map,
+							 &rf.upgrade, &rf.downgrade, &nochange))
+		{
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+		if (nochange)
+		{
+			progress("No changes in schema detected.");
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_OK;
+		}
+	}
+	else
+	{
+		rf.upgrade = pm_strdup(rf.transactional ?
+							   "-- SQL that applies this revision" :
+							   "-- SQL that applies this revision, one statement at a time, outside a\n"
+							   "-- transaction (e.g. CREATE INDEX CONCURRENTLY ...)");
+		rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
+	}
 
 	text = pm_revfile_format(&rf);
 	path = revision_path(id, msg);
