@@ -13,8 +13,8 @@
  *	  and the second reads the graph after the first committed, so the
  *	  committed image always describes the committed rows (REPEATABLE READ
  *	  gets a serialization error instead).  TRUNCATE clears the image.  The
- *	  row is written as the table's owner: nobody needs, or gets, a
- *	  privilege on it.
+ *	  row is written as pgmig itself (the extension owner): nobody needs,
+ *	  or gets, a privilege on it.
  *	- Reading: the image is used only when the caller may SELECT from
  *	  pgmig.revision and that table has no row level security, so it never
  *	  answers a role the table itself would not answer; otherwise the
@@ -62,22 +62,17 @@ pgmig_relid(const char *name)
 	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 }
 
-/* Run one statement on pgmig.graph_image as its owner; returns rows. */
+/* Run one statement on pgmig.graph_image as pgmig itself; returns rows. */
 static uint64
-image_exec(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
+image_exec(const char *sql, int nargs, Oid *types, Datum *values,
 		   const char *nulls, bool read_only, int expect)
 {
-	Oid			owner = pgmig_rel_owner(relid);
-	Oid			save_userid;
-	int			save_sec;
+	PgmigOwnerSwitch sw;
 	uint64		rows;
 
-	if (!OidIsValid(owner))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	pgmig_become_owner(&sw);
 	rows = pgmig_spi_exec(sql, nargs, types, values, nulls, read_only, 0, expect);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	pgmig_restore_user(&sw);
 	return rows;
 }
 
@@ -88,7 +83,7 @@ pgmig_graph_image_lock(void)
 
 	if (!OidIsValid(relid))
 		return;					/* extension version 0.3 or older */
-	(void) image_exec(relid, "SELECT 1 FROM pgmig.graph_image FOR UPDATE",
+	(void) image_exec("SELECT 1 FROM pgmig.graph_image FOR UPDATE",
 					  0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	pgmig_spi_done();
 }
@@ -134,7 +129,7 @@ pgmig_graph_image_write(PgmigGraph *pg)
 		return;
 	image = image_of(pg);
 	v[0] = PointerGetDatum(image);
-	(void) image_exec(relid, image_write_query, 1, types, v,
+	(void) image_exec(image_write_query, 1, types, v,
 					  image ? " " : "n", false, SPI_OK_UPDATE);
 }
 
@@ -150,7 +145,7 @@ pgmig_graph_image_clear(PG_FUNCTION_ARGS)
 		elog(ERROR, "pgmig_graph_image_clear: not called as a trigger");
 	cxt = pgmig_call_begin("pgmig graph image", &oldcxt);
 	if (OidIsValid(relid))
-		(void) image_exec(relid, "UPDATE pgmig.graph_image SET image = NULL",
+		(void) image_exec("UPDATE pgmig.graph_image SET image = NULL",
 						  0, NULL, NULL, NULL, false, SPI_OK_UPDATE);
 	pgmig_call_end(cxt, oldcxt);
 	return PointerGetDatum(NULL);
@@ -260,7 +255,7 @@ pgmig_graph_from_image(void)
 	UpdateActiveSnapshotCommandId();
 	PG_TRY();
 	{
-		if (image_exec(relid, image_read_query, 0, NULL, NULL, NULL, true,
+		if (image_exec(image_read_query, 0, NULL, NULL, NULL, true,
 					   SPI_OK_SELECT) == 1)
 		{
 			image = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
@@ -322,7 +317,7 @@ pgmig_graph_image_problem(PgmigGraph *from_tables)
 
 	if (!OidIsValid(relid))
 		return NULL;
-	if (image_exec(relid, image_read_query, 0, NULL, NULL, NULL, false,
+	if (image_exec(image_read_query, 0, NULL, NULL, NULL, false,
 				   SPI_OK_SELECT) != 1)
 	{
 		pgmig_spi_done();

@@ -9,6 +9,7 @@
  *	spi_util.c	the SPI layer: results in the caller's context; reading a
  *				revision's scripts; the irreversible refusal (spi_util.h)
  *	graphload.c	reads the revision graph from pgmig.revision/applied (no scripts)
+ *	graphstore.c	the stored graph image pgmig.graph_image (graphstore.h)
  *	exec.c		runs ONE revision: statements, lock retries, error context (exec.h)
  *	bookkeeping.c	pgmig.applied / pgmig.journal rows, batched or one by one
  *				(bookkeeping.h)

@@ -136,10 +136,17 @@ run_command(RunCommand cmd, const char *target)
 	pg = cmd == RUN_UPGRADE ? pgmig_graph_from_image() : NULL;
 	if (pg != NULL)
 	{
-		pgmig_resolve_target(pg, target, &targets, &branch_root);
-		pm_plan_upgrade(pg->g, &targets, &steps);
-		if (steps.n > 0)
+		pm_error	err;
+
+		/* any error (unknown target, several heads) comes from the tables */
+		if (!pm_resolve(pg->g, target, &targets, &branch_root, &err))
 			pg = NULL;
+		else
+		{
+			pm_plan_upgrade(pg->g, &targets, &steps);
+			if (steps.n > 0)
+				pg = NULL;
+		}
 	}
 	if (pg == NULL)
 	{

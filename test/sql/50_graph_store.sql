@@ -10,9 +10,10 @@
 -- graph cached, so its first call uses the image.
 --
 SET pgmig.guard = off;
-CREATE EXTENSION IF NOT EXISTS pgmig;
-DROP EXTENSION pgmig CASCADE;
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pgmig CASCADE;
 DROP SCHEMA IF EXISTS pgmig CASCADE;
+RESET client_min_messages;
 CREATE EXTENSION pgmig;
 
 -- A new extension has one image row: the image of the empty graph.
@@ -183,5 +184,9 @@ SET pgmig.guard = off;
 SELECT revision FROM pgmig.heads();
 SELECT pgmig.refresh_graph();
 
+SET client_min_messages = warning;
 DROP EXTENSION pgmig CASCADE;
 DROP SCHEMA IF EXISTS pgmig CASCADE;
+RESET client_min_messages;
+-- the suites after this one expect the extension installed
+CREATE EXTENSION pgmig;
