@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "client.h"
+#include "fleet.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -139,6 +140,14 @@ print_usage(FILE *f)
 			"  --dir DIR               revision folder (default ./migrations)\n"
 			"  -q, --quiet             no progress lines\n"
 			"  --csv                   CSV output instead of aligned tables\n"
+			"  --fleet FILE            run the command over every database FILE lists\n"
+			"  --fleet-query SQL       ... over the databases SQL returns (run on -d)\n"
+			"  -j, --jobs N            fleet: N databases at once (default 1)\n"
+			"  --atomic                fleet: all or none (two-phase commit)\n"
+			"  --canary N              fleet: migrate N databases first, stop if one fails\n"
+			"  --json                  fleet: the report as JSON\n"
+			"  (pgmig --fleet FILE recover resolves what a crashed --atomic run left prepared;\n"
+			"   see the README's \"Fleet\" section)\n"
 			"  -V, --version           print the version and exit\n"
 			"  -h, --help              this help; \"pgmig COMMAND --help\" for a command's\n"
 			"\nExit status: 0 success, 1 failure, 2 usage error.\n");
@@ -359,7 +368,12 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];
+		int			fl = fleet_take_option(argc, argv, &i);
 
+		if (fl < 0)
+			return EXIT_USAGE;
+		if (fl > 0)
+			continue;
 		if (strcmp(a, "--") == 0)
 		{
 			/* everything after belongs to the command */
@@ -412,6 +426,8 @@ main(int argc, char **argv)
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (fleet_requested() && !help)
+		return fleet_run(nrest, rest);
 	for (k = 0; commands[k].name; k++)
 	{
 		if (strcmp(commands[k].name, opts.command) != 0)
