@@ -81,11 +81,12 @@ typedef enum tstate
 	T_FAILED,
 	T_SKIPPED,					/* not run: the canary failed */
 	T_PREPARED,					/* atomic: prepared, decision pending */
-	T_INDOUBT					/* status: a pgmig transaction is prepared */
+	T_INDOUBT,					/* status: a pgmig transaction is prepared */
+	T_ROLLEDBACK				/* atomic: prepared, then rolled back */
 } tstate;
 
 static const char *const state_names[] = {
-	"not run", "ok", "failed", "skipped", "prepared", "in doubt"
+	"not run", "ok", "failed", "skipped", "prepared", "in doubt", "rolled back"
 };
 
 typedef struct target
@@ -275,31 +276,34 @@ flatten(char *s)
 static char *
 display_target(const char *conninfo)
 {
+	static const char *const first[] = {"host", "hostaddr", "port", "dbname", "user", NULL};
 	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
 	PQconninfoOption *p;
-	size_t		cap = strlen(conninfo) + 64;
-	char	   *r;
+	pm_buf		b;
+	int			pass,
+				k;
 
 	if (o == NULL)
 		return xstrdup("(unparsable conninfo)");
-	r = calloc(1, cap);
-	for (p = o; p->keyword; p++)
-	{
-		if (p->val == NULL || p->val[0] == '\0' || strcmp(p->keyword, "password") == 0)
-			continue;
-		if (strlen(r) + strlen(p->keyword) + strlen(p->val) + 4 >= cap)
-		{
-			cap = cap * 2 + strlen(p->val);
-			r = realloc(r, cap);
-		}
-		if (r[0])
-			strcat(r, " ");
-		strcat(r, p->keyword);
-		strcat(r, "=");
-		strcat(r, p->val);
-	}
+	pm_buf_init(&b);
+	/* the usual keywords first, in the order people write them */
+	for (pass = 0; pass < 2; pass++)
+		for (k = 0; pass == 0 ? first[k] != NULL : k < 1; k++)
+			for (p = o; p->keyword; p++)
+			{
+				bool		is_first = false;
+				int			m;
+
+				if (p->val == NULL || p->val[0] == '\0' || strcmp(p->keyword, "password") == 0)
+					continue;
+				for (m = 0; first[m]; m++)
+					is_first |= strcmp(p->keyword, first[m]) == 0;
+				if (pass == 0 ? strcmp(p->keyword, first[k]) != 0 : is_first)
+					continue;
+				pm_buf_printf(&b, "%s%s=%s", b.len ? " " : "", p->keyword, p->val);
+			}
 	PQconninfoFree(o);
-	return r;
+	return b.len ? b.data : xstrdup("");
 }
 
 static void
@@ -436,7 +440,7 @@ static char *
 query_heads(PGconn *conn)
 {
 	PGresult   *res = run_sql(conn,
-							  "SELECT pg_catalog.coalesce(pg_catalog.string_agg(revision, ','"
+							  "SELECT COALESCE(pg_catalog.string_agg(revision, ','"
 							  "       ORDER BY revision), '') FROM pgmig.current()", 0, NULL);
 	char	   *r;
 
@@ -452,7 +456,7 @@ static char *
 query_applied(PGconn *conn)
 {
 	PGresult   *res = run_sql(conn,
-							  "SELECT pg_catalog.coalesce(pg_catalog.string_agg(revision, ','"
+							  "SELECT COALESCE(pg_catalog.string_agg(revision, ','"
 							  "       ORDER BY revision), '') FROM pgmig.applied", 0, NULL);
 	char	   *r;
 
@@ -518,7 +522,7 @@ static char *
 query_prepared(PGconn *conn)
 {
 	PGresult   *res = run_sql(conn,
-							  "SELECT pg_catalog.coalesce(pg_catalog.string_agg(gid, ',' ORDER BY gid), '')"
+							  "SELECT COALESCE(pg_catalog.string_agg(gid, ',' ORDER BY gid), '')"
 							  "  FROM pg_catalog.pg_prepared_xacts"
 							  " WHERE gid LIKE 'pgmig\\_%'"
 							  "   AND database OPERATOR(pg_catalog.=) pg_catalog.current_database()",
@@ -572,7 +576,7 @@ work_read(wresult *w)
 		w->state = T_OK;
 	else if (command_is("heads"))
 	{
-		res = run_sql(conn, "SELECT pg_catalog.coalesce(pg_catalog.string_agg(revision, ','"
+		res = run_sql(conn, "SELECT COALESCE(pg_catalog.string_agg(revision, ','"
 					  " ORDER BY revision), '') FROM pgmig.heads()", 0, NULL);
 		if (res == NULL)
 			return;
@@ -1227,7 +1231,7 @@ print_report(double seconds, const char *mode)
 	};
 	char	  **cells = calloc((size_t) ntargets * NCOLS, sizeof(char *));
 	int			width[NCOLS];
-	int			counts[6] = {0};
+	int			counts[7] = {0};
 	int			revs = 0,
 				k,
 				c;
@@ -1272,10 +1276,10 @@ print_report(double seconds, const char *mode)
 			printf("}");
 		}
 		printf("\n], \"total\": {\"databases\": %d, \"ok\": %d, \"failed\": %d, "
-			   "\"skipped\": %d, \"not_run\": %d, \"in_doubt\": %d, \"revisions\": %d, "
-			   "\"seconds\": %.3f}}\n",
+			   "\"skipped\": %d, \"not_run\": %d, \"in_doubt\": %d, \"rolled_back\": %d, "
+			   "\"revisions\": %d, \"seconds\": %.3f}}\n",
 			   ntargets, counts[T_OK], counts[T_FAILED], counts[T_SKIPPED],
-			   counts[T_PENDING], counts[T_INDOUBT], revs, seconds);
+			   counts[T_PENDING], counts[T_INDOUBT], counts[T_ROLLEDBACK], revs, seconds);
 		return;
 	}
 	if (opts.format == FMT_CSV)
@@ -1338,6 +1342,8 @@ print_report(double seconds, const char *mode)
 		printf(", %d not run", counts[T_PENDING]);
 	if (counts[T_INDOUBT])
 		printf(", %d in doubt", counts[T_INDOUBT]);
+	if (counts[T_ROLLEDBACK])
+		printf(", %d rolled back", counts[T_ROLLEDBACK]);
 	printf("; %d revision%s; %.3f s; %s)\n", revs, revs == 1 ? "" : "s", seconds, mode);
 }
 
@@ -1383,6 +1389,7 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 			if (targets[k].state == T_OK)
 			{
 				targets[k].state = T_PENDING;
+				targets[k].nrun = 0;
 				free(targets[k].detail);
 				targets[k].detail = xstrdup("not run: another database was refused");
 			}
@@ -1447,7 +1454,7 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 
 			if (t->state == T_OK)
 			{
-				t->state = T_PENDING;
+				t->state = strncmp(t->detail, "rolled back", 11) == 0 ? T_ROLLEDBACK : T_PENDING;
 				free(t->after);
 				t->after = xstrdup(t->before);
 				t->nrun = 0;
