@@ -1,7 +1,7 @@
 # pgmig: PGXS build of the extension, the pgmig client, and every test suite.
 #
 #   make                      build extension and client
-#   make install              install both (client into `pg_config --bindir`)
+#   make install              install both (client: see src/client/Makefile)
 #   make installcheck         pg_regress + isolation + TAP against a running server
 #   make unitcheck            unit tests of the server-free core
 #   make fuzz                 build libFuzzer harnesses (clang)
@@ -32,7 +32,7 @@ ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
-EXTRA_CLEAN = src/client/pgmig src/client/*.o src/core/alloc_std.o test/unit/bin test/fuzz/bin output_iso tmp_check
+EXTRA_CLEAN = test/unit/bin test/fuzz/bin output_iso tmp_check
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -49,32 +49,29 @@ ifeq ($(MAJORVERSION),13)
 ISOLATION =
 endif
 
-# ---- the pgmig client (a second program; PGXS builds one module per OBJS) ----
-CLIENT_SRCS = $(wildcard src/client/*.c)
-CLIENT_OBJS = $(CLIENT_SRCS:.c=.o)
-CLIENT_CORE = $(CORE_OBJS) src/core/alloc_std.o
-LIBPQ_INC = -I$(shell $(PG_CONFIG) --includedir)
-LIBPQ_LIB = -L$(shell $(PG_CONFIG) --libdir) -lpq
+# ---- the pgmig client: a PGXS PROGRAM of its own (src/client/Makefile) ----
+# It gets the extension's version, so `pgmig -V` matches pgmig.control.
+# PostgreSQL 13 has no fe_utils/option_utils.h: there only the extension is built.
+CLIENT_MAKE = $(MAKE) -C src/client PG_CONFIG='$(PG_CONFIG)' PGMIG_VERSION='$(EXTVERSION)'
 
-$(CLIENT_OBJS): $(wildcard src/client/*.h src/core/*.h)
-
-src/client/%.o: src/client/%.c
-	$(CC) $(CFLAGS) $(PG_CFLAGS) -std=gnu99 -I$(srcdir)/src $(LIBPQ_INC) -c -o $@ $<
-
-src/core/alloc_std.o: src/core/alloc_std.c
-	$(CC) $(CFLAGS) $(PG_CFLAGS) -std=gnu99 -c -o $@ $<
-
-src/client/pgmig: $(CLIENT_OBJS) $(CLIENT_CORE)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBPQ_LIB) $(LDFLAGS)
-
-ifneq ($(CLIENT_SRCS),)
-all: src/client/pgmig
+ifneq ($(MAJORVERSION),13)
+all: client
 install: install-client
+uninstall: uninstall-client
+clean: clean-client
 endif
 
-install-client: src/client/pgmig
-	$(MKDIR_P) '$(DESTDIR)$(bindir)'
-	$(INSTALL_PROGRAM) src/client/pgmig '$(DESTDIR)$(bindir)/pgmig'
+client:
+	+$(CLIENT_MAKE)
+
+install-client: client
+	+$(CLIENT_MAKE) install
+
+uninstall-client:
+	+$(CLIENT_MAKE) uninstall
+
+clean-client:
+	+$(CLIENT_MAKE) clean
 
 # ---- unit tests of the core: plain C, no server ----
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
@@ -99,4 +96,4 @@ test/fuzz/bin/%: test/fuzz/%.c $(wildcard src/core/*.c src/core/*.h)
 
 fuzz: $(FUZZ_BINS)
 
-.PHONY: unitcheck fuzz install-client
+.PHONY: unitcheck fuzz client install-client uninstall-client clean-client

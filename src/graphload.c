@@ -33,6 +33,8 @@
 #include "utils/memutils.h"
 #include "core/target.h"
 
+#include "spi_util.h"
+
 #define GRAPH_BATCH 5000
 
 /*
@@ -128,10 +130,7 @@ pgmig_load_graph(bool strict)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
 
-	plan = SPI_prepare(graph_query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "pgmig: could not prepare graph query: %s",
-			 SPI_result_code_string(SPI_result));
+	plan = pgmig_spi_prepare(graph_query, 0, NULL);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
 	for (;;)
@@ -271,26 +270,26 @@ graph_version_relid(void)
 static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
-	HeapTuple	ctup;
-	Oid			owner;
+	Oid			owner = pgmig_rel_owner(relid);
 	Oid			save_userid;
 	int			save_sec;
-	int64		version = 0;
-	bool		isnull;
+	int64		version;
+	char	   *text;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(ctup))
-		elog(ERROR, "pgmig: cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
+	if (!OidIsValid(owner))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_execute(sql, false, 1) != expect)
-		elog(ERROR, "pgmig: graph version statement failed");
-	if (SPI_processed == 1 && SPI_tuptable != NULL)
-		version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
+	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, expect) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("table pgmig.graph_version must hold exactly one row"),
+				 errdetail("Without it no backend can tell that its cached graph is stale."),
+				 errhint("Restore it as the extension owner: INSERT INTO pgmig.graph_version SELECT pg_catalog.nextval('pgmig.graph_version_seq');")));
+	text = pgmig_spi_text(0, 1);
+	version = pg_strtoint64(text);
+	pgmig_spi_done();
 	SetUserIdAndSecContext(save_userid, save_sec);
 	return version;
 }

@@ -57,6 +57,9 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "spi_util.h"
+#include "subxact.h"
+
 typedef struct DriftObject
 {
 	char	   *object_type;
@@ -111,87 +114,90 @@ ignorable(const char *type, const char *identity, const char *schema,
 	return false;
 }
 
-static char *
-getvalue(HeapTuple tup, TupleDesc desc, int col)
+typedef struct DriftInsert
 {
-	return SPI_getvalue(tup, desc, col);
+	Oid			owner;
+	const char *tag;
+	const char *role;
+	const char *session_role;
+	const char *appname;
+	List	   *objects;
+} DriftInsert;
+
+/* The body of record_drift's subtransaction. */
+static void
+insert_drift_rows(void *arg)
+{
+	DriftInsert *di = (DriftInsert *) arg;
+	Oid			types[10] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Oid			save_userid;
+	int			save_sec;
+	ListCell   *lc;
+
+	/* the subtransaction's abort restores the user id on error */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(di->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	foreach(lc, di->objects)
+	{
+		DriftObject *o = (DriftObject *) lfirst(lc);
+		Datum		v[10];
+		char		n[11] = "          ";
+
+		v[0] = DirectFunctionCall1(namein, CStringGetDatum(di->role));
+		v[1] = DirectFunctionCall1(namein, CStringGetDatum(di->session_role));
+		v[2] = CStringGetTextDatum(di->tag);
+		v[3] = o->object_type ? CStringGetTextDatum(o->object_type) : (Datum) 0;
+		n[3] = o->object_type ? ' ' : 'n';
+		v[4] = o->object_identity ? CStringGetTextDatum(o->object_identity) : (Datum) 0;
+		n[4] = o->object_identity ? ' ' : 'n';
+		v[5] = o->schema_name ? CStringGetTextDatum(o->schema_name) : (Datum) 0;
+		n[5] = o->schema_name ? ' ' : 'n';
+		v[6] = debug_query_string ? CStringGetTextDatum(debug_query_string) : (Datum) 0;
+		n[6] = debug_query_string ? ' ' : 'n';
+		v[7] = Int32GetDatum(MyProcPid);
+		v[8] = di->appname ? CStringGetTextDatum(di->appname) : (Datum) 0;
+		n[8] = di->appname ? ' ' : 'n';
+		v[9] = CStringGetTextDatum("warned");
+		(void) pgmig_spi_exec(insert_query, 10, types, v, n, false, 0,
+							  SPI_OK_INSERT);
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
-/* Insert the rows as the owner of pgmig.drift; false (and WARNING) on failure. */
+/*
+ * Insert the rows as the owner of pgmig.drift.  A failure to record
+ * becomes a WARNING (the user's DDL must not fail because of the guard),
+ * except a cancel, a shutdown or running out of memory, which are
+ * re-thrown.
+ */
 static void
 record_drift(Oid drift, const char *tag, List *objects)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Oid			save_userid;
-	int			save_sec;
-	Oid			owner;
-	HeapTuple	ctup;
-	char	   *role = GetUserNameFromId(GetUserId(), false);
-	char	   *session_role = GetUserNameFromId(GetSessionUserId(), false);
-	const char *appname = GetConfigOption("application_name", true, false);
+	DriftInsert di;
+	ErrorData  *edata;
 
-	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(drift));
-	if (!HeapTupleIsValid(ctup))
+	di.owner = pgmig_rel_owner(drift);
+	if (!OidIsValid(di.owner))
 		return;
-	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
-	ReleaseSysCache(ctup);
+	di.tag = tag;
+	di.role = GetUserNameFromId(GetUserId(), false);
+	di.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	di.appname = GetConfigOption("application_name", true, false);
+	di.objects = objects;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		Oid			types[10] = {NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
-		ListCell   *lc;
-
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		foreach(lc, objects)
-		{
-			DriftObject *o = (DriftObject *) lfirst(lc);
-			Datum		v[10];
-			char		n[11] = "          ";
-
-			v[0] = DirectFunctionCall1(namein, CStringGetDatum(role));
-			v[1] = DirectFunctionCall1(namein, CStringGetDatum(session_role));
-			v[2] = CStringGetTextDatum(tag);
-			v[3] = o->object_type ? CStringGetTextDatum(o->object_type) : (Datum) 0;
-			n[3] = o->object_type ? ' ' : 'n';
-			v[4] = o->object_identity ? CStringGetTextDatum(o->object_identity) : (Datum) 0;
-			n[4] = o->object_identity ? ' ' : 'n';
-			v[5] = o->schema_name ? CStringGetTextDatum(o->schema_name) : (Datum) 0;
-			n[5] = o->schema_name ? ' ' : 'n';
-			v[6] = debug_query_string ? CStringGetTextDatum(debug_query_string) : (Datum) 0;
-			n[6] = debug_query_string ? ' ' : 'n';
-			v[7] = Int32GetDatum(MyProcPid);
-			v[8] = appname ? CStringGetTextDatum(appname) : (Datum) 0;
-			n[8] = appname ? ' ' : 'n';
-			v[9] = CStringGetTextDatum("warned");
-			if (SPI_execute_with_args(insert_query, 10, types, v, n, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "pgmig: could not insert into pgmig.drift");
-		}
-		SetUserIdAndSecContext(save_userid, save_sec);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		SetUserIdAndSecContext(save_userid, save_sec);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-		ereport(WARNING,
-				(errmsg("pgmig guard could not record drift: %s", edata->message)));
-	}
-	PG_END_TRY();
+	edata = pgmig_subxact_run(insert_drift_rows, &di, CurrentMemoryContext,
+							  true);
+	if (edata == NULL)
+		return;
+	if (pgmig_error_must_propagate(edata))
+		ReThrowError(edata);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("pgmig guard could not record drift: %s", edata->message),
+			 edata->detail ? errdetail("%s", edata->detail) : 0,
+			 edata->hint ? errhint("%s", edata->hint) : 0));
 }
 
 /*
@@ -238,6 +244,7 @@ pgmig_guard(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	List	   *objects = NIL;
 	uint64		i;
+	uint64		nrows;
 	DriftObject *first;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -273,37 +280,34 @@ pgmig_guard(PG_FUNCTION_ARGS)
 								ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(cxt);
 	if (drop)
 	{
 		Oid			argtypes[1] = {BOOLOID};
 		Datum		args[1];
 
 		args[0] = BoolGetDatum(strcmp(tag, "DROP EXTENSION") != 0);
-		if (SPI_execute_with_args(drop_query, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pgmig: could not read the event trigger's objects");
+		nrows = pgmig_spi_exec(drop_query, 1, argtypes, args, NULL, false, 0,
+							   SPI_OK_SELECT);
 	}
-	else if (SPI_execute(ddl_query, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: could not read the event trigger's objects");
-	MemoryContextSwitchTo(cxt);
-	for (i = 0; i < SPI_processed; i++)
+	else
+		nrows = pgmig_spi_exec(ddl_query, 0, NULL, NULL, NULL, false, 0,
+							   SPI_OK_SELECT);
+	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		DriftObject *o = palloc0(sizeof(DriftObject));
-		char	   *is_temp;
+		bool		is_temp = pgmig_spi_bool(i, 4, false);
 
-		o->object_type = getvalue(tup, desc, 1);
-		o->object_identity = getvalue(tup, desc, 2);
-		o->schema_name = getvalue(tup, desc, 3);
-		is_temp = getvalue(tup, desc, 4);
+		o->object_type = pgmig_spi_text(i, 1);
+		o->object_identity = pgmig_spi_text(i, 2);
+		o->schema_name = pgmig_spi_text(i, 3);
 		if (ignorable(o->object_type, o->object_identity, o->schema_name,
-					  is_temp != NULL && is_temp[0] == 't'))
+					  is_temp))
 			continue;
 		objects = lappend(objects, o);
 	}
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
+	pgmig_spi_done();
 
 	if (objects != NIL)
 	{

@@ -5,8 +5,7 @@
  *	  plan, script, check, graph, status.
  *
  * Each reads the graph once (graphload.c) inside a per-call memory
- * context and answers from it; only script() reads script bodies, one at
- * a time.  None takes the migration lock: they read a consistent
+ * context and answers from it; none reads script bodies.  None takes the migration lock: they read a consistent
  * snapshot and never block a run.
  *
  *-------------------------------------------------------------------------
@@ -21,6 +20,8 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "core/target.h"
+
+#include "spi_util.h"
 
 /* Connect SPI and load the graph in a fresh per-call context. */
 typedef struct InfoCall
@@ -212,9 +213,9 @@ pgmig_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* The steps a command would take. */
-static int
-plan_command(PgmigGraph *pg, const char *command, const char *target,
+/* The steps a command would take (also used by offline.c). */
+int
+pgmig_plan_command(PgmigGraph *pg, const char *command, const char *target,
 			 pm_set *steps)
 {
 	pm_set		targets;
@@ -256,7 +257,7 @@ pgmig_plan(PG_FUNCTION_ARGS)
 
 	pgmig_srf_init(fcinfo);
 	info_begin(&ic, true);
-	kind = plan_command(ic.pg, command, target, &steps);
+	kind = pgmig_plan_command(ic.pg, command, target, &steps);
 	for (k = 0; k < steps.n; k++)
 	{
 		int			i = steps.items[k];
@@ -280,159 +281,6 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	}
 	info_end(&ic);
 	return (Datum) 0;
-}
-
-static void
-append_literal(StringInfo buf, const char *s)
-{
-	appendStringInfoString(buf, quote_literal_cstr(s));
-}
-
-/*
- * The whole SQL a command would run, for review and `psql -1 -f`.  The
- * script checks at its top that the database is still in the state it was
- * generated for, so a stale script fails before changing anything.
- */
-PG_FUNCTION_INFO_V1(pgmig_script);
-Datum
-pgmig_script(PG_FUNCTION_ARGS)
-{
-	char	   *command = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	InfoCall	ic;
-	pm_set		steps;
-	int			kind;
-	int			k;
-	StringInfoData buf;
-	bool		nontx = false;
-	text	   *result;
-
-	info_begin(&ic, true);
-	kind = plan_command(ic.pg, command, target, &steps);
-	for (k = 0; k < steps.n; k++)
-		if (!ic.pg->transactional[steps.items[k]])
-			nontx = true;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "-- pgmig offline script: %s to %s (%d revision%s)\n",
-					 command, quote_literal_cstr(target), steps.n,
-					 steps.n == 1 ? "" : "s");
-	if (nontx)
-		appendStringInfoString(&buf,
-							   "-- Contains non-transactional revisions: run with psql -f (not -1), or use the pgmig client.\n");
-	else
-		appendStringInfoString(&buf, "-- Review it, then run it with: psql -v ON_ERROR_STOP=1 -1 -f FILE\n");
-	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n");
-	appendStringInfoString(&buf, "SELECT pgmig.lock();\n");
-
-	/* state check: every step must still be in the state it was planned from */
-	if (steps.n > 0)
-	{
-		appendStringInfoString(&buf,
-							   "DO $pgmig_check$\nBEGIN\n  IF (SELECT pg_catalog.count(*) FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
-		for (k = 0; k < steps.n; k++)
-		{
-			if (k)
-				appendStringInfoString(&buf, ", ");
-			append_literal(&buf, pm_graph_rev(ic.pg->g, steps.items[k])->id);
-		}
-		appendStringInfoString(&buf, "]::text[])) OPERATOR(pg_catalog.<>) ");
-		{
-			int			expect = 0;
-
-			for (k = 0; k < steps.n; k++)
-				if (pm_graph_rev(ic.pg->g, steps.items[k])->applied)
-					expect++;
-			appendStringInfo(&buf, "%d THEN\n", expect);
-		}
-		appendStringInfoString(&buf,
-							   "    RAISE EXCEPTION 'pgmig: the database is no longer in the state this script was generated for'\n"
-							   "      USING HINT = 'Generate the script again with pgmig.script().';\n"
-							   "  END IF;\nEND\n$pgmig_check$;\n");
-	}
-
-	for (k = 0; k < steps.n; k++)
-	{
-		int			i = steps.items[k];
-		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
-		char	   *par = pgmig_join_ids(ic.pg, r->parents, r->nparents_ok, ", ");
-		Datum		v[1];
-		bool		isnull;
-		char	   *body = NULL;
-		char	   *checksum = NULL;
-		Oid			types[1] = {TEXTOID};
-		bool		down = (kind == 1) || (kind == 2 && r->applied);
-
-		v[0] = CStringGetTextDatum(r->id);
-		if (SPI_execute_with_args("SELECT upgrade, downgrade, checksum FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1",
-								  1, types, v, NULL, true, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "pgmig: revision \"%s\" vanished", r->id);
-		{
-			Datum		d;
-
-			MemoryContextSwitchTo(ic.callcxt);
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, down ? 2 : 1, &isnull);
-			body = isnull ? NULL : TextDatumGetCString(d);
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-			checksum = TextDatumGetCString(d);
-		}
-		if (kind == 1 && body == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_PGMIG_IRREVERSIBLE),
-					 errmsg("revision \"%s\" (%s) cannot be downgraded", r->id, ic.pg->message[i]),
-					 errdetail("It has no \"-- migrate:down\" section.")));
-
-		if (kind == 2)
-		{
-			appendStringInfo(&buf, "\n-- Stamping %s %s, %s\n", r->id,
-							 down ? "unapplied" : "applied", ic.pg->message[i]);
-		}
-		else if (down)
-			appendStringInfo(&buf, "\n-- Running downgrade %s -> %s, %s\n",
-							 r->id, par, ic.pg->message[i]);
-		else
-			appendStringInfo(&buf, "\n-- Running upgrade %s -> %s, %s\n",
-							 par, r->id, ic.pg->message[i]);
-		if (kind != 2 && !ic.pg->transactional[i])
-			appendStringInfoString(&buf, "-- (non-transactional: these statements must run outside a transaction block)\n");
-		if (kind != 2 && body != NULL && body[0] != '\0')
-		{
-			appendStringInfoString(&buf, body);
-			appendStringInfoString(&buf, "\n;\n");
-		}
-		if (down)
-		{
-			appendStringInfoString(&buf, "DELETE FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) ");
-			append_literal(&buf, r->id);
-			appendStringInfoString(&buf, ";\n");
-		}
-		else
-		{
-			appendStringInfoString(&buf, "INSERT INTO pgmig.applied (revision, checksum) VALUES (");
-			append_literal(&buf, r->id);
-			appendStringInfoString(&buf, ", ");
-			append_literal(&buf, checksum);
-			appendStringInfoString(&buf, ");\n");
-		}
-		appendStringInfoString(&buf, "INSERT INTO pgmig.journal (action, revision, target, new_checksum, detail) VALUES (");
-		append_literal(&buf, kind == 2 ? "stamp" : (down ? "downgrade" : "upgrade"));
-		appendStringInfoString(&buf, ", ");
-		append_literal(&buf, r->id);
-		appendStringInfoString(&buf, ", ");
-		append_literal(&buf, target);
-		appendStringInfoString(&buf, ", ");
-		append_literal(&buf, checksum);
-		appendStringInfoString(&buf, ", 'offline script');\n");
-		SPI_freetuptable(SPI_tuptable);
-	}
-	appendStringInfoString(&buf, "\nSELECT pgmig.unlock();\n");
-
-	MemoryContextSwitchTo(ic.oldcxt);
-	result = cstring_to_text_with_len(buf.data, buf.len);
-	MemoryContextSwitchTo(ic.callcxt);
-	info_end(&ic);
-	PG_RETURN_TEXT_P(result);
 }
 
 /* Collect check() rows: graph problems plus applied-set problems. */
@@ -503,27 +351,24 @@ collect_problems(InfoCall *ic)
 		List	   *found = NIL;
 		ListCell   *lc;
 		int64		napplied = 0;
-		bool		isnull;
 
 		for (i = 0; i < pg->n; i++)
 			if (pg->changed_from[i] != NULL)
 				found = lappend(found, psprintf("c%s", pm_graph_rev(pg->g, i)->id));
-		if (SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.applied", true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "pgmig: applied count failed");
-		napplied = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
+												 0, NULL, NULL, NULL));
 		if (napplied > pg->napplied)
 		{
-			if (SPI_execute("SELECT a.revision FROM pgmig.applied a"
-							" WHERE NOT EXISTS (SELECT 1 FROM pgmig.revision r"
-							"                    WHERE r.id OPERATOR(pg_catalog.=) a.revision)",
-							true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "pgmig: applied query failed");
-			MemoryContextSwitchTo(ic->callcxt);
-			for (r = 0; r < SPI_processed; r++)
-				found = lappend(found, psprintf("m%s", SPI_getvalue(SPI_tuptable->vals[r],
-																	SPI_tuptable->tupdesc, 1)));
+			int			nmissing;
+			char	  **missing;
+
+			missing = pgmig_spi_column("SELECT a.revision FROM pgmig.applied a"
+									   " WHERE NOT EXISTS (SELECT 1 FROM pgmig.revision r"
+									   "                    WHERE r.id OPERATOR(pg_catalog.=) a.revision)",
+									   0, NULL, NULL, NULL, &nmissing);
+			for (r = 0; r < nmissing; r++)
+				found = lappend(found, psprintf("m%s", missing[r]));
 		}
-		MemoryContextSwitchTo(ic->callcxt);
 		list_sort(found, cmp_tagged_ids);
 		foreach(lc, found)
 		{
@@ -677,15 +522,10 @@ pgmig_status(PG_FUNCTION_ARGS)
 	problems = collect_problems(&ic);
 
 	/* drift is recorded by the guard (added in 0.2); absent in 0.1 */
-	if (SPI_execute("SELECT pg_catalog.to_regclass('pgmig.drift') IS NOT NULL", true, 1) == SPI_OK_SELECT)
-	{
-		bool		isnull;
-		bool		has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (has && SPI_execute("SELECT pg_catalog.count(*) FROM pgmig.drift", true, 1) == SPI_OK_SELECT)
-			drift = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	MemoryContextSwitchTo(ic.callcxt);
+	if (pgmig_spi_scalar("SELECT pg_catalog.to_regclass('pgmig.drift')",
+						 0, NULL, NULL, NULL) != NULL)
+		drift = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
+											   0, NULL, NULL, NULL));
 
 	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);
 	v[1] = pgmig_ids_array(ic.pg, heads.items, heads.n);
@@ -706,24 +546,13 @@ pgmig_status(PG_FUNCTION_ARGS)
 			 MyDatabaseId, (unsigned) PGMIG_LOCK_KEY1, (unsigned) PGMIG_LOCK_KEY2,
 			 PGMIG_LOCK_CLASS);
 	n[5] = n[6] = n[7] = true;
-	if (SPI_execute(sql, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, SPI_OK_SELECT) == 1)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-
-		v[5] = SPI_getbinval(tup, desc, 1, &n[5]);
-		v[6] = SPI_getbinval(tup, desc, 2, &n[6]);
-		v[7] = SPI_getbinval(tup, desc, 3, &n[7]);
-		if (!n[6])
-		{
-			Name		nm = palloc(NAMEDATALEN);
-
-			MemoryContextSwitchTo(ic.callcxt);
-			memcpy(nm, DatumGetName(v[6]), NAMEDATALEN);
-			v[6] = NameGetDatum(nm);
-		}
+		v[5] = pgmig_spi_datum(0, 1, &n[5]);
+		v[6] = pgmig_spi_datum(0, 2, &n[6]);
+		v[7] = pgmig_spi_datum(0, 3, &n[7]);
 	}
-	MemoryContextSwitchTo(ic.callcxt);
+	pgmig_spi_done();
 	put_row(fcinfo, v, n);
 	info_end(&ic);
 	return (Datum) 0;

@@ -13,7 +13,7 @@
  *	3. resolve the target once, to revision ids, so that relative targets
  *	   such as "+2" keep meaning what they meant when the call started;
  *	4. loop: re-read the graph, plan, take the first step, run it inside an
- *	   internal subtransaction with runner.c's machinery, commit.  When a
+ *	   internal subtransaction (subxact.c, exec.c), commit.  When a
  *	   step fails, roll back its subtransaction, write a journal row with
  *	   action 'failed', commit that, and re-raise the original error: the
  *	   database stays at the last good revision and the journal says so.
@@ -54,6 +54,10 @@
 #include "utils/snapmgr.h"
 #include "core/target.h"
 
+#include "exec.h"
+#include "spi_util.h"
+#include "subxact.h"
+
 typedef struct MigrateRun
 {
 	MemoryContext runcxt;		/* survives commits; deleted at the end */
@@ -86,19 +90,9 @@ static const char *invalid_index_query =
 static int
 invalid_indexes(char ***names)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	uint64		i;
 	int			n;
 
-	if (SPI_execute(invalid_index_query, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: could not look for invalid indexes");
-	MemoryContextSwitchTo(cxt);
-	n = (int) SPI_processed;
-	*names = palloc(sizeof(char *) * (n + 1));
-	for (i = 0; i < SPI_processed; i++)
-		(*names)[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
+	*names = pgmig_spi_column(invalid_index_query, 0, NULL, NULL, NULL, &n);
 	return n;
 }
 
@@ -210,6 +204,9 @@ refuse_non_transactional(MigrateRun *run, PgmigGraph *pg, int v)
 {
 	const char *id = pm_graph_rev(pg->g, v)->id;
 
+	/* query the catalog before ereport(), not inside its arguments */
+	char	   *hint = invalid_index_hint();
+
 	ereport(ERROR,
 			(errcode(ERRCODE_PGMIG_NON_TRANSACTIONAL),
 			 errmsg("revision \"%s\" (%s) is non-transactional and cannot run inside pgmig.migrate()",
@@ -218,50 +215,35 @@ refuse_non_transactional(MigrateRun *run, PgmigGraph *pg, int v)
 					   run->done),
 			 errhint("Run it with the pgmig client (pgmig %s %s), then CALL pgmig.migrate() again for the rest.%s",
 					 run->down ? "downgrade" : "upgrade", run->target,
-					 invalid_index_hint())));
+					 hint)));
 }
 
 /*
- * Run step v in an internal subtransaction and commit.  On failure, record
- * it in the journal, commit that, and re-raise the original error.
+ * Run revision v in an internal subtransaction and commit.  On failure,
+ * record it in the journal, commit that, and re-raise the original error.
  */
 static void
-run_step(MigrateRun *run, PgmigGraph *pg, int v)
+migrate_one_and_commit(MigrateRun *run, PgmigGraph *pg, int v)
 {
 	MemoryContext stepcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	ErrorData  *edata;
 	PgmigBookkeeping bk;
+	PgmigRevisionRun rr;
 	TimestampTz start;
 	const char *id = pm_graph_rev(pg->g, v)->id;
 	char	   *detail;
 	char	   *hint;
 
 	pgmig_prepare_bookkeeping(&bk);
-	MemoryContextSwitchTo(stepcxt);
+	rr.pg = pg;
+	rr.bk = &bk;
+	rr.v = v;
+	rr.down = run->down;
+	rr.target = run->target;
 
 	start = GetCurrentTimestamp();
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(stepcxt);
-	PG_TRY();
-	{
-		pgmig_run_one(pg, &bk, v, run->down, run->target);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(stepcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		/* keep the error where the commit below cannot free it */
-		MemoryContextSwitchTo(run->runcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(stepcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-
+	/* keep the error where the commit below cannot free it */
+	edata = pgmig_subxact_run(pgmig_run_revision_cb, &rr, run->runcxt, true);
 	if (edata == NULL)
 	{
 		pgmig_free_bookkeeping(&bk);
@@ -274,15 +256,15 @@ run_step(MigrateRun *run, PgmigGraph *pg, int v)
 	detail = psprintf("%s: %s (SQLSTATE %s)",
 					  run->down ? "downgrade" : "upgrade", edata->message,
 					  unpack_sql_state(edata->sqlerrcode));
-	pgmig_journal(&bk, "failed", id, run->target, NULL, NULL,
-				  GetCurrentTimestamp() - start, detail);
-	MemoryContextSwitchTo(stepcxt);
+	pgmig_write_journal(&bk, "failed", id, run->target, NULL, NULL,
+						GetCurrentTimestamp() - start, detail);
 	hint = invalid_index_hint();
 	if (hint[0] != '\0')
 	{
 		MemoryContextSwitchTo(run->runcxt);
 		edata->hint = edata->hint ? psprintf("%s%s", edata->hint, hint) :
 			pstrdup(hint + 1);
+		MemoryContextSwitchTo(stepcxt);
 	}
 	pgmig_free_bookkeeping(&bk);
 	commit_and_continue(run);
@@ -309,7 +291,6 @@ migrate_next(MigrateRun *run, bool first)
 	EnsurePortalSnapshotExists();
 
 	pg = pgmig_load_graph(true);
-	MemoryContextSwitchTo(run->itercxt);
 	if (first)
 		resolve_target_once(run, pg);
 	targets_in_graph(run, pg, &targets, &branch_root);
@@ -323,7 +304,7 @@ migrate_next(MigrateRun *run, bool first)
 	v = steps.items[0];
 	if (!pg->transactional[v])
 		refuse_non_transactional(run, pg, v);
-	run_step(run, pg, v);
+	migrate_one_and_commit(run, pg, v);
 	return true;
 }
 
@@ -366,7 +347,7 @@ pgmig_migrate(PG_FUNCTION_ARGS)
 	{
 		MemoryContextSwitchTo(run.runcxt);
 		if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-			elog(ERROR, "pgmig: SPI_connect_ext failed");
+			elog(ERROR, "SPI_connect_ext failed");
 
 		if (!pgmig_lock_session(false))
 		{

@@ -15,7 +15,9 @@
  */
 #include "pgmig.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "executor/spi.h"
@@ -26,6 +28,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 PG_MODULE_MAGIC;
@@ -289,7 +292,7 @@ pgmig_call_begin(const char *name, MemoryContext *oldcxt)
 											ALLOCSET_DEFAULT_SIZES);
 	*oldcxt = MemoryContextSwitchTo(callcxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pgmig: SPI_connect failed");
+		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(callcxt);
 	return callcxt;
 }
@@ -318,4 +321,21 @@ pgmig_restoring(void)
 	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
 		return true;
 	return path != NULL && (path[0] == '\0' || strcmp(path, "\"\"") == 0);
+}
+
+/*
+ * The owner of a relation, or InvalidOid if it is gone.  pgmig writes its
+ * private tables (graph_version, drift) as their owner.
+ */
+Oid
+pgmig_rel_owner(Oid relid)
+{
+	HeapTuple	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(ctup))
+		return InvalidOid;
+	owner = ((Form_pg_class) GETSTRUCT(ctup))->relowner;
+	ReleaseSysCache(ctup);
+	return owner;
 }

@@ -5,13 +5,21 @@
  *
  * File map (server side):
  *	pgmig.c		module init, GUCs, the migration lock, error mapping, SRF helper
+ *	subxact.c	the one internal-subtransaction protocol (subxact.h)
+ *	spi_util.c	the SPI layer: results in the caller's context; reading a
+ *				revision's scripts; the irreversible refusal (spi_util.h)
  *	graphload.c	reads the revision graph from pgmig.revision/applied (no scripts)
- *	runner.c	runs revisions: subtransactions, statement splitting, retries,
- *				bookkeeping; upgrade/downgrade/stamp/step/record_step
- *	info.c		read-only functions: resolve, current, heads, history, plan,
- *				script, check, status, graph
- *	load.c		triggers on pgmig.revision and the loading functions
+ *	exec.c		runs ONE revision: statements, lock retries, error context (exec.h)
+ *	bookkeeping.c	pgmig.applied / pgmig.journal rows, batched or one by one
+ *				(bookkeeping.h)
+ *	run.c		upgrade/downgrade/stamp/step/record_step entry points
  *	migrate.c	CALL pgmig.migrate(): one revision per transaction (0.2)
+ *	info.c		read-only functions: resolve, current, heads, history, plan,
+ *				check, status, graph
+ *	offline.c	pgmig.script(): writes the SQL a command would run
+ *	revision_triggers.c	integrity triggers on pgmig.revision, journal guard,
+ *				checksum()
+ *	loading.c	load, repair, add, new_revision, merge
  *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
  *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
  *
@@ -76,20 +84,6 @@ typedef struct PgmigGraph
 	int			napplied;		/* applied revisions found in pgmig.revision */
 } PgmigGraph;
 
-/*
- * Prepared bookkeeping statements of one run (runner.c).  The plans live in
- * SPI's procedure context; they are not saved, so a caller that commits
- * (migrate) prepares them afresh in each transaction.
- */
-typedef struct PgmigBookkeeping
-{
-	struct _SPI_plan *get_script;	/* SPIPlanPtr, without including spi.h */
-	struct _SPI_plan *ins_applied;
-	struct _SPI_plan *del_applied;
-	struct _SPI_plan *ins_journal;
-	struct PgmigBatch *batch;	/* when set, steps are recorded at the end */
-} PgmigBookkeeping;
-
 /* pgmig.c */
 extern void pgmig_report(pm_error *err) pg_attribute_noreturn();
 extern void pgmig_lock_xact(void);
@@ -104,6 +98,7 @@ extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,
 							const char *sep);
 extern Datum pgmig_ids_array(PgmigGraph *pg, const int *items, int n);
 extern Datum pgmig_cstring_array(char **items, int n);
+extern Oid	pgmig_rel_owner(Oid relid);
 
 /* graphload.c */
 extern PgmigGraph *pgmig_load_graph(bool strict);
@@ -113,17 +108,11 @@ extern bool pgmig_bookkeeping;
 extern void pgmig_resolve_target(PgmigGraph *pg, const char *expr,
 								 pm_set *out, int *branch_root);
 
-/* runner.c */
-extern void pgmig_prepare_bookkeeping(PgmigBookkeeping *bk);
-extern void pgmig_free_bookkeeping(PgmigBookkeeping *bk);
-extern void pgmig_run_one(PgmigGraph *pg, PgmigBookkeeping *bk, int v,
-						  bool down, const char *target);
-extern void pgmig_journal(PgmigBookkeeping *bk, const char *action,
-						  const char *rev, const char *target,
-						  const char *old_ck, const char *new_ck,
-						  int64 usecs, const char *detail);
+/* info.c: what upgrade/downgrade/stamp(target) would run; 0, 1 or 2 */
+extern int	pgmig_plan_command(PgmigGraph *pg, const char *command,
+							   const char *target, pm_set *steps);
 
-/* load.c */
+/* revision_triggers.c */
 extern bool pgmig_repair_in_progress;
 
 #endif							/* PGMIG_H */

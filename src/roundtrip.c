@@ -43,6 +43,10 @@
 #include "utils/tuplestore.h"
 #include "core/target.h"
 
+#include "exec.h"
+#include "spi_util.h"
+#include "subxact.h"
+
 /*
  * Runs with search_path = pg_catalog, pg_temp (set around the query), so
  * names in it are core's and every object outside pg_catalog comes out
@@ -171,27 +175,17 @@ typedef struct RoundtripRow
 static void
 fingerprint(Fingerprint *fp)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	int			nestlevel = NewGUCNestLevel();
-	uint64		i;
+	int			i;
 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
-	if (SPI_execute(fingerprint_query, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pgmig: fingerprint query failed");
+	fp->lines = pgmig_spi_column(fingerprint_query, 0, NULL, NULL, NULL, &fp->n);
 	AtEOXact_GUC(true, nestlevel);
-	MemoryContextSwitchTo(cxt);
-	fp->n = (int) SPI_processed;
-	fp->lines = palloc(sizeof(char *) * (fp->n + 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *s = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
-		fp->lines[i] = s ? s : pstrdup("");
-	}
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
+	for (i = 0; i < fp->n; i++)
+		if (fp->lines[i] == NULL)
+			fp->lines[i] = pstrdup("");
 }
 
 /* "missing after downgrade: ...; extra after downgrade: ..." or NULL */
@@ -238,62 +232,24 @@ compare(Fingerprint *before, Fingerprint *after)
 }
 
 /*
- * Run one script with bookkeeping in a nested subtransaction; NULL on
- * success, else the error message (in cxt).
+ * Run one revision with bookkeeping in a nested subtransaction; NULL on
+ * success, else the error message (in cxt).  pgmig_run_revision changes
+ * its in-memory applied flag only on success.
  */
 static char *
-try_step(PgmigGraph *pg, PgmigBookkeeping *bk, int v, bool down,
-		 const char *target, MemoryContext cxt)
+try_revision(PgmigGraph *pg, PgmigBookkeeping *bk, int v, bool down,
+			 const char *target, MemoryContext cxt)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile msg = NULL;
+	PgmigRevisionRun rr;
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		pgmig_run_one(pg, bk, v, down, target);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		/* run_one changes its in-memory applied flag only on success */
-		msg = edata->message;
-	}
-	PG_END_TRY();
-	return msg;
-}
-
-static bool
-has_downgrade(const char *id)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-	bool		isnull;
-	bool		result = false;
-
-	v[0] = CStringGetTextDatum(id);
-	if (SPI_execute_with_args("SELECT downgrade IS NOT NULL FROM pgmig.revision"
-							  " WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, v, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-		result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
-	return result;
+	rr.pg = pg;
+	rr.bk = bk;
+	rr.v = v;
+	rr.down = down;
+	rr.target = target;
+	edata = pgmig_subxact_run(pgmig_run_revision_cb, &rr, cxt, true);
+	return edata ? edata->message : NULL;
 }
 
 static List *
@@ -324,11 +280,9 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 	int			k;
 
 	pg = pgmig_load_graph(true);
-	MemoryContextSwitchTo(callcxt);
 	pgmig_resolve_target(pg, target, &targets, &branch_root);
 	pm_plan_upgrade(pg->g, &targets, &steps);
 	pgmig_prepare_bookkeeping(&bk);
-	MemoryContextSwitchTo(callcxt);
 
 	stepcxt = AllocSetContextCreate(callcxt, "pgmig roundtrip step",
 									ALLOCSET_DEFAULT_SIZES);
@@ -351,14 +305,14 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 		}
 
 		fingerprint(&before);
-		err = try_step(pg, &bk, v, false, target, stepcxt);
+		err = try_revision(pg, &bk, v, false, target, stepcxt);
 		if (err)
 		{
 			rows = add_row(rows, callcxt, id, 0,
 						   psprintf("upgrade failed: %s", err));
 			break;
 		}
-		if (!has_downgrade(id))
+		if (pg->irreversible[v])
 		{
 			rows = add_row(rows, callcxt, id, -1,
 						   "not tested: irreversible (it has no downgrade script)");
@@ -366,7 +320,7 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 			MemoryContextReset(stepcxt);
 			continue;
 		}
-		err = try_step(pg, &bk, v, true, target, stepcxt);
+		err = try_revision(pg, &bk, v, true, target, stepcxt);
 		if (err)
 		{
 			/* its subtransaction was rolled back: still upgraded */
@@ -378,7 +332,7 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 		}
 		fingerprint(&after);
 		diff = compare(&before, &after);
-		err = try_step(pg, &bk, v, false, target, stepcxt);
+		err = try_revision(pg, &bk, v, false, target, stepcxt);
 		if (err)
 		{
 			rows = add_row(rows, callcxt, id, 0,
@@ -397,6 +351,21 @@ roundtrip_all(const char *target, MemoryContext callcxt)
 	return rows;
 }
 
+typedef struct RoundtripArgs
+{
+	const char *target;
+	MemoryContext callcxt;
+	List	   *rows;
+} RoundtripArgs;
+
+static void
+roundtrip_all_cb(void *arg)
+{
+	RoundtripArgs *ra = (RoundtripArgs *) arg;
+
+	ra->rows = roundtrip_all(ra->target, ra->callcxt);
+}
+
 PG_FUNCTION_INFO_V1(pgmig_test_roundtrip);
 Datum
 pgmig_test_roundtrip(PG_FUNCTION_ARGS)
@@ -405,8 +374,9 @@ pgmig_test_roundtrip(PG_FUNCTION_ARGS)
 	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	MemoryContext callcxt;
 	MemoryContext oldcxt;
-	ResourceOwner oldowner;
-	List	   *volatile rows = NIL;
+	RoundtripArgs ra;
+	ErrorData  *edata;
+	List	   *rows;
 	ListCell   *lc;
 
 	pgmig_srf_init(fcinfo);
@@ -417,32 +387,15 @@ pgmig_test_roundtrip(PG_FUNCTION_ARGS)
 
 	/*
 	 * Everything below is undone by rolling this subtransaction back, on
-	 * success and on error alike (an internal subtransaction must be ended
-	 * by whoever began it, or the caller's transaction is left aborted).
+	 * success and on error alike (keep = false).
 	 */
-	oldowner = CurrentResourceOwner;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callcxt);
-	PG_TRY();
-	{
-		rows = roundtrip_all(target, callcxt);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(callcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callcxt);
-		CurrentResourceOwner = oldowner;
+	ra.target = target;
+	ra.callcxt = callcxt;
+	ra.rows = NIL;
+	edata = pgmig_subxact_run(roundtrip_all_cb, &ra, callcxt, false);
+	if (edata != NULL)
 		ReThrowError(edata);
-	}
-	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(callcxt);
-	CurrentResourceOwner = oldowner;
+	rows = ra.rows;
 
 	SPI_finish();
 	MemoryContextSwitchTo(oldcxt);

@@ -127,5 +127,15 @@ if [ -f "$log/client.log" ]; then
   [ "${cf:-0}" -gt 0 ] && grep -E 'FAIL|not ok' "$log/client.log" | head -20
 fi
 
+# META.json, and the Debian package built and installed into its own cluster
+echo "== release files and Debian package"
+bash test/package/run.sh >"$log/package.log" 2>&1
+pkg_rc=$?
+count "$log/package.log" package
+if [ "$pkg_rc" -ne 0 ] && ! grep -qE '^not ok' "$log/package.log"; then
+  failed=$((failed + 1)); echo "   package: exit $pkg_rc"; tail -20 "$log/package.log"
+fi
+grep -E '^not ok' -A3 "$log/package.log" | head -20
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -3,13 +3,26 @@
  * client.h
  *	  Declarations shared by the pgmig client's modules.
  *
- *	  main.c		option parsing, command dispatch, --help texts
- *	  conn.c		connection, queries, NOTICE and error reporting
- *	  output.c		psql-like aligned / expanded / CSV output
- *	  load.c		reading the revision folder and loading it (COPY)
- *	  commands.c	init, load, revision, upgrade/downgrade, stamp, and the
- *					read-only commands
+ *	  main.c		command table, option parsing (getopt_long), --help texts
+ *	  conn.c		connection (-h -p -U -w -W -d), ^C cancel, queries,
+ *					NOTICE and error reporting, result printing (print.h)
+ *	  folder.c		reading the revision folder and loading it (COPY)
+ *	  commands.c	init, load, revision, upgrade/downgrade, stamp, merge,
+ *					repair, graph
+ *	  queries.c		the read-only commands, one table of queries
  *	  importer.c	import-alembic and stamp --from-alembic
+ *
+ * The client is a PostgreSQL client program: it is built with PGXS and
+ * uses libpgfeutils and libpgcommon as vacuumdb and pg_amcheck do
+ * (common/logging.h for messages, fe_utils/print.h for results,
+ * fe_utils/cancel.h for ^C).  Messages go to stderr, results to stdout.
+ *
+ * Statement splitting: the client runs a non-transactional revision one
+ * statement at a time.  The Alembic importer must split offline SQL with
+ * no server; it uses the core's splitter (src/core/sqlsplit.c, through
+ * src/core/alembic.c), not psql's lexer (fe_utils/psqlscan.h), because the
+ * Alembic reader lives in the server-free core, which is also linked into
+ * the unit tests and the libFuzzer harnesses, where libpgfeutils is not.
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  *
@@ -18,76 +31,80 @@
 #ifndef PGMIG_CLIENT_H
 #define PGMIG_CLIENT_H
 
-#include <stdbool.h>
-#include <stdio.h>
+#include "postgres_fe.h"
 
+#include "getopt_long.h"
+
+#include "common/logging.h"
+#include "fe_utils/print.h"
 #include "libpq-fe.h"
 #include "core/pm_common.h"
 #include "core/graph.h"
 #include "core/revfile.h"
 
+/*
+ * PostgreSQL 14's logging has no detail/hint variants (added in 15); the
+ * client is not built on 13 (no fe_utils/option_utils.h).
+ */
+#if PG_VERSION_NUM < 150000
+#define pg_log_error_detail(...) pg_log_info(__VA_ARGS__)
+#define pg_log_error_hint(...) pg_log_info(__VA_ARGS__)
+#define pg_log_warning_hint(...) pg_log_info(__VA_ARGS__)
+#endif
+
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-typedef enum out_format
-{
-	FMT_ALIGNED,
-	FMT_CSV
-} out_format;
-
-/* Global options */
+/* Global options: accepted before and after the command name */
 typedef struct options
 {
-	const char *conninfo;		/* -d, or NULL */
+	/* connection, as in PostgreSQL's client programs */
+	const char *dbname;			/* -d: a database name, conninfo or URI */
+	const char *host;			/* -h */
+	const char *port;			/* -p */
+	const char *username;		/* -U */
+	bool		no_password;	/* -w: never prompt */
+	bool		force_password; /* -W: prompt before connecting */
+
 	const char *dir;			/* --dir, default ./migrations */
-	bool		quiet;
-	out_format	format;
+	bool		quiet;			/* -q: no progress lines */
+	enum printFormat format;	/* aligned (default), -A unaligned, --csv */
+	bool		expanded;		/* -x: one record per block */
 	const char *command;
 } options;
 
 extern options opts;
 
-/* ---- command-line parsing of a command's own arguments ---- */
-typedef struct optdef
-{
-	const char *longname;		/* without "--" */
-	char		shortname;		/* 0 if none */
-	bool		has_arg;
-} optdef;
+/*
+ * getopt_long over a command's arguments (argv[0] is "pgmig COMMAND"),
+ * with the global options added to the command's own and handled here.
+ * Returns the command's option characters, -1 at the end (positionals
+ * from optind on), or '?' after a usage error has been printed.
+ */
+extern int	command_getopt(int argc, char **argv, const char *shortopts,
+						   const struct option *longopts);
+/* Commands without options: false after a usage error */
+extern bool parse_no_options(int argc, char **argv, int max_positionals);
+/* false (after a usage error) if positionals are left after the options */
+extern bool no_positionals(int argc, char **argv);
+/* Print "pgmig: error: MESSAGE" and the --help hint; returns EXIT_USAGE. */
+extern int	usage_error(const char *fmt,...) pg_attribute_printf(1, 2);
 
-typedef struct parsed_opt
-{
-	const char *name;			/* longname of the matched optdef */
-	const char *value;			/* NULL for a flag */
-} parsed_opt;
-
-typedef struct cmd_args
-{
-	int			nopts;
-	parsed_opt	opts[64];
-	int			npos;
-	const char *pos[256];
-} cmd_args;
-
-/* Returns false (after printing a usage error) on an unknown option. */
-extern bool parse_cmd_args(int argc, char **argv, const optdef *defs,
-						   cmd_args *out);
-extern const char *arg_value(const cmd_args *a, const char *name);
-extern bool arg_flag(const cmd_args *a, const char *name);
-extern int	usage_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-/* ---- messages ---- */
-extern void pg_log_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-extern void pg_log_warning(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-extern void pg_log_hint(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 /* progress line on stderr, suppressed by --quiet */
-extern void progress(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void progress(const char *fmt,...) pg_attribute_printf(1, 2);
 
 /* ---- conn.c ---- */
+/* ^C: cancel the running server call (fe_utils/cancel.h) */
+extern void setup_cancel(void);
 extern PGconn *connect_db(void);
 extern void disconnect_db(PGconn *conn);
-/* Run a command; on failure print the server's error and return NULL. */
+/* Connect and make sure the extension is there; NULL on failure. */
+extern PGconn *connect_pgmig(void);
+/*
+ * Run a command; on failure print the server's error and return NULL.
+ * After ^C (CancelRequested) no further command is sent.
+ */
 extern PGresult *run_sql(PGconn *conn, const char *sql, int nparams,
 						 const char *const *params);
 /* Same, but true/false, result discarded. */
@@ -96,12 +113,10 @@ extern bool exec_sql(PGconn *conn, const char *sql, int nparams,
 extern void report_result_error(const PGresult *res);
 /* true if the pgmig extension is installed (prints a hint if not). */
 extern bool require_extension(PGconn *conn);
+/* Print a result with psql's printer, in the --csv/-A/-x format. */
+extern void print_result(const PGresult *res, bool expanded);
 
-/* ---- output.c ---- */
-extern void print_table(const PGresult *res, const char *title);
-extern void print_expanded(const PGresult *res);
-
-/* ---- load.c ---- */
+/* ---- folder.c ---- */
 typedef struct revfile_entry
 {
 	char	   *path;			/* as found under --dir */
@@ -129,6 +144,9 @@ extern bool load_dir(PGconn *conn, bool own_tx);
 extern char *read_file(const char *path, size_t *len);
 extern bool write_file_new(const char *path, const char *content);
 extern char *slugify(const char *msg);
+extern bool ends_with(const char *s, const char *suffix);
+/* --dir/<id>_<slug of message>.sql (pm_malloc'd) */
+extern char *revision_path(const char *id, const char *msg);
 
 /* ---- commands ---- */
 extern int	cmd_init(int argc, char **argv);

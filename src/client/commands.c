@@ -12,6 +12,7 @@
  */
 #include "client.h"
 #include "core/sqlsplit.h"
+#include "fe_utils/cancel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,65 +22,16 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static const optdef no_opts[] = {{NULL, 0, false}};
-
-/* Connect and make sure the extension is there; NULL on failure. */
-static PGconn *
-connect_pgmig(void)
-{
-	PGconn	   *conn = connect_db();
-
-	if (conn && !require_extension(conn))
-	{
-		disconnect_db(conn);
-		return NULL;
-	}
-	return conn;
-}
-
-/* Run a query and print its result as a table; exit status. */
-static int
-show_query(const char *sql, int nparams, const char *const *params)
-{
-	PGconn	   *conn = connect_pgmig();
-	PGresult   *res;
-
-	if (conn == NULL)
-		return EXIT_FAIL;
-	res = run_sql(conn, sql, nparams, params);
-	if (res == NULL)
-	{
-		disconnect_db(conn);
-		return EXIT_FAIL;
-	}
-	print_table(res, NULL);
-	PQclear(res);
-	disconnect_db(conn);
-	return EXIT_OK;
-}
-
-static bool
-no_positionals(const cmd_args *a)
-{
-	if (a->npos > 0)
-	{
-		usage_error("unexpected argument \"%s\"", a->pos[0]);
-		return false;
-	}
-	return true;
-}
-
 /* ---- init / load ---- */
 
 int
 cmd_init(int argc, char **argv)
 {
-	cmd_args	a;
 	PGconn	   *conn;
 	PGresult   *res;
 	bool		had;
 
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+	if (!parse_no_options(argc, argv, 0))
 		return EXIT_USAGE;
 	conn = connect_db();
 	if (conn == NULL)
@@ -114,11 +66,10 @@ cmd_init(int argc, char **argv)
 int
 cmd_load(int argc, char **argv)
 {
-	cmd_args	a;
 	PGconn	   *conn;
 	bool		ok;
 
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
+	if (!parse_no_options(argc, argv, 0))
 		return EXIT_USAGE;
 	conn = connect_pgmig();
 	if (conn == NULL)
@@ -161,18 +112,6 @@ list_push(pm_strlist *l, const char *s)
 	l->items[l->n++] = pm_strdup(s);
 }
 
-/* Path of the file for revision id with message msg (pm_malloc'd). */
-static char *
-revision_path(const char *id, const char *msg)
-{
-	char	   *slug = slugify(msg);
-	char	   *path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
-
-	sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
-	pm_free(slug);
-	return path;
-}
-
 /*
  * The parent of a new revision comes from the folder, not the database:
  * the files are the source of truth, and a file not loaded yet must not
@@ -181,43 +120,91 @@ revision_path(const char *id, const char *msg)
 int
 cmd_revision(int argc, char **argv)
 {
-	static const optdef defs[] = {
-		{"message", 'm', true},
-		{"head", 0, true},
-		{"branch-label", 0, true},
-		{"depends-on", 0, true},
-		{"non-transactional", 0, false},
-		{"rev-id", 0, true},
-		{"splice", 0, false},
-		{NULL, 0, false}
+	enum
+	{
+		OPT_HEAD = 1,
+		OPT_BRANCH_LABEL,
+		OPT_DEPENDS_ON,
+		OPT_NONTX,
+		OPT_REV_ID,
+		OPT_SPLICE
 	};
-	cmd_args	a;
-	const char *msg,
-			   *head,
-			   *rev_id;
+	static const struct option long_options[] = {
+		{"message", required_argument, NULL, 'm'},
+		{"head", required_argument, NULL, OPT_HEAD},
+		{"branch-label", required_argument, NULL, OPT_BRANCH_LABEL},
+		{"depends-on", required_argument, NULL, OPT_DEPENDS_ON},
+		{"non-transactional", no_argument, NULL, OPT_NONTX},
+		{"rev-id", required_argument, NULL, OPT_REV_ID},
+		{"splice", no_argument, NULL, OPT_SPLICE},
+		{NULL, 0, NULL, 0}
+	};
+	const char *msg = NULL,
+			   *head = NULL,
+			   *rev_id = NULL;
+	bool		splice = false,
+				nontx = false;
 	revdir		d;
 	pm_revfile	rf;
 	char		id[PM_MAX_ID_LEN + 1];
 	char	   *path,
 			   *text;
-	int			k,
+	int			c,
+				k,
 				j;
 	bool		ok;
 
-	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
+	/* labels and dependencies are checked before anything is read */
+	memset(&rf, 0, sizeof(rf));
+	while ((c = command_getopt(argc, argv, "m:", long_options)) != -1)
+	{
+		switch (c)
+		{
+			case 'm':
+				msg = optarg;
+				break;
+			case OPT_HEAD:
+				head = optarg;
+				break;
+			case OPT_BRANCH_LABEL:
+			case OPT_DEPENDS_ON:
+				if (!pm_valid_name(optarg, strlen(optarg)) || pm_reserved_name(optarg))
+				{
+					pm_revfile_free(&rf);
+					return usage_error("invalid name \"%s\"", optarg);
+				}
+				list_push(c == OPT_BRANCH_LABEL ? &rf.branch_labels : &rf.depends_on, optarg);
+				break;
+			case OPT_NONTX:
+				nontx = true;
+				break;
+			case OPT_REV_ID:
+				rev_id = optarg;
+				break;
+			case OPT_SPLICE:
+				splice = true;
+				break;
+			default:
+				pm_revfile_free(&rf);
+				return EXIT_USAGE;
+		}
+	}
+	if (!no_positionals(argc, argv))
+	{
+		pm_revfile_free(&rf);
 		return EXIT_USAGE;
-	msg = arg_value(&a, "message");
-	head = arg_value(&a, "head");
-	rev_id = arg_value(&a, "rev-id");
+	}
 	if (msg == NULL)
 		return usage_error("revision needs a message: -m MESSAGE");
 	if (rev_id && (!pm_valid_name(rev_id, strlen(rev_id)) || pm_reserved_name(rev_id)))
 		return usage_error("invalid revision id \"%s\": use [A-Za-z0-9_]{1,64}, not a reserved word", rev_id);
 
 	if (!read_revdir(opts.dir, &d))
+	{
+		pm_revfile_free(&rf);
 		return EXIT_FAIL;
+	}
 
-	memset(&rf, 0, sizeof(rf));
 	if (rev_id)
 		snprintf(id, sizeof(id), "%s", rev_id);
 	else
@@ -226,6 +213,7 @@ cmd_revision(int argc, char **argv)
 		if (strcmp(d.files[k].rf.id, id) == 0)
 		{
 			pg_log_error("revision %s already exists: %s", id, d.files[k].path);
+			pm_revfile_free(&rf);
 			free_revdir(&d);
 			return EXIT_FAIL;
 		}
@@ -256,13 +244,14 @@ cmd_revision(int argc, char **argv)
 		if (nhit == 1)
 		{
 			/* as Alembic: branching off a non-head takes --splice */
-			for (k = 0; k < d.n && !arg_flag(&a, "splice"); k++)
+			for (k = 0; k < d.n && !splice; k++)
 				for (j = 0; j < d.files[k].rf.down_revision.n; j++)
 					if (strcmp(d.files[k].rf.down_revision.items[j], d.files[hit].rf.id) == 0)
 					{
 						pg_log_error("revision %s is not a head (%s descends from it)",
 									 d.files[hit].rf.id, d.files[k].rf.id);
-						pg_log_hint("Use --splice to start a new branch from it.");
+						pg_log_error_hint("Use --splice to start a new branch from it.");
+						pm_revfile_free(&rf);
 						free_revdir(&d);
 						return EXIT_FAIL;
 					}
@@ -272,6 +261,7 @@ cmd_revision(int argc, char **argv)
 		{
 			pg_log_error(nhit == 0 ? "no revision file matches --head %s" :
 						 "--head %s is ambiguous", head);
+			pm_revfile_free(&rf);
 			free_revdir(&d);
 			return EXIT_FAIL;
 		}
@@ -308,7 +298,7 @@ cmd_revision(int argc, char **argv)
 		if (nheads > 1)
 		{
 			pg_log_error("the revisions in %s have several heads: %s", opts.dir, names.data);
-			pg_log_hint("Give the parent with --head REV, or merge the heads first (pgmig merge).");
+			pg_log_error_hint("Give the parent with --head REV, or merge the heads first (pgmig merge).");
 			pm_buf_free(&names);
 			pm_revfile_free(&rf);
 			free_revdir(&d);
@@ -316,25 +306,9 @@ cmd_revision(int argc, char **argv)
 		}
 		pm_buf_free(&names);
 	}
-	for (k = 0; k < a.nopts; k++)
-	{
-		const char *v = a.opts[k].value;
-
-		if (strcmp(a.opts[k].name, "branch-label") == 0 ||
-			strcmp(a.opts[k].name, "depends-on") == 0)
-		{
-			if (!pm_valid_name(v, strlen(v)) || pm_reserved_name(v))
-			{
-				pm_revfile_free(&rf);
-				free_revdir(&d);
-				return usage_error("invalid name \"%s\"", v);
-			}
-			list_push(a.opts[k].name[0] == 'b' ? &rf.branch_labels : &rf.depends_on, v);
-		}
-	}
 	rf.id = pm_strdup(id);
 	rf.message = pm_strdup(msg);
-	rf.transactional = !arg_flag(&a, "non-transactional");
+	rf.transactional = !nontx;
 	rf.upgrade = pm_strdup(rf.transactional ?
 						   "-- SQL that applies this revision" :
 						   "-- SQL that applies this revision, one statement at a time, outside a\n"
@@ -383,10 +357,15 @@ advise_invalid_indexes(PGconn *conn)
 		return;
 	if (PQntuples(res) > 0)
 	{
-		fprintf(stderr, "pgmig: hint: INVALID index%s left behind; drop %s before running the revision again:\n",
-				PQntuples(res) > 1 ? "es were" : " was", PQntuples(res) > 1 ? "them" : "it");
+		pm_buf		list;
+
+		pm_buf_init(&list);
 		for (k = 0; k < PQntuples(res); k++)
-			fprintf(stderr, "    %s\n", PQgetvalue(res, k, 0));
+			pm_buf_printf(&list, "\n    %s", PQgetvalue(res, k, 0));
+		pg_log_error_hint("INVALID index%s left behind; drop %s before running the revision again:%s",
+						  PQntuples(res) > 1 ? "es were" : " was",
+						  PQntuples(res) > 1 ? "them" : "it", list.data);
+		pm_buf_free(&list);
 	}
 	PQclear(res);
 }
@@ -443,7 +422,8 @@ run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 
 	for (k = 0; k < stmts.n; k++)
 	{
-		res = PQexec(conn, stmts.items[k].sql);
+		/* ^C between statements: stop before the next one */
+		res = CancelRequested ? NULL : PQexec(conn, stmts.items[k].sql);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -453,13 +433,13 @@ run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 						 rev, msg, k + 1, stmts.n, stmts.items[k].line,
 						 down ? "downgrade" : "upgrade");
 			if (k > 0)
-				fprintf(stderr, "pgmig: detail: statements 1 to %d ran and stay committed; "
-						"the revision is not recorded as %s.\n", k, down ? "unapplied" : "applied");
+				pg_log_error_detail("statements 1 to %d ran and stay committed; "
+						"the revision is not recorded as %s.", k, down ? "unapplied" : "applied");
 			else
-				fprintf(stderr, "pgmig: detail: nothing of this revision ran; it is not recorded as %s.\n",
+				pg_log_error_detail("nothing of this revision ran; it is not recorded as %s.",
 						down ? "unapplied" : "applied");
 			advise_invalid_indexes(conn);
-			pg_log_hint("Clean up, fix the cause, then run the command again; it resumes at this revision.");
+			pg_log_error_hint("Clean up, fix the cause, then run the command again; it resumes at this revision.");
 			pm_stmtlist_free(&stmts);
 			pm_free(script);
 			pm_free(parents);
@@ -481,26 +461,36 @@ run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 static int
 run_migration(bool down, int argc, char **argv)
 {
-	static const optdef defs[] = {{"sql", 0, false}, {NULL, 0, false}};
+	static const struct option long_options[] = {
+		{"sql", no_argument, NULL, 1},
+		{NULL, 0, NULL, 0}
+	};
 	const char *command = down ? "downgrade" : "upgrade";
-	cmd_args	a;
 	const char *target;
 	const char *params[2];
 	PGconn	   *conn;
 	PGresult   *plan;
 	PGresult   *res;
-	int			n,
+	bool		offline = false;
+	int			c,
+				npos,
+				n,
 				k,
 				nontx = 0,
 				done = 0;
 
-	if (!parse_cmd_args(argc, argv, defs, &a))
-		return EXIT_USAGE;
-	if (a.npos > 1)
+	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
+	{
+		if (c != 1)
+			return EXIT_USAGE;
+		offline = true;
+	}
+	npos = argc - optind;
+	if (npos > 1)
 		return usage_error("%s takes one target", command);
-	if (down && a.npos == 0)
+	if (down && npos == 0)
 		return usage_error("downgrade needs a target (e.g. -1, a revision id, base)");
-	target = a.npos ? a.pos[0] : "heads";
+	target = npos ? argv[optind] : "heads";
 
 	conn = connect_pgmig();
 	if (conn == NULL)
@@ -508,7 +498,7 @@ run_migration(bool down, int argc, char **argv)
 	params[0] = command;
 	params[1] = target;
 
-	if (arg_flag(&a, "sql"))
+	if (offline)
 	{
 		/* offline mode: the script as of the folder, changing nothing */
 		bool		ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
@@ -609,7 +599,7 @@ run_migration(bool down, int argc, char **argv)
 		if (k < n)
 		{
 			if (done > 0)
-				fprintf(stderr, "pgmig: detail: %d revision%s before the failure %s committed.\n",
+				pg_log_error_detail("%d revision%s before the failure %s committed.",
 						done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
 			PQclear(plan);
 			disconnect_db(conn);
@@ -642,20 +632,31 @@ cmd_downgrade(int argc, char **argv)
 int
 cmd_stamp(int argc, char **argv)
 {
-	static const optdef defs[] = {
-		{"from-alembic", 0, false},
-		{"version-table", 0, true},
-		{NULL, 0, false}
+	static const struct option long_options[] = {
+		{"from-alembic", no_argument, NULL, 1},
+		{"version-table", required_argument, NULL, 2},
+		{NULL, 0, NULL, 0}
 	};
-	cmd_args	a;
 	PGconn	   *conn;
 	PGresult   *res;
-	int			rc = EXIT_OK;
+	bool		from_alembic = false;
+	const char *version_table = NULL;
+	const char *target;
+	int			c,
+				rc = EXIT_OK;
 
-	if (!parse_cmd_args(argc, argv, defs, &a))
-		return EXIT_USAGE;
-	if (arg_flag(&a, "from-alembic") ? a.npos != 0 : a.npos != 1)
+	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
+	{
+		if (c == 1)
+			from_alembic = true;
+		else if (c == 2)
+			version_table = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (from_alembic ? argc - optind != 0 : argc - optind != 1)
 		return usage_error("stamp takes one target, or --from-alembic");
+	target = from_alembic ? NULL : argv[optind];
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
@@ -664,14 +665,14 @@ cmd_stamp(int argc, char **argv)
 		disconnect_db(conn);
 		return EXIT_FAIL;
 	}
-	if (arg_flag(&a, "from-alembic"))
-		rc = stamp_from_alembic(conn, arg_value(&a, "version-table"));
+	if (from_alembic)
+		rc = stamp_from_alembic(conn, version_table);
 	else
 	{
-		res = run_sql(conn, "SELECT pgmig.stamp($1)", 1, &a.pos[0]);
+		res = run_sql(conn, "SELECT pgmig.stamp($1)", 1, &target);
 		if (res)
 		{
-			progress("Stamped %s: %s revision%s changed state", a.pos[0],
+			progress("Stamped %s: %s revision%s changed state", target,
 					 PQgetvalue(res, 0, 0), strcmp(PQgetvalue(res, 0, 0), "1") == 0 ? "" : "s");
 			PQclear(res);
 		}
@@ -682,158 +683,7 @@ cmd_stamp(int argc, char **argv)
 	return rc;
 }
 
-/* ---- read-only commands ---- */
-
-int
-cmd_current(int argc, char **argv)
-{
-	cmd_args	a;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	return show_query("SELECT revision, message, applied_at FROM pgmig.current()", 0, NULL);
-}
-
-int
-cmd_heads(int argc, char **argv)
-{
-	cmd_args	a;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	return show_query("SELECT revision, message, branch_labels, applied FROM pgmig.heads()", 0, NULL);
-}
-
-int
-cmd_branches(int argc, char **argv)
-{
-	cmd_args	a;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	return show_query("SELECT revision, message, children FROM pgmig.branches()", 0, NULL);
-}
-
-int
-cmd_history(int argc, char **argv)
-{
-	static const optdef defs[] = {
-		{"rev-range", 'r', true},
-		{"verbose", 'v', false},
-		{NULL, 0, false}
-	};
-	cmd_args	a;
-	const char *range;
-
-	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	range = arg_value(&a, "rev-range");
-	if (arg_flag(&a, "verbose"))
-		return show_query("SELECT revision, down_revision, depends_on, branch_labels, message,"
-						  "       applied, is_head, is_branch_point, is_merge"
-						  "  FROM pgmig.history($1)", 1, &range);
-	/* Alembic's flags, as one column people can read at a glance */
-	return show_query("SELECT revision,"
-					  "       pg_catalog.array_to_string(down_revision, ', ') AS down_revision,"
-					  "       message,"
-					  "       pg_catalog.concat_ws(', ',"
-					  "         CASE WHEN applied THEN 'applied' END,"
-					  "         CASE WHEN is_head THEN 'head' END,"
-					  "         CASE WHEN is_branch_point THEN 'branchpoint' END,"
-					  "         CASE WHEN is_merge THEN 'mergepoint' END) AS flags"
-					  "  FROM pgmig.history($1)", 1, &range);
-}
-
-int
-cmd_show(int argc, char **argv)
-{
-	cmd_args	a;
-	PGconn	   *conn;
-	PGresult   *res;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a))
-		return EXIT_USAGE;
-	if (a.npos != 1)
-		return usage_error("show takes one revision");
-	conn = connect_pgmig();
-	if (conn == NULL)
-		return EXIT_FAIL;
-	res = run_sql(conn, "SELECT * FROM pgmig.show($1)", 1, &a.pos[0]);
-	if (res == NULL)
-	{
-		disconnect_db(conn);
-		return EXIT_FAIL;
-	}
-	print_expanded(res);
-	PQclear(res);
-	disconnect_db(conn);
-	return EXIT_OK;
-}
-
-int
-cmd_check(int argc, char **argv)
-{
-	cmd_args	a;
-	PGconn	   *conn;
-	PGresult   *res;
-	int			k,
-				errors = 0;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	conn = connect_pgmig();
-	if (conn == NULL)
-		return EXIT_FAIL;
-	res = run_sql(conn, "SELECT severity, revision, problem FROM pgmig.check()", 0, NULL);
-	if (res == NULL)
-	{
-		disconnect_db(conn);
-		return EXIT_FAIL;
-	}
-	for (k = 0; k < PQntuples(res); k++)
-		if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
-			errors++;
-	if (PQntuples(res) == 0 && opts.format == FMT_ALIGNED)
-		printf("No problems found.\n");
-	else
-		print_table(res, NULL);
-	PQclear(res);
-	disconnect_db(conn);
-	return errors ? EXIT_FAIL : EXIT_OK;
-}
-
-int
-cmd_status(int argc, char **argv)
-{
-	cmd_args	a;
-	PGconn	   *conn;
-	PGresult   *res;
-
-	if (!parse_cmd_args(argc, argv, no_opts, &a) || !no_positionals(&a))
-		return EXIT_USAGE;
-	conn = connect_pgmig();
-	if (conn == NULL)
-		return EXIT_FAIL;
-	res = run_sql(conn, "SELECT * FROM pgmig.status()", 0, NULL);
-	if (res == NULL)
-	{
-		disconnect_db(conn);
-		return EXIT_FAIL;
-	}
-	print_expanded(res);
-	PQclear(res);
-	disconnect_db(conn);
-	return EXIT_OK;
-}
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t		n = strlen(s),
-				m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
+/* ---- graph ---- */
 
 /* Is "dot" an executable on PATH? */
 static bool
@@ -862,17 +712,25 @@ dot_on_path(void)
 int
 cmd_graph(int argc, char **argv)
 {
-	static const optdef defs[] = {{"output", 'o', true}, {NULL, 0, false}};
-	cmd_args	a;
+	static const struct option long_options[] = {
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0}
+	};
 	PGconn	   *conn;
 	PGresult   *res;
-	const char *out;
+	const char *out = NULL;
 	const char *dot;
-	int			rc = EXIT_OK;
+	int			c,
+				rc = EXIT_OK;
 
-	if (!parse_cmd_args(argc, argv, defs, &a) || !no_positionals(&a))
+	while ((c = command_getopt(argc, argv, "o:", long_options)) != -1)
+	{
+		if (c != 'o')
+			return EXIT_USAGE;
+		out = optarg;
+	}
+	if (!no_positionals(argc, argv))
 		return EXIT_USAGE;
-	out = arg_value(&a, "output");
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
@@ -893,7 +751,7 @@ cmd_graph(int argc, char **argv)
 		if (!dot_on_path())
 		{
 			pg_log_error("rendering %s needs Graphviz \"dot\" on PATH", out);
-			pg_log_hint("Install Graphviz, or write DOT text with -o FILE.dot.");
+			pg_log_error_hint("Install Graphviz, or write DOT text with -o FILE.dot.");
 			PQclear(res);
 			return EXIT_FAIL;
 		}
@@ -965,8 +823,13 @@ parse_array(const char *s, pm_strlist *l)
 int
 cmd_merge(int argc, char **argv)
 {
-	static const optdef defs[] = {{"message", 'm', true}, {NULL, 0, false}};
-	cmd_args	a;
+	static const struct option long_options[] = {
+		{"message", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *msg = NULL;
+	int			c,
+				npos;
 	PGconn	   *conn;
 	PGresult   *res;
 	const char *params[2];
@@ -977,14 +840,20 @@ cmd_merge(int argc, char **argv)
 	int			k;
 	bool		ok = false;
 
-	if (!parse_cmd_args(argc, argv, defs, &a))
-		return EXIT_USAGE;
-	if (arg_value(&a, "message") == NULL)
+	while ((c = command_getopt(argc, argv, "m:", long_options)) != -1)
+	{
+		if (c != 'm')
+			return EXIT_USAGE;
+		msg = optarg;
+	}
+	npos = argc - optind;
+	argv += optind;
+	if (msg == NULL)
 		return usage_error("merge needs a message: -m MESSAGE");
-	for (k = 0; k < a.npos; k++)
-		if (!pm_valid_name(a.pos[k], strlen(a.pos[k])))
-			return usage_error("invalid revision \"%s\"", a.pos[k]);
-	if (a.npos == 1)
+	for (k = 0; k < npos; k++)
+		if (!pm_valid_name(argv[k], strlen(argv[k])))
+			return usage_error("invalid revision \"%s\"", argv[k]);
+	if (npos == 1)
 		return usage_error("merge needs two or more revisions (or none for all heads)");
 
 	conn = connect_pgmig();
@@ -992,11 +861,11 @@ cmd_merge(int argc, char **argv)
 		return EXIT_FAIL;
 	pm_buf_init(&arr);
 	pm_buf_puts(&arr, "{");
-	for (k = 0; k < a.npos; k++)
-		pm_buf_printf(&arr, "%s%s", k ? "," : "", a.pos[k]);
+	for (k = 0; k < npos; k++)
+		pm_buf_printf(&arr, "%s%s", k ? "," : "", argv[k]);
 	pm_buf_puts(&arr, "}");
-	params[0] = a.npos ? arr.data : NULL;
-	params[1] = arg_value(&a, "message");
+	params[0] = npos ? arr.data : NULL;
+	params[1] = msg;
 	memset(&rf, 0, sizeof(rf));
 
 	/* database and file together: the file is written before COMMIT */
@@ -1058,20 +927,21 @@ done:
 int
 cmd_repair(int argc, char **argv)
 {
-	cmd_args	a;
 	PGconn	   *conn;
 	PGresult   *res;
 	char	   *content;
 	const char *param;
+	const char *file;
 
-	if (!parse_cmd_args(argc, argv, no_opts, &a))
+	if (!parse_no_options(argc, argv, 1))
 		return EXIT_USAGE;
-	if (a.npos != 1)
+	if (argc - optind != 1)
 		return usage_error("repair takes one revision file");
-	content = read_file(a.pos[0], NULL);
+	file = argv[optind];
+	content = read_file(file, NULL);
 	if (content == NULL)
 	{
-		pg_log_error("could not read file \"%s\": %s", a.pos[0], strerror(errno));
+		pg_log_error("could not read file \"%s\": %m", file);
 		return EXIT_FAIL;
 	}
 	conn = connect_pgmig();
@@ -1085,7 +955,7 @@ cmd_repair(int argc, char **argv)
 	pm_free(content);
 	if (res)
 	{
-		progress("Repaired revision %s from %s", PQgetvalue(res, 0, 0), a.pos[0]);
+		progress("Repaired revision %s from %s", PQgetvalue(res, 0, 0), file);
 		PQclear(res);
 	}
 	disconnect_db(conn);

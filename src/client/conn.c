@@ -1,21 +1,57 @@
 /*-------------------------------------------------------------------------
  *
  * conn.c
- *	  pgmig client: the database connection, running queries, and turning
- *	  the server's NOTICEs and errors into the client's output.
+ *	  pgmig client: the database connection, ^C, running queries, turning
+ *	  the server's NOTICEs and errors into the client's output, and
+ *	  printing results.
  *
- * Connection settings, in order: -d CONNINFO (a conninfo string or a
- * URI), else $DATABASE_URL (what Flask apps already have; a SQLAlchemy
+ * Connection settings, as PostgreSQL's client programs take them: -h,
+ * -p, -U, and -d (a database name, a conninfo string or a URI), else
+ * $DATABASE_URL (what Flask apps already have; a SQLAlchemy
  * "postgresql+psycopg2://" scheme is accepted), else libpq's own
  * defaults (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, ...), which
- * also fill in whatever a conninfo leaves out.
+ * also fill in whatever is left out.  A server that asks for a password
+ * gets one prompted for (simple_prompt), unless -w; -W prompts first.
+ *
+ * ^C: fe_utils/cancel.h's handler sends a cancel request for the
+ * connection, so a running upgrade() is rolled back by the server
+ * instead of running on to commit behind the user's back; after it, no
+ * further command is sent (run_sql checks CancelRequested), so the rest
+ * of a plan is not started.  With no connection open, ^C ends the
+ * program as usual.
  *
  *-------------------------------------------------------------------------
  */
 #include "client.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include <signal.h>
+
+#include "common/string.h"
+#include "mb/pg_wchar.h"
+#include "fe_utils/cancel.h"
+
+/* set while a connection is open: ^C then cancels instead of exiting */
+static volatile sig_atomic_t connection_open = false;
+/* client encoding of the last connection, for print.h's widths */
+static int	result_encoding = PG_SQL_ASCII;
+
+/* Called by cancel.c's SIGINT handler, before it sends the cancel. */
+static void
+on_cancel(void)
+{
+	if (!connection_open)
+	{
+		/* nothing to cancel: die of SIGINT as without a handler */
+		signal(SIGINT, SIG_DFL);
+		raise(SIGINT);
+	}
+}
+
+void
+setup_cancel(void)
+{
+	setup_cancel_handler(on_cancel);
+}
 
 /*
  * Server messages below ERROR: NOTICE and INFO are progress (pgmig says
@@ -74,36 +110,69 @@ libpq_url(const char *url)
 PGconn *
 connect_db(void)
 {
-	const char *keywords[4];
-	const char *values[4];
+	const char *keywords[7];
+	const char *values[7];
 	char	   *dbname = NULL;
+	char	   *password = NULL;
 	PGconn	   *conn;
+	bool		again;
 	int			n = 0;
 
-	if (opts.conninfo)
-		dbname = libpq_url(opts.conninfo);
+	if (opts.dbname)
+		dbname = libpq_url(opts.dbname);
 	else if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0])
 		dbname = libpq_url(getenv("DATABASE_URL"));
+	if (opts.force_password)
+		password = simple_prompt("Password: ", false);
 
-	if (dbname)
-	{
-		keywords[n] = "dbname";
-		values[n++] = dbname;
-	}
+	/* as vacuumdb: -h -p -U first; the expanded dbname may add more */
+	keywords[n] = "host";
+	values[n++] = opts.host;
+	keywords[n] = "port";
+	values[n++] = opts.port;
+	keywords[n] = "user";
+	values[n++] = opts.username;
+	keywords[n] = "password";
+	values[n++] = NULL;			/* set below */
+	keywords[n] = "dbname";
+	values[n++] = dbname;
 	keywords[n] = "fallback_application_name";
 	values[n++] = "pgmig";
 	keywords[n] = NULL;
 	values[n] = NULL;
 
-	conn = PQconnectdbParams(keywords, values, 1);
-	free(dbname);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	do
 	{
-		fprintf(stderr, "pgmig: error: %s", conn ? PQerrorMessage(conn) : "out of memory\n");
+		again = false;
+		values[3] = password;
+		conn = PQconnectdbParams(keywords, values, true);
+		if (conn == NULL)
+		{
+			pg_log_error("could not connect to the database: out of memory");
+			break;
+		}
+		if (PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
+			password == NULL && !opts.no_password)
+		{
+			PQfinish(conn);
+			password = simple_prompt("Password: ", false);
+			again = true;
+		}
+	} while (again);
+	free(dbname);
+	free(password);
+	if (conn == NULL)
+		return NULL;
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
 		PQfinish(conn);
 		return NULL;
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
+	result_encoding = PQclientEncoding(conn);
+	SetCancelConn(conn);
+	connection_open = true;
 	return conn;
 }
 
@@ -111,7 +180,24 @@ void
 disconnect_db(PGconn *conn)
 {
 	if (conn)
+	{
+		ResetCancelConn();
+		connection_open = false;
 		PQfinish(conn);
+	}
+}
+
+PGconn *
+connect_pgmig(void)
+{
+	PGconn	   *conn = connect_db();
+
+	if (conn && !require_extension(conn))
+	{
+		disconnect_db(conn);
+		return NULL;
+	}
+	return conn;
 }
 
 /*
@@ -121,13 +207,22 @@ disconnect_db(PGconn *conn)
 void
 report_result_error(const PGresult *res)
 {
-	char	   *msg = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT,
-												  PQSHOW_CONTEXT_ERRORS);
+	char	   *msg;
 
+	if (res == NULL)
+	{
+		/* nothing was sent: ^C came first (or libpq ran out of memory) */
+		pg_log_error(CancelRequested ? "canceled: the statement was not sent" :
+					 "out of memory");
+		return;
+	}
+	msg = PQresultVerboseErrorMessage(res, PQERRORS_DEFAULT, PQSHOW_CONTEXT_ERRORS);
+
+	/* as psql: the server's message is complete, so "pgmig: " and it */
 	if (msg && msg[0])
-		fprintf(stderr, "pgmig: %s", msg);
+		pg_log_info("%s", msg);
 	else
-		fprintf(stderr, "pgmig: error: %s\n", PQresStatus(PQresultStatus(res)));
+		pg_log_error("%s", PQresStatus(PQresultStatus(res)));
 	PQfreemem(msg);
 }
 
@@ -137,6 +232,11 @@ run_sql(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	PGresult   *res;
 	ExecStatusType st;
 
+	if (CancelRequested)
+	{
+		pg_log_error("canceled: no further command was sent");
+		return NULL;
+	}
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -147,7 +247,7 @@ run_sql(PGconn *conn, const char *sql, int nparams, const char *const *params)
 		PQclear(res);
 	}
 	else
-		fprintf(stderr, "pgmig: error: %s", PQerrorMessage(conn));
+		pg_log_error("%s", PQerrorMessage(conn));
 	return NULL;
 }
 
@@ -178,7 +278,33 @@ require_extension(PGconn *conn)
 	{
 		pg_log_error("the pgmig extension is not installed in database \"%s\"",
 					 PQdb(conn));
-		pg_log_hint("Run \"pgmig init\" first.");
+		pg_log_error_hint("Run \"pgmig init\" first.");
 	}
 	return ok;
+}
+
+/*
+ * Print a result with psql's own printer: aligned with a header and a
+ * "(N rows)" footer by default, -A unaligned, --csv, and expanded for
+ * one-record views (show, status) or with -x.  CSV stays one header line
+ * and one line per row, so scripts read it the same for every command.
+ */
+void
+print_result(const PGresult *res, bool expanded)
+{
+	printQueryOpt popt;
+
+	memset(&popt, 0, sizeof(popt));
+	popt.topt.format = opts.format;
+	popt.topt.expanded = (expanded || opts.expanded) && opts.format != PRINT_CSV;
+	popt.topt.border = 1;
+	popt.topt.start_table = true;
+	popt.topt.stop_table = true;
+	popt.topt.default_footer = true;
+	popt.topt.fieldSep.separator = "|";
+	popt.topt.recordSep.separator = "\n";
+	popt.topt.csvFieldSep[0] = ',';
+	popt.topt.encoding = result_encoding;
+	popt.nullPrint = "";
+	printQuery(res, &popt, stdout, false, NULL);
 }

@@ -52,8 +52,6 @@
  *
  *-------------------------------------------------------------------------
  */
-/* vasprintf */
-#define _GNU_SOURCE
 #include "client.h"
 #include "fleet.h"
 
@@ -61,7 +59,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -139,82 +136,63 @@ positive_int(const char *opt, const char *s, int *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *s == '\0' || *end != '\0' || v < 1 || v > 10000)
-		return usage_error("option %s needs a number from 1 to 10000, not \"%s\"", opt, s);
+	{
+		usage_error("option %s needs a number from 1 to 10000, not \"%s\"", opt, s);
+		return -1;
+	}
 	*out = (int) v;
-	return 0;
+	return 1;
 }
 
 int
-fleet_take_option(int argc, char **argv, int *i)
+fleet_global_option(int c, const char *arg)
 {
-	const char *a = argv[*i];
-	static const char *const valued[] = {
-		"--fleet", "--fleet-query", "-j", "--jobs", "--canary",
-		"--decision-dir", "--fleet-log", NULL
-	};
-	const char *name = NULL;
-	const char *val = NULL;
+	switch (c)
+	{
+		case FLEET_OPT_FILE:
+			fleet_opts.file = arg;
+			return 1;
+		case FLEET_OPT_QUERY:
+			fleet_opts.query = arg;
+			return 1;
+		case 'j':
+			return positive_int("-j", arg, &fleet_opts.jobs);
+		case FLEET_OPT_ATOMIC:
+			fleet_opts.atomic = true;
+			return 1;
+		case FLEET_OPT_CANARY:
+			return positive_int("--canary", arg, &fleet_opts.canary);
+		case FLEET_OPT_JSON:
+			fleet_opts.json = true;
+			return 1;
+		case FLEET_OPT_DECISION_DIR:
+			fleet_opts.decision_dir = arg;
+			return 1;
+		case FLEET_OPT_LOG:
+			fleet_opts.log_dir = arg;
+			return 1;
+	}
+	return 0;
+}
+
+bool
+fleet_wanted(int argc, char **argv)
+{
 	int			k;
 
-	if (strcmp(a, "--atomic") == 0)
-	{
-		fleet_opts.atomic = true;
-		return 1;
-	}
-	if (strcmp(a, "--json") == 0)
-	{
-		fleet_opts.json = true;
-		return 1;
-	}
-	for (k = 0; valued[k]; k++)
-	{
-		size_t		l = strlen(valued[k]);
+	if (fleet_requested())
+		return true;
+	for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		if (strncmp(argv[k], "--fleet", 7) == 0 &&
+			(argv[k][7] == '\0' || argv[k][7] == '=' || strncmp(argv[k] + 7, "-query", 6) == 0))
+			return true;
+	return false;
+}
 
-		if (strcmp(a, valued[k]) == 0)
-		{
-			if (*i + 1 >= argc)
-			{
-				usage_error("option \"%s\" needs a value", a);
-				return -1;
-			}
-			name = valued[k];
-			val = argv[++(*i)];
-			break;
-		}
-		if (strncmp(a, valued[k], l) == 0 && a[l] == '=' && valued[k][1] == '-')
-		{
-			name = valued[k];
-			val = a + l + 1;
-			break;
-		}
-		if (strcmp(valued[k], "-j") == 0 && strncmp(a, "-j", 2) == 0 && a[2] != '\0')
-		{
-			name = "-j";
-			val = a + 2;
-			break;
-		}
-	}
-	if (name == NULL)
-		return 0;
-	if (strcmp(name, "--fleet") == 0)
-		fleet_opts.file = val;
-	else if (strcmp(name, "--fleet-query") == 0)
-		fleet_opts.query = val;
-	else if (strcmp(name, "-j") == 0 || strcmp(name, "--jobs") == 0)
-	{
-		if (positive_int(name, val, &fleet_opts.jobs))
-			return -1;
-	}
-	else if (strcmp(name, "--canary") == 0)
-	{
-		if (positive_int(name, val, &fleet_opts.canary))
-			return -1;
-	}
-	else if (strcmp(name, "--decision-dir") == 0)
-		fleet_opts.decision_dir = val;
-	else if (strcmp(name, "--fleet-log") == 0)
-		fleet_opts.log_dir = val;
-	return 1;
+int
+cmd_recover(int argc, char **argv)
+{
+	return usage_error("recover runs over a fleet: pgmig --fleet FILE recover");
 }
 
 /* ---------------------------------------------------------------- */
@@ -229,35 +207,11 @@ now_s(void)
 	return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+/* pg_strdup, NULL as "" */
 static char *
 xstrdup(const char *s)
 {
-	char	   *r = strdup(s ? s : "");
-
-	if (r == NULL)
-	{
-		fprintf(stderr, "pgmig: error: out of memory\n");
-		exit(EXIT_FAIL);
-	}
-	return r;
-}
-
-static char *
-xprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-static char *
-xprintf(const char *fmt,...)
-{
-	va_list		ap;
-	char	   *r;
-
-	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-	{
-		fprintf(stderr, "pgmig: error: out of memory\n");
-		exit(EXIT_FAIL);
-	}
-	va_end(ap);
-	return r;
+	return pg_strdup(s ? s : "");
 }
 
 /* Tabs and newlines would break the worker's one-line report. */
@@ -367,7 +321,7 @@ read_fleet_file(const char *path)
 			{
 				pg_log_error("%s:%d: not a connection string or URI: %s", path, lineno,
 							 err ? err : "out of memory");
-				pg_log_hint("Write one conninfo (\"host=... dbname=...\") or URI (postgresql://...) per line.");
+				pg_log_error_hint("Write one conninfo (\"host=... dbname=...\") or URI (postgresql://...) per line.");
 				return false;
 			}
 			PQconninfoFree(o);
@@ -380,7 +334,7 @@ read_fleet_file(const char *path)
 	if (ntargets == 0)
 	{
 		pg_log_error("fleet file \"%s\" lists no database", path);
-		pg_log_hint("Write one connection string or URI per line.");
+		pg_log_error_hint("Write one connection string or URI per line.");
 		return false;
 	}
 	return true;
@@ -548,6 +502,15 @@ work_migrate(int argc, char **argv, wresult *w)
 		(applied_before = query_applied(conn)) == NULL)
 		return;
 	disconnect_db(conn);
+	/* getopt_long afresh: fleet_run has parsed these arguments once */
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	optind = 1;
+#ifdef HAVE_INT_OPTRESET
+	optreset = 1;
+#endif
+#endif
 	if (strcmp(command, "upgrade") == 0)
 		rc = cmd_upgrade(argc, argv);
 	else if (strcmp(command, "downgrade") == 0)
@@ -580,7 +543,7 @@ work_read(wresult *w)
 					  " ORDER BY revision), '') FROM pgmig.heads()", 0, NULL);
 		if (res == NULL)
 			return;
-		w->detail = xprintf("heads: %s", PQgetvalue(res, 0, 0));
+		w->detail = psprintf("heads: %s", PQgetvalue(res, 0, 0));
 		PQclear(res);
 		w->state = T_OK;
 	}
@@ -596,10 +559,10 @@ work_read(wresult *w)
 			if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
 			{
 				if (errors++ == 0)
-					w->detail = xprintf("%s: %s", PQgetvalue(res, k, 1), PQgetvalue(res, k, 2));
+					w->detail = psprintf("%s: %s", PQgetvalue(res, k, 1), PQgetvalue(res, k, 2));
 			}
 		if (errors == 0)
-			w->detail = PQntuples(res) ? xprintf("%d warning%s", PQntuples(res),
+			w->detail = PQntuples(res) ? psprintf("%d warning%s", PQntuples(res),
 												 PQntuples(res) == 1 ? "" : "s")
 				: xstrdup("no problems");
 		w->state = errors ? T_FAILED : T_OK;
@@ -612,7 +575,7 @@ work_read(wresult *w)
 		res = run_sql(conn, "SELECT pending, problems, drift, lock_pid FROM pgmig.status()", 0, NULL);
 		if (res == NULL || (prepared = query_prepared(conn)) == NULL)
 			return;
-		w->detail = xprintf("pending %s, problems %s, drift %s%s%s%s%s",
+		w->detail = psprintf("pending %s, problems %s, drift %s%s%s%s%s",
 							PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 							PQgetisnull(res, 0, 3) ? "" : ", lock held by pid ",
 							PQgetvalue(res, 0, 3),
@@ -646,7 +609,7 @@ work_preflight(const char *target_rev, wresult *w)
 	if (atoi(PQgetvalue(res, 0, 0)) == 0)
 	{
 		pg_log_error("--atomic needs max_prepared_transactions > 0 on this server (it is 0)");
-		pg_log_hint("Set max_prepared_transactions (at least the number of fleet databases on the server) and restart it, or run without --atomic.");
+		pg_log_error_hint("Set max_prepared_transactions (at least the number of fleet databases on the server) and restart it, or run without --atomic.");
 		return;
 	}
 	PQclear(res);
@@ -655,7 +618,7 @@ work_preflight(const char *target_rev, wresult *w)
 	if (prepared[0])
 	{
 		pg_log_error("a pgmig transaction of an earlier run is still prepared here: %s", prepared);
-		pg_log_hint("Run \"pgmig --fleet FILE recover\" first.");
+		pg_log_error_hint("Run \"pgmig --fleet FILE recover\" first.");
 		return;
 	}
 	if ((w->before = query_heads(conn)) == NULL)
@@ -686,7 +649,7 @@ work_preflight(const char *target_rev, wresult *w)
 	{
 		pg_log_error("pending non-transactional revision%s %s cannot run inside a prepared transaction",
 					 strchr(nontx.data, ',') ? "s" : "", nontx.data);
-		pg_log_hint("Run them without --atomic first (pgmig --fleet FILE upgrade REV), then the rest with --atomic.");
+		pg_log_error_hint("Run them without --atomic first (pgmig --fleet FILE upgrade REV), then the rest with --atomic.");
 		return;
 	}
 	w->state = T_OK;
@@ -728,7 +691,7 @@ work_prepare(const char *target_rev, const char *gid, wresult *w)
 		pg_log_error("test hook PGMIG_FLEET_TEST_FAIL_PREPARE_N: not preparing %s", gid);
 		return;
 	}
-	sql = xprintf("PREPARE TRANSACTION '%s'", gid);
+	sql = psprintf("PREPARE TRANSACTION '%s'", gid);
 	if (!exec_sql(conn, sql, 0, NULL))
 		return;
 	disconnect_db(conn);
@@ -755,11 +718,11 @@ work_finish(const char *gid, bool commit, wresult *w)
 	}
 	else
 	{
-		sql = xprintf("%s PREPARED '%s'", commit ? "COMMIT" : "ROLLBACK", gid);
+		sql = psprintf("%s PREPARED '%s'", commit ? "COMMIT" : "ROLLBACK", gid);
 		if (!exec_sql(conn, sql, 0, NULL))
 			return;
 		w->state = T_OK;
-		w->detail = xprintf("%s %s", commit ? "committed" : "rolled back", gid);
+		w->detail = psprintf("%s %s", commit ? "committed" : "rolled back", gid);
 	}
 	if (commit && (w->after = query_heads(conn)) == NULL)
 		w->state = T_FAILED;
@@ -770,7 +733,7 @@ work_finish(const char *gid, bool commit, wresult *w)
 static char
 read_decision(const char *runid)
 {
-	char	   *path = xprintf("%s/%s", decision_dir, runid);
+	char	   *path = psprintf("%s/%s", decision_dir, runid);
 	size_t		len;
 	char	   *text = read_file(path, &len);
 	char		d = 0;
@@ -788,7 +751,7 @@ read_decision(const char *runid)
 static bool
 run_alive(const char *runid)
 {
-	char	   *path = xprintf("%s/%s.lock", decision_dir, runid);
+	char	   *path = psprintf("%s/%s.lock", decision_dir, runid);
 	int			fd = open(path, O_RDONLY);
 	bool		alive = false;
 
@@ -830,12 +793,12 @@ work_recover(wresult *w)
 		if (run_alive(runid))
 		{
 			pg_log_error("transaction %s belongs to run %s, whose coordinator is still running", g, runid);
-			pg_log_hint("Wait for it to finish; recover only resolves runs that crashed.");
+			pg_log_error_hint("Wait for it to finish; recover only resolves runs that crashed.");
 			w->nrun = -1;
 			continue;
 		}
 		d = read_decision(runid);
-		sql = xprintf("%s PREPARED '%s'", d == 'c' ? "COMMIT" : "ROLLBACK", g);
+		sql = psprintf("%s PREPARED '%s'", d == 'c' ? "COMMIT" : "ROLLBACK", g);
 		if (!exec_sql(conn, sql, 0, NULL))
 		{
 			w->nrun = -1;
@@ -869,7 +832,7 @@ command_is(const char *name)
 static char *
 result_path(const target *t, const char *what)
 {
-	return xprintf("%s/%d.%s", workdir, t->n, what);
+	return psprintf("%s/%d.%s", workdir, t->n, what);
 }
 
 /* The worker's whole life: run, write its one-line result, exit. */
@@ -890,7 +853,10 @@ worker_main(target *t, phase ph, int argc, char **argv, const char *target_rev)
 		dup2(fd, 2);
 		close(fd);
 	}
-	opts.conninfo = t->conninfo;
+	opts.dbname = t->conninfo;
+	/* no password prompt from N workers at once: use ~/.pgpass */
+	opts.force_password = false;
+	opts.no_password = true;
 	switch (ph)
 	{
 		case PH_RUN:
@@ -984,7 +950,7 @@ collect(target *t, int status)
 	{
 		t->state = T_FAILED;
 		free(t->detail);
-		t->detail = WIFSIGNALED(status) ? xprintf("worker killed by signal %d", WTERMSIG(status))
+		t->detail = WIFSIGNALED(status) ? psprintf("worker killed by signal %d", WTERMSIG(status))
 			: xstrdup("worker wrote no result");
 		free(text);
 		return;
@@ -1131,8 +1097,8 @@ fsync_path(const char *path, bool dir)
 static bool
 write_decision(const char *decision)
 {
-	char	   *path = xprintf("%s/%s", decision_dir, run_id);
-	char	   *tmp = xprintf("%s.tmp", path);
+	char	   *path = psprintf("%s/%s", decision_dir, run_id);
+	char	   *tmp = psprintf("%s.tmp", path);
 	FILE	   *f = fopen(tmp, "w");
 	int			k;
 	bool		ok;
@@ -1162,7 +1128,7 @@ setup_decision_dir(void)
 	if (fleet_opts.decision_dir)
 		decision_dir = xstrdup(fleet_opts.decision_dir);
 	else if (fleet_opts.file)
-		decision_dir = xprintf("%s.pgmig-decisions", fleet_opts.file);
+		decision_dir = psprintf("%s.pgmig-decisions", fleet_opts.file);
 	else
 		decision_dir = xstrdup("pgmig-decisions");
 	if (mkdir(decision_dir, 0700) != 0 && errno != EEXIST)
@@ -1192,35 +1158,6 @@ json_string(const char *s)
 	putchar('"');
 }
 
-static void
-csv_string(const char *s)
-{
-	if (strpbrk(s, ",\"\n\r") == NULL)
-	{
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++)
-	{
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
-static int
-utf8_width(const char *s)
-{
-	int			w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char) *s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
 #define NCOLS 7
 
 static void
@@ -1229,8 +1166,7 @@ print_report(double seconds, const char *mode)
 	static const char *const head[NCOLS] = {
 		"target", "before", "after", "revisions", "duration", "result", "detail"
 	};
-	char	  **cells = calloc((size_t) ntargets * NCOLS, sizeof(char *));
-	int			width[NCOLS];
+	char	  **cells = pg_malloc0((size_t) ntargets * NCOLS * sizeof(char *));
 	int			counts[7] = {0};
 	int			revs = 0,
 				k,
@@ -1243,8 +1179,8 @@ print_report(double seconds, const char *mode)
 		cells[k * NCOLS + 0] = t->display;
 		cells[k * NCOLS + 1] = t->before;
 		cells[k * NCOLS + 2] = t->after;
-		cells[k * NCOLS + 3] = xprintf("%d", t->nrun);
-		cells[k * NCOLS + 4] = xprintf("%.3f s", t->seconds);
+		cells[k * NCOLS + 3] = psprintf("%d", t->nrun);
+		cells[k * NCOLS + 4] = psprintf("%.3f s", t->seconds);
 		cells[k * NCOLS + 5] = (char *) state_names[t->state];
 		cells[k * NCOLS + 6] = t->detail;
 		counts[t->state]++;
@@ -1282,69 +1218,42 @@ print_report(double seconds, const char *mode)
 			   counts[T_PENDING], counts[T_INDOUBT], counts[T_ROLLEDBACK], revs, seconds);
 		return;
 	}
-	if (opts.format == FMT_CSV)
+	/* psql's printer, in the -A / --csv / -x format asked for */
 	{
-		for (c = 0; c < NCOLS; c++)
-			printf("%s%s", c ? "," : "", head[c]);
-		putchar('\n');
-		for (k = 0; k < ntargets; k++)
-			for (c = 0; c < NCOLS; c++)
-			{
-				if (c)
-					putchar(',');
-				csv_string(cells[k * NCOLS + c]);
-				if (c == NCOLS - 1)
-					putchar('\n');
-			}
-		return;
-	}
-	for (c = 0; c < NCOLS; c++)
-	{
-		width[c] = utf8_width(head[c]);
-		for (k = 0; k < ntargets; k++)
-			if (utf8_width(cells[k * NCOLS + c]) > width[c])
-				width[c] = utf8_width(cells[k * NCOLS + c]);
-	}
-	for (c = 0; c < NCOLS; c++)
-	{
-		int			pad = width[c] - utf8_width(head[c]);
+		printTableOpt topt;
+		printTableContent cont;
+		char	   *footer;
 
-		printf("%s%*s%s%*s", c ? " | " : " ", pad / 2, "", head[c],
-			   c == NCOLS - 1 ? 0 : pad - pad / 2, "");
-	}
-	putchar('\n');
-	for (c = 0; c < NCOLS; c++)
-	{
-		printf("%s", c ? "-+-" : "-");
-		for (k = 0; k < width[c]; k++)
-			putchar('-');
-	}
-	printf("-\n");
-	for (k = 0; k < ntargets; k++)
-	{
+		memset(&topt, 0, sizeof(topt));
+		topt.format = opts.format;
+		topt.expanded = opts.expanded && opts.format != PRINT_CSV;
+		topt.border = 1;
+		topt.start_table = true;
+		topt.stop_table = true;
+		topt.fieldSep.separator = "|";
+		topt.recordSep.separator = "\n";
+		topt.csvFieldSep[0] = ',';
+		topt.encoding = PQenv2encoding();
+		printTableInit(&cont, &topt, NULL, NCOLS, ntargets);
 		for (c = 0; c < NCOLS; c++)
-		{
-			const char *v = cells[k * NCOLS + c];
-			int			pad = width[c] - utf8_width(v);
-
-			if (c == 3 || c == 4)
-				printf(" | %*s%s", pad, "", v);
-			else
-				printf("%s%s%*s", c ? " | " : " ", v, c == NCOLS - 1 ? 0 : pad, "");
-		}
-		putchar('\n');
+			printTableAddHeader(&cont, (char *) head[c], false, c == 3 || c == 4 ? 'r' : 'l');
+		for (k = 0; k < ntargets * NCOLS; k++)
+			printTableAddCell(&cont, cells[k], false, false);
+		footer = psprintf("%d database%s: %d ok, %d failed%s%s%s%s%s%s%s%s; %d revision%s; %.3f s; %s",
+						  ntargets, ntargets == 1 ? "" : "s", counts[T_OK], counts[T_FAILED],
+						  counts[T_SKIPPED] ? ", " : "",
+						  counts[T_SKIPPED] ? psprintf("%d skipped", counts[T_SKIPPED]) : "",
+						  counts[T_PENDING] ? ", " : "",
+						  counts[T_PENDING] ? psprintf("%d not run", counts[T_PENDING]) : "",
+						  counts[T_INDOUBT] ? ", " : "",
+						  counts[T_INDOUBT] ? psprintf("%d in doubt", counts[T_INDOUBT]) : "",
+						  counts[T_ROLLEDBACK] ? ", " : "",
+						  counts[T_ROLLEDBACK] ? psprintf("%d rolled back", counts[T_ROLLEDBACK]) : "",
+						  revs, revs == 1 ? "" : "s", seconds, mode);
+		printTableAddFooter(&cont, psprintf("(%s)", footer));
+		printTable(&cont, stdout, false, NULL);
+		printTableCleanup(&cont);
 	}
-	printf("(%d database%s: %d ok, %d failed", ntargets, ntargets == 1 ? "" : "s",
-		   counts[T_OK], counts[T_FAILED]);
-	if (counts[T_SKIPPED])
-		printf(", %d skipped", counts[T_SKIPPED]);
-	if (counts[T_PENDING])
-		printf(", %d not run", counts[T_PENDING]);
-	if (counts[T_INDOUBT])
-		printf(", %d in doubt", counts[T_INDOUBT]);
-	if (counts[T_ROLLEDBACK])
-		printf(", %d rolled back", counts[T_ROLLEDBACK]);
-	printf("; %d revision%s; %.3f s; %s)\n", revs, revs == 1 ? "" : "s", seconds, mode);
 }
 
 /* failures listed at the end, on stderr, where a deploy log shows them */
@@ -1373,7 +1282,7 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 
 	if (!setup_decision_dir())
 		return EXIT_FAIL;
-	lockpath = xprintf("%s/%s.lock", decision_dir, run_id);
+	lockpath = psprintf("%s/%s.lock", decision_dir, run_id);
 	lockfd = open(lockpath, O_RDWR | O_CREAT, 0600);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0)
 	{
@@ -1495,32 +1404,43 @@ fleet_run(int argc, char **argv)
 	if (supported[k] == NULL)
 		return usage_error("\"%s\" does not run over a fleet; fleet commands: upgrade, downgrade, stamp, current, heads, check, status, recover",
 						   command);
+	/*
+	 * The migration commands' own arguments: validate once, up front (this
+	 * also applies fleet and global options given after the command).
+	 * Each worker parses them again, as the single-database command does.
+	 */
+	{
+		static const struct option long_options[] = {
+			{"sql", no_argument, NULL, 1},
+			{"from-alembic", no_argument, NULL, 1},
+			{"version-table", required_argument, NULL, 1},
+			{NULL, 0, NULL, 0}
+		};
+		int			c;
+		bool		migration = command_is("upgrade") || command_is("downgrade") ||
+			command_is("stamp");
+
+		while ((c = command_getopt(argc, argv, "", long_options)) != -1)
+		{
+			if (c == '?')
+				return EXIT_USAGE;
+			return usage_error("--sql, --from-alembic and --version-table do not run over a fleet");
+		}
+		if (!migration && optind < argc)
+			return usage_error("unexpected argument \"%s\"", argv[optind]);
+		if (migration && argc - optind > 1)
+			return usage_error("%s takes one target", command);
+		if (migration && argc - optind == 0 && !command_is("upgrade"))
+			return usage_error("%s needs a target", command);
+		if (migration)
+			target_rev = argc - optind == 1 ? argv[optind] : "heads";
+	}
 	if (fleet_opts.file && fleet_opts.query)
 		return usage_error("give --fleet FILE or --fleet-query SQL, not both");
 	if (fleet_opts.atomic && !(command_is("upgrade") || command_is("downgrade") || command_is("stamp")))
 		return usage_error("--atomic applies to upgrade, downgrade and stamp");
 	if (fleet_opts.atomic && fleet_opts.canary)
 		return usage_error("--canary and --atomic do not combine: an atomic run is already all or none");
-
-	/* the migration commands' own arguments: validate once, up front */
-	if (command_is("upgrade") || command_is("downgrade") || command_is("stamp"))
-	{
-		static const optdef defs[] = {{"sql", 0, false}, {"from-alembic", 0, false},
-		{"version-table", 0, true}, {NULL, 0, false}};
-		cmd_args	a;
-
-		if (!parse_cmd_args(argc, argv, defs, &a))
-			return EXIT_USAGE;
-		if (arg_flag(&a, "sql") || arg_flag(&a, "from-alembic") || arg_flag(&a, "version-table"))
-			return usage_error("--sql, --from-alembic and --version-table do not run over a fleet");
-		if (a.npos > 1)
-			return usage_error("%s takes one target", command);
-		if (a.npos == 0 && !command_is("upgrade"))
-			return usage_error("%s needs a target", command);
-		target_rev = a.npos ? a.pos[0] : "heads";
-	}
-	else if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
 
 	if (fleet_opts.file ? !read_fleet_file(fleet_opts.file) : !read_fleet_query(fleet_opts.query))
 		return EXIT_FAIL;

@@ -27,16 +27,54 @@ typedef struct fleet_options
 extern fleet_options fleet_opts;
 
 /*
- * Called by main() for every global argument: if argv[*i] is a fleet
- * option, consume it (and its value, advancing *i) and return 1; return 0
- * if it is not one; return -1 after a usage error.
+ * The fleet options are global options (accepted before and after the
+ * command): main.c adds these entries to its getopt_long tables and hands
+ * their codes to fleet_global_option().
  */
-extern int	fleet_take_option(int argc, char **argv, int *i);
+enum
+{
+	FLEET_OPT_FILE = 2000,
+	FLEET_OPT_QUERY,
+	FLEET_OPT_ATOMIC,
+	FLEET_OPT_CANARY,
+	FLEET_OPT_JSON,
+	FLEET_OPT_DECISION_DIR,
+	FLEET_OPT_LOG
+};
+
+#define FLEET_SHORTOPTS "j:"
+#define FLEET_LONG_OPTIONS \
+	{"fleet", required_argument, NULL, FLEET_OPT_FILE}, \
+	{"fleet-query", required_argument, NULL, FLEET_OPT_QUERY}, \
+	{"jobs", required_argument, NULL, 'j'}, \
+	{"atomic", no_argument, NULL, FLEET_OPT_ATOMIC}, \
+	{"canary", required_argument, NULL, FLEET_OPT_CANARY}, \
+	{"json", no_argument, NULL, FLEET_OPT_JSON}, \
+	{"decision-dir", required_argument, NULL, FLEET_OPT_DECISION_DIR}, \
+	{"fleet-log", required_argument, NULL, FLEET_OPT_LOG}
+
+/*
+ * Apply a fleet option: 1 if c is one, 0 if not, -1 after a usage error
+ * (a bad number).
+ */
+extern int	fleet_global_option(int c, const char *arg);
+
+/*
+ * Should this run go over a fleet?  True when --fleet or --fleet-query was
+ * given before the command, or appears among the command's arguments.
+ */
+extern bool fleet_wanted(int argc, char **argv);
 
 /* true when --fleet or --fleet-query was given */
 extern bool fleet_requested(void);
 
-/* Run opts.command with its arguments over the fleet; exit status. */
+/*
+ * Run opts.command over the fleet; argv as a command gets it (argv[0] is
+ * "pgmig COMMAND").  Exit status.
+ */
 extern int	fleet_run(int argc, char **argv);
+
+/* "pgmig recover" without a fleet: a usage error that says how */
+extern int	cmd_recover(int argc, char **argv);
 
 #endif							/* PGMIG_FLEET_H */

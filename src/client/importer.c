@@ -74,19 +74,25 @@ read_versions(const char *dir, pm_alembic *al, pm_alembic_py **pys, int *npys)
 int
 cmd_import_alembic(int argc, char **argv)
 {
-	static const optdef defs[] = {
-		{"upgrade-sql", 'u', true},
-		{"downgrade-sql", 'D', true},
-		{"versions", 0, true},
-		{"version-table", 0, true},
-		{"force", 'f', false},
-		{NULL, 0, false}
+	enum
+	{
+		OPT_VERSIONS = 1,
+		OPT_VERSION_TABLE
 	};
-	cmd_args	a;
-	const char *upf,
-			   *downf,
-			   *vt,
-			   *versions;
+	static const struct option long_options[] = {
+		{"upgrade-sql", required_argument, NULL, 'u'},
+		{"downgrade-sql", required_argument, NULL, 'D'},
+		{"versions", required_argument, NULL, OPT_VERSIONS},
+		{"version-table", required_argument, NULL, OPT_VERSION_TABLE},
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *upf = NULL,
+			   *downf = NULL,
+			   *vt = NULL,
+			   *versions = NULL;
+	bool		force = false;
+	int			c;
 	char	   *up = NULL,
 			   *down = NULL;
 	size_t		uplen = 0,
@@ -102,16 +108,31 @@ cmd_import_alembic(int argc, char **argv)
 				noreverse = 0;
 	int			rc = EXIT_FAIL;
 
-	if (!parse_cmd_args(argc, argv, defs, &a) || a.npos > 0)
+	while ((c = command_getopt(argc, argv, "u:D:f", long_options)) != -1)
 	{
-		if (a.npos > 0)
-			usage_error("unexpected argument \"%s\"", a.pos[0]);
-		return EXIT_USAGE;
+		switch (c)
+		{
+			case 'u':
+				upf = optarg;
+				break;
+			case 'D':
+				downf = optarg;
+				break;
+			case OPT_VERSIONS:
+				versions = optarg;
+				break;
+			case OPT_VERSION_TABLE:
+				vt = optarg;
+				break;
+			case 'f':
+				force = true;
+				break;
+			default:
+				return EXIT_USAGE;
+		}
 	}
-	upf = arg_value(&a, "upgrade-sql");
-	downf = arg_value(&a, "downgrade-sql");
-	vt = arg_value(&a, "version-table");
-	versions = arg_value(&a, "versions");
+	if (!no_positionals(argc, argv))
+		return EXIT_USAGE;
 	if (upf == NULL)
 		return usage_error("import-alembic needs --upgrade-sql FILE (alembic upgrade --sql base:heads)");
 
@@ -172,7 +193,6 @@ cmd_import_alembic(int argc, char **argv)
 		pm_alembic_rev *r = &al.revs[k];
 		pm_revfile	rf;
 		pm_alembic_py *py = NULL;
-		char	   *slug;
 
 		for (j = 0; j < npys; j++)
 			if (strcmp(pys[j].id, r->id) == 0)
@@ -192,14 +212,11 @@ cmd_import_alembic(int argc, char **argv)
 		if (r->downgrade == NULL)
 			noreverse++;
 		texts[k] = pm_revfile_format(&rf);
-		slug = slugify(rf.message);
-		paths[k] = pm_malloc(strlen(opts.dir) + strlen(r->id) + strlen(slug) + 8);
-		sprintf(paths[k], "%s/%s%s%s.sql", opts.dir, r->id, slug[0] ? "_" : "", slug);
-		pm_free(slug);
-		if (!arg_flag(&a, "force") && access(paths[k], F_OK) == 0)
+		paths[k] = revision_path(r->id, rf.message);
+		if (!force && access(paths[k], F_OK) == 0)
 		{
 			pg_log_error("%s already exists", paths[k]);
-			pg_log_hint("Use --force to overwrite.");
+			pg_log_error_hint("Use --force to overwrite.");
 			for (j = 0; j <= k; j++)
 			{
 				pm_free(paths[j]);
@@ -210,7 +227,7 @@ cmd_import_alembic(int argc, char **argv)
 	}
 	for (k = 0; k < al.n; k++)
 	{
-		if (arg_flag(&a, "force"))
+		if (force)
 			unlink(paths[k]);
 		if (!write_file_new(paths[k], texts[k]))
 		{

@@ -1,23 +1,49 @@
 /*-------------------------------------------------------------------------
  *
  * main.c
- *	  pgmig client: global options, command dispatch, help texts, and the
- *	  small option parser every command uses.
+ *	  pgmig client: the command table, option parsing, help texts.
  *
- * Global options may come before or after the command name, like
- * psql's; everything else is passed to the command, which parses its own
- * options with parse_cmd_args().
+ * Options are parsed with getopt_long, as PostgreSQL's client programs
+ * do: first the global options before the command name (parsing stops at
+ * the first non-option, the command), then each command's own options,
+ * among which the global options are accepted again, so that
+ * "pgmig upgrade -d mydb" works like "pgmig -d mydb upgrade".
  *
  *-------------------------------------------------------------------------
  */
 #include "client.h"
 #include "fleet.h"
 
-#include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fe_utils/cancel.h"
 
 options		opts;
+
+/* the global options; long-only ones get codes above any character */
+enum
+{
+	OPT_DIR = 1000,
+	OPT_CSV,
+	OPT_HELP,
+	OPT_VERSION
+};
+
+#define GLOBAL_SHORTOPTS "d:h:p:U:wWqAx" FLEET_SHORTOPTS
+
+static const struct option global_options[] = {
+	{"dbname", required_argument, NULL, 'd'},
+	{"host", required_argument, NULL, 'h'},
+	{"port", required_argument, NULL, 'p'},
+	{"username", required_argument, NULL, 'U'},
+	{"no-password", no_argument, NULL, 'w'},
+	{"password", no_argument, NULL, 'W'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"no-align", no_argument, NULL, 'A'},
+	{"expanded", no_argument, NULL, 'x'},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"csv", no_argument, NULL, OPT_CSV},
+	FLEET_LONG_OPTIONS,
+	{NULL, 0, NULL, 0}
+};
 
 typedef struct command
 {
@@ -119,6 +145,10 @@ static const command commands[] = {
 		"  --force                overwrite existing files\n"
 		"\n"
 		"Works from the files alone: no database connection is needed.\n"},
+	{"recover", cmd_recover, "recover   (with --fleet FILE)",
+		"Resolve the pgmig transactions that a crashed \"--fleet ... --atomic\" run\n"
+		"left prepared: COMMIT PREPARED where the run's decision file says commit,\n"
+		"else ROLLBACK PREPARED.  See the README's \"Fleet\" section.\n"},
 	{NULL, NULL, NULL, NULL}
 };
 
@@ -135,22 +165,32 @@ print_usage(FILE *f)
 		fprintf(f, "  %s\n", commands[k].synopsis);
 	fprintf(f,
 			"\nOptions:\n"
-			"  -d, --dbname CONNINFO   database to connect to (conninfo string or URI);\n"
-			"                          default: $DATABASE_URL, then the PG* variables\n"
-			"  --dir DIR               revision folder (default ./migrations)\n"
-			"  -q, --quiet             no progress lines\n"
-			"  --csv                   CSV output instead of aligned tables\n"
-			"  --fleet FILE            run the command over every database FILE lists\n"
-			"  --fleet-query SQL       ... over the databases SQL returns (run on -d)\n"
-			"  -j, --jobs N            fleet: N databases at once (default 1)\n"
-			"  --atomic                fleet: all or none (two-phase commit)\n"
-			"  --canary N              fleet: migrate N databases first, stop if one fails\n"
-			"  --json                  fleet: the report as JSON\n"
-			"  (pgmig --fleet FILE recover resolves what a crashed --atomic run left prepared;\n"
-			"   see the README's \"Fleet\" section)\n"
-			"  -V, --version           print the version and exit\n"
-			"  -h, --help              this help; \"pgmig COMMAND --help\" for a command's\n"
-			"\nExit status: 0 success, 1 failure, 2 usage error.\n");
+			"  --dir DIR                 revision folder (default ./migrations)\n"
+			"  -q, --quiet               no progress lines\n"
+			"  -A, --no-align            unaligned output (fields separated by |)\n"
+			"  --csv                     CSV output\n"
+			"  -x, --expanded            one record per block\n"
+			"\nFleet options (README, \"Fleet\"):\n"
+			"  --fleet FILE              run the command over every database FILE lists\n"
+			"  --fleet-query SQL         ... over the databases SQL returns (run on -d)\n"
+			"  -j, --jobs N              N databases at once (default 1)\n"
+			"  --atomic                  all or none, with two-phase commit\n"
+			"  --canary N                the first N databases first; stop if one fails\n"
+			"  --json                    the fleet report as JSON\n"
+			"  --decision-dir DIR        --atomic decision files (default FILE.pgmig-decisions)\n"
+			"  --fleet-log DIR           keep each database's output in DIR/N.log\n"
+			"  -V, --version             print the version and exit\n"
+			"  -?, --help                this help; \"pgmig COMMAND --help\" for a command's\n"
+			"\nConnection options:\n"
+			"  -d, --dbname=DBNAME       database name, conninfo string or URI;\n"
+			"                            default: $DATABASE_URL, then the PG* variables\n"
+			"  -h, --host=HOSTNAME       database server host or socket directory\n"
+			"  -p, --port=PORT           database server port\n"
+			"  -U, --username=USERNAME   user name to connect as\n"
+			"  -w, --no-password         never prompt for a password\n"
+			"  -W, --password            prompt for a password before connecting\n"
+			"\nGlobal options go before or after the command.\n"
+			"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 bool
@@ -163,60 +203,35 @@ print_command_help(const char *name)
 		{
 			printf("Usage:\n  pgmig [OPTION]... %s\n\n%s", commands[k].synopsis,
 				   commands[k].help);
-			printf("\nGlobal options: -d CONNINFO, --dir DIR, -q, --csv (see pgmig --help).\n");
+			printf("\nGlobal and connection options: --dir DIR, -q, -A, --csv, -x, -d DBNAME,\n"
+				   "-h HOST, -p PORT, -U USER, -w, -W (see pgmig --help).\n");
 			return true;
 		}
 	return false;
+}
+
+static void
+help_hint(void)
+{
+	if (opts.command)
+		pg_log_error_hint("Try \"pgmig %s --help\" for more information.", opts.command);
+	else
+		pg_log_error_hint("Try \"pgmig --help\" for more information.");
 }
 
 int
 usage_error(const char *fmt,...)
 {
 	va_list		ap;
+	char		msg[1024];
 
-	fprintf(stderr, "pgmig: ");
+	/* (pg_log_generic_v's arguments changed in 15: format here) */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry \"pgmig %s%s--help\" for more information.\n",
-			opts.command ? opts.command : "", opts.command ? " " : "");
+	pg_log_error("%s", msg);
+	help_hint();
 	return EXIT_USAGE;
-}
-
-void
-pg_log_error(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "pgmig: error: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-pg_log_warning(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "pgmig: warning: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-pg_log_hint(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "pgmig: hint: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -232,191 +247,222 @@ progress(const char *fmt,...)
 	fputc('\n', stderr);
 }
 
-/*
- * Parse a command's arguments.  "--name value", "--name=value", "-x value",
- * "-xvalue"; "--" ends the options.  --help is handled by the caller
- * before this runs.
- */
-bool
-parse_cmd_args(int argc, char **argv, const optdef *defs, cmd_args *out)
+/* Apply a global option; false if c is not one. */
+static bool
+global_option(int c, const char *arg)
 {
-	int			i;
-	bool		no_more_opts = false;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < argc; i++)
+	switch (c)
 	{
-		const char *a = argv[i];
-		const optdef *d = NULL;
-		const char *val = NULL;
-		int			k;
-
-		if (no_more_opts || a[0] != '-' || a[1] == '\0' ||
-			(a[1] >= '0' && a[1] <= '9'))
-		{
-			/* positional; "-1" is a relative target, not an option */
-			if (out->npos == (int) (sizeof(out->pos) / sizeof(out->pos[0])))
+		case 'd':
+			opts.dbname = arg;
+			break;
+		case 'h':
+			opts.host = arg;
+			break;
+		case 'p':
+			opts.port = arg;
+			break;
+		case 'U':
+			opts.username = arg;
+			break;
+		case 'w':
+			opts.no_password = true;
+			break;
+		case 'W':
+			opts.force_password = true;
+			break;
+		case 'q':
+			opts.quiet = true;
+			break;
+		case 'A':
+			opts.format = PRINT_UNALIGNED;
+			break;
+		case 'x':
+			opts.expanded = true;
+			break;
+		case OPT_DIR:
+			opts.dir = arg;
+			break;
+		case OPT_CSV:
+			opts.format = PRINT_CSV;
+			break;
+		default:
+			/* -1 (a bad -j or --canary) exits as a usage error */
+			switch (fleet_global_option(c, arg))
 			{
-				usage_error("too many arguments");
-				return false;
+				case 1:
+					return true;
+				case -1:
+					exit(EXIT_USAGE);
 			}
-			out->pos[out->npos++] = a;
-			continue;
-		}
-		if (strcmp(a, "--") == 0)
-		{
-			no_more_opts = true;
-			continue;
-		}
-		if (a[1] == '-')
-		{
-			const char *eq = strchr(a + 2, '=');
-			size_t		n = eq ? (size_t) (eq - (a + 2)) : strlen(a + 2);
-
-			for (k = 0; defs && defs[k].longname; k++)
-				if (strlen(defs[k].longname) == n &&
-					strncmp(defs[k].longname, a + 2, n) == 0)
-					d = &defs[k];
-			if (d && eq)
-			{
-				if (!d->has_arg)
-				{
-					usage_error("option --%s takes no value", d->longname);
-					return false;
-				}
-				val = eq + 1;
-			}
-		}
-		else
-		{
-			for (k = 0; defs && defs[k].longname; k++)
-				if (defs[k].shortname == a[1])
-					d = &defs[k];
-			if (d && a[2] != '\0')
-			{
-				if (!d->has_arg)
-				{
-					usage_error("option -%c takes no value", a[1]);
-					return false;
-				}
-				val = a + 2;
-			}
-		}
-		if (d == NULL)
-		{
-			usage_error("unknown option \"%s\" for %s", a, opts.command);
 			return false;
-		}
-		if (d->has_arg && val == NULL)
-		{
-			if (i + 1 >= argc)
-			{
-				usage_error("option \"%s\" needs a value", a);
-				return false;
-			}
-			val = argv[++i];
-		}
-		if (out->nopts == (int) (sizeof(out->opts) / sizeof(out->opts[0])))
-		{
-			usage_error("too many options");
-			return false;
-		}
-		out->opts[out->nopts].name = d->longname;
-		out->opts[out->nopts].value = val;
-		out->nopts++;
 	}
 	return true;
 }
 
-/* The last value given for an option (NULL if absent). */
-const char *
-arg_value(const cmd_args *a, const char *name)
+int
+command_getopt(int argc, char **argv, const char *shortopts,
+			   const struct option *longopts)
 {
-	const char *v = NULL;
-	int			k;
+	static struct option *all = NULL;
+	static char *allshort = NULL;
+	int			c;
 
-	for (k = 0; k < a->nopts; k++)
-		if (strcmp(a->opts[k].name, name) == 0)
-			v = a->opts[k].value;
-	return v;
+	/* one command per run: its table plus the global one, built once */
+	if (all == NULL)
+	{
+		int			n = 0,
+					g = 0,
+					k;
+
+		while (longopts[n].name)
+			n++;
+		while (global_options[g].name)
+			g++;
+		all = pg_malloc0(sizeof(struct option) * (n + g + 1));
+		for (k = 0; k < n; k++)
+			all[k] = longopts[k];
+		for (k = 0; k < g; k++)
+			all[n + k] = global_options[k];
+		allshort = psprintf("%s%s", shortopts, GLOBAL_SHORTOPTS);
+	}
+	while ((c = getopt_long(argc, argv, allshort, all, NULL)) != -1)
+	{
+		if (c == '?')
+		{
+			/* getopt_long has said what is wrong */
+			help_hint();
+			return '?';
+		}
+		if (!global_option(c, optarg))
+			return c;
+	}
+	return -1;
 }
 
 bool
-arg_flag(const cmd_args *a, const char *name)
+no_positionals(int argc, char **argv)
 {
-	int			k;
+	if (optind < argc)
+	{
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+		return false;
+	}
+	return true;
+}
 
-	for (k = 0; k < a->nopts; k++)
-		if (strcmp(a->opts[k].name, name) == 0)
-			return true;
-	return false;
+bool
+parse_no_options(int argc, char **argv, int max_positionals)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+
+	if (command_getopt(argc, argv, "", none) != -1)
+		return false;
+	if (argc - optind > max_positionals)
+	{
+		usage_error("unexpected argument \"%s\"", argv[optind + max_positionals]);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A negative number is a relative target ("downgrade -1"), not an option:
+ * move such arguments behind a "--" at the end, where getopt_long leaves
+ * them as positionals.  (Only upgrade and downgrade take one, and they
+ * take a single positional, so their order does not matter.)
+ */
+static char **
+protect_negative_numbers(int *argc, char **argv)
+{
+	char	  **out = pg_malloc0(sizeof(char *) * (*argc + 2));
+	int			n = 0,
+				nneg = 0,
+				k;
+	bool		dashdash = false;
+
+	for (k = 0; k < *argc; k++)
+	{
+		const char *a = argv[k];
+
+		if (strcmp(a, "--") == 0)
+			dashdash = true;
+		if (k > 0 && !dashdash && a[0] == '-' &&
+			strspn(a + 1, "0123456789") == strlen(a + 1) && a[1] != '\0')
+			nneg++;
+		else
+			out[n++] = argv[k];
+	}
+	if (nneg == 0)
+		return argv;
+	if (!dashdash)
+		out[n++] = "--";
+	for (k = 1; k < *argc; k++)
+	{
+		const char *a = argv[k];
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] == '-' && a[1] != '\0' &&
+			strspn(a + 1, "0123456789") == strlen(a + 1))
+			out[n++] = argv[k];
+	}
+	*argc = n;
+	return out;
 }
 
 int
 main(int argc, char **argv)
 {
-	char	  **rest = calloc(argc + 1, sizeof(char *));
-	int			nrest = 0;
+	static const struct option top_options[] = {
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0}
+	};
+	const command *cmd = NULL;
 	bool		help = false;
-	int			i,
+	int			c,
 				k;
+	char	  **cargv;
+	int			cargc;
 
+	pg_logging_init(argv[0]);
 	opts.dir = "migrations";
-	opts.format = FMT_ALIGNED;
+	opts.format = PRINT_ALIGNED;
 
-	/* pick out the global options, wherever they are */
-	for (i = 1; i < argc; i++)
+	/* global options up to the command name ("+": stop there) */
 	{
-		const char *a = argv[i];
-		int			fl = fleet_take_option(argc, argv, &i);
+		struct option all[lengthof(global_options) + lengthof(top_options)];
+		int			n = 0;
 
-		if (fl < 0)
-			return EXIT_USAGE;
-		if (fl > 0)
-			continue;
-		if (strcmp(a, "--") == 0)
+		for (k = 0; global_options[k].name; k++)
+			all[n++] = global_options[k];
+		for (k = 0; k < lengthof(top_options); k++)
+			all[n++] = top_options[k];
+		while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS "V?", all, NULL)) != -1)
 		{
-			/* everything after belongs to the command */
-			for (; i < argc; i++)
-				rest[nrest++] = argv[i];
-			break;
+			if (c == OPT_HELP || (c == '?' && strcmp(argv[optind - 1], "-?") == 0))
+				help = true;
+			else if (c == 'V' || c == OPT_VERSION)
+			{
+				printf("pgmig %s\n", PGMIG_VERSION);
+				return EXIT_OK;
+			}
+			else if (c == '?' || !global_option(c, optarg))
+			{
+				help_hint();
+				return EXIT_USAGE;
+			}
 		}
-		if (strcmp(a, "-d") == 0 || strcmp(a, "--dbname") == 0 ||
-			strcmp(a, "--dir") == 0)
-		{
-			if (i + 1 >= argc)
-				return usage_error("option \"%s\" needs a value", a);
-			if (a[1] == 'd' || strcmp(a, "--dbname") == 0)
-				opts.conninfo = argv[++i];
-			else
-				opts.dir = argv[++i];
-		}
-		else if (strncmp(a, "--dbname=", 9) == 0)
-			opts.conninfo = a + 9;
-		else if (strncmp(a, "--dir=", 6) == 0)
-			opts.dir = a + 6;
-		else if (strncmp(a, "-d", 2) == 0 && a[2] != '\0' && opts.command == NULL)
-			opts.conninfo = a + 2;
-		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-			opts.quiet = true;
-		else if (strcmp(a, "--csv") == 0)
-			opts.format = FMT_CSV;
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 ||
-				 (strcmp(a, "help") == 0 && opts.command == NULL))
-			help = true;
-		else if ((strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) &&
-				 opts.command == NULL)
-		{
-			printf("pgmig 0.1\n");
-			return EXIT_OK;
-		}
-		else if (opts.command == NULL && a[0] != '-')
-			opts.command = a;
-		else
-			rest[nrest++] = argv[i];
 	}
 
-	if (opts.command == NULL)
+	/* "pgmig help [COMMAND]" */
+	if (optind < argc && strcmp(argv[optind], "help") == 0)
+	{
+		help = true;
+		optind++;
+	}
+	if (optind >= argc)
 	{
 		if (help)
 		{
@@ -426,26 +472,50 @@ main(int argc, char **argv)
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (fleet_requested() && !help)
-		return fleet_run(nrest, rest);
+	opts.command = argv[optind];
 	for (k = 0; commands[k].name; k++)
+		if (strcmp(commands[k].name, opts.command) == 0)
+			cmd = &commands[k];
+	if (cmd == NULL)
 	{
-		if (strcmp(commands[k].name, opts.command) != 0)
-			continue;
-		if (help)
-		{
-			print_command_help(opts.command);
-			return EXIT_OK;
-		}
-		return commands[k].fn(nrest, rest);
+		pg_log_error("unknown command \"%s\"", opts.command);
+		opts.command = NULL;
+		help_hint();
+		return EXIT_USAGE;
 	}
-	if (help && strcmp(argv[1], "help") == 0)
+
+	/* the command's arguments, with "pgmig COMMAND" as getopt's name */
+	cargc = argc - optind;
+	cargv = pg_malloc0(sizeof(char *) * (cargc + 1));
+	cargv[0] = psprintf("pgmig %s", cmd->name);
+	for (k = 1; k < cargc; k++)
 	{
-		/* "pgmig help COMMAND" */
-		if (print_command_help(opts.command))
-			return EXIT_OK;
+		cargv[k] = argv[optind + k];
+		if (strcmp(cargv[k], "--") == 0)
+			break;
+		if (strcmp(cargv[k], "--help") == 0 || strcmp(cargv[k], "-?") == 0)
+			help = true;
 	}
-	fprintf(stderr, "pgmig: unknown command \"%s\"\nTry \"pgmig --help\" for the list of commands.\n",
-			opts.command);
-	return EXIT_USAGE;
+	for (; k < cargc; k++)
+		cargv[k] = argv[optind + k];
+	if (help)
+	{
+		print_command_help(cmd->name);
+		return EXIT_OK;
+	}
+	cargv = protect_negative_numbers(&cargc, cargv);
+
+	/* start getopt_long afresh, forgetting the "+" of the first scan */
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	optind = 1;
+#ifdef HAVE_INT_OPTRESET
+	optreset = 1;
+#endif
+#endif
+	setup_cancel();
+	if (fleet_wanted(cargc, cargv))
+		return fleet_run(cargc, cargv);
+	return cmd->fn(cargc, cargv);
 }

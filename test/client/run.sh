@@ -560,6 +560,180 @@ PY
 fi
 
 # ======================================================================
+# the client as a PostgreSQL client program: getopt_long, connection
+# options, one version number, psql's printer (output equal to psql's)
+group kit
+M=migrations
+want_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT/pgmig.control")
+pgmig -V; expect_rc 0 "-V"
+[ "$(cat "$TMP/out")" = "pgmig $want_version" ] && pass "-V prints the extension's version ($want_version)" || fail "-V prints the extension's version ($want_version)"
+pgmig --bogus; expect_rc 2 "unknown global option"; expect_err 'Try "pgmig --help"' "hint names pgmig --help"
+pgmig history --rev-range; expect_rc 2 "option without its value"; expect_err "requires an argument" "getopt_long says what is missing"
+expect_err 'Try "pgmig history --help"' "hint names the command's --help"
+pgmig current extra; expect_rc 2 "unexpected argument"; expect_err 'unexpected argument "extra"' "names it"
+pgmig -? ; expect_rc 0 "-? is help"; expect_out "Connection options:" "help lists the connection options"
+pgmig upgrade -?; expect_rc 0 "COMMAND -?"; expect_out "pgmig .*upgrade" "command help"
+pgmig init; expect_rc 0 "init"
+# connection options: -h -p -U, each overriding the environment
+run env -u PGHOST -u PGPORT -u PGUSER "$PGMIG" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" current; expect_rc 0 "-h -p -U"
+pgmig -h /nonexistent current; expect_rc 1 "-h is used"; expect_err "/nonexistent" "error names the host"
+pgmig -U pgmig_no_such_role current; expect_rc 1 "-U is used"; expect_err 'role "pgmig_no_such_role"' "error names the role"
+pgmig -p 1 current; expect_rc 1 "-p is used"; expect_err "PGSQL\.1\b" "error names the port"
+pgmig --dbname="$DB" current; expect_rc 0 "--dbname=NAME"
+pgmig current -d "dbname=pgmig_no_such_db"; expect_rc 1 "global option after the command"; expect_err "pgmig_no_such_db" "is applied"
+# -W prompts (with no terminal, simple_prompt reads stdin); -w never does
+echo secret >"$TMP/pw"
+run setsid "$PGMIG" -W current <"$TMP/pw"; expect_rc 0 "-W"; expect_err "^Password: " "-W prompts for a password"
+run setsid "$PGMIG" -w current <"$TMP/pw"; expect_rc 0 "-w"; expect_no_err "Password" "-w does not prompt"
+# a server that asks for a password: pgmig prompts and retries with it
+# (PQconnectionNeedsPassword); -w gives up instead (test/client/fake_auth_server.py)
+fake_login() { # fake_login PGMIG-OPTION...: run pgmig against the fake server
+	local sock=$TMP/fake_auth i
+	rm -rf "$sock"; mkdir -p "$sock"
+	"$PY" "$HERE/fake_auth_server.py" "$sock" 5499 "$sock/log" &
+	local spid=$!
+	for i in $(seq 1 100); do grep -q listening "$sock/log" 2>/dev/null && break; sleep 0.1; done
+	run env -u PGPASSWORD PGPASSFILE="$sock/none" setsid "$PGMIG" -h "$sock" -p 5499 -U someone "$@" current <"$TMP/pw"
+	kill $spid 2>/dev/null; wait $spid 2>/dev/null
+	cp "$sock/log" "$TMP/fake.log"
+}
+fake_login
+expect_rc 1 "password prompt: login refused by the fake server"
+expect_err "^Password: " "prompts when the server asks for a password"
+grep -qx "no password" "$TMP/fake.log" && grep -qx "password secret" "$TMP/fake.log" \
+	&& pass "first attempt without, retry with the typed password" || fail "first attempt without, retry with the typed password"
+expect_err "fake server got password secret" "the server's answer is shown"
+fake_login -w
+expect_rc 1 "-w: no prompt, exit 1"; expect_no_err "Password" "-w never prompts"
+expect_err "no password supplied" "-w: libpq says no password was supplied"
+grep -q "password secret" "$TMP/fake.log" && fail "-w: no retry" || pass "-w: no retry"
+# psql's printer: pgmig prints what psql prints for the same query
+revfile $M r1 "" "日本語のテーブル" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Two, \"quoted\"" "SELECT 1;
+SELECT 2;" ""
+pgmig -q upgrade; expect_rc 0 "upgrade"
+same_as_psql() { # same_as_psql "PGMIG ARGS" "PSQL ARGS" QUERY NAME
+	local a b
+	a=$("$PGMIG" $1 2>&1)
+	b=$(psql -X $2 -c "$3" 2>&1)
+	if [ "$a" = "$b" ]; then pass "$4"; else
+		LAST="pgmig $1"; printf '%s\n' "$a" >"$TMP/out"; printf '%s\n' "$b" >"$TMP/err"; fail "$4 (stdout: pgmig, stderr: psql)"; fi
+}
+Q_CUR="SELECT revision, message, applied_at FROM pgmig.current()"
+Q_HEADS="SELECT revision, message, branch_labels, applied FROM pgmig.heads()"
+if [ "$(sql "SHOW server_encoding")" = UTF8 ]; then
+	same_as_psql "history -r r1:r1" "" "SELECT revision, pg_catalog.array_to_string(down_revision, ', ') AS down_revision, message, pg_catalog.concat_ws(', ', CASE WHEN applied THEN 'applied' END, CASE WHEN is_head THEN 'head' END, CASE WHEN is_branch_point THEN 'branchpoint' END, CASE WHEN is_merge THEN 'mergepoint' END) AS flags FROM pgmig.history('r1:r1')" "aligned, CJK widths as psql's"
+else
+	echo "# skipped: CJK widths need a UTF8 database (server_encoding $(sql "SHOW server_encoding"))"
+fi
+same_as_psql "current" "" "$Q_CUR" "aligned"
+same_as_psql "-x current" "-x" "$Q_CUR" "-x expanded"
+same_as_psql "-A current" "-A" "$Q_CUR" "-A unaligned"
+same_as_psql "--csv current" "--csv" "$Q_CUR" "--csv"
+same_as_psql "heads" "" "$Q_HEADS" "aligned, booleans and arrays"
+same_as_psql "show r2" "-x" "SELECT * FROM pgmig.show('r2')" "show is expanded, as psql -x"
+same_as_psql "--csv show r2" "--csv" "SELECT * FROM pgmig.show('r2')" "show --csv is one header line and one row"
+# one version: no second copy of the number in the client's sources
+if grep -rn "\"0\.[0-9]\"" "$ROOT/src/client" >/dev/null; then fail "no version literal in src/client"; else pass "no version literal in src/client"; fi
+
+# ======================================================================
+# ^C cancels the running server call (fe_utils/cancel.h), nothing commits
+group cancel
+pgmig init
+M=migrations
+# wait_backend STATE: poll pg_stat_activity until pgmig's backend is in
+# STATE ("sleeping" or "gone"); no assertion depends on how long it takes
+wait_backend() {
+	local i q
+	if [ "$1" = sleeping ]; then
+		q="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgmig' AND wait_event = 'PgSleep'"
+	else
+		q="SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'pgmig' AND datname = current_database()"
+	fi
+	for i in $(seq 1 600); do
+		case "$(sql "$q")" in 1|t) return 0 ;; esac
+		sleep 0.1
+	done
+	return 1
+}
+revfile $M r1 "" "Create t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+revfile $M r2 "r1" "Slow" "CREATE TABLE slow (a int);
+SELECT pg_sleep(5);" "DROP TABLE slow;"
+# interrupted_upgrade WHAT: run "pgmig upgrade", ^C it while the server sleeps
+interrupted_upgrade() {
+	LAST="pgmig upgrade, then SIGINT while the server sleeps"
+	"$PGMIG" upgrade >"$TMP/out" 2>"$TMP/err" &
+	local pid=$!
+	wait_backend sleeping && pass "$1: the server sleeps" || fail "$1: the server sleeps"
+	kill -INT $pid; wait $pid; RC=$?
+}
+interrupted_upgrade transactional
+expect_rc 1 "^C: exit 1"
+expect_err "Cancel request sent" "the cancel request is sent"
+expect_err "canceling statement due to user request" "the server call is canceled"
+wait_backend gone && pass "the backend is gone" || fail "the backend is gone"
+expect_sql "SELECT count(*) FROM pgmig.applied" 0 "nothing applied (r1 ran in the same transaction)"
+expect_sql "SELECT to_regclass('t') IS NULL AND to_regclass('slow') IS NULL" t "no table created"
+pgmig status; expect_out "lock_pid +\| *$" "the migration lock is free"
+# a non-transactional revision: the statement after the canceled one never runs
+rm $M/r2_slow.sql
+revfile $M r2 "r1" "Slow concurrently" "SELECT pg_sleep(5);
+CREATE TABLE after_sleep (a int);" "" "-- transactional: false"
+interrupted_upgrade non-transactional
+expect_rc 1 "non-transactional ^C: exit 1"
+expect_err "failed at statement 1 of 2" "stops at the canceled statement"
+expect_sql "SELECT to_regclass('after_sleep') IS NULL" t "the next statement never ran"
+expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "r1" "r2 not recorded; r1 (committed before it) stays"
+# with no connection open, ^C ends the program as usual
+mkfifo "$TMP/fifo"
+"$PGMIG" import-alembic --upgrade-sql "$TMP/fifo" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+# signal only once pgmig catches SIGINT (a background job starts with it
+# ignored), so the test does not depend on how fast pgmig starts
+for i in $(seq 1 100); do
+	mask=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status 2>/dev/null)
+	[ -n "$mask" ] && (( 0x$mask & 2 )) && break
+	sleep 0.1
+done
+kill -INT $pid
+for i in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -KILL $pid 2>/dev/null
+wait $pid; RC=$?
+expect_rc 130 "^C while reading a file: killed by SIGINT"
+exec 3<>"$TMP/fifo"; exec 3>&-
+
+# ======================================================================
+# make install: pgmig where PATH finds it, and pgmig(1) from the README
+group install
+bindir=$(pg_config --bindir)
+case "$bindir" in
+*/lib/postgresql/*/bin)
+	linkdir=${bindir%%/lib/postgresql/*}/local/bin
+	mandir=${bindir%%/lib/postgresql/*}/local/share/man
+	[ "$(readlink -f "$linkdir/pgmig")" = "$(readlink -f "$bindir/pgmig")" ] \
+		&& pass "make install links $linkdir/pgmig to $bindir/pgmig" || fail "make install links $linkdir/pgmig to $bindir/pgmig"
+	run env PATH="$linkdir:/usr/bin:/bin" pgmig -V; expect_rc 0 "pgmig found on PATH through the link"
+	man1=$mandir/man1/pgmig.1
+	[ -f "$man1" ] && pass "pgmig(1) installed in $mandir" || fail "pgmig(1) installed in $mandir"
+	run env MANWIDTH=80 man -l "$man1"; expect_rc 0 "man renders pgmig(1)"
+	expect_out "^SYNOPSIS" "man page has the README's Synopsis"
+	run groff -man -ww -z "$man1"
+	[ ! -s "$TMP/err" ] && pass "groff: no warnings" || fail "groff: no warnings"
+	# one source: every subsection of the README's client section is a section of the page
+	missing=""
+	while read -r h; do
+		H=$(echo "$h" | tr -d '`' | tr 'a-z' 'A-Z')
+		sed 's/\\-/-/g' "$man1" | grep -qxF ".SH $H" || missing="$missing [$h]"
+	done < <(awk '/^## The `pgmig` client/{f=1;next} /^## /{f=0} f && /^### /{sub(/^### /,""); print}' "$ROOT/README.md")
+	[ -z "$missing" ] && pass "every README client subsection is in pgmig(1)" || fail "every README client subsection is in pgmig(1) (missing:$missing)"
+	if git -C "$ROOT" ls-files | grep -qE '\.1$|pgmig\.1'; then fail "no hand-kept man page in the tree"; else pass "no hand-kept man page in the tree"; fi
+	;;
+*)
+	echo "# skipped: bindir $bindir is not Debian's /usr/lib/postgresql/N/bin (no link made)"
+	;;
+esac
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"

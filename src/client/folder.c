@@ -52,6 +52,18 @@ read_file(const char *path, size_t *len)
 	return b.data;
 }
 
+/* Path of the file for revision id with message msg (pm_malloc'd). */
+char *
+revision_path(const char *id, const char *msg)
+{
+	char	   *slug = slugify(msg);
+	char	   *path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+
+	sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+	pm_free(slug);
+	return path;
+}
+
 /* Create path with content; refuses to overwrite an existing file. */
 bool
 write_file_new(const char *path, const char *content)
@@ -192,7 +204,7 @@ order_revdir(revdir *d, const char *dir)
 					pm_buf_puts(&m, d->missing);
 					pm_free(d->missing);
 				}
-				pm_buf_printf(&m, "pgmig: error: %s: %s %s has no revision file in \"%s\"\n",
+				pm_buf_printf(&m, "%s: %s %s has no revision file in \"%s\"\n",
 							  d->files[k].path, isdep ? "depends_on" : "down_revision", p, dir);
 				d->missing = m.data;
 			}
@@ -243,13 +255,13 @@ order_revdir(revdir *d, const char *dir)
 	return ok;
 }
 
-static bool
-has_suffix(const char *s, const char *suffix)
+bool
+ends_with(const char *s, const char *suffix)
 {
 	size_t		n = strlen(s),
 				m = strlen(suffix);
 
-	return n > m && strcmp(s + n - m, suffix) == 0;
+	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 bool
@@ -268,14 +280,14 @@ read_revdir(const char *dir, revdir *out)
 	if (dh == NULL)
 	{
 		pg_log_error("could not open revision folder \"%s\": %s", dir, strerror(errno));
-		pg_log_hint("Give the folder with --dir, or create it with \"pgmig init\".");
+		pg_log_error_hint("Give the folder with --dir, or create it with \"pgmig init\".");
 		return false;
 	}
 	while ((de = readdir(dh)) != NULL)
 	{
 		revfile_entry *e;
 
-		if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".sql"))
+		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".sql"))
 			continue;
 		if (out->n == cap)
 		{
@@ -323,7 +335,7 @@ read_revdir(const char *dir, revdir *out)
 	}
 	if (!ok)
 	{
-		fprintf(stderr, "pgmig: error: nothing loaded: fix the file%s above\n",
+		pg_log_error("nothing loaded: fix the file%s above",
 				"(s)");
 		free_revdir(out);
 		return false;
@@ -496,10 +508,10 @@ check_applied(PGconn *conn)
 	}
 	if (n > 0)
 	{
-		pg_log_hint("Never edit or delete applied migrations: restore the file%s from version control "
+		pg_log_error_hint("Never edit or delete applied migrations: restore the file%s from version control "
 					"and create a new revision instead.  To record a deliberate change, use "
 					"\"pgmig repair FILE\" (pgmig.repair).", n > 1 ? "s" : "");
-		fprintf(stderr, "pgmig: error: nothing loaded, nothing run\n");
+		pg_log_error("nothing loaded, nothing run");
 	}
 	PQclear(res);
 	return n == 0;
@@ -531,9 +543,18 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 		goto fail;
 	if (d->missing)
 	{
-		fputs(d->missing, stderr);
-		pg_log_hint("Never delete migration files; restore the missing ones from version control.");
-		fprintf(stderr, "pgmig: error: nothing loaded\n");
+		const char *line = d->missing;
+
+		/* one error per line collected by order_revdir() */
+		while (*line)
+		{
+			int			len = strcspn(line, "\n");
+
+			pg_log_error("%.*s", len, line);
+			line += len + (line[len] == '\n');
+		}
+		pg_log_error_hint("Never delete migration files; restore the missing ones from version control.");
+		pg_log_error("nothing loaded");
 		goto fail;
 	}
 

@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * queries.c
+ *	  pgmig client: the read-only commands (current, heads, branches,
+ *	  history, show, check, status), driven by one table of queries.
+ *
+ * Each command is one row: the columns it selects, the set-returning
+ * function of the extension it reads, how many arguments it takes, and
+ * whether the result is one record shown expanded.  One function runs
+ * them all, with psql's printer (conn.c's print_result), so the commands
+ * differ only in data.  They change nothing and take no lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "client.h"
+
+typedef struct readonly_query
+{
+	const char *name;			/* command, or command-variant */
+	const char *columns;		/* the SELECT list */
+	const char *source;			/* FROM: a pgmig function, $1 its argument */
+	int			nargs;			/* positionals (0 or 1); more is a usage error */
+	bool		need_arg;		/* the positional is required */
+	bool		expanded;		/* one record: shown as psql's \x */
+} readonly_query;
+
+/* Alembic's flags, as one column people can read at a glance */
+#define HISTORY_COLUMNS \
+	"revision, pg_catalog.array_to_string(down_revision, ', ') AS down_revision, message, " \
+	"pg_catalog.concat_ws(', ', CASE WHEN applied THEN 'applied' END, " \
+	"CASE WHEN is_head THEN 'head' END, CASE WHEN is_branch_point THEN 'branchpoint' END, " \
+	"CASE WHEN is_merge THEN 'mergepoint' END) AS flags"
+
+static const readonly_query readonly_queries[] = {
+	{"current", "revision, message, applied_at", "pgmig.current()", 0, false, false},
+	{"heads", "revision, message, branch_labels, applied", "pgmig.heads()", 0, false, false},
+	{"branches", "revision, message, children", "pgmig.branches()", 0, false, false},
+	{"history", HISTORY_COLUMNS, "pgmig.history($1)", 0, false, false},
+	{"history -v", "revision, down_revision, depends_on, branch_labels, message, "
+	"applied, is_head, is_branch_point, is_merge", "pgmig.history($1)", 0, false, false},
+	{"show", "*", "pgmig.show($1)", 1, true, true},
+	{"check", "severity, revision, problem", "pgmig.check()", 0, false, false},
+	{"status", "*", "pgmig.status()", 0, false, true},
+	{NULL}
+};
+
+static const readonly_query *
+find_query(const char *name)
+{
+	const readonly_query *q;
+
+	for (q = readonly_queries; q->name; q++)
+		if (strcmp(q->name, name) == 0)
+			return q;
+	pg_log_error("no query for \"%s\"", name);	/* a bug, not a user error */
+	exit(EXIT_FAIL);
+}
+
+/*
+ * Run the query of one read-only command with its argument (NULL for
+ * SQL NULL) and print it.  Returns the exit status; *errors counts rows
+ * whose first column is "error" (check's severity), if errors is given.
+ */
+static int
+run_readonly(const readonly_query *q, const char *arg, int *errors)
+{
+	PGconn	   *conn;
+	PGresult   *res;
+	char	   *sql;
+	int			k;
+
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	sql = psprintf("SELECT %s FROM %s", q->columns, q->source);
+	res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
+	pg_free(sql);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	if (errors)
+		for (k = 0; k < PQntuples(res); k++)
+			if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
+				(*errors)++;
+	if (errors && PQntuples(res) == 0 && opts.format == PRINT_ALIGNED)
+		printf("No problems found.\n");
+	else
+		print_result(res, q->expanded);
+	PQclear(res);
+	disconnect_db(conn);
+	return EXIT_OK;
+}
+
+/* The commands whose only arguments are the table's positionals. */
+static int
+simple_readonly(const char *name, int argc, char **argv)
+{
+	const readonly_query *q = find_query(name);
+
+	if (!parse_no_options(argc, argv, q->nargs))
+		return EXIT_USAGE;
+	if (q->need_arg && argc - optind < 1)
+		return usage_error("%s takes one argument", name);
+	return run_readonly(q, q->nargs ? argv[optind] : NULL, NULL);
+}
+
+int
+cmd_current(int argc, char **argv)
+{
+	return simple_readonly("current", argc, argv);
+}
+
+int
+cmd_heads(int argc, char **argv)
+{
+	return simple_readonly("heads", argc, argv);
+}
+
+int
+cmd_branches(int argc, char **argv)
+{
+	return simple_readonly("branches", argc, argv);
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	return simple_readonly("show", argc, argv);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return simple_readonly("status", argc, argv);
+}
+
+/* Exit status 1 when a problem has severity "error". */
+int
+cmd_check(int argc, char **argv)
+{
+	int			errors = 0;
+	int			rc;
+
+	if (!parse_no_options(argc, argv, 0))
+		return EXIT_USAGE;
+	rc = run_readonly(find_query("check"), NULL, &errors);
+	return rc != EXIT_OK ? rc : errors ? EXIT_FAIL : EXIT_OK;
+}
+
+int
+cmd_history(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"rev-range", required_argument, NULL, 'r'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *range = NULL;
+	bool		verbose = false;
+	int			c;
+
+	while ((c = command_getopt(argc, argv, "r:v", long_options)) != -1)
+	{
+		if (c == 'r')
+			range = optarg;
+		else if (c == 'v')
+			verbose = true;
+		else
+			return EXIT_USAGE;
+	}
+	if (!no_positionals(argc, argv))
+		return EXIT_USAGE;
+	return run_readonly(find_query(verbose ? "history -v" : "history"), range, NULL);
+}

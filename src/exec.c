@@ -1,0 +1,330 @@
+/*-------------------------------------------------------------------------
+ *
+ * exec.c
+ *	  Running one revision: fetch its script, cut it into statements with
+ *	  PostgreSQL's raw parser, run them through SPI inside a subtransaction
+ *	  (subxact.c), retry on lock timeout, record the run (bookkeeping.c).
+ *
+ * Policy kept here:
+ *	- lock timeouts: pgmig.lock_timeout is set for the attempt only (a GUC
+ *	  nest level undone after it); on "lock not available" the attempt's
+ *	  subtransaction is rolled back and tried again after 100 ms, 200 ms,
+ *	  ... (capped), up to pgmig.lock_retries times;
+ *	- statements that cannot run inside a transaction, and transaction
+ *	  control, are refused with pgmig's own message before they run;
+ *	- errors carry a context line naming the revision, the statement
+ *	  number and its line.
+ *
+ * Memory: statements are copied into a context reset after each one; the
+ * caller owns the context the scripts are fetched into.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgmig.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "storage/lock.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "exec.h"
+#include "spi_util.h"
+#include "subxact.h"
+
+/* What the error context callback reports. */
+typedef struct StepErrorContext
+{
+	const char *direction;
+	const char *id;
+	const char *message;
+	const char *script;
+	int			stmtno;			/* 0 while parsing */
+	int			line;
+} StepErrorContext;
+
+static void
+step_error_callback(void *arg)
+{
+	StepErrorContext *c = (StepErrorContext *) arg;
+
+	if (c->stmtno == 0)
+		errcontext("pgmig %s of revision \"%s\" (%s)",
+				   c->direction, c->id, c->message);
+	else
+		errcontext("pgmig %s of revision \"%s\" (%s), statement %d at line %d",
+				   c->direction, c->id, c->message, c->stmtno, c->line);
+}
+
+/* 1-based line of the first token at or after offset loc. */
+static int
+line_of(const char *script, int loc)
+{
+	int			line = 1;
+	int			i;
+	bool		skipping = true;
+
+	for (i = 0; script[i] && (i < loc || skipping); i++)
+	{
+		if (i >= loc)
+		{
+			/* skip blanks and -- comments that precede the statement */
+			if (script[i] == '-' && script[i + 1] == '-')
+			{
+				while (script[i] && script[i] != '\n')
+					i++;
+				if (!script[i])
+					break;
+			}
+			else if (!(script[i] == ' ' || script[i] == '\t' ||
+					   script[i] == '\n' || script[i] == '\r'))
+				break;
+		}
+		if (script[i] == '\n')
+			line++;
+	}
+	return line;
+}
+
+/*
+ * Statements that can never run inside a transaction: say so up front,
+ * with the way out, instead of PostgreSQL's "cannot be executed from a
+ * function".
+ */
+static const char *
+non_transactional_statement(Node *stmt)
+{
+	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+		return "CREATE INDEX CONCURRENTLY";
+	if (IsA(stmt, VacuumStmt))
+		return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+	if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->concurrent)
+		return "DROP INDEX CONCURRENTLY";
+	if (IsA(stmt, CreatedbStmt) || IsA(stmt, DropdbStmt))
+		return "CREATE/DROP DATABASE";
+	if (IsA(stmt, AlterSystemStmt))
+		return "ALTER SYSTEM";
+	return NULL;
+}
+
+/* Run a script statement by statement through SPI. */
+static void
+run_statements(StepErrorContext *ec, const char *script)
+{
+	List	   *raw;
+	ListCell   *lc;
+	MemoryContext stmtcxt;
+	MemoryContext oldcxt;
+
+	raw = pg_parse_query(script);
+	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig statement",
+									ALLOCSET_SMALL_SIZES);
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
+		int			len = rs->stmt_len;
+		const char *what;
+		char	   *sql;
+		int			rc;
+
+		ec->stmtno++;
+		ec->line = line_of(script, loc);
+		if (IsA(rs->stmt, TransactionStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+					 errmsg("transaction control statements are not allowed in revision scripts"),
+					 errdetail("pgmig runs every revision inside its own subtransaction."),
+					 errhint("Remove BEGIN/COMMIT/SAVEPOINT from the script.")));
+		what = non_transactional_statement(rs->stmt);
+		if (what != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_PGMIG_NON_TRANSACTIONAL),
+					 errmsg("%s cannot run inside a transaction", what),
+					 errdetail("Revision \"%s\" is marked transactional, but this statement must run at top level.", ec->id),
+					 errhint("Mark the revision with \"-- transactional: false\" and run it with the pgmig client or CALL pgmig.migrate().")));
+
+		oldcxt = MemoryContextSwitchTo(stmtcxt);
+		sql = len > 0 ? pnstrdup(script + loc, len) : pstrdup(script + loc);
+		rc = SPI_execute(sql, false, 0);
+		if (rc < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("statement not allowed in a revision script: %s",
+							SPI_result_code_string(rc)),
+					 errhint("COPY FROM STDIN and transaction control cannot run inside the server; use INSERT, or COPY from a server file.")));
+		SPI_freetuptable(SPI_tuptable);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(stmtcxt);
+	}
+	MemoryContextDelete(stmtcxt);
+}
+
+/* One attempt: the body of the subtransaction. */
+static void
+run_attempt(void *arg)
+{
+	StepErrorContext *ec = (StepErrorContext *) arg;
+	ErrorContextCallback cb;
+
+	cb.callback = step_error_callback;
+	cb.arg = ec;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	ec->stmtno = 0;
+	ec->line = 0;
+	run_statements(ec, ec->script);
+	error_context_stack = cb.previous;
+}
+
+/* Add pgmig's advice to errors whose way out is pgmig-specific. */
+static void
+add_advice(ErrorData *edata)
+{
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+		pgmig_lock_timeout > 0 && edata->hint == NULL)
+		edata->hint = pstrdup("Another session holds a conflicting lock; find it in pg_locks, or raise pgmig.lock_timeout / pgmig.lock_retries.");
+
+	/*
+	 * One transaction that creates thousands of tables keeps a lock on each
+	 * until it ends, and can fill the shared lock table.  Say what to do
+	 * about it in pgmig's terms.
+	 */
+	if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY &&
+		edata->message && strstr(edata->message, "shared memory") != NULL)
+	{
+		edata->detail = psprintf("A single upgrade() holds every lock its revisions take until it commits; the lock table holds about max_locks_per_transaction (%d) x (max_connections + max_prepared_transactions) locks.",
+								 max_locks_per_xact);
+		edata->hint = pstrdup("Run the migration with CALL pgmig.migrate(), which commits after every revision, or upgrade in smaller steps (upgrade('REV')), or raise max_locks_per_transaction (needs a restart).");
+	}
+	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&
+		edata->hint == NULL)
+		edata->hint = pstrdup("Mark the revision with \"-- transactional: false\" and run it with the pgmig client or CALL pgmig.migrate().");
+}
+
+/*
+ * Run one script in a subtransaction; on lock timeout roll it back and
+ * try again with backoff (the retry policy lives here, the subtransaction
+ * protocol in subxact.c).
+ */
+static void
+run_with_lock_retries(StepErrorContext *ec)
+{
+	MemoryContext errcxt = CurrentMemoryContext;
+	int			attempt;
+
+	for (attempt = 0;; attempt++)
+	{
+		ErrorData  *edata;
+		int			nestlevel = NewGUCNestLevel();
+		bool		save_in_run = pgmig_in_run;
+
+		if (pgmig_lock_timeout > 0)
+		{
+			char		buf[32];
+
+			snprintf(buf, sizeof(buf), "%d", pgmig_lock_timeout);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+									 false);
+		}
+		pgmig_in_run = true;
+		edata = pgmig_subxact_run(run_attempt, ec, errcxt, true);
+		pgmig_in_run = save_in_run;
+		AtEOXact_GUC(edata == NULL, nestlevel);
+		if (edata == NULL)
+			return;
+
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+			pgmig_lock_timeout > 0 && attempt < pgmig_lock_retries)
+		{
+			long		delay_ms = 100L << (attempt < 10 ? attempt : 10);
+
+			ereport(NOTICE,
+					(errmsg("revision \"%s\" could not get a lock within %d ms; retrying in %ld ms (retry %d of %d)",
+							ec->id, pgmig_lock_timeout, delay_ms, attempt + 1,
+							pgmig_lock_retries)));
+			FreeErrorData(edata);
+			while (delay_ms > 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				pg_usleep(Min(delay_ms, 100) * 1000L);
+				delay_ms -= 100;
+			}
+			continue;
+		}
+		add_advice(edata);
+		ReThrowError(edata);
+	}
+}
+
+/* "a, b" of a revision's parents, for Alembic-style messages. */
+static char *
+parents_text(PgmigGraph *pg, int v)
+{
+	const pm_rev *r = pm_graph_rev(pg->g, v);
+
+	return pgmig_join_ids(pg, r->parents, r->nparents_ok, ", ");
+}
+
+/*
+ * Run one revision up or down, with bookkeeping.  Memory allocated here
+ * belongs to the caller's step context.  Used by run.c, migrate() and
+ * test_roundtrip().
+ */
+void
+pgmig_run_revision(PgmigGraph *pg, PgmigBookkeeping *bk, int v, bool down, const char *target)
+{
+	const pm_rev *r = pm_graph_rev(pg->g, v);
+	PgmigScripts s;
+	StepErrorContext ec;
+	TimestampTz start;
+	int64		usecs;
+	char	   *par = parents_text(pg, v);
+
+	pgmig_fetch_revision_scripts(r->id, &s);
+	if (down && s.downgrade == NULL)
+		pgmig_refuse_irreversible(r->id, pg->message[v], false);
+
+	if (down)
+		ereport(NOTICE,
+				(errmsg("Running downgrade %s -> %s, %s", r->id, par, pg->message[v])));
+	else
+		ereport(NOTICE,
+				(errmsg("Running upgrade %s -> %s, %s", par, r->id, pg->message[v])));
+
+	ec.direction = down ? "downgrade" : "upgrade";
+	ec.id = r->id;
+	ec.message = pg->message[v];
+	ec.script = down ? s.downgrade : s.upgrade;
+
+	start = GetCurrentTimestamp();
+	run_with_lock_retries(&ec);
+	usecs = GetCurrentTimestamp() - start;
+
+	if (bk->batch != NULL)
+		pgmig_batch_add(bk->batch, r->id, s.checksum, usecs);
+	else
+	{
+		if (down)
+			pgmig_record_unapplied(bk, r->id);
+		else
+			pgmig_record_applied(bk, r->id, s.checksum, usecs);
+		pgmig_write_journal(bk, down ? "downgrade" : "upgrade", r->id, target,
+							NULL, s.checksum, usecs, NULL);
+	}
+	((pm_rev *) r)->applied = !down;
+}
+
+void
+pgmig_run_revision_cb(void *arg)
+{
+	PgmigRevisionRun *rr = (PgmigRevisionRun *) arg;
+
+	pgmig_run_revision(rr->pg, rr->bk, rr->v, rr->down, rr->target);
+}
