@@ -694,6 +694,9 @@ work_prepare(const char *target_rev, const char *gid, wresult *w)
 	sql = psprintf("PREPARE TRANSACTION '%s'", gid);
 	if (!exec_sql(conn, sql, 0, NULL))
 		return;
+	if (getenv("PGMIG_FLEET_TEST_KILL_WORKER_AFTER_PREPARE_N") &&
+		atoi(getenv("PGMIG_FLEET_TEST_KILL_WORKER_AFTER_PREPARE_N")) == (int) strtol(strrchr(gid, '_') + 1, NULL, 10))
+		raise(SIGKILL);			/* test hook: prepared, but no report */
 	disconnect_db(conn);
 	w->state = T_PREPARED;
 }
@@ -1311,6 +1314,7 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 		list_failures();
 		pg_log_error("--atomic refused on %d database%s; nothing was changed", failed,
 					 failed == 1 ? "" : "s");
+		unlink(lockpath);
 		return EXIT_FAIL;
 	}
 
@@ -1340,19 +1344,27 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 		if (failed)
 			pg_log_error("the decision was commit, but COMMIT PREPARED failed on %d database%s; run \"pgmig --fleet ... recover\" when they are reachable",
 						 failed, failed == 1 ? "" : "s");
+		unlink(lockpath);
 		return failed ? EXIT_FAIL : EXIT_OK;
 	}
 
-	/* a failure before the decision: roll back everything prepared */
+	/*
+	 * A failure before the decision: ROLLBACK PREPARED everywhere, the
+	 * failed databases included (a worker that died after its PREPARE
+	 * reached the server is "failed" and yet prepared).  The failures keep
+	 * their own error in the report.
+	 */
 	{
 		int			nfailed = failed;
+		int			stuck = 0;
+		char	  **saved = pg_malloc0(ntargets * sizeof(char *));
 
 		for (k = 0; k < ntargets; k++)
 		{
 			target	   *t = &targets[k];
 
 			if (t->state == T_FAILED)
-				continue;		/* its error stays in the report */
+				saved[k] = t->detail[0] ? pg_strdup(t->detail) : pg_strdup("failed");
 			t->state = T_PENDING;
 		}
 		write_decision("rollback");
@@ -1360,27 +1372,37 @@ run_atomic(int argc, char **argv, const char *target_rev, double t0)
 		for (k = 0; k < ntargets; k++)
 		{
 			target	   *t = &targets[k];
+			bool		rolled = t->state == T_OK && strncmp(t->detail, "rolled back", 11) == 0;
 
-			if (t->state == T_OK)
+			if (t->state == T_FAILED)
 			{
-				t->state = strncmp(t->detail, "rolled back", 11) == 0 ? T_ROLLEDBACK : T_PENDING;
-				free(t->after);
-				t->after = xstrdup(t->before);
-				t->nrun = 0;
+				/* ROLLBACK PREPARED itself failed: say so, recover will do it */
+				stuck++;
+				t->detail = psprintf("%s%s%s; ROLLBACK PREPARED failed: run recover",
+									 saved[k] ? saved[k] : "", saved[k] ? "; " : "",
+									 t->detail);
 			}
-			else if (t->state == T_FAILED)
-				t->nrun = 0;
+			else if (saved[k])
+			{
+				t->state = T_FAILED;
+				t->detail = saved[k];
+			}
+			else
+				t->state = rolled ? T_ROLLEDBACK : T_PENDING;
+			free(t->after);
+			t->after = xstrdup(t->before);
+			t->nrun = 0;
 		}
 		print_report(now_s() - t0, "atomic, rolled back");
 		list_failures();
-		pg_log_error("%d database%s failed; every prepared transaction was rolled back, nothing changed",
-					 nfailed, nfailed == 1 ? "" : "s");
-		/* ROLLBACK PREPARED of the failed ones ran too: anything left is reported */
-		for (k = 0; k < ntargets; k++)
-			if (targets[k].state == T_PREPARED)
-				pg_log_error("%s: %s is still prepared; run recover", targets[k].display,
-							 targets[k].gid);
+		if (stuck == 0)
+			pg_log_error("%d database%s failed; every prepared transaction was rolled back, nothing changed",
+						 nfailed, nfailed == 1 ? "" : "s");
+		else
+			pg_log_error("%d database%s failed; ROLLBACK PREPARED failed on %d: run \"pgmig --fleet ... recover\" when they are reachable (the decision recorded is rollback)",
+						 nfailed, nfailed == 1 ? "" : "s", stuck);
 	}
+	unlink(lockpath);
 	return EXIT_FAIL;
 }
 

@@ -175,8 +175,8 @@ check "atomic: no database changed (all still at r3)" 'all_at r3'
 check "atomic: no prepared transaction is left on either server" '[ "$(prepared_count)" = 0 ]'
 check "atomic: the report names the failure and says everything was rolled back" \
 	'grep "dbname=t11 " "$TMP/out" | grep -Eq "\| failed +\| relation \"gadget\" already exists" && [ $(grep -Ec "\| rolled back +\| rolled back pgmig_" "$TMP/out") -eq 23 ] && grep -q "every prepared transaction was rolled back" "$TMP/err" && grep -q "atomic, rolled back" "$TMP/out"'
-check "atomic: the others had prepared and were rolled back (rollback phase ran)" \
-	'grep -q "pgmig: fleet rollback: 23/23 done, 0 failed" "$TMP/err"'
+check "atomic: the others had prepared and were rolled back (rollback phase ran everywhere)" \
+	'grep -q "pgmig: fleet rollback: 24/24 done, 0 failed" "$TMP/err"'
 check "atomic: the rollback decision is recorded" \
 	'f=$(ls -t "$TMP/w/tenants.txt.pgmig-decisions/" | grep -v lock | head -1); [ "$(head -1 "$TMP/w/tenants.txt.pgmig-decisions/$f")" = rollback ]'
 
@@ -185,6 +185,11 @@ sqlc A t11 "DROP TABLE gadget"
 PGMIG_FLEET_TEST_FAIL_PREPARE_N=17 run --fleet tenants.txt -j 6 --atomic upgrade
 check "atomic: a failure at PREPARE time (test hook) rolls back the 23 prepared" \
 	'[ $RC -eq 1 ] && all_at r3 && [ "$(prepared_count)" = 0 ]'
+
+# a worker killed right after its PREPARE: failed for the report, yet prepared
+PGMIG_FLEET_TEST_KILL_WORKER_AFTER_PREPARE_N=5 run --fleet tenants.txt -j 6 --atomic upgrade
+check "atomic: a worker killed after its PREPARE is rolled back too (nothing left prepared)" \
+	'[ $RC -eq 1 ] && all_at r3 && [ "$(prepared_count)" = 0 ] && grep "dbname=t05 " "$TMP/out" | grep -q "worker killed by signal 9"'
 
 run --fleet tenants.txt -j 6 --atomic upgrade # README
 check "atomic: all prepared, then all committed" '[ $RC -eq 0 ] && all_at r4 && [ "$(prepared_count)" = 0 ]'
