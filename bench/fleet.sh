@@ -8,7 +8,7 @@
 # Each way starts from the same fresh databases (CREATE DATABASE ... TEMPLATE
 # of a database with the extension).  The cluster is a throwaway one of the
 # PostgreSQL of PGMIG_PG_ROOT (or pg_config), fsync=off as in bench/run.sh,
-# max_prepared_transactions = N_DB + 10.  Prints a table; results in
+# max_prepared_transactions = N_DB + 10, max_locks_per_transaction = MAX_LOCKS.  Prints a table; results in
 # bench/README.md ("Fleet").
 #
 # Revisions: CREATE TABLE t_i (id int primary key, note text), downgrade DROP.
@@ -16,6 +16,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 N_DB=${N_DB:-100}
 N_REV=${N_REV:-50}
+# Prepared transactions keep their locks in the shared lock table, which has
+# max_locks_per_transaction x (max_connections + max_prepared_transactions)
+# slots: 100 prepared transactions of 50 CREATE TABLEs (table, primary key,
+# TOAST table and index: about 200 locks each) need more than the default 64.
+MAX_LOCKS=${MAX_LOCKS:-256}
 if [ -n "${PGMIG_PG_ROOT:-}" ]; then
 	BIN=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin
 else
@@ -32,7 +37,7 @@ trap '"${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/db" -m immediate stop >/dev/null 2>&1
 "${as_pg[@]}" "$BIN/initdb" -D "$TMP/db" -U postgres -A trust >/dev/null
 "${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/db" -l "$TMP/server.log" -w -o "-p $port -k $TMP \
 	-c listen_addresses='' -c fsync=off -c max_connections=$((N_DB + 30)) \
-	-c max_prepared_transactions=$((N_DB + 10))" start >/dev/null
+	-c max_prepared_transactions=$((N_DB + 10)) -c max_locks_per_transaction=$MAX_LOCKS" start >/dev/null
 export PGHOST=$TMP PGPORT=$port PGUSER=postgres
 psql -XAtq -d postgres -c "CREATE DATABASE tpl" >/dev/null
 psql -XAtq -d tpl -c "CREATE EXTENSION pgmig" >/dev/null
@@ -88,6 +93,7 @@ measure() {
 	t1=$(date +%s.%N)
 	secs[$name]=$(echo "$t1 - $t0" | bc)
 	notes[$name]="exit $rc, $(verify) of $N_DB databases not at head"
+	[ "$rc" -ne 0 ] && notes[$name]+="; first error: $(grep -m1 "error:" "$TMP/$name.err")"
 }
 loop() {
 	local c
@@ -100,7 +106,7 @@ measure j1 "$PGMIG" -q --fleet fleet.txt -j 1 upgrade
 measure j8 "$PGMIG" -q --fleet fleet.txt -j 8 upgrade
 measure atomic "$PGMIG" -q --fleet fleet.txt -j 8 --atomic upgrade
 
-echo "fleet of $N_DB databases x $N_REV revisions ($(nproc) cores, fsync=off)"
+echo "fleet of $N_DB databases x $N_REV revisions ($(nproc) cores, fsync=off, max_locks_per_transaction=$MAX_LOCKS)"
 printf "%-34s %10s %10s  %s\n" way seconds "vs loop" check
 for k in loop j1 j8 atomic; do
 	case $k in
