@@ -18,8 +18,9 @@ N_DB=${N_DB:-100}
 N_REV=${N_REV:-50}
 # Prepared transactions keep their locks in the shared lock table, which has
 # max_locks_per_transaction x (max_connections + max_prepared_transactions)
-# slots: 100 prepared transactions of 50 CREATE TABLEs (table, primary key,
-# TOAST table and index: about 200 locks each) need more than the default 64.
+# slots: 100 prepared transactions of 50 CREATE TABLEs with a primary key
+# (6 entries per table, bench/README.md "Big atomic runs": about 300 each)
+# need more than the default 64.
 MAX_LOCKS=${MAX_LOCKS:-256}
 if [ -n "${PGMIG_PG_ROOT:-}" ]; then
 	BIN=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin
@@ -93,7 +94,9 @@ measure() {
 	t1=$(date +%s.%N)
 	secs[$name]=$(echo "$t1 - $t0" | bc)
 	notes[$name]="exit $rc, $(verify) of $N_DB databases not at head"
-	[ "$rc" -ne 0 ] && notes[$name]+="; first error: $(grep -m1 "error:" "$TMP/$name.err")"
+	if [ "$rc" -ne 0 ]; then
+		notes[$name]+="; first error: $(grep -m1 "error:" "$TMP/$name.err")"
+	fi
 }
 loop() {
 	local c

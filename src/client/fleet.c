@@ -48,7 +48,14 @@
  * A running coordinator holds an exclusive flock on DECISIONS/<runid>.lock;
  * recover leaves the transactions of such a live run alone.
  *
- * Memory: plain malloc, freed at exit (a run is one process).
+ * Memory: pg_malloc & co. (fe_memutils: out of memory exits); strings of
+ * the report live until the process ends (a run is one process).  Workers
+ * are forked and inherit the coordinator's memory; no connection is ever
+ * shared, since the coordinator holds none while workers run (the
+ * --fleet-query connection is closed before the first fork).
+ *
+ * Privileges: those of the single-database commands; COMMIT/ROLLBACK
+ * PREPARED (and so recover) need the role that prepared or a superuser.
  *
  *-------------------------------------------------------------------------
  */
@@ -269,7 +276,7 @@ add_target(const char *conninfo)
 	if (ntargets == cap)
 	{
 		cap = cap ? cap * 2 : 64;
-		targets = realloc(targets, cap * sizeof(target));
+		targets = pg_realloc(targets, cap * sizeof(target));
 	}
 	t = &targets[ntargets];
 	memset(t, 0, sizeof(*t));
@@ -389,13 +396,11 @@ typedef struct wresult
 	char	   *detail;
 } wresult;
 
-/* the applied heads, "a,b"; NULL (error printed) on failure */
+/* The one text value a query returns; NULL (error printed) on failure. */
 static char *
-query_heads(PGconn *conn)
+query_value(PGconn *conn, const char *sql)
 {
-	PGresult   *res = run_sql(conn,
-							  "SELECT COALESCE(pg_catalog.string_agg(revision, ','"
-							  "       ORDER BY revision), '') FROM pgmig.current()", 0, NULL);
+	PGresult   *res = run_sql(conn, sql, 0, NULL);
 	char	   *r;
 
 	if (res == NULL)
@@ -405,21 +410,20 @@ query_heads(PGconn *conn)
 	return r;
 }
 
+/* the applied heads, "a,b" */
+#define query_heads(conn) query_value(conn, \
+	"SELECT COALESCE(pg_catalog.string_agg(revision, ',' ORDER BY revision), '')" \
+	"  FROM pgmig.current()")
 /* the applied set, sorted and comma separated, for counting changes */
-static char *
-query_applied(PGconn *conn)
-{
-	PGresult   *res = run_sql(conn,
-							  "SELECT COALESCE(pg_catalog.string_agg(revision, ','"
-							  "       ORDER BY revision), '') FROM pgmig.applied", 0, NULL);
-	char	   *r;
-
-	if (res == NULL)
-		return NULL;
-	r = xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return r;
-}
+#define query_applied(conn) query_value(conn, \
+	"SELECT COALESCE(pg_catalog.string_agg(revision, ',' ORDER BY revision), '')" \
+	"  FROM pgmig.applied")
+/* the pgmig transactions prepared in this database, "gid,gid" */
+#define query_prepared(conn) query_value(conn, \
+	"SELECT COALESCE(pg_catalog.string_agg(gid, ',' ORDER BY gid), '')" \
+	"  FROM pg_catalog.pg_prepared_xacts" \
+	" WHERE gid LIKE 'pgmig\\_%'" \
+	"   AND database OPERATOR(pg_catalog.=) pg_catalog.current_database()")
 
 /*
  * How many revisions changed state since the applied set was "before"
@@ -445,20 +449,6 @@ count_changed(PGconn *conn, const char *before)
 	return n;
 }
 
-/* connect to the worker's target (opts.conninfo) with the extension there */
-static PGconn *
-worker_connect(void)
-{
-	PGconn	   *conn = connect_db();
-
-	if (conn && !require_extension(conn))
-	{
-		disconnect_db(conn);
-		return NULL;
-	}
-	return conn;
-}
-
 static const char *
 migration_call(void)
 {
@@ -471,30 +461,11 @@ migration_call(void)
 
 static int	command_is(const char *name);
 
-/* The pgmig transactions prepared in this database, "gid,gid"; NULL on error. */
-static char *
-query_prepared(PGconn *conn)
-{
-	PGresult   *res = run_sql(conn,
-							  "SELECT COALESCE(pg_catalog.string_agg(gid, ',' ORDER BY gid), '')"
-							  "  FROM pg_catalog.pg_prepared_xacts"
-							  " WHERE gid LIKE 'pgmig\\_%'"
-							  "   AND database OPERATOR(pg_catalog.=) pg_catalog.current_database()",
-							  0, NULL);
-	char	   *r;
-
-	if (res == NULL)
-		return NULL;
-	r = xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return r;
-}
-
 /* Independent run of upgrade / downgrade / stamp: the single-database code. */
 static void
 work_migrate(int argc, char **argv, wresult *w)
 {
-	PGconn	   *conn = worker_connect();
+	PGconn	   *conn = connect_pgmig();
 	char	   *applied_before;
 	int			rc;
 
@@ -517,7 +488,7 @@ work_migrate(int argc, char **argv, wresult *w)
 		rc = cmd_downgrade(argc, argv);
 	else
 		rc = cmd_stamp(argc, argv);
-	conn = worker_connect();
+	conn = connect_pgmig();
 	if (conn == NULL || (w->after = query_heads(conn)) == NULL)
 		return;
 	w->nrun = count_changed(conn, applied_before);
@@ -529,7 +500,7 @@ work_migrate(int argc, char **argv, wresult *w)
 static void
 work_read(wresult *w)
 {
-	PGconn	   *conn = worker_connect();
+	PGconn	   *conn = connect_pgmig();
 	PGresult   *res;
 
 	if (conn == NULL || (w->before = query_heads(conn)) == NULL)
@@ -594,7 +565,7 @@ work_read(wresult *w)
 static void
 work_preflight(const char *target_rev, wresult *w)
 {
-	PGconn	   *conn = worker_connect();
+	PGconn	   *conn = connect_pgmig();
 	PGresult   *res;
 	char	   *prepared;
 	const char *params[2];
@@ -659,7 +630,7 @@ work_preflight(const char *target_rev, wresult *w)
 static void
 work_prepare(const char *target_rev, const char *gid, wresult *w)
 {
-	PGconn	   *conn = worker_connect();
+	PGconn	   *conn = connect_pgmig();
 	PGresult   *res;
 	char	   *sql;
 
@@ -1005,9 +976,9 @@ static int
 run_phase(phase ph, int from, int to, tstate want, int argc, char **argv,
 		  const char *target_rev, const char *what)
 {
-	pid_t	   *pids = calloc(fleet_opts.jobs, sizeof(pid_t));
-	int		   *who = calloc(fleet_opts.jobs, sizeof(int));
-	double	   *started = calloc(fleet_opts.jobs, sizeof(double));
+	pid_t	   *pids = pg_malloc0(fleet_opts.jobs * sizeof(pid_t));
+	int		   *who = pg_malloc0(fleet_opts.jobs * sizeof(int));
+	double	   *started = pg_malloc0(fleet_opts.jobs * sizeof(double));
 	int			running = 0,
 				next = from,
 				done = 0,
