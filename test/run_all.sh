@@ -100,6 +100,22 @@ if [ "$tap_rc" -ne 0 ] || grep -qE 'Result: FAIL|Dubious|No subtests run' "$log/
   grep -E 'Failed|Dubious|Parse errors|not ok' "$log/tap-run.log" | head -20
 fi
 
+# fleet: its own clusters (two with max_prepared_transactions > 0, one with 0)
+if [ -f test/fleet/run.sh ]; then
+  echo "== fleet (--fleet, --atomic, recover)"
+  bash test/fleet/run.sh >"$log/fleet.log" 2>&1
+  fleet_rc=$?
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/fleet.log" | tail -1)
+  if [ -n "$line" ]; then
+    fp=$(echo "$line" | awk '{print $1}'); ff=$(echo "$line" | awk '{print $3}')
+    passed=$((passed + fp)); failed=$((failed + ff))
+    echo "   fleet: $fp passed, $ff failed"
+    [ "$ff" -gt 0 ] && grep -E '^not ok' "$log/fleet.log" | head -20
+  else
+    failed=$((failed + 1)); echo "   fleet: no result line (exit $fleet_rc)"; tail -30 "$log/fleet.log"
+  fi
+fi
+
 if [ -f "$log/client.log" ]; then
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/client.log" | tail -1)
   if [ -n "$line" ]; then

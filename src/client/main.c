@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "client.h"
+#include "fleet.h"
 
 #include "fe_utils/cancel.h"
 
@@ -26,7 +27,7 @@ enum
 	OPT_VERSION
 };
 
-#define GLOBAL_SHORTOPTS "d:h:p:U:wWqAx"
+#define GLOBAL_SHORTOPTS "d:h:p:U:wWqAx" FLEET_SHORTOPTS
 
 static const struct option global_options[] = {
 	{"dbname", required_argument, NULL, 'd'},
@@ -40,6 +41,7 @@ static const struct option global_options[] = {
 	{"expanded", no_argument, NULL, 'x'},
 	{"dir", required_argument, NULL, OPT_DIR},
 	{"csv", no_argument, NULL, OPT_CSV},
+	FLEET_LONG_OPTIONS,
 	{NULL, 0, NULL, 0}
 };
 
@@ -176,6 +178,10 @@ static const command commands[] = {
 		"  --force                overwrite existing files\n"
 		"\n"
 		"Works from the files alone: no database connection is needed.\n"},
+	{"recover", cmd_recover, "recover   (with --fleet FILE)",
+		"Resolve the pgmig transactions that a crashed \"--fleet ... --atomic\" run\n"
+		"left prepared: COMMIT PREPARED where the run's decision file says commit,\n"
+		"else ROLLBACK PREPARED.  See the README's \"Fleet\" section.\n"},
 	{NULL, NULL, NULL, NULL}
 };
 
@@ -197,6 +203,15 @@ print_usage(FILE *f)
 			"  -A, --no-align            unaligned output (fields separated by |)\n"
 			"  --csv                     CSV output\n"
 			"  -x, --expanded            one record per block\n"
+			"\nFleet options (README, \"Fleet\"):\n"
+			"  --fleet FILE              run the command over every database FILE lists\n"
+			"  --fleet-query SQL         ... over the databases SQL returns (run on -d)\n"
+			"  -j, --jobs N              N databases at once (default 1)\n"
+			"  --atomic                  all or none, with two-phase commit\n"
+			"  --canary N                the first N databases first; stop if one fails\n"
+			"  --json                    the fleet report as JSON\n"
+			"  --decision-dir DIR        --atomic decision files (default FILE.pgmig-decisions)\n"
+			"  --fleet-log DIR           keep each database's output in DIR/N.log\n"
 			"  -V, --version             print the version and exit\n"
 			"  -?, --help                this help; \"pgmig COMMAND --help\" for a command's\n"
 			"\nConnection options:\n"
@@ -305,6 +320,14 @@ global_option(int c, const char *arg)
 			opts.format = PRINT_CSV;
 			break;
 		default:
+			/* -1 (a bad -j or --canary) exits as a usage error */
+			switch (fleet_global_option(c, arg))
+			{
+				case 1:
+					return true;
+				case -1:
+					exit(EXIT_USAGE);
+			}
 			return false;
 	}
 	return true;
@@ -525,5 +548,7 @@ main(int argc, char **argv)
 #endif
 #endif
 	setup_cancel();
+	if (fleet_wanted(cargc, cargv))
+		return fleet_run(cargc, cargv);
 	return cmd->fn(cargc, cargv);
 }
