@@ -44,13 +44,17 @@ approved_for(const char *id, const char *checksum, Oid caller)
 	char	  **who;
 	int			n;
 	int			i;
+	PgmigOwnerSwitch sw;
 
 	v[0] = CStringGetTextDatum(id);
 	v[1] = CStringGetTextDatum(checksum);
+	/* read as pgmig: the caller needs no privilege on pgmig.approval */
+	pgmig_become_owner(&sw);
 	who = pgmig_spi_column("SELECT approved_by FROM pgmig.approval"
 						   " WHERE revision OPERATOR(pg_catalog.=) $1"
 						   "   AND checksum OPERATOR(pg_catalog.=) $2",
 						   2, types, v, NULL, &n);
+	pgmig_restore_user(&sw);
 	for (i = 0; i < n; i++)
 	{
 		Oid			approver = get_role_oid(who[i], true);

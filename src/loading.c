@@ -400,7 +400,8 @@ pgmig_merge(PG_FUNCTION_ARGS)
 			if (nulls[k])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("revisions to merge must not contain nulls")));
+						 errmsg("revisions to merge must not contain nulls"),
+						 errhint("Remove the NULL element, or pass NULL instead of the array to merge all heads.")));
 			pgmig_resolve_target(pg, TextDatumGetCString(elems[k]), &s, &br);
 			for (j = 0; j < s.n; j++)
 			{

@@ -325,6 +325,12 @@ pgmig_migrate(PG_FUNCTION_ARGS)
 		!castNode(CallContext, fcinfo->context)->atomic;
 
 	/* fail at once on BEGIN; CALL ..., not at the first commit */
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("CALL pgmig.migrate() cannot run inside a transaction block"),
+				 errdetail("It commits after every revision."),
+				 errhint("Run CALL pgmig.migrate() on its own, outside BEGIN ... COMMIT, or use SELECT pgmig.upgrade() inside the transaction.")));
 	PreventInTransactionBlock(true, "CALL pgmig.migrate()");
 	if (!nonatomic)
 		ereport(ERROR,

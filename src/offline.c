@@ -28,16 +28,14 @@ append_literal(StringInfo buf, const char *s)
 	appendStringInfoString(buf, quote_literal_cstr(s));
 }
 
-/*
- * Text for a "-- " comment line: every control character (a newline, a lone
- * CR, ...) becomes a space, so a message can never end the comment and
- * start a line of SQL or a psql meta-command.
- */
+/* Text for a "-- " comment line: see pm_comment_text() (core, fuzzed). */
 static void
 append_comment_text(StringInfo buf, const char *s)
 {
-	for (; *s; s++)
-		appendStringInfoChar(buf, ((unsigned char) *s < 0x20 || *s == 0x7f) ? ' ' : *s);
+	char	   *c = pm_comment_text(s);
+
+	appendStringInfoString(buf, c);
+	pm_free(c);
 }
 
 /*

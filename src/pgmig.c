@@ -324,7 +324,8 @@ pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt)
  * its own (nor count as drift).
  *
  * Both markers are settings any role can SET, so they count only for a
- * session whose session user is a superuser: restoring pgmig's tables
+ * session whose session user and current user are superusers (SET ROLE to
+ * an ordinary role drops the exemption): restoring pgmig's tables
  * needs one anyway (the extension is superuser-only), and a hardened
  * session of an ordinary role with search_path = '' stays guarded and
  * journaled like any other.
@@ -335,7 +336,7 @@ pgmig_restoring(void)
 	const char *appname;
 	const char *path;
 
-	if (!superuser_arg(GetSessionUserId()))
+	if (!superuser_arg(GetSessionUserId()) || !superuser_arg(GetUserId()))
 		return false;
 	appname = GetConfigOption("application_name", true, false);
 	path = GetConfigOption("search_path", true, false);

@@ -125,6 +125,7 @@ check_names(HeapTuple tup, TupleDesc desc, const char *col, const char *id,
 	bool	   *nulls;
 	int			n;
 	int			k;
+	int			j;
 
 	if (isnull)
 		return;
@@ -141,8 +142,15 @@ check_names(HeapTuple tup, TupleDesc desc, const char *col, const char *id,
 		if (nulls[k])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s of revision \"%s\" contains a null", col, id)));
+					 errmsg("%s of revision \"%s\" contains a null", col, id),
+					 errhint("Remove the NULL element; use an empty array for none.")));
 		s = TextDatumGetCString(elems[k]);
+		for (j = 0; j < k; j++)
+			if (!nulls[j] && strcmp(TextDatumGetCString(elems[j]), s) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("%s of revision \"%s\" names \"%s\" twice", col, id, s),
+						 errhint("Name each %s once.", is_label ? "label" : "revision")));
 		if (!pm_valid_name(s, strlen(s)) || (is_label && pm_reserved_name(s)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
@@ -389,7 +397,8 @@ pgmig_journal_guard(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("pgmig.journal is append-only"),
-			 errdetail("The journal is the record of every change pgmig made; rows can be added, never changed or removed.")));
+			 errdetail("The journal is the record of every change pgmig made; rows can be added, never changed or removed."),
+			 errhint("To correct a record, add a row that says so; old rows stay.")));
 	PG_RETURN_NULL();
 }
 

@@ -230,3 +230,29 @@ pm_normalize_script(const char *s, size_t len, size_t *outlen)
 		*outlen = o;
 	return out;
 }
+
+char *
+pm_comment_text(const char *s)
+{
+	pm_buf		b;
+	const unsigned char *p;
+
+	pm_buf_init(&b);
+	for (p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p == '\n')
+			pm_buf_puts(&b, "\\n");
+		else if (*p == '\r')
+			pm_buf_puts(&b, "\\r");
+		else if (*p == '\t')
+			pm_buf_puts(&b, "\\t");
+		else if (*p == '\\')
+			pm_buf_puts(&b, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			pm_buf_printf(&b, "\\x%02X", *p);
+		else
+			pm_buf_append(&b, (const char *) p, 1);
+	}
+	pm_buf_append(&b, "", 0);
+	return b.data ? b.data : pm_strdup("");
+}

@@ -100,4 +100,12 @@ extern void pm_buf_free(pm_buf *b);
  */
 extern char *pm_normalize_script(const char *s, size_t len, size_t *outlen);
 
+/*
+ * Text made safe to write after "-- " in generated SQL: every C0 control
+ * character (LF and CR end a psql line), DEL and backslash are written as
+ * visible escapes (\n, \r, \t, \xNN, \\), so nothing can end the comment
+ * or start a psql meta-command.  Returns a pm_malloc'd string.
+ */
+extern char *pm_comment_text(const char *s);
+
 #endif							/* PM_COMMON_H */

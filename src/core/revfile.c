@@ -267,6 +267,7 @@ parse_list(const char *s, size_t len, name_kind kind, pm_strlist *out,
 	if (dup)
 	{
 		pm_error_set(err, PM_ERR_SYNTAX, "duplicate name \"%s\" in list", dup);
+		pm_error_hint(err, "Name each revision or label once.");
 		goto fail;
 	}
 	return true;
@@ -604,6 +605,42 @@ pm_revfile_parse(const char *buf, size_t len, pm_revfile *out, pm_error *err)
 
 	memset(out, 0, sizeof(*out));
 	out->transactional = true;
+
+	/* revision files are UTF-8: say so at the first byte that is not */
+	{
+		size_t		i = 0;
+		int			line = 1;
+
+		while (i < len)
+		{
+			unsigned char c = (unsigned char) buf[i];
+			int			n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 :
+				(c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
+			int			k;
+
+			for (k = 1; n > 0 && k < n; k++)
+				if (i + k >= len || ((unsigned char) buf[i + k] & 0xC0) != 0x80)
+					n = 0;
+			if (n == 0)
+			{
+				pm_error_set(err, PM_ERR_SYNTAX, "invalid UTF-8 byte 0x%02X", c);
+				err->line = line;
+				pm_error_hint(err, "Revision files must be UTF-8; convert the file, e.g. iconv -f LATIN1 -t UTF-8.");
+				return false;
+			}
+			if (c == '\n')
+				line++;
+			i += n;
+		}
+	}
+
+	/* a UTF-8 byte order mark some editors write is not part of the file */
+	if (len >= 3 && (unsigned char) buf[0] == 0xEF &&
+		(unsigned char) buf[1] == 0xBB && (unsigned char) buf[2] == 0xBF)
+	{
+		buf += 3;
+		len -= 3;
+	}
 	out->message = pm_strdup("");
 	pm_error_clear(err);
 

@@ -454,6 +454,7 @@ walk(const pm_graph *g, pm_set *pos, int steps, const unsigned char *members,
 								pm_graph_rev(g, pos->items[0])->id);
 			else
 				pm_error_detail(err, "There is no revision to step to.");
+			pm_error_hint(err, "Use a smaller step, or \"heads\" to go to the newest revision.");
 			ok = false;
 			goto out;
 		}

@@ -116,6 +116,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_list(&rf.branch_labels);
 		if (strchr(rf.message, '\n'))
 			fail("line break in message");
+		/* what script() writes into a "-- " comment cannot end it (issue 8 item 1) */
+		{
+			char	   *c = pm_comment_text(rf.message);
+			const unsigned char *p;
+
+			for (p = (const unsigned char *) c; *p; p++)
+				if (*p < 0x20 || *p == 0x7f)
+					fail("control character left in comment text");
+			pm_free(c);
+		}
 		check_body(rf.upgrade);
 		if (rf.downgrade)
 			check_body(rf.downgrade);

@@ -151,9 +151,41 @@ test_errors(void)
 	CHECK(1, "NULL error pointer is tolerated");
 }
 
+/* issue 8 item 1: text written after "-- " in generated SQL */
+static void
+test_comment_text(void)
+{
+	char	   *c;
+	int			b;
+
+	c = pm_comment_text("a\nb\rc\\d\te\x01" "f\x7f" "g");
+	CHECK_STR(c, "a\\nb\\rc\\\\d\\te\\x01f\\x7Fg", "controls and backslash escaped");
+	pm_free(c);
+	c = pm_comment_text("caf\xc3\xa9 ok");
+	CHECK_STR(c, "caf\xc3\xa9 ok", "UTF-8 kept");
+	pm_free(c);
+	{
+		int			bad = 0;
+
+		for (b = 1; b < 256; b++)
+		{
+			char		in[2] = {(char) b, 0};
+			const unsigned char *p;
+
+			c = pm_comment_text(in);
+			for (p = (const unsigned char *) c; *p; p++)
+				if (*p < 0x20 || *p == 0x7f)
+					bad++;
+			pm_free(c);
+		}
+		CHECK(bad == 0, "no byte leaves a control character (%d did)", bad);
+	}
+}
+
 int
 main(void)
 {
+	test_comment_text();
 	test_normalize();
 	test_names();
 	test_buf();

@@ -253,8 +253,17 @@ test_bodies(void)
 	CHECK_ONCE(parse("-- revision: a\n-- migrate:up\nx \r \r\n"), "blank-CR mix at the end");
 	CHECK_STR(rf.upgrade, "x \r ", "only the CRs ending the last line go");
 
-	CHECK_ONCE(parse("-- revision: a\n-- migrate:up\n\xff\xfe\x01 binary-ish\n"), "non-UTF-8 bytes are data");
-	CHECK_STR(rf.upgrade, "\xff\xfe\x01 binary-ish", "... kept");
+	/* issue 8 item 11: a Latin-1 byte is refused with its line; a BOM is skipped */
+	{
+		const char *latin1 = "-- revision: a\n-- message: caf\xe9\n-- migrate:up\nSELECT 1;\n";
+
+		expect_fail_n(latin1, strlen(latin1), PM_ERR_SYNTAX, 2, "invalid UTF-8 byte 0xE9",
+					  "a Latin-1 byte");
+		CHECK_ONCE(err.hint[0] != '\0', "... with a hint");
+	}
+	CHECK_ONCE(parse("\xef\xbb\xbf-- revision: a\n-- message: caf\xc3\xa9\n-- migrate:up\nSELECT 1;\n"),
+			   "a UTF-8 byte order mark at the start is accepted");
+	CHECK_STR(rf.id, "a", "... and is not part of the first line");
 }
 
 static void
