@@ -71,10 +71,15 @@ pgmig_interval_from_usecs(int64 usecs)
 	return IntervalPGetDatum(iv);
 }
 
+/* Bookkeeping is written by pgmig itself, as the schema owner (pgmig.c). */
 static void
 exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 {
+	PgmigOwnerSwitch sw;
+
+	pgmig_become_owner(&sw);
 	(void) pgmig_spi_exec_plan(plan, values, nulls, false, 0, expect);
+	pgmig_restore_user(&sw);
 }
 
 static Datum
@@ -201,26 +206,27 @@ pgmig_batch_flush(PgmigBatch *b)
 	v[5] = CStringGetTextDatum(b->target);
 
 	if (b->down)
-		rows = pgmig_spi_exec("DELETE FROM pgmig.applied"
-							  " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-							  1, types, v, NULL, false, 0, SPI_OK_DELETE);
+		rows = pgmig_exec_as_owner("DELETE FROM pgmig.applied"
+								   " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+								   1, types, v, NULL, SPI_OK_DELETE);
 	else
-		rows = pgmig_spi_exec("INSERT INTO pgmig.applied (revision, checksum, applied_at, duration)"
+		rows = pgmig_exec_as_owner("INSERT INTO pgmig.applied (revision, checksum, applied_at, duration)"
 								   " SELECT u.r, u.c, u.a, u.d"
 								   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 								   "  ORDER BY u.o",
-							  4, types, v, NULL, false, 0, SPI_OK_INSERT);
+								   4, types, v, NULL, SPI_OK_INSERT);
 	if (rows != (uint64) b->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
-				 errmsg("recording %d revisions in pgmig.applied changed %llu rows",
-						b->n, (unsigned long long) rows),
-				 errdetail("A revision script changed pgmig.applied itself."),
+				 errmsg("pgmig.applied changed under the run"),
+				 errdetail_plural("Recording the run should have changed %d row of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
+								  "Recording the run should have changed %d rows of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
+								  b->n, b->n, (unsigned long long) rows),
 				 errhint("Revision scripts must not write to pgmig's own tables.")));
-	(void) pgmig_spi_exec("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
+	(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
 							   " SELECT u.a, $5, u.r, $6, u.c, u.d"
 							   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 							   "  ORDER BY u.o",
-							  6, types, v, NULL, false, 0, SPI_OK_INSERT);
+							   6, types, v, NULL, SPI_OK_INSERT);
 	b->n = 0;
 }

@@ -26,9 +26,14 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "parser/scanner.h"
+#include "mb/pg_wchar.h"
+#include "funcapi.h"
+#include "catalog/pg_type.h"
 #include "storage/lock.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/tuplestore.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -44,50 +49,104 @@ typedef struct StepErrorContext
 	const char *id;
 	const char *message;
 	const char *script;
+	int			first_line;		/* file line of the script's first line */
 	int			stmtno;			/* 0 while parsing */
-	int			line;
+	int			line;			/* file line of statement stmtno */
+	Oid			run_as;			/* the role the script runs as (deputy.c) */
 } StepErrorContext;
+
+/* The context line of an error in a script (palloc'd). */
+static char *
+step_context(StepErrorContext *c)
+{
+	if (c->direction == NULL)
+		return psprintf("pgmig.statements(), statement %d at line %d",
+						c->stmtno, c->line);
+	if (c->stmtno == 0)
+		return psprintf("pgmig %s of revision \"%s\" (%s)",
+						c->direction, c->id, c->message);
+	return psprintf("pgmig %s of revision \"%s\" (%s), statement %d at line %d",
+					c->direction, c->id, c->message, c->stmtno, c->line);
+}
 
 static void
 step_error_callback(void *arg)
 {
-	StepErrorContext *c = (StepErrorContext *) arg;
-
-	if (c->stmtno == 0)
-		errcontext("pgmig %s of revision \"%s\" (%s)",
-				   c->direction, c->id, c->message);
-	else
-		errcontext("pgmig %s of revision \"%s\" (%s), statement %d at line %d",
-				   c->direction, c->id, c->message, c->stmtno, c->line);
+	errcontext("%s", step_context((StepErrorContext *) arg));
 }
 
-/* 1-based line of the first token at or after offset loc. */
+/*
+ * Offset of the first token at or after loc: statements cut by the raw
+ * parser start right after the previous semicolon, blanks and comments
+ * included.
+ */
 static int
-line_of(const char *script, int loc)
+first_token(const char *script, int loc)
+{
+	int			i = loc;
+
+	for (;;)
+	{
+		if (script[i] == ' ' || script[i] == '\t' || script[i] == '\n' ||
+			script[i] == '\r' || script[i] == '\f' || script[i] == '\v')
+			i++;
+		else if (script[i] == '-' && script[i + 1] == '-')
+		{
+			while (script[i] && script[i] != '\n')
+				i++;
+		}
+		else if (script[i] == '/' && script[i + 1] == '*')
+		{
+			int			depth = 0;
+
+			/* block comments nest in PostgreSQL */
+			do
+			{
+				if (script[i] == '/' && script[i + 1] == '*')
+					depth++, i += 2;
+				else if (script[i] == '*' && script[i + 1] == '/')
+					depth--, i += 2;
+				else
+					i++;
+			} while (script[i] && depth > 0);
+		}
+		else
+			return i;
+	}
+}
+
+/*
+ * The text of one raw statement: [start, *end) from its first token to its
+ * end, without the semicolon.  The last statement of a script has no
+ * length (it runs to the end): its trailing blanks are dropped too.
+ */
+static int
+statement_span(const char *script, RawStmt *rs, int *end)
+{
+	int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
+
+	if (rs->stmt_len > 0)
+		*end = loc + rs->stmt_len;
+	else
+	{
+		*end = (int) strlen(script);
+		while (*end > loc && (script[*end - 1] == ' ' || script[*end - 1] == '\t' ||
+							  script[*end - 1] == '\n' || script[*end - 1] == '\r'))
+			(*end)--;
+	}
+	return first_token(script, loc);
+}
+
+/* 1-based line of offset pos within script. */
+static int
+line_at(const char *script, int pos)
 {
 	int			line = 1;
 	int			i;
-	bool		skipping = true;
 
-	for (i = 0; script[i] && (i < loc || skipping); i++)
-	{
-		if (i >= loc)
-		{
-			/* skip blanks and -- comments that precede the statement */
-			if (script[i] == '-' && script[i + 1] == '-')
-			{
-				while (script[i] && script[i] != '\n')
-					i++;
-				if (!script[i])
-					break;
-			}
-			else if (!(script[i] == ' ' || script[i] == '\t' ||
-					   script[i] == '\n' || script[i] == '\r'))
-				break;
-		}
+	for (i = 0; i < pos && script[i]; i++)
 		if (script[i] == '\n')
 			line++;
-	}
 	return line;
 }
 
@@ -112,6 +171,118 @@ non_transactional_statement(Node *stmt)
 	return NULL;
 }
 
+/*
+ * Where a syntax error at pos lies: the number of the statement (1-based)
+ * and the offsets [start, end) of its text.  Uses PostgreSQL's own
+ * scanner, counting semicolons outside parentheses, as the grammar does;
+ * a scanner error past the last good token ends the scan.
+ */
+static int
+locate_syntax_error(const char *script, int pos, int *start, int *end)
+{
+	core_yy_extra_type yyextra;
+	core_yyscan_t yyscanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile int stmtno = 1;
+	volatile int depth = 0;
+	volatile int s = 0;
+	volatile int e = -1;
+
+	yyscanner = scanner_init(script, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	PG_TRY();
+	{
+		for (;;)
+		{
+			int			tok = core_yylex(&yylval, &yylloc, yyscanner);
+
+			if (tok == 0)
+				break;
+			if (tok == '(')
+				depth++;
+			else if (tok == ')' && depth > 0)
+				depth--;
+			else if (tok == ';' && depth == 0)
+			{
+				if (yylloc >= pos)
+				{
+					e = yylloc + 1;
+					break;
+				}
+				stmtno++;
+				s = yylloc + 1;
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		/* the error being reported is enough; this one only ends the scan */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	scanner_finish(yyscanner);
+	*start = first_token(script, s);
+	*end = e >= 0 ? e : (int) strlen(script);
+	if (*start > pos)
+		*start = pos;
+	return stmtno;
+}
+
+/*
+ * The raw parser's syntax errors carry a position in the whole script,
+ * which the client would draw under the caller's query.  Re-throw them
+ * with the position inside the failing statement (internalerrposition /
+ * internalerrquery, as SPI does for the statements it parses) and with
+ * the statement number and file line in the context.
+ */
+static List *
+parse_script(StepErrorContext *ec, const char *script)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *volatile raw = NIL;
+
+	PG_TRY();
+	{
+		raw = pg_parse_query(script);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			pos;
+		int			start;
+		int			end;
+		const char *outer;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->cursorpos <= 0)
+			PG_RE_THROW();
+		FlushErrorState();
+
+		/* cursorpos counts characters from 1; we need a byte offset */
+		pos = 0;
+		for (int k = 1; k < edata->cursorpos && script[pos]; k++)
+			pos += pg_mblen(script + pos);
+		ec->stmtno = locate_syntax_error(script, pos, &start, &end);
+		ec->line = ec->first_line - 1 + line_at(script, start);
+		edata->internalquery = pnstrdup(script + start, end - start);
+		edata->internalpos = pg_mbstrlen_with_len(script + start, pos - start) + 1;
+		edata->cursorpos = 0;
+
+		/*
+		 * Our context callback ran while the statement number was unknown:
+		 * its line comes first; replace it, keep the callers' lines.
+		 */
+		outer = edata->context ? strchr(edata->context, '\n') : NULL;
+		edata->context = psprintf("%s%s", step_context(ec), outer ? outer : "");
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return raw;
+}
+
 /* Run a script statement by statement through SPI. */
 static void
 run_statements(StepErrorContext *ec, const char *script)
@@ -121,20 +292,20 @@ run_statements(StepErrorContext *ec, const char *script)
 	MemoryContext stmtcxt;
 	MemoryContext oldcxt;
 
-	raw = pg_parse_query(script);
+	raw = parse_script(ec, script);
 	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig statement",
 									ALLOCSET_SMALL_SIZES);
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			loc = rs->stmt_location < 0 ? 0 : rs->stmt_location;
-		int			len = rs->stmt_len;
+		int			end;
+		int			loc = statement_span(script, rs, &end);
 		const char *what;
 		char	   *sql;
 		int			rc;
 
 		ec->stmtno++;
-		ec->line = line_of(script, loc);
+		ec->line = ec->first_line - 1 + line_at(script, loc);
 		if (IsA(rs->stmt, TransactionStmt))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -150,7 +321,7 @@ run_statements(StepErrorContext *ec, const char *script)
 					 errhint("Mark the revision with \"-- transactional: false\" and run it with the pgmig client or CALL pgmig.migrate().")));
 
 		oldcxt = MemoryContextSwitchTo(stmtcxt);
-		sql = len > 0 ? pnstrdup(script + loc, len) : pstrdup(script + loc);
+		sql = pnstrdup(script + loc, end - loc);
 		rc = SPI_execute(sql, false, 0);
 		if (rc < 0)
 			ereport(ERROR,
@@ -178,7 +349,23 @@ run_attempt(void *arg)
 	error_context_stack = &cb;
 	ec->stmtno = 0;
 	ec->line = 0;
-	run_statements(ec, ec->script);
+
+	/*
+	 * A script that runs as its author (deputy.c) runs with the user id
+	 * switched inside the subtransaction, whose abort restores it.
+	 */
+	if (OidIsValid(ec->run_as) && ec->run_as != GetUserId())
+	{
+		Oid			save_userid;
+		int			save_sec;
+
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(ec->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		run_statements(ec, ec->script);
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	else
+		run_statements(ec, ec->script);
 	error_context_stack = cb.previous;
 }
 
@@ -291,17 +478,30 @@ pgmig_run_revision(PgmigGraph *pg, PgmigBookkeeping *bk, int v, bool down, const
 	if (down && s.downgrade == NULL)
 		pgmig_refuse_irreversible(r->id, pg->message[v], false);
 
-	if (down)
+	ec.run_as = pgmig_script_role(r->id, s.checksum, s.loaded_by);
+
+	/* Alembic's words; no trailing comma when there is no message */
+	if (down && pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running downgrade %s -> %s, %s", r->id, par, pg->message[v])));
-	else
+	else if (down)
+		ereport(NOTICE,
+				(errmsg("Running downgrade %s -> %s", r->id, par)));
+	else if (pg->message[v][0])
 		ereport(NOTICE,
 				(errmsg("Running upgrade %s -> %s, %s", par, r->id, pg->message[v])));
+	else
+		ereport(NOTICE,
+				(errmsg("Running upgrade %s -> %s", par, r->id)));
 
 	ec.direction = down ? "downgrade" : "upgrade";
 	ec.id = r->id;
 	ec.message = pg->message[v];
 	ec.script = down ? s.downgrade : s.upgrade;
+	/* lines in the revision file when known, else in the section */
+	ec.first_line = (down ? s.downgrade_line : s.upgrade_line);
+	if (ec.first_line <= 0)
+		ec.first_line = 1;
 
 	start = GetCurrentTimestamp();
 	run_with_lock_retries(&ec);
@@ -327,4 +527,52 @@ pgmig_run_revision_cb(void *arg)
 	PgmigRevisionRun *rr = (PgmigRevisionRun *) arg;
 
 	pgmig_run_revision(rr->pg, rr->bk, rr->v, rr->down, rr->target);
+}
+
+/*
+ * pgmig.statements(script): the statements of a script as pgmig runs
+ * them: cut by PostgreSQL's raw parser, numbered from 1, each with the
+ * line (in the script) of its first token and its text from that token
+ * to its end (without the semicolon).  The pgmig client runs
+ * non-transactional revisions statement by statement from this list, so
+ * client and server number statements alike.
+ */
+PG_FUNCTION_INFO_V1(pgmig_statements);
+Datum
+pgmig_statements(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *script = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	StepErrorContext ec;
+	ErrorContextCallback cb;
+	List	   *raw;
+	ListCell   *lc;
+
+	pgmig_srf_init(fcinfo);
+	memset(&ec, 0, sizeof(ec));
+	ec.script = script;
+	ec.first_line = 1;
+	raw = parse_script(&ec, script);
+
+	cb.callback = step_error_callback;
+	cb.arg = &ec;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		int			end;
+		int			loc = statement_span(script, rs, &end);
+		Datum		v[3];
+		bool		n[3] = {false, false, false};
+
+		ec.stmtno++;
+		ec.line = line_at(script, loc);
+		v[0] = Int32GetDatum(ec.stmtno);
+		v[1] = Int32GetDatum(ec.line);
+		v[2] = PointerGetDatum(cstring_to_text_with_len(script + loc, end - loc));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	error_context_stack = cb.previous;
+	return (Datum) 0;
 }

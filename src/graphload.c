@@ -27,6 +27,7 @@
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -108,7 +109,6 @@ cmp_rows(const void *a, const void *b)
 PgmigGraph *
 pgmig_load_graph(bool strict)
 {
-	MemoryContext dest = CurrentMemoryContext;
 	PgmigGraph *pg;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -131,16 +131,14 @@ pgmig_load_graph(bool strict)
 	UpdateActiveSnapshotCommandId();
 
 	plan = pgmig_spi_prepare(graph_query, 0, NULL);
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	portal = pgmig_spi_cursor_open(plan);
 
 	for (;;)
 	{
 		uint64		t;
 
-		SPI_cursor_fetch(portal, true, GRAPH_BATCH);
-		if (SPI_processed == 0)
+		if (pgmig_spi_cursor_fetch(portal, GRAPH_BATCH) == 0)
 			break;
-		MemoryContextSwitchTo(dest);
 		for (t = 0; t < SPI_processed; t++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[t];
@@ -182,7 +180,6 @@ pgmig_load_graph(bool strict)
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
 	PopActiveSnapshot();
-	MemoryContextSwitchTo(dest);
 
 	qsort(rows, nrows, sizeof(GraphRow), cmp_rows);
 
@@ -267,20 +264,24 @@ graph_version_relid(void)
  * and writers of the graph need no privilege on it.  (A transaction or
  * subtransaction abort restores the user id by itself.)
  */
+static void
+require_select(const char *table)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid("pgmig", false));
+	AclResult	r = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (r != ACLCHECK_OK)
+		aclcheck_error(r, OBJECT_TABLE, get_rel_name(relid));
+}
+
 static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
-	Oid			owner = pgmig_rel_owner(relid);
-	Oid			save_userid;
-	int			save_sec;
+	PgmigOwnerSwitch sw;
 	int64		version;
 	char	   *text;
 
-	if (!OidIsValid(owner))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	pgmig_become_owner(&sw);
 	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, expect) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
@@ -290,7 +291,7 @@ graph_version_exec(Oid relid, const char *sql, int expect)
 	text = pgmig_spi_text(0, 1);
 	version = pg_strtoint64(text);
 	pgmig_spi_done();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	pgmig_restore_user(&sw);
 	return version;
 }
 
@@ -334,6 +335,15 @@ pgmig_graph_for_reading(bool strict)
 
 	if (!OidIsValid(relid) || pgmig_in_run || pgmig_bookkeeping)
 		return pgmig_load_graph(strict);
+
+	/*
+	 * The cache was filled by whichever role asked first in this backend:
+	 * answer from it only a caller who may read what it was built from, with
+	 * the error reading the table itself would give (a pooled connection or
+	 * SET ROLE must not leak the graph to a role without SELECT).
+	 */
+	require_select("revision");
+	require_select("applied");
 
 	/* SPI_execute (not read-only) sees this transaction's changes */
 	version = graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",

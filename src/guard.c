@@ -16,12 +16,13 @@
  *	error	refuses the command (the whole statement is rolled back).
  *
  * Not drift: pgmig's own runs (pgmig_in_run, a backend-local flag users
- * cannot SET; or this backend holding the migration lock, as the pgmig
- * client does while it runs non-transactional revisions), CREATE/ALTER
+ * cannot SET; or the one statement of a non-transactional revision that
+ * pgmig.begin_statement() armed for the pgmig client, nontx.c), CREATE/ALTER
  * EXTENSION of any extension (creating_extension covers the script; the
  * command's own ddl_command_end comes after it, so the tags are let
  * through too), binary upgrade, restores (pgmig_restoring(): pg_restore,
- * or a pg_dump script with its empty search_path), temporary objects, and
+ * or a pg_dump script with its empty search_path, by a superuser session),
+ * temporary objects, and
  * objects in schema pgmig.
  *
  * Rules:
@@ -167,12 +168,13 @@ insert_drift_rows(void *arg)
 }
 
 /*
- * Insert the rows as the owner of pgmig.drift.  A failure to record
+ * Insert the rows as the owner of pgmig.drift; false if they could not
+ * be.  A failure to record
  * becomes a WARNING (the user's DDL must not fail because of the guard),
  * except a cancel, a shutdown or running out of memory, which are
  * re-thrown.
  */
-static void
+static bool
 record_drift(Oid drift, const char *tag, List *objects)
 {
 	DriftInsert di;
@@ -180,7 +182,7 @@ record_drift(Oid drift, const char *tag, List *objects)
 
 	di.owner = pgmig_rel_owner(drift);
 	if (!OidIsValid(di.owner))
-		return;
+		return false;
 	di.tag = tag;
 	di.role = GetUserNameFromId(GetUserId(), false);
 	di.session_role = GetUserNameFromId(GetSessionUserId(), false);
@@ -190,7 +192,7 @@ record_drift(Oid drift, const char *tag, List *objects)
 	edata = pgmig_subxact_run(insert_drift_rows, &di, CurrentMemoryContext,
 							  true);
 	if (edata == NULL)
-		return;
+		return true;
 	if (pgmig_error_must_propagate(edata))
 		ReThrowError(edata);
 	ereport(WARNING,
@@ -198,6 +200,51 @@ record_drift(Oid drift, const char *tag, List *objects)
 			 errmsg("pgmig guard could not record drift: %s", edata->message),
 			 edata->detail ? errdetail("%s", edata->detail) : 0,
 			 edata->hint ? errhint("%s", edata->hint) : 0));
+	return false;
+}
+
+/*
+ * Is this a GRANT/REVOKE on pgmig's own objects only?  Granting a deploy or
+ * monitoring role access to pgmig is setting pgmig up, not a change of the
+ * application's schema.  (For a GRANT the event trigger functions give no
+ * object identity, so the statement itself is read.)
+ */
+static bool
+grant_on_pgmig_only(Node *parsetree)
+{
+	GrantStmt  *g;
+	ListCell   *lc;
+	Oid			pgmig_nsp = get_namespace_oid("pgmig", true);
+
+	if (parsetree == NULL || !IsA(parsetree, GrantStmt) || !OidIsValid(pgmig_nsp))
+		return false;
+	g = (GrantStmt *) parsetree;
+	if (g->objects == NIL)
+		return false;
+	foreach(lc, g->objects)
+	{
+		Node	   *o = lfirst(lc);
+		Oid			nsp = InvalidOid;
+
+		if (g->targtype == ACL_TARGET_ALL_IN_SCHEMA || g->objtype == OBJECT_SCHEMA)
+			nsp = get_namespace_oid(strVal(o), true);
+		else if (IsA(o, RangeVar))
+		{
+			Oid			relid = RangeVarGetRelid((RangeVar *) o, NoLock, true);
+
+			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+		}
+		else if (IsA(o, ObjectWithArgs))
+		{
+			List	   *name = ((ObjectWithArgs *) o)->objname;
+
+			if (list_length(name) == 2)
+				nsp = get_namespace_oid(strVal(linitial(name)), true);
+		}
+		if (nsp != pgmig_nsp)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -245,6 +292,7 @@ pgmig_guard(PG_FUNCTION_ARGS)
 	List	   *objects = NIL;
 	uint64		i;
 	uint64		nrows;
+	bool		recorded;
 	DriftObject *first;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -256,8 +304,17 @@ pgmig_guard(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (pgmig_restoring())
 		PG_RETURN_VOID();
-	if (pgmig_lock_held())
+	/*
+	 * The one statement pgmig.begin_statement() armed (a client running a
+	 * non-transactional revision) is pgmig's own; its ddl_command_end uses
+	 * the arming up.  Holding the migration lock exempts nothing.
+	 */
+	if (pgmig_statement_armed())
+	{
+		if (strcmp(trig->event, "ddl_command_end") == 0)
+			pgmig_disarm_statement();
 		PG_RETURN_VOID();
+	}
 
 	if (strcmp(trig->event, "ddl_command_start") == 0)
 	{
@@ -267,6 +324,8 @@ pgmig_guard(PG_FUNCTION_ARGS)
 
 	tag = GetCommandTagName(trig->tag);
 	if (strcmp(tag, "CREATE EXTENSION") == 0 || strcmp(tag, "ALTER EXTENSION") == 0)
+		PG_RETURN_VOID();
+	if (grant_on_pgmig_only(trig->parsetree))
 		PG_RETURN_VOID();
 	drop = strcmp(trig->event, "sql_drop") == 0;
 
@@ -321,12 +380,14 @@ pgmig_guard(PG_FUNCTION_ARGS)
 					 errdetail("pgmig.guard is set to \"error\"."),
 					 errhint("Put the change in a revision and apply it with pgmig, or SET pgmig.guard = 'warn' to allow it and record it in pgmig.drift.")));
 
-		record_drift(drift, tag, objects);
+		recorded = record_drift(drift, tag, objects);
 		ereport(WARNING,
 				(errmsg("%s on %s %s ran outside a pgmig run",
 						tag, first->object_type ? first->object_type : "object",
 						first->object_identity ? first->object_identity : "(unnamed)"),
-				 errdetail("Recorded in pgmig.drift (%d object(s)).", list_length(objects)),
+				 recorded ?
+				 errdetail("Recorded in pgmig.drift (%d object(s)).", list_length(objects)) :
+				 errdetail("It could not be recorded in pgmig.drift (see the warning before this one)."),
 				 errhint("Put schema changes in a revision, or SET pgmig.guard = 'off' to allow them silently.")));
 	}
 

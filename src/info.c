@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "core/revfile.h"
 #include "core/target.h"
 
 #include "spi_util.h"
@@ -36,6 +37,18 @@ info_begin(InfoCall *ic, bool strict)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_graph_for_reading(strict);
+}
+
+/*
+ * check() and status() give a health verdict: they build the graph from the
+ * tables, never from a cache another call filled (a change made with
+ * pgmig's triggers bypassed does not invalidate a cache).
+ */
+static void
+info_begin_verdict(InfoCall *ic)
+{
+	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
+	ic->pg = pgmig_load_graph(false);
 }
 
 static void
@@ -352,9 +365,40 @@ collect_problems(InfoCall *ic)
 		ListCell   *lc;
 		int64		napplied = 0;
 
-		for (i = 0; i < pg->n; i++)
-			if (pg->changed_from[i] != NULL)
-				found = lappend(found, psprintf("c%s", pm_graph_rev(pg->g, i)->id));
+		/*
+		 * Checksums recomputed from the scripts, never taken from the stored
+		 * column: a script changed with pgmig's triggers bypassed
+		 * (session_replication_role = replica, DISABLE TRIGGER) is found too.
+		 */
+		{
+			uint64		nrows = pgmig_spi_exec("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade, r.transactional"
+											   "  FROM pgmig.revision r"
+											   "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id",
+											   0, NULL, NULL, NULL, false, 0, SPI_OK_SELECT);
+			uint64		row;
+
+			for (row = 0; row < nrows; row++)
+			{
+				char	   *id = pgmig_spi_text(row, 1);
+				char	   *applied_ck = pgmig_spi_text(row, 2);
+				char	   *stored = pgmig_spi_text(row, 3);
+				char	   *up = pgmig_spi_text(row, 4);
+				char	   *down = pgmig_spi_text(row, 5);
+				bool		tx = pgmig_spi_bool(row, 6, true);
+				char		now[65];
+
+				pm_checksum(up ? up : "", down, tx, now);
+				if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
+					found = lappend(found, psprintf("c%s %.12s %.12s", id, applied_ck, now));
+				if (stored == NULL || strcmp(stored, now) != 0)
+					found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
+				if (up)
+					pfree(up);
+				if (down)
+					pfree(down);
+			}
+			pgmig_spi_done();
+		}
 		napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
 												 0, NULL, NULL, NULL));
 		if (napplied > pg->napplied)
@@ -379,11 +423,18 @@ collect_problems(InfoCall *ic)
 				ADD("error", rev, "applied revision \"%s\" is not in pgmig.revision", rev);
 			else
 			{
-				int			v = pm_graph_find(pg->g, rev);
+				char	   *sp1 = strchr(rev, ' ');
+				char	   *sp2 = strchr(sp1 + 1, ' ');
 
-				ADD("error", rev,
-					"applied revision \"%s\" was changed after it was applied (checksum %.12s... is now %.12s...)",
-					rev, pg->changed_from[v], pg->changed_to[v]);
+				*sp1 = *sp2 = '\0';
+				if (tagged[0] == 'c')
+					ADD("error", rev,
+						"applied revision \"%s\" was changed after it was applied (checksum %s... is now %s...)",
+						rev, sp1 + 1, sp2 + 1);
+				else
+					ADD("error", rev,
+						"revision \"%s\" does not match its stored checksum (%s... but its scripts hash to %s...): it was changed with pgmig's triggers bypassed",
+						rev, sp1 + 1, sp2 + 1);
 			}
 		}
 	}
@@ -412,7 +463,7 @@ pgmig_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	info_begin_verdict(&ic);
 	rows = collect_problems(&ic);
 	foreach(lc, rows)
 	{
@@ -513,7 +564,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	char		sql[512];
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	info_begin_verdict(&ic);
 	pm_graph_current(ic.pg->g, &cur);
 	pm_graph_heads(ic.pg->g, &heads);
 	for (i = 0; i < ic.pg->n; i++)

@@ -36,6 +36,8 @@ typedef struct RevValues
 	const char *upgrade;
 	const char *downgrade;
 	bool		transactional;
+	int			upgrade_line;	/* file line of each section; 0: unknown */
+	int			downgrade_line;
 } RevValues;
 
 static const char *upsert_sql =
@@ -54,13 +56,39 @@ static const char *upsert_sql =
 "    OR r.branch_labels OPERATOR(pg_catalog.<>) EXCLUDED.branch_labels"
 "    OR r.message OPERATOR(pg_catalog.<>) EXCLUDED.message";
 
+/*
+ * 0.4 also stores where each section starts in the revision file, so that
+ * errors can name the file line; a moved section is a change worth
+ * recording even when the scripts are the same.
+ */
+static const char *upsert_sql_04 =
+"INSERT INTO pgmig.revision AS r"
+" (id, down_revision, depends_on, branch_labels, message, upgrade, downgrade, transactional,"
+"  upgrade_line, downgrade_line)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+" ON CONFLICT (id) DO UPDATE SET"
+"  down_revision = EXCLUDED.down_revision, depends_on = EXCLUDED.depends_on,"
+"  branch_labels = EXCLUDED.branch_labels, message = EXCLUDED.message,"
+"  upgrade = EXCLUDED.upgrade, downgrade = EXCLUDED.downgrade,"
+"  transactional = EXCLUDED.transactional,"
+"  upgrade_line = EXCLUDED.upgrade_line, downgrade_line = EXCLUDED.downgrade_line,"
+"  loaded_at = pg_catalog.now(), loaded_by = CURRENT_USER"
+" WHERE r.checksum OPERATOR(pg_catalog.<>) EXCLUDED.checksum"
+"    OR r.down_revision OPERATOR(pg_catalog.<>) EXCLUDED.down_revision"
+"    OR r.depends_on OPERATOR(pg_catalog.<>) EXCLUDED.depends_on"
+"    OR r.branch_labels OPERATOR(pg_catalog.<>) EXCLUDED.branch_labels"
+"    OR r.message OPERATOR(pg_catalog.<>) EXCLUDED.message"
+"    OR r.upgrade_line IS DISTINCT FROM EXCLUDED.upgrade_line"
+"    OR r.downgrade_line IS DISTINCT FROM EXCLUDED.downgrade_line";
+
 static void
 upsert_revision(RevValues *rv)
 {
-	Oid			types[8] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, TEXTOID, BOOLOID};
-	Datum		v[8];
-	char		n[9] = "        ";
+	Oid			types[10] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTOID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID};
+	Datum		v[10];
+	char		n[11] = "          ";
+	bool		lines = pgmig_revision_has_lines();
 
 	v[0] = CStringGetTextDatum(rv->id);
 	v[1] = rv->down_revision;
@@ -73,7 +101,12 @@ upsert_revision(RevValues *rv)
 	else
 		n[6] = 'n';
 	v[7] = BoolGetDatum(rv->transactional);
-	(void) pgmig_spi_exec(upsert_sql, 8, types, v, n, false, 0, SPI_OK_INSERT);
+	v[8] = Int32GetDatum(rv->upgrade_line);
+	n[8] = rv->upgrade_line > 0 ? ' ' : 'n';
+	v[9] = Int32GetDatum(rv->downgrade_line);
+	n[9] = rv->downgrade_line > 0 ? ' ' : 'n';
+	(void) pgmig_spi_exec(lines ? upsert_sql_04 : upsert_sql, lines ? 10 : 8,
+						  types, v, n, false, 0, SPI_OK_INSERT);
 }
 
 static Datum
@@ -93,6 +126,8 @@ rev_values_from_file(RevValues *rv, pm_revfile *rf)
 	rv->upgrade = rf->upgrade;
 	rv->downgrade = rf->downgrade;
 	rv->transactional = rf->transactional;
+	rv->upgrade_line = rf->upgrade_line;
+	rv->downgrade_line = rf->downgrade_line;
 }
 
 static void
@@ -143,6 +178,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 	char	   *old_ck;
 	char	   *new_ck;
 	bool		applied;
+	bool		save_repair;
 
 	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	parse_file(file, &rf);
@@ -162,6 +198,8 @@ pgmig_repair(PG_FUNCTION_ARGS)
 
 	rev_values_from_file(&rv, &rf);
 
+	/* saved and restored, not reset: repair() may run inside another call */
+	save_repair = pgmig_repair_in_progress;
 	pgmig_repair_in_progress = true;
 	PG_TRY();
 	{
@@ -169,7 +207,7 @@ pgmig_repair(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		pgmig_repair_in_progress = false;
+		pgmig_repair_in_progress = save_repair;
 	}
 	PG_END_TRY();
 
@@ -186,8 +224,8 @@ pgmig_repair(PG_FUNCTION_ARGS)
 
 		v2[0] = CStringGetTextDatum(new_ck);
 		v2[1] = CStringGetTextDatum(rf.id);
-		(void) pgmig_spi_exec("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
-							  2, t2, v2, NULL, false, 0, SPI_OK_UPDATE);
+		(void) pgmig_exec_as_owner("UPDATE pgmig.applied SET checksum = $1 WHERE revision OPERATOR(pg_catalog.=) $2",
+								   2, t2, v2, NULL, SPI_OK_UPDATE);
 	}
 	{
 		Oid			t4[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -198,9 +236,9 @@ pgmig_repair(PG_FUNCTION_ARGS)
 		v4[2] = CStringGetTextDatum(new_ck);
 		v4[3] = CStringGetTextDatum(applied ? "scripts of an applied revision replaced deliberately" :
 									"scripts of an unapplied revision replaced");
-		(void) pgmig_spi_exec("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
-							  " VALUES ('repair', $1, $2, $3, $4)",
-							  4, t4, v4, NULL, false, 0, SPI_OK_INSERT);
+		(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
+								   " VALUES ('repair', $1, $2, $3, $4)",
+								   4, t4, v4, NULL, SPI_OK_INSERT);
 	}
 	if (strcmp(old_ck, new_ck) == 0)
 		ereport(NOTICE,
@@ -241,6 +279,7 @@ pgmig_add(PG_FUNCTION_ARGS)
 	rv.branch_labels = array_arg_or_empty(fcinfo, 5);
 	rv.depends_on = array_arg_or_empty(fcinfo, 6);
 	rv.transactional = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
+	rv.upgrade_line = rv.downgrade_line = 0;
 	upsert_revision(&rv);
 	pgmig_call_end(callcxt, oldcxt);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
@@ -303,6 +342,7 @@ pgmig_new_revision(PG_FUNCTION_ARGS)
 	rv.branch_labels = array_arg_or_empty(fcinfo, 4);
 	rv.depends_on = array_arg_or_empty(fcinfo, 5);
 	rv.transactional = PG_ARGISNULL(6) ? true : PG_GETARG_BOOL(6);
+	rv.upgrade_line = rv.downgrade_line = 0;
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, id);
 	pgmig_call_end(callcxt, oldcxt);
@@ -390,6 +430,7 @@ pgmig_merge(PG_FUNCTION_ARGS)
 	rv.upgrade = "";
 	rv.downgrade = "";
 	rv.transactional = true;
+	rv.upgrade_line = rv.downgrade_line = 0;
 	upsert_revision(&rv);
 	id_out = MemoryContextStrdup(oldcxt, id);
 	pgmig_call_end(callcxt, oldcxt);

@@ -14,9 +14,13 @@
  *-------------------------------------------------------------------------
  */
 #include "pgmig.h"
+#include "spi_util.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "commands/trigger.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -28,6 +32,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -111,6 +116,9 @@ pgmig_report(pm_error *err)
 			break;
 		case PM_ERR_STATE:
 			code = ERRCODE_PGMIG_STATE;
+			break;
+		case PM_ERR_UNSUPPORTED:
+			code = ERRCODE_PGMIG_NOT_COMPARED;
 			break;
 		default:
 			code = ERRCODE_INTERNAL_ERROR;
@@ -311,16 +319,155 @@ pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt)
  * search_path before anything else.  A restore brings the journal and
  * the revisions back as they were, so it must not add journal rows of
  * its own (nor count as drift).
+ *
+ * Both markers are settings any role can SET, so they count only for a
+ * session whose session user is a superuser: restoring pgmig's tables
+ * needs one anyway (the extension is superuser-only), and a hardened
+ * session of an ordinary role with search_path = '' stays guarded and
+ * journaled like any other.
  */
 bool
 pgmig_restoring(void)
 {
-	const char *appname = GetConfigOption("application_name", true, false);
-	const char *path = GetConfigOption("search_path", true, false);
+	const char *appname;
+	const char *path;
 
+	if (!superuser_arg(GetSessionUserId()))
+		return false;
+	appname = GetConfigOption("application_name", true, false);
+	path = GetConfigOption("search_path", true, false);
 	if (appname != NULL && strcmp(appname, "pg_restore") == 0)
 		return true;
 	return path != NULL && (path[0] == '\0' || strcmp(path, "\"\"") == 0);
+}
+
+/*
+ * pgmig's bookkeeping (pgmig.applied, pgmig.journal, pgmig.graph_version,
+ * pgmig.drift) is written by pgmig itself as the owner of schema pgmig, so
+ * a deploy role needs no write privilege on those tables and cannot forge
+ * a row.  The user id is switched around pgmig's own statements only (as
+ * pg_cron does around SPI), never around a revision script; the role on
+ * whose behalf the row is written is kept in acting_userid, which the
+ * tables' role columns take by default (pgmig._acting_role()).  A
+ * transaction or subtransaction abort restores the user id by itself;
+ * acting_userid is only read while the switch is in force.
+ */
+static Oid	acting_userid = InvalidOid;
+static int	owner_depth = 0;
+
+Oid
+pgmig_owner(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", false);
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+void
+pgmig_become_owner(PgmigOwnerSwitch *sw)
+{
+	GetUserIdAndSecContext(&sw->save_userid, &sw->save_sec);
+	sw->save_acting = acting_userid;
+	sw->save_depth = owner_depth;
+	if (owner_depth == 0)
+		acting_userid = sw->save_userid;
+	owner_depth++;
+	SetUserIdAndSecContext(pgmig_owner(),
+						   sw->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+pgmig_restore_user(PgmigOwnerSwitch *sw)
+{
+	SetUserIdAndSecContext(sw->save_userid, sw->save_sec);
+	acting_userid = sw->save_acting;
+	owner_depth = sw->save_depth;
+}
+
+/* One bookkeeping statement through the SPI layer, as pgmig itself. */
+uint64
+pgmig_exec_as_owner(const char *sql, int nargs, Oid *types, Datum *values,
+					const char *nulls, int expect)
+{
+	PgmigOwnerSwitch sw;
+	uint64		n;
+
+	pgmig_become_owner(&sw);
+	n = pgmig_spi_exec(sql, nargs, types, values, nulls, false, 0, expect);
+	pgmig_restore_user(&sw);
+	return n;
+}
+
+/* Is pgmig writing its own bookkeeping right now (see above)? */
+bool
+pgmig_writing_bookkeeping(void)
+{
+	Oid			userid;
+	int			sec;
+
+	if (owner_depth == 0)
+		return false;
+	GetUserIdAndSecContext(&userid, &sec);
+	return (sec & SECURITY_LOCAL_USERID_CHANGE) != 0 && userid == pgmig_owner();
+}
+
+/*
+ * pgmig._acting_role(): the default of the role columns of pgmig.applied
+ * and pgmig.journal: the role pgmig writes the row for, not the owner it
+ * writes it as.
+ */
+PG_FUNCTION_INFO_V1(pgmig_acting_role);
+Datum
+pgmig_acting_role(PG_FUNCTION_ARGS)
+{
+	Oid			role = pgmig_writing_bookkeeping() ? acting_userid : GetUserId();
+
+	PG_RETURN_DATUM(DirectFunctionCall1(namein,
+										CStringGetDatum(GetUserNameFromId(role, false))));
+}
+
+/*
+ * pgmig._bookkeeping_guard(): BEFORE row/TRUNCATE trigger on pgmig.applied
+ * and (INSERT) on pgmig.journal.  Only pgmig writes them; a restore brings
+ * them back as they were.  Everyone else, superusers included, is refused:
+ * the applied set changes through upgrade/downgrade/stamp, and the journal
+ * records what pgmig did, not what a caller says it did.
+ */
+PG_FUNCTION_INFO_V1(pgmig_bookkeeping_guard);
+Datum
+pgmig_bookkeeping_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *table;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_bookkeeping_guard: not called as a trigger");
+	if (pgmig_writing_bookkeeping() || pgmig_restoring())
+		return TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ||
+			TRIGGER_FIRED_BY_DELETE(td->tg_event) ?
+			PointerGetDatum(td->tg_trigtuple) :
+			PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
+							td->tg_newtuple : td->tg_trigtuple);
+	table = RelationGetRelationName(td->tg_relation);
+	if (strcmp(table, "journal") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("pgmig.journal is written by pgmig only"),
+				 errdetail("The journal records what pgmig did; rows cannot be added, changed or removed by hand."),
+				 errhint("Run the action through pgmig (upgrade, downgrade, stamp, repair) and it is journaled.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_PGMIG_STATE),
+			 errmsg("pgmig.applied is written by pgmig only"),
+			 errdetail("The applied set changes only through pgmig's own runs, so it always matches the journal."),
+			 errhint("Use pgmig.stamp(TARGET) (client: pgmig stamp TARGET) to mark revisions applied or not without running them.")));
+	return PointerGetDatum(NULL);
 }
 
 /*

@@ -22,6 +22,7 @@
  *	loading.c	load, repair, add, new_revision, merge
  *	guard.c		the pgmig_guard event triggers and pgmig.drift (0.2)
  *	roundtrip.c	pgmig.test_roundtrip(): catalog fingerprints (0.2)
+ *	schemadiff_sql.c	pgmig.diff(): the SQL face of core/schemadiff.c (0.4)
  *
  * Everything graph-shaped is done by the server-free core in src/core.
  *
@@ -53,6 +54,7 @@
 #define ERRCODE_PGMIG_INVALID_FILE			MAKE_SQLSTATE('P','M','0','0','8')
 #define ERRCODE_PGMIG_STATE					MAKE_SQLSTATE('P','M','0','0','9')
 #define ERRCODE_PGMIG_GUARD					MAKE_SQLSTATE('P','M','0','1','0')
+#define ERRCODE_PGMIG_NOT_COMPARED			MAKE_SQLSTATE('P','M','0','1','1')
 
 /* GUCs */
 extern int	pgmig_lock_timeout;
@@ -92,6 +94,30 @@ extern bool pgmig_unlock_session(void);
 extern bool pgmig_lock_held(void);
 extern void pgmig_srf_init(FunctionCallInfo fcinfo);
 extern bool pgmig_restoring(void);
+
+/* Writing pgmig's own bookkeeping as the owner of schema pgmig (pgmig.c). */
+typedef struct PgmigOwnerSwitch
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			save_acting;
+	int			save_depth;
+} PgmigOwnerSwitch;
+extern Oid	pgmig_owner(void);
+extern void pgmig_become_owner(PgmigOwnerSwitch *sw);
+extern void pgmig_restore_user(PgmigOwnerSwitch *sw);
+extern bool pgmig_writing_bookkeeping(void);
+
+/* deputy.c: whose rights a revision script runs with */
+extern Oid	pgmig_script_role(const char *id, const char *checksum,
+							  const char *author);
+
+/* nontx.c: a client running a non-transactional revision statement by statement */
+extern bool pgmig_statement_armed(void);
+extern void pgmig_disarm_statement(void);
+extern void pgmig_clear_statement_progress(const char *id);
+extern uint64 pgmig_exec_as_owner(const char *sql, int nargs, Oid *types,
+								  Datum *values, const char *nulls, int expect);
 extern MemoryContext pgmig_call_begin(const char *name, MemoryContext *oldcxt);
 extern void pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt);
 extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,

@@ -89,8 +89,12 @@ revision_is_applied(const char *id)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	v[0] = CStringGetTextDatum(id);
+	/*
+	 * Not read-only: a fresh snapshot, so a run that committed while this
+	 * statement waited for the migration lock (revision_lock) is seen.
+	 */
 	applied = pgmig_spi_exec("SELECT 1 FROM pgmig.applied WHERE revision OPERATOR(pg_catalog.=) $1",
-							 1, types, v, NULL, true, 1, SPI_OK_SELECT) > 0;
+							 1, types, v, NULL, false, 1, SPI_OK_SELECT) > 0;
 	SPI_finish();
 	return applied;
 }
@@ -177,9 +181,10 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 	char		checksum[65];
 	char	   *old_ck = NULL;
 	int			att;
-	Datum		repl[1];
-	bool		replnull[1] = {false};
-	int			replcol[1];
+	Datum		repl[2];
+	bool		replnull[2] = {false, false};
+	int			replcol[2];
+	int			nrepl = 1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pgmig_revision_row: not called as a trigger");
@@ -211,7 +216,7 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		any = pgmig_spi_exec("SELECT 1 FROM pgmig.applied LIMIT 1", 0, NULL,
-							 NULL, NULL, true, 1, SPI_OK_SELECT) > 0;
+							 NULL, NULL, false, 1, SPI_OK_SELECT) > 0;
 		SPI_finish();
 		if (any)
 			ereport(ERROR,
@@ -288,8 +293,38 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 
 	replcol[0] = SPI_fnumber(desc, "checksum");
 	repl[0] = CStringGetTextDatum(checksum);
-	newtup = heap_modify_tuple_by_cols(newtup, desc, 1, replcol, repl, replnull);
+
+	/*
+	 * The author is whoever writes the row, whatever the row says: scripts
+	 * run with no more rights than their author's (deputy.c).  A restore
+	 * brings the authors back as they were.
+	 */
+	if (!pgmig_restoring())
+	{
+		replcol[1] = SPI_fnumber(desc, "loaded_by");
+		repl[1] = DirectFunctionCall1(namein,
+									  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+		nrepl = 2;
+	}
+	newtup = heap_modify_tuple_by_cols(newtup, desc, nrepl, replcol, repl, replnull);
 	return PointerGetDatum(newtup);
+}
+
+/*
+ * BEFORE STATEMENT on pgmig.revision: every change of the graph takes the
+ * migration lock first (transaction-scoped, re-entrant within a run), so
+ * two loads never validate against snapshots that miss each other (each
+ * validates after the other committed, with a fresh snapshot), and a load
+ * never changes a revision while a run applies it.
+ */
+PG_FUNCTION_INFO_V1(pgmig_revision_lock);
+Datum
+pgmig_revision_lock(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgmig_revision_lock: not called as a trigger");
+	pgmig_lock_xact();
+	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_revision_stmt);
@@ -336,9 +371,9 @@ pgmig_revision_stmt(PG_FUNCTION_ARGS)
 		v[4] = CStringGetTextDatum(psprintf("%d inserted, %d replaced, %d deleted",
 											tally.inserted, tally.replaced,
 											tally.deleted));
-		(void) pgmig_spi_exec("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
-								  " VALUES ($1, $2, $3, $4, $5)",
-							  5, types, v, n, false, 0, SPI_OK_INSERT);
+		(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (action, revision, old_checksum, new_checksum, detail)"
+								   " VALUES ($1, $2, $3, $4, $5)",
+								   5, types, v, n, SPI_OK_INSERT);
 	}
 	pgmig_call_end(cxt, old);
 	return PointerGetDatum(NULL);

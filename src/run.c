@@ -300,6 +300,7 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 							target, NULL, s.checksum,
 							has_duration ? usecs : -1,
 							"run by the client as top-level statements");
+		pgmig_clear_statement_progress(r->id);
 	}
 	pgmig_call_end(callcxt, oldcxt);
 	return 1;
@@ -328,7 +329,8 @@ pgmig_record_step(PG_FUNCTION_ARGS)
 	{
 		Interval   *iv = PG_GETARG_INTERVAL_P(2);
 
-		usecs = iv->time + (int64) iv->day * USECS_PER_DAY;
+		/* a month counts as DAYS_PER_MONTH days, as interval comparison does */
+		usecs = iv->time + ((int64) iv->month * DAYS_PER_MONTH + iv->day) * USECS_PER_DAY;
 		has = true;
 	}
 	PG_RETURN_INT32(run_or_record_one(text_to_cstring(PG_GETARG_TEXT_PP(0)),

@@ -21,9 +21,11 @@
  */
 #include "pgmig.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 
 #include "spi_util.h"
 
@@ -84,6 +86,28 @@ pgmig_spi_exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 				 ((CachedPlanSource *) linitial(srcs))->query_string :
 				 "(prepared statement)");
 	}
+	return SPI_processed;
+}
+
+/* Open a read-only cursor on a prepared plan without parameters. */
+Portal
+pgmig_spi_cursor_open(SPIPlanPtr plan)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Portal		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	MemoryContextSwitchTo(cxt);
+	return portal;
+}
+
+/* Fetch the next count rows of a cursor; returns SPI_processed. */
+uint64
+pgmig_spi_cursor_fetch(Portal portal, long count)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SPI_cursor_fetch(portal, true, count);
+	MemoryContextSwitchTo(cxt);
 	return SPI_processed;
 }
 
@@ -167,18 +191,37 @@ pgmig_spi_scalar(const char *sql, int nargs, Oid *types, Datum *values,
 	return out;
 }
 
+/*
+ * Does pgmig.revision have the upgrade_line/downgrade_line columns (0.4)?
+ * The library serves every extension version, so it asks.
+ */
+bool
+pgmig_revision_has_lines(void)
+{
+	Oid			nsp = get_namespace_oid("pgmig", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("revision", nsp) : InvalidOid;
+
+	return OidIsValid(rel) &&
+		get_attnum(rel, "upgrade_line") != InvalidAttrNumber;
+}
+
 /* The scripts of revision id, copied into the current context (PM001 if gone). */
 void
 pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s)
 {
 	static const char *sql =
-	"SELECT upgrade, downgrade, checksum FROM pgmig.revision"
-	" WHERE id OPERATOR(pg_catalog.=) $1";
+	"SELECT upgrade, downgrade, checksum, upgrade_line, downgrade_line, loaded_by"
+	"  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1";
+	static const char *sql_03 =
+	"SELECT upgrade, downgrade, checksum, NULL::int, NULL::int, loaded_by"
+	"  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1";
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
+	bool		isnull;
 
 	v[0] = CStringGetTextDatum(id);
-	if (pgmig_spi_exec(sql, 1, types, v, NULL, false, 1, SPI_OK_SELECT) != 1)
+	if (pgmig_spi_exec(pgmig_revision_has_lines() ? sql : sql_03, 1, types, v,
+					   NULL, false, 1, SPI_OK_SELECT) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
 				 errmsg("revision \"%s\" disappeared during the run", id),
@@ -187,6 +230,13 @@ pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s)
 	s->upgrade = pgmig_spi_text(0, 1);
 	s->downgrade = pgmig_spi_text(0, 2);
 	s->checksum = pgmig_spi_text(0, 3);
+	s->upgrade_line = DatumGetInt32(pgmig_spi_datum(0, 4, &isnull));
+	if (isnull)
+		s->upgrade_line = 0;
+	s->downgrade_line = DatumGetInt32(pgmig_spi_datum(0, 5, &isnull));
+	if (isnull)
+		s->downgrade_line = 0;
+	s->loaded_by = pgmig_spi_text(0, 6);
 	if (s->upgrade == NULL)
 		s->upgrade = pstrdup("");
 	if (s->checksum == NULL)

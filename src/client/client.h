@@ -55,6 +55,7 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+#define EXIT_DIFFERENT	3		/* pgmig diff --exit-code: the schemas differ */
 
 /* Global options: accepted before and after the command name */
 typedef struct options
@@ -98,6 +99,8 @@ extern void progress(const char *fmt,...) pg_attribute_printf(1, 2);
 /* ^C: cancel the running server call (fe_utils/cancel.h) */
 extern void setup_cancel(void);
 extern PGconn *connect_db(void);
+/* a database named for another purpose (diff sides, --from-db, --dev-url) */
+extern PGconn *connect_conninfo(const char *spec);
 extern void disconnect_db(PGconn *conn);
 /* Connect and make sure the extension is there; NULL on failure. */
 extern PGconn *connect_pgmig(void);
@@ -166,6 +169,16 @@ extern int	cmd_status(int argc, char **argv);
 extern int	cmd_graph(int argc, char **argv);
 extern int	cmd_repair(int argc, char **argv);
 extern int	cmd_import_alembic(int argc, char **argv);
+extern int	cmd_diff(int argc, char **argv);
+
+/* ---- autogen.c: snapshots, diffs, scratch databases ---- */
+extern char *autogen_renames(int n, char **specs);
+extern int	autogen_diff(const char *from, const char *to, const char *dev_url,
+						 const char *renames, bool exit_code);
+extern bool autogen_scripts(const revdir *d, const char *schema_file,
+							const char *from_db, const char *dev_url,
+							const char *renames, char **upgrade,
+							char **downgrade, bool *nochange);
 extern int	stamp_from_alembic(PGconn *conn, const char *version_table);
 
 /* Print the --help text of a command (main.c). */

@@ -11,7 +11,6 @@
  *-------------------------------------------------------------------------
  */
 #include "client.h"
-#include "core/sqlsplit.h"
 #include "fe_utils/cancel.h"
 
 #include <errno.h>
@@ -127,10 +126,20 @@ cmd_revision(int argc, char **argv)
 		OPT_DEPENDS_ON,
 		OPT_NONTX,
 		OPT_REV_ID,
-		OPT_SPLICE
+		OPT_SPLICE,
+		OPT_AUTOGENERATE,
+		OPT_SCHEMA,
+		OPT_FROM_DB,
+		OPT_DEV_URL,
+		OPT_RENAME
 	};
 	static const struct option long_options[] = {
 		{"message", required_argument, NULL, 'm'},
+		{"autogenerate", no_argument, NULL, OPT_AUTOGENERATE},
+		{"schema", required_argument, NULL, OPT_SCHEMA},
+		{"from-db", required_argument, NULL, OPT_FROM_DB},
+		{"dev-url", required_argument, NULL, OPT_DEV_URL},
+		{"rename", required_argument, NULL, OPT_RENAME},
 		{"head", required_argument, NULL, OPT_HEAD},
 		{"branch-label", required_argument, NULL, OPT_BRANCH_LABEL},
 		{"depends-on", required_argument, NULL, OPT_DEPENDS_ON},
@@ -143,7 +152,14 @@ cmd_revision(int argc, char **argv)
 			   *head = NULL,
 			   *rev_id = NULL;
 	bool		splice = false,
-				nontx = false;
+				nontx = false,
+				autogenerate = false;
+	const char *schema_file = NULL,
+			   *from_db = NULL,
+			   *dev_url = NULL;
+	char	   *renames[64];
+	int			nrenames = 0;
+	char	   *rename_map = NULL;
 	revdir		d;
 	pm_revfile	rf;
 	char		id[PM_MAX_ID_LEN + 1];
@@ -184,6 +200,23 @@ cmd_revision(int argc, char **argv)
 			case OPT_SPLICE:
 				splice = true;
 				break;
+			case OPT_AUTOGENERATE:
+				autogenerate = true;
+				break;
+			case OPT_SCHEMA:
+				schema_file = optarg;
+				break;
+			case OPT_FROM_DB:
+				from_db = optarg;
+				break;
+			case OPT_DEV_URL:
+				dev_url = optarg;
+				break;
+			case OPT_RENAME:
+				if (nrenames == lengthof(renames))
+					return usage_error("too many --rename options");
+				renames[nrenames++] = optarg;
+				break;
 			default:
 				pm_revfile_free(&rf);
 				return EXIT_USAGE;
@@ -196,6 +229,12 @@ cmd_revision(int argc, char **argv)
 	}
 	if (msg == NULL)
 		return usage_error("revision needs a message: -m MESSAGE");
+	if (!autogenerate && (schema_file || from_db || dev_url || nrenames))
+		return usage_error("--schema, --from-db, --dev-url and --rename go with --autogenerate");
+	if (autogenerate && (schema_file == NULL) == (from_db == NULL))
+		return usage_error("--autogenerate needs the desired schema: --schema FILE or --from-db CONNINFO");
+	if (nrenames && (rename_map = autogen_renames(nrenames, renames)) == NULL)
+		return EXIT_USAGE;
 	if (rev_id && (!pm_valid_name(rev_id, strlen(rev_id)) || pm_reserved_name(rev_id)))
 		return usage_error("invalid revision id \"%s\": use [A-Za-z0-9_]{1,64}, not a reserved word", rev_id);
 
@@ -309,11 +348,34 @@ cmd_revision(int argc, char **argv)
 	rf.id = pm_strdup(id);
 	rf.message = pm_strdup(msg);
 	rf.transactional = !nontx;
-	rf.upgrade = pm_strdup(rf.transactional ?
-						   "-- SQL that applies this revision" :
-						   "-- SQL that applies this revision, one statement at a time, outside a\n"
-						   "-- transaction (e.g. CREATE INDEX CONCURRENTLY ...)");
-	rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
+	if (autogenerate)
+	{
+		bool		nochange;
+
+		/* the folder's head, built in a scratch database, is the current state */
+		if (!autogen_scripts(&d, schema_file, from_db, dev_url, rename_map,
+							 &rf.upgrade, &rf.downgrade, &nochange))
+		{
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+		if (nochange)
+		{
+			progress("No changes in schema detected.");
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_OK;
+		}
+	}
+	else
+	{
+		rf.upgrade = pm_strdup(rf.transactional ?
+							   "-- SQL that applies this revision" :
+							   "-- SQL that applies this revision, one statement at a time, outside a\n"
+							   "-- transaction (e.g. CREATE INDEX CONCURRENTLY ...)");
+		rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
+	}
 
 	text = pm_revfile_format(&rf);
 	path = revision_path(id, msg);
@@ -371,84 +433,108 @@ advise_invalid_indexes(PGconn *conn)
 }
 
 /*
- * Run one non-transactional revision: each statement as its own
- * top-level command (autocommit), then record it as applied.  Nothing
- * is recorded unless every statement succeeded.
+ * Run one non-transactional revision: each statement as its own top-level
+ * command (autocommit), then record it as applied.  The server cuts the
+ * script (pgmig.begin_statement: its own parser, so server and client
+ * number statements alike), lets exactly that statement past the guard,
+ * and records each statement done (pgmig.end_statement), so a run that
+ * died in statement N resumes at N.  Nothing is recorded as applied
+ * unless every statement succeeded.
  */
 static bool
 run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 {
+	const char *direction = down ? "downgrade" : "upgrade";
 	const char *params[3];
 	PGresult   *res;
-	char	   *script;
 	char	   *parents;
-	pm_stmtlist stmts;
-	pm_error	err;
+	int			done;
 	double		t0 = now_seconds();
 	char		dur[64];
+	char		nbuf[16];
 	int			k;
 
 	params[0] = rev;
+	params[1] = direction;
 	res = run_sql(conn,
-				  "SELECT upgrade, downgrade, pg_catalog.array_to_string(down_revision, ', ')"
-				  "  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1", 1, params);
+				  "SELECT pg_catalog.array_to_string(r.down_revision, ', '),"
+				  "       COALESCE((SELECT p.done FROM pgmig.statement_progress p"
+				  "                  WHERE p.revision OPERATOR(pg_catalog.=) r.id"
+				  "                    AND p.direction OPERATOR(pg_catalog.=) $2), 0)"
+				  "  FROM pgmig.revision r WHERE r.id OPERATOR(pg_catalog.=) $1", 2, params);
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, down ? 1 : 0))
+	if (PQntuples(res) != 1)
 	{
-		pg_log_error(PQntuples(res) != 1 ? "revision %s not found" :
-					 "revision %s has no downgrade (irreversible)", rev);
+		pg_log_error("revision %s not found", rev);
 		PQclear(res);
 		return false;
 	}
-	script = pm_strdup(PQgetvalue(res, 0, down ? 1 : 0));
-	parents = pm_strdup(PQgetvalue(res, 0, 2));
+	parents = pm_strdup(PQgetvalue(res, 0, 0));
+	done = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
 
-	if (!pm_sql_split(script, strlen(script), &stmts, &err))
-	{
-		pg_log_error("revision %s: %s script, line %d: %s", rev,
-					 down ? "downgrade" : "upgrade", err.line, err.msg);
-		pm_free(script);
-		pm_free(parents);
-		return false;
-	}
 	if (down)
-		progress("Running downgrade %s -> %s, %s (non-transactional, %d statement%s)",
-				 rev, parents, msg, stmts.n, stmts.n == 1 ? "" : "s");
+		progress("Running downgrade %s -> %s%s%s (non-transactional)",
+				 rev, parents, msg[0] ? ", " : "", msg);
 	else
-		progress("Running upgrade %s -> %s, %s (non-transactional, %d statement%s)",
-				 parents, rev, msg, stmts.n, stmts.n == 1 ? "" : "s");
+		progress("Running upgrade %s -> %s%s%s (non-transactional)",
+				 parents, rev, msg[0] ? ", " : "", msg);
+	if (done > 0)
+		progress("Resuming at statement %d: statements 1 to %d ran in an earlier run", done + 1, done);
 
-	for (k = 0; k < stmts.n; k++)
+	for (k = done + 1;; k++)
 	{
+		char	   *stmt;
+
+		snprintf(nbuf, sizeof(nbuf), "%d", k);
+		params[0] = rev;
+		params[1] = direction;
+		params[2] = nbuf;
+		res = run_sql(conn, "SELECT pgmig.begin_statement($1, $2, $3::integer)", 3, params);
+		if (res == NULL)
+		{
+			pm_free(parents);
+			return false;
+		}
+		if (PQgetisnull(res, 0, 0))
+		{
+			PQclear(res);
+			break;
+		}
+		stmt = pm_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+
 		/* ^C between statements: stop before the next one */
-		res = CancelRequested ? NULL : PQexec(conn, stmts.items[k].sql);
+		res = CancelRequested ? NULL : PQexec(conn, stmt);
+		pm_free(stmt);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
-			report_result_error(res);
+			if (res)
+				report_result_error(res);
 			PQclear(res);
-			pg_log_error("non-transactional revision %s (%s) failed at statement %d of %d (line %d of its %s script)",
-						 rev, msg, k + 1, stmts.n, stmts.items[k].line,
-						 down ? "downgrade" : "upgrade");
-			if (k > 0)
-				pg_log_error_detail("statements 1 to %d ran and stay committed; "
-						"the revision is not recorded as %s.", k, down ? "unapplied" : "applied");
+			pg_log_error("non-transactional revision %s (%s) failed at statement %d of its %s script",
+						 rev, msg, k, direction);
+			if (k > 1)
+				pg_log_error_detail("Statements 1 to %d ran and stay committed (recorded in pgmig.statement_progress); "
+									"statement %d did not complete; the revision is not recorded as %s.",
+									k - 1, k, down ? "unapplied" : "applied");
 			else
-				pg_log_error_detail("nothing of this revision ran; it is not recorded as %s.",
-						down ? "unapplied" : "applied");
+				pg_log_error_detail("Statement 1 did not complete; the revision is not recorded as %s.",
+									down ? "unapplied" : "applied");
 			advise_invalid_indexes(conn);
-			pg_log_error_hint("Clean up, fix the cause, then run the command again; it resumes at this revision.");
-			pm_stmtlist_free(&stmts);
-			pm_free(script);
+			pg_log_error_hint("Clean up, fix the cause, then run the command again; it resumes at statement %d of this revision.", k);
 			pm_free(parents);
 			return false;
 		}
 		PQclear(res);
+		if (!exec_sql(conn, "SELECT pgmig.end_statement($1, $2, $3::integer)", 3, params))
+		{
+			pm_free(parents);
+			return false;
+		}
 	}
-	pm_stmtlist_free(&stmts);
-	pm_free(script);
 	pm_free(parents);
 
 	snprintf(dur, sizeof(dur), "%.6f seconds", now_seconds() - t0);

@@ -107,31 +107,33 @@ libpq_url(const char *url)
 	return strdup(url);
 }
 
-PGconn *
-connect_db(void)
+/*
+ * Connect to `spec` (a database name, conninfo or URI; NULL for libpq's
+ * defaults).  The main connection also takes -h -p -U; a database named on
+ * the command line for another purpose (diff FROM TO, --from-db, --dev-url)
+ * is exactly what it says.
+ */
+static PGconn *
+connect_spec(const char *spec, bool main_options)
 {
 	const char *keywords[7];
 	const char *values[7];
-	char	   *dbname = NULL;
+	char	   *dbname = spec ? libpq_url(spec) : NULL;
 	char	   *password = NULL;
 	PGconn	   *conn;
 	bool		again;
 	int			n = 0;
 
-	if (opts.dbname)
-		dbname = libpq_url(opts.dbname);
-	else if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0])
-		dbname = libpq_url(getenv("DATABASE_URL"));
 	if (opts.force_password)
 		password = simple_prompt("Password: ", false);
 
 	/* as vacuumdb: -h -p -U first; the expanded dbname may add more */
 	keywords[n] = "host";
-	values[n++] = opts.host;
+	values[n++] = main_options ? opts.host : NULL;
 	keywords[n] = "port";
-	values[n++] = opts.port;
+	values[n++] = main_options ? opts.port : NULL;
 	keywords[n] = "user";
-	values[n++] = opts.username;
+	values[n++] = main_options ? opts.username : NULL;
 	keywords[n] = "password";
 	values[n++] = NULL;			/* set below */
 	keywords[n] = "dbname";
@@ -174,6 +176,22 @@ connect_db(void)
 	SetCancelConn(conn);
 	connection_open = true;
 	return conn;
+}
+
+PGconn *
+connect_db(void)
+{
+	if (opts.dbname)
+		return connect_spec(opts.dbname, true);
+	if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0])
+		return connect_spec(getenv("DATABASE_URL"), true);
+	return connect_spec(NULL, true);
+}
+
+PGconn *
+connect_conninfo(const char *spec)
+{
+	return connect_spec(spec, false);
 }
 
 void

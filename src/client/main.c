@@ -64,7 +64,7 @@ static const command commands[] = {
 		"missing or was edited stops the load (never edit applied migrations;\n"
 		"see \"pgmig repair\").  Unapplied revisions that no longer have a file\n"
 		"are removed from the database.\n"},
-	{"revision", cmd_revision, "revision -m MESSAGE [--head REV] [--branch-label LABEL] [--depends-on REV] [--non-transactional] [--rev-id ID] [--splice]",
+	{"revision", cmd_revision, "revision -m MESSAGE [--autogenerate (--schema FILE | --from-db CONNINFO) [--rename KIND.NAME=NEW] [--dev-url CONNINFO]] [--head REV] [--branch-label LABEL] [--depends-on REV] [--non-transactional] [--rev-id ID] [--splice]",
 		"Write a new, empty revision file <id>_<slug>.sql into --dir whose parent\n"
 		"is the current head of the folder (like \"flask db migrate\" without\n"
 		"autogenerate).  The id is 12 random hex digits unless --rev-id is given.\n"
@@ -78,8 +78,18 @@ static const command commands[] = {
 		"  --rev-id ID              use this id instead of a random one\n"
 		"  --splice                 allow --head to name a revision that is not a head\n"
 		"                           (starts a branch)\n"
+		"  --autogenerate           write both sections from the difference between the\n"
+		"                           folder's head and the desired schema (\"flask db migrate\"):\n"
+		"  --schema FILE            ... the desired schema as SQL, or\n"
+		"  --from-db CONNINFO       ... a database that has it (one the ORM built)\n"
+		"  --rename KIND.NAME=NEW   a rename instead of drop + add (see pgmig diff)\n"
+		"  --dev-url CONNINFO       where scratch databases are made\n"
 		"\n"
-		"Works from the files alone: no database connection is needed.\n"},
+		"Without --autogenerate it works from the files alone (no connection).  With\n"
+		"it, the folder's head and the desired schema are built in scratch databases\n"
+		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
+		"and nothing is written unless both reach their target; \"No changes in\n"
+		"schema detected.\" when there is nothing to do.\n"},
 	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"heads).  TARGET follows Alembic's grammar: head, heads, REV, LABEL@head,\n"
@@ -128,6 +138,18 @@ static const command commands[] = {
 	{"repair", cmd_repair, "repair FILE",
 		"Deliberately replace the scripts of an applied revision with FILE's\n"
 		"(SELECT pgmig.repair); the old and new checksums are journaled.\n"},
+	{"diff", cmd_diff, "diff FROM TO [--exit-code] [--rename KIND.NAME=NEW] [--dev-url CONNINFO]",
+		"Print the SQL that turns the schema FROM into the schema TO, hazards as\n"
+		"\"-- WARNING:\" lines.  Each side is a connection string or URI (pgmig need\n"
+		"not be installed there), a FILE.sql (run in a scratch database), or the\n"
+		"word \"migrations\" (the --dir folder built at its heads in a scratch\n"
+		"database).  Scratch databases are created on the server of --dev-url, or of\n"
+		"the main connection, and dropped on exit (CREATEDB needed).\n"
+		"\n"
+		"  --exit-code               exit 3 when the schemas differ, 0 when equal\n"
+		"  --rename table.[S.]OLD=NEW, --rename column.[S.]TABLE.OLD=NEW\n"
+		"                            a rename, instead of a drop and an add\n"
+		"  --dev-url CONNINFO        where scratch databases are made\n"},
 	{"import-alembic", cmd_import_alembic,
 		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR] [--version-table NAME] [--force]",
 		"Turn Alembic's offline output into pgmig revision files in --dir, with the\n"

@@ -40,7 +40,8 @@ typedef enum pm_errcode
 	PM_ERR_DUPLICATE,			/* duplicate id or label: 42710 */
 	PM_ERR_CYCLE,				/* cycle in the graph: PM003 */
 	PM_ERR_RANGE,				/* step past base or head: PM004 */
-	PM_ERR_STATE				/* needs a single current head etc.: 55000 */
+	PM_ERR_STATE,				/* needs a single current head etc.: 55000 */
+	PM_ERR_UNSUPPORTED			/* object kind the diff does not model: PM011 */
 } pm_errcode;
 
 typedef struct pm_error

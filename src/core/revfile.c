@@ -365,10 +365,11 @@ bad_marker(const char *s, size_t start, size_t end, marker_kind mk,
  * the next marker line or EOF) with the trimming described at the top.
  */
 static char *
-section_body(const char *s, size_t start, size_t end)
+section_body(const char *s, size_t start, size_t end, int *first_line)
 {
 	size_t		i;
 	size_t		last;
+	size_t		k;
 
 	/* Drop leading blank lines, terminators included. */
 	for (i = start; i < end; i++)
@@ -378,6 +379,11 @@ section_body(const char *s, size_t start, size_t end)
 		else if (!is_blank(s[i]))
 			break;
 	}
+	/* the 1-based file line where the body starts (for error messages) */
+	*first_line = 1;
+	for (k = 0; k < start; k++)
+		if (s[k] == '\n')
+			(*first_line)++;
 	if (i == end)
 		return pm_strdup("");	/* nothing but blank lines */
 
@@ -717,9 +723,10 @@ pm_revfile_parse(const char *buf, size_t len, pm_revfile *out, pm_error *err)
 		down_end = len;
 	else
 		up_end = len;
-	out->upgrade = section_body(buf, up_start, up_end);
+	out->upgrade = section_body(buf, up_start, up_end, &out->upgrade_line);
 	if (has_down)
-		out->downgrade = section_body(buf, down_start, down_end);
+		out->downgrade = section_body(buf, down_start, down_end,
+									  &out->downgrade_line);
 	return true;
 
 fail:

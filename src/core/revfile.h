@@ -65,6 +65,8 @@ typedef struct pm_revfile
 	bool		transactional;	/* default true */
 	char	   *upgrade;		/* never NULL */
 	char	   *downgrade;		/* NULL when there is no migrate:down */
+	int			upgrade_line;	/* file line of the upgrade body's first line */
+	int			downgrade_line; /* likewise; 0 when there is no downgrade */
 } pm_revfile;
 
 /*

@@ -566,9 +566,9 @@ need_single(const pm_graph *g, pm_set *s, const char *what, const char *expr,
 	if (strcmp(what, "head") == 0)
 	{
 		pm_error_set(err, PM_ERR_AMBIGUOUS,
-					 "target \"%s\" is ambiguous: the graph has %d heads", expr, s->n);
-		pm_error_detail(err, "The heads are %s.", buf);
-		pm_error_hint(err, "Use \"heads\" for all of them, LABEL@head or REV@head for one branch, or merge them with pgmig.merge().");
+					 "multiple head revisions are present for given argument \"%s\"", expr);
+		pm_error_detail(err, "The graph has %d heads: %s.", s->n, buf);
+		pm_error_hint(err, "Specify a target revision, LABEL@head or REV@head to narrow to one branch, or \"heads\" for all heads; or merge them first (pgmig merge, or SQL pgmig.merge()).");
 	}
 	else
 	{

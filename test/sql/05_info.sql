@@ -44,19 +44,38 @@ SELECT * FROM pgmig.check();
 SELECT pgmig.add('i4', '{i1}', 'SELECT 1;', 'SELECT 1;', 'Side');
 SELECT * FROM pgmig.check() ORDER BY severity, revision;
 DELETE FROM pgmig.revision WHERE id = 'i4';
--- A changed checksum (drift between revision and applied set).
+-- Only pgmig writes pgmig.applied, superusers included: the applied set
+-- changes through upgrade/downgrade/stamp.
 UPDATE pgmig.applied SET checksum = repeat('0', 64) WHERE revision = 'i2';
+\echo :SQLSTATE
+-- Tampering needs the triggers bypassed (superuser only), and check() still
+-- sees it: it reads the tables and recomputes checksums from the scripts.
+SET session_replication_role = replica;
+UPDATE pgmig.applied SET checksum = repeat('0', 64) WHERE revision = 'i2';
+RESET session_replication_role;
 SELECT * FROM pgmig.check() ORDER BY severity, revision;
 SELECT problems FROM pgmig.status();
 -- An applied set not closed under ancestry.
 SELECT pgmig.stamp('head');
+SET session_replication_role = replica;
 DELETE FROM pgmig.applied WHERE revision = 'i1';
+RESET session_replication_role;
 SELECT * FROM pgmig.check() ORDER BY severity, revision;
 -- An applied revision that is not in pgmig.revision.
+SET session_replication_role = replica;
 INSERT INTO pgmig.applied (revision, checksum) VALUES ('ghost', repeat('f', 64));
+RESET session_replication_role;
 SELECT * FROM pgmig.check() ORDER BY severity, revision;
 SELECT current, heads, pending, problems FROM pgmig.status();
+-- A script changed with the triggers bypassed: its stored checksum no longer
+-- matches, and the applied checksum neither.
+SET session_replication_role = replica;
+UPDATE pgmig.revision SET upgrade = 'SELECT 666;' WHERE id = 'i3';
+RESET session_replication_role;
+SELECT * FROM pgmig.check() ORDER BY severity, revision;
+SET session_replication_role = replica;
 DELETE FROM pgmig.applied WHERE revision = 'ghost';
+RESET session_replication_role;
 
 -- The journal: who, when, which transaction, how long.  Volatile values
 -- are masked.
@@ -72,6 +91,8 @@ SELECT count(DISTINCT txid) AS txids FROM pgmig.journal
 
 -- Clean up.
 SET client_min_messages = warning;
+SET session_replication_role = replica;
 DELETE FROM pgmig.applied;
+RESET session_replication_role;
 DROP TABLE info_t;
 DROP EXTENSION pgmig CASCADE;

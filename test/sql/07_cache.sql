@@ -35,12 +35,25 @@ SELECT pgmig.upgrade('c2');
 SELECT revision FROM pgmig.current();
 SELECT count(*) AS journal_rows_for_run FROM pgmig.journal WHERE action = 'upgrade';
 
--- A change made by hand to pgmig.applied is seen too.
-DELETE FROM pgmig.applied WHERE revision = 'c2';
+-- A change of the applied set through pgmig (stamp) is seen too.
+SELECT pgmig.stamp('c1');
 SELECT revision FROM pgmig.current();
+SELECT pgmig.stamp('c2');
+SELECT revision FROM pgmig.current();
+-- A change with pgmig's triggers bypassed (superuser only) does not bump
+-- the version, but the verdicts read the tables: check() and status() see
+-- it at once, even in a backend whose cached graph is older.
+SET session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision = 'c1';
+RESET session_replication_role;
+SELECT * FROM pgmig.check();
+SELECT problems FROM pgmig.status();
+SET session_replication_role = replica;
 INSERT INTO pgmig.applied (revision, checksum)
-  SELECT id, checksum FROM pgmig.revision WHERE id = 'c2';
-SELECT revision FROM pgmig.current();
+  SELECT id, checksum FROM pgmig.revision WHERE id = 'c1';
+RESET session_replication_role;
+SELECT pgmig.stamp('c1');
+SELECT pgmig.stamp('c2');
 
 -- A failing run changes nothing, the cached graph included.
 SELECT pgmig.add('c5', '{c3}', 'SELECT no_such_column FROM cache_t;', 'SELECT 1;', 'broken');

@@ -62,12 +62,40 @@ CALL pgmig.migrate();
 CALL pgmig.migrate('base', true);
 SELECT * FROM pgmig.test_roundtrip();
 
--- the pgmig client runs non-transactional revisions as top-level
--- statements while it holds the migration lock: not drift either
+-- Holding the migration lock exempts nothing: hand-made DDL in a session
+-- that took the lock is refused like any other.
 SELECT pgmig.lock();
+CREATE TABLE guard_locked (id int);
+\echo :SQLSTATE
 CREATE INDEX CONCURRENTLY guard_t_cic ON guard_t (id);
-DROP INDEX CONCURRENTLY guard_t_cic;
+\echo :SQLSTATE
+-- The pgmig client runs a non-transactional revision statement by
+-- statement: begin_statement() hands out the server's cut of statement N
+-- and lets exactly that text through, once.
+SELECT pgmig.add('g_nt', '{}',
+       E'CREATE INDEX CONCURRENTLY guard_t_cic ON guard_t (id);\nDROP INDEX CONCURRENTLY guard_t_cic;',
+       'SELECT 1;', 'non-transactional', transactional => false);
+SELECT pgmig.begin_statement('g_nt', 'upgrade', 1) \gexec
+SELECT pgmig.end_statement('g_nt', 'upgrade', 1);
+SELECT revision, direction, done FROM pgmig.statement_progress;
+-- used up: the same text again is refused
+DROP INDEX guard_t_cic;
+CREATE INDEX CONCURRENTLY guard_t_cic ON guard_t (id);
+\echo :SQLSTATE
+SELECT pgmig.begin_statement('g_nt', 'upgrade', 2) \gexec
+SELECT count(*) AS index_left FROM pg_class WHERE relname = 'guard_t_cic';
+SELECT pgmig.begin_statement('g_nt', 'upgrade', 3) IS NULL AS past_the_end;
+-- recording the whole revision clears its progress
+SELECT pgmig.record_step('g_nt');
+SELECT count(*) AS progress_rows FROM pgmig.statement_progress;
 SELECT pgmig.unlock();
+-- begin_statement() needs the lock, and a non-transactional revision
+SELECT pgmig.begin_statement('g_nt', 'upgrade', 1);
+SELECT pgmig.stamp('base');
+SELECT pgmig.lock();
+SELECT pgmig.begin_statement('g_nt', 'sideways', 1);
+SELECT pgmig.unlock();
+DELETE FROM pgmig.revision WHERE id = 'g_nt';
 -- CREATE INDEX CONCURRENTLY commits as it goes: it is refused before it
 -- starts, so no invalid index is left behind
 CREATE INDEX CONCURRENTLY guard_t_cic2 ON guard_t (id);

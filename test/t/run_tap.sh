@@ -35,6 +35,7 @@ else
   # the checkout may sit where postgres cannot read it (say under /root):
   # run copies of the test scripts from the postgres-owned directory
   cp "${tests[@]}" "$testdir/t/"
+  cp -r test/fixtures "$testdir/"     # data files the tests read
   chown -R postgres "$testdir"
   copies=()
   for t in "${tests[@]}"; do copies+=("t/$(basename "$t")"); done

@@ -121,6 +121,12 @@ test_valid(void)
 			  "example: downgrade");
 	CHECK_ONCE(err.code == PM_OK && err.line == 0 && err.msg[0] == '\0',
 		  "success clears the error");
+	CHECK_ONCE(rf.upgrade_line == 9 && rf.downgrade_line == 12,
+		  "example: file lines where the section bodies start");
+	CHECK_ONCE(parse("-- revision: a\n-- migrate:up\n\n\n  SELECT 1;\n-- migrate:down\n\nSELECT 2;\n"),
+		  "leading blank lines parse");
+	CHECK_ONCE(rf.upgrade_line == 5 && rf.downgrade_line == 8,
+		  "section lines skip leading blank lines (the body starts there)");
 
 	CHECK_ONCE(parse("-- revision: a\n-- migrate:up\n"), "minimal file parses");
 	CHECK_STR(rf.id, "a", "minimal: id");

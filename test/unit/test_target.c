@@ -418,8 +418,8 @@ test_linear(void)
 		pm_graph_build(w, true, &err);
 		res_fail(w, "f", PM_ERR_AMBIGUOUS, NULL,
 				 "It matches 12 revisions: f00, f01, f02, f03, f04, f05, f06, f07, f08, f09, ...");
-		res_fail(w, "head", PM_ERR_AMBIGUOUS, "the graph has 12 heads",
-				 "The heads are f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 2 more.");
+		res_fail(w, "head", PM_ERR_AMBIGUOUS, "multiple head revisions are present",
+				 "The graph has 12 heads: f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 2 more.");
 		res_fail(w, "base+1", PM_ERR_AMBIGUOUS, "any of 12 revisions", NULL);
 		pm_graph_free(w);
 	}
@@ -441,11 +441,11 @@ test_branches(void)
 	/* unmerged, nothing applied */
 	g = graph(BRANCHES, "");
 	res_fail(g, "head", PM_ERR_AMBIGUOUS,
-			 "target \"head\" is ambiguous: the graph has 2 heads",
-			 "The heads are x2, y2.");
+			 "multiple head revisions are present for given argument \"head\"",
+			 "The graph has 2 heads: x2, y2.");
 	CHECK(strstr(err.hint, "heads") && strstr(err.hint, "LABEL@head"),
 		  "several heads: hint suggests heads and LABEL@head");
-	res_fail(g, "head-1", PM_ERR_AMBIGUOUS, "the graph has 2 heads", NULL);
+	res_fail(g, "head-1", PM_ERR_AMBIGUOUS, "multiple head revisions are present for given argument \"head-1\"", NULL);
 	RES(g, "heads", "{x2,y2}");
 	RES(g, "xb", "{x1}");
 	RES(g, "yb", "{y1}");
@@ -535,7 +535,7 @@ test_branches(void)
 	/* several bases */
 	g = graph("a1 a2:a1 b1 b2:b1", "a1");
 	RES(g, "heads", "{a2,b2}");
-	res_fail(g, "head", PM_ERR_AMBIGUOUS, NULL, "The heads are a2, b2.");
+	res_fail(g, "head", PM_ERR_AMBIGUOUS, NULL, "The graph has 2 heads: a2, b2.");
 	res_fail(g, "base+1", PM_ERR_AMBIGUOUS, NULL, "Candidates: a1, b1.");
 	RES(g, "a1@head", "{a2}");
 	RES(g, "b1@head", "{b2}");

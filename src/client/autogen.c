@@ -1,0 +1,570 @@
+/*-------------------------------------------------------------------------
+ *
+ * autogen.c
+ *	  `pgmig diff FROM TO` and `pgmig revision --autogenerate`.
+ *
+ * Both compare two schema snapshots (doc/snapshot-format.md) with the diff
+ * engine of the server-free core (core/schemadiff.h).  A snapshot is taken
+ * by sending the snapshot query itself (snapshot_sql.h, generated from
+ * src/snapshot.sql, the very text pgmig.snapshot() runs), so neither side
+ * needs pgmig installed: a scratch database an ORM built, or a server the
+ * user may only read.
+ *
+ * A side of a diff is one of:
+ *	- a connection string or URI: that database as it is;
+ *	- a FILE.sql: the file run in a scratch database;
+ *	- the word "migrations": the folder's revisions run, parents first, in
+ *	  a scratch database (the folder built at its heads).
+ *
+ * Scratch databases: CREATE DATABASE ... TEMPLATE template0 on the server
+ * of --dev-url, else of the main connection; dropped on every exit path
+ * (an atexit hook: ^C cancels the running query through the cancel
+ * handler, the command then fails and exits through the hook).  Creating
+ * one needs CREATEDB; without it the error says so and names --dev-url.
+ *
+ * revision --autogenerate: the current state is the folder's head built in
+ * a scratch database, never the live database (which may have drifted).
+ * The generated scripts are verified in that scratch database before any
+ * file is written: the upgrade must reach the desired snapshot, and the
+ * downgrade must come back to the head's; otherwise nothing is written and
+ * what still differs is shown.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <unistd.h>
+
+#include "client.h"
+#include "fe_utils/cancel.h"
+#include "core/schemadiff.h"
+#include "core/sqlquote.h"
+#include "snapshot_sql.h"
+
+/* ---- scratch databases ---- */
+
+#define MAX_SCRATCH 4
+
+/* Where a scratch database lives: enough to reconnect and drop it. */
+typedef struct scratch_db
+{
+	char	   *host;
+	char	   *port;
+	char	   *user;
+	char	   *password;
+	char	   *admin_db;		/* a database of that server to drop from */
+	char		name[64];
+} scratch_db;
+
+static scratch_db scratch[MAX_SCRATCH];
+static int	nscratch;
+static bool scratch_hook;
+
+static PGconn *
+connect_params(const scratch_db *s, const char *dbname)
+{
+	const char *keywords[] = {"host", "port", "user", "password", "dbname",
+	"fallback_application_name", NULL};
+	const char *values[] = {s->host, s->port, s->user, s->password, dbname,
+	"pgmig", NULL};
+	PGconn	   *c = PQconnectdbParams(keywords, values, false);
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+	{
+		pg_log_error("could not connect to database \"%s\": %s", dbname,
+					 c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Drop every scratch database this process created (atexit, and after use). */
+static void
+drop_scratch(void)
+{
+	int			k;
+
+	for (k = 0; k < nscratch; k++)
+	{
+		PGconn	   *c = connect_params(&scratch[k], scratch[k].admin_db);
+		char		sql[160];
+
+		if (c == NULL)
+			continue;
+		/* FORCE: a connection of ours may still be open after a cancel */
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+				 scratch[k].name);
+		PQclear(PQexec(c, sql));
+		PQfinish(c);
+	}
+	nscratch = 0;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s && s[0] ? pm_strdup(s) : NULL;
+}
+
+/*
+ * Create a scratch database on the server of `dev_url` (or of the main
+ * connection) and connect to it.
+ */
+static PGconn *
+create_scratch(const char *dev_url)
+{
+	PGconn	   *admin = dev_url ? connect_conninfo(dev_url) : connect_db();
+	scratch_db *s = &scratch[nscratch];
+	PGresult   *res;
+	char		sql[160];
+
+	if (admin == NULL)
+		return NULL;
+	if (nscratch == MAX_SCRATCH)
+	{
+		PQfinish(admin);
+		pg_log_error("too many scratch databases");
+		return NULL;
+	}
+	if (!scratch_hook)
+	{
+		atexit(drop_scratch);
+		scratch_hook = true;
+	}
+	snprintf(s->name, sizeof(s->name), "pgmig_scratch_%d_%d", (int) getpid(), nscratch);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", s->name);
+	res = PQexec(admin, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		pg_log_error("could not create a scratch database: %s",
+					 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		if (state && strcmp(state, "42501") == 0)
+			pg_log_error_hint("pgmig builds schemas in a throwaway database: grant this role CREATEDB, or name a server where it may create databases with --dev-url CONNINFO.");
+		PQclear(res);
+		PQfinish(admin);
+		return NULL;
+	}
+	PQclear(res);
+	s->host = dup_or_null(PQhost(admin));
+	s->port = dup_or_null(PQport(admin));
+	s->user = dup_or_null(PQuser(admin));
+	s->password = dup_or_null(PQpass(admin));
+	s->admin_db = pm_strdup(PQdb(admin));
+	nscratch++;
+	PQfinish(admin);
+	return connect_params(s, s->name);
+}
+
+/* ---- snapshots ---- */
+
+/* The snapshot of the database `conn` is connected to, as JSON text. */
+static char *
+take_snapshot(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *json = NULL;
+
+	/* the query's own rule: read with search_path = pg_catalog, pg_temp */
+	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
+		!exec_sql(conn, "SET LOCAL search_path = pg_catalog, pg_temp", 0, NULL))
+		return NULL;
+	res = PQexecParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
+					   NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		json = pm_strdup(PQgetvalue(res, 0, 0));
+	else
+		report_result_error(res);
+	PQclear(res);
+	(void) exec_sql(conn, json ? "COMMIT" : "ROLLBACK", 0, NULL);
+	return json;
+}
+
+/* Run a script as one simple-query batch (one implicit transaction). */
+static bool
+run_script(PGconn *conn, const char *what, const char *sql)
+{
+	PGresult   *res = CancelRequested ? NULL : PQexec(conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		PQresultStatus(res) == PGRES_TUPLES_OK ||
+		PQresultStatus(res) == PGRES_EMPTY_QUERY;
+
+	if (!ok)
+	{
+		if (res)
+			report_result_error(res);
+		pg_log_error("%s failed", what);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* Build the folder at its heads: every upgrade, parents first. */
+static bool
+build_folder(PGconn *conn, const revdir *d)
+{
+	int			k;
+
+	for (k = 0; k < d->n; k++)
+	{
+		char		what[PM_MAX_ID_LEN + 1024];
+
+		snprintf(what, sizeof(what), "building the folder: revision %s (%s)",
+				 d->files[k].rf.id, d->files[k].path);
+		if (!run_script(conn, what, d->files[k].rf.upgrade))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The snapshot of one side of a diff (see the file header); *work gets the
+ * scratch connection when the caller wants to keep it.
+ */
+static char *
+side_snapshot(const char *side, const char *dev_url, PGconn **work)
+{
+	PGconn	   *conn;
+	char	   *json = NULL;
+	bool		ok = true;
+
+	if (strcmp(side, "migrations") == 0)
+	{
+		revdir		d;
+
+		if (!read_revdir(opts.dir, &d))
+			return NULL;
+		conn = create_scratch(dev_url);
+		ok = conn != NULL && build_folder(conn, &d);
+		free_revdir(&d);
+	}
+	else if (ends_with(side, ".sql"))
+	{
+		size_t		len;
+		char	   *text = read_file(side, &len);
+
+		if (text == NULL)
+			return NULL;
+		conn = create_scratch(dev_url);
+		ok = conn != NULL && run_script(conn, side, text);
+		pm_free(text);
+	}
+	else
+		conn = connect_conninfo(side);
+
+	if (conn && ok)
+		json = take_snapshot(conn);
+	if (work && json)
+		*work = conn;
+	else if (conn)
+		PQfinish(conn);
+	return json;
+}
+
+/* ---- the engine ---- */
+
+static bool
+run_engine(const char *a, const char *b, const char *renames, pm_diff *df)
+{
+	pm_error	err;
+
+	memset(&err, 0, sizeof(err));
+	if (pm_schema_diff(a, strlen(a), b, strlen(b), renames,
+					   renames ? strlen(renames) : 0, df, &err))
+		return true;
+	pg_log_error("%s", err.msg);
+	if (err.detail[0])
+		pg_log_error_detail("%s", err.detail);
+	if (err.hint[0])
+		pg_log_error_hint("%s", err.hint);
+	return false;
+}
+
+/* Steps as a script: each hazard as a -- WARNING: line above its statement. */
+static void
+format_steps(const pm_diff_step *steps, int n, pm_buf *out)
+{
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		size_t		len = strlen(steps[k].sql);
+
+		if (steps[k].hazard)
+			pm_buf_printf(out, "-- WARNING: %s\n", steps[k].hazard);
+		/* the engine's statements carry no terminator */
+		pm_buf_printf(out, "%s%s\n", steps[k].sql,
+					  len > 0 && steps[k].sql[len - 1] == ';' ? "" : ";");
+	}
+}
+
+/*
+ * --rename KIND.NAME=NEW (table.[schema.]old=new, column.[schema.]table.old=new)
+ * as the engine's map {"table public.old": "new"}; NULL (after an error)
+ * on a malformed one.
+ */
+static bool
+add_rename(pm_buf *map, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	const char *dot = strchr(spec, '.');
+	char	   *path;
+	char	   *parts[3];
+	int			nparts = 0;
+	bool		column;
+	char	   *p;
+	int			want;
+	int			k;
+	pm_buf		id;
+
+	if (eq == NULL || dot == NULL || dot > eq || eq[1] == '\0')
+		return false;
+	column = strncmp(spec, "column.", 7) == 0;
+	if (!column && strncmp(spec, "table.", 6) != 0)
+		return false;
+	path = pm_strndup(dot + 1, eq - dot - 1);
+	for (p = path; nparts < 3;)
+	{
+		parts[nparts++] = p;
+		p = strchr(p, '.');
+		if (p == NULL)
+			break;
+		*p++ = '\0';
+	}
+	want = column ? 3 : 2;
+	if (p != NULL || nparts < want - 1)
+	{
+		pm_free(path);
+		return false;
+	}
+	pm_buf_init(&id);
+	pm_buf_puts(&id, column ? "column " : "table ");
+	if (nparts == want - 1)
+		pm_buf_puts(&id, "public.");
+	for (k = 0; k < nparts; k++)
+	{
+		if (k)
+			pm_buf_puts(&id, ".");
+		pm_quote_ident(&id, parts[k]);
+	}
+	pm_buf_printf(map, "%s", map->len > 1 ? "," : "");
+	/* JSON strings: ids and names are plain text without quotes here */
+	pm_buf_puts(map, "\"");
+	for (p = id.data; *p; p++)
+		pm_buf_printf(map, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+	pm_buf_puts(map, "\": \"");
+	for (p = (char *) eq + 1; *p; p++)
+		pm_buf_printf(map, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+	pm_buf_puts(map, "\"");
+	pm_buf_free(&id);
+	pm_free(path);
+	return true;
+}
+
+/* The rename map of every --rename given, or NULL when there is none. */
+char *
+autogen_renames(int n, char **specs)
+{
+	pm_buf		map;
+	int			k;
+
+	if (n == 0)
+		return NULL;
+	pm_buf_init(&map);
+	pm_buf_puts(&map, "{");
+	for (k = 0; k < n; k++)
+		if (!add_rename(&map, specs[k]))
+		{
+			usage_error("invalid --rename \"%s\": use table.[SCHEMA.]OLD=NEW or column.[SCHEMA.]TABLE.OLD=NEW", specs[k]);
+			pm_buf_free(&map);
+			return NULL;
+		}
+	pm_buf_puts(&map, "}");
+	return map.data;
+}
+
+/* ---- pgmig diff ---- */
+
+int
+autogen_diff(const char *from, const char *to, const char *dev_url,
+			 const char *renames, bool exit_code)
+{
+	char	   *a = side_snapshot(from, dev_url, NULL);
+	char	   *b = a ? side_snapshot(to, dev_url, NULL) : NULL;
+	pm_diff		df;
+	pm_buf		script;
+	int			rc;
+
+	drop_scratch();
+	if (b == NULL || !run_engine(a, b, renames, &df))
+	{
+		pm_free(a);
+		pm_free(b);
+		return EXIT_FAIL;
+	}
+	pm_buf_init(&script);
+	format_steps(df.steps, df.n, &script);
+	if (script.data)
+		fputs(script.data, stdout);
+	if (df.n == 0)
+		progress("No differences.");
+	rc = (exit_code && df.n > 0) ? EXIT_DIFFERENT : EXIT_OK;
+	pm_buf_free(&script);
+	pm_diff_free(&df);
+	pm_free(a);
+	pm_free(b);
+	return rc;
+}
+
+/* ---- revision --autogenerate ---- */
+
+/*
+ * Apply `script` in `conn`; the snapshot must then equal `want`.  On a
+ * difference, show the statements that would still be needed.
+ */
+static bool
+verify_step(PGconn *conn, const char *what, const char *script, const char *want)
+{
+	char	   *got;
+	pm_diff		df;
+	pm_buf		rest;
+	bool		ok;
+
+	if (!run_script(conn, what, script) || (got = take_snapshot(conn)) == NULL)
+		return false;
+	if (strcmp(got, want) == 0)
+	{
+		pm_free(got);
+		return true;
+	}
+	ok = run_engine(got, want, NULL, &df);
+	pm_free(got);
+	if (!ok)
+		return false;
+	if (df.n == 0)
+	{
+		pm_diff_free(&df);
+		return true;			/* equal up to what the engine compares */
+	}
+	pm_buf_init(&rest);
+	format_steps(df.steps, df.n, &rest);
+	pg_log_error("verification failed: after the %s the schema still differs from the one wanted", what);
+	pg_log_error_detail("Still needed:\n%s", rest.data);
+	pg_log_error_hint("Nothing was written.  Write this revision by hand (pgmig revision -m MSG) and report the difference as a pgmig bug.");
+	pm_buf_free(&rest);
+	pm_diff_free(&df);
+	return false;
+}
+
+/*
+ * The upgrade and downgrade scripts of a new revision: from the folder's
+ * head (built in a scratch database) to the desired schema (`schema_file`
+ * or `from_db`), verified both ways.  *nochange when there is nothing to do.
+ */
+bool
+autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
+				const char *dev_url, const char *renames,
+				char **upgrade, char **downgrade, bool *nochange)
+{
+	PGconn	   *work;
+	char	   *head = NULL;
+	char	   *want = NULL;
+	pm_diff		df;
+	pm_buf		up,
+				down;
+	bool		ok = false;
+
+	*nochange = false;
+	*upgrade = *downgrade = NULL;
+
+	work = create_scratch(dev_url);
+	if (work == NULL || !build_folder(work, d) || (head = take_snapshot(work)) == NULL)
+		goto done;
+	want = side_snapshot(schema_file ? schema_file : from_db, dev_url, NULL);
+	if (want == NULL || !run_engine(head, want, renames, &df))
+		goto done;
+	if (df.n == 0)
+	{
+		*nochange = true;
+		ok = true;
+		pm_diff_free(&df);
+		goto done;
+	}
+	pm_buf_init(&up);
+	pm_buf_init(&down);
+	format_steps(df.steps, df.n, &up);
+	format_steps(df.rev, df.nrev, &down);
+	pm_diff_free(&df);
+
+	/* verified before it is written: up reaches want, down comes back */
+	ok = verify_step(work, "generated upgrade", up.data, want) &&
+		verify_step(work, "generated downgrade", down.data, head);
+	if (ok)
+	{
+		*upgrade = up.data;
+		*downgrade = down.data;
+	}
+	else
+	{
+		pm_buf_free(&up);
+		pm_buf_free(&down);
+	}
+
+done:
+	if (work)
+		PQfinish(work);
+	pm_free(head);
+	pm_free(want);
+	drop_scratch();
+	return ok;
+}
+
+int
+cmd_diff(int argc, char **argv)
+{
+	enum
+	{
+		OPT_EXIT_CODE = 1,
+		OPT_DEV_URL,
+		OPT_RENAME
+	};
+	static const struct option long_options[] = {
+		{"exit-code", no_argument, NULL, OPT_EXIT_CODE},
+		{"dev-url", required_argument, NULL, OPT_DEV_URL},
+		{"rename", required_argument, NULL, OPT_RENAME},
+		{NULL, 0, NULL, 0}
+	};
+	bool		exit_code = false;
+	const char *dev_url = NULL;
+	char	   *renames[64];
+	int			nrenames = 0;
+	char	   *map = NULL;
+	int			c;
+
+	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
+	{
+		switch (c)
+		{
+			case OPT_EXIT_CODE:
+				exit_code = true;
+				break;
+			case OPT_DEV_URL:
+				dev_url = optarg;
+				break;
+			case OPT_RENAME:
+				if (nrenames == lengthof(renames))
+					return usage_error("too many --rename options");
+				renames[nrenames++] = optarg;
+				break;
+			default:
+				return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("diff needs two sides: FROM TO (each a connection string, a FILE.sql, or \"migrations\")");
+	if (nrenames && (map = autogen_renames(nrenames, renames)) == NULL)
+		return EXIT_USAGE;
+	return autogen_diff(argv[optind], argv[optind + 1], dev_url, map, exit_code);
+}

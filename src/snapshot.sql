@@ -1,0 +1,489 @@
+-- src/snapshot.sql: the schema snapshot query (format: doc/snapshot-format.md).
+--
+-- ONE statement returning one jsonb.  $1 (text[]) lists the schemas to read;
+-- NULL reads every user schema.  The Makefile copies this text, unchanged,
+-- into the extension's pgmig.snapshot() (sql/0.4/30_snapshot.sql) and into
+-- a C string for the client (src/client/snapshot_sql.h), so both send the
+-- very same query.
+--
+-- Rules for editing:
+--  * run it with search_path = '' (the SQL function has SET search_path = '';
+--    the client runs SET LOCAL search_path = '' in its transaction first), so
+--    every name printed by format_type/pg_get_* comes out schema-qualified;
+--    pg_catalog is still searched implicitly, so catalog names resolve;
+--  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
+--    ACCESS SHARE on the relations a view reads, as pg_dump does;
+--  * no OID, attnum, timestamp or owner name in the output;
+--  * every array is sorted, objects by id COLLATE "C";
+--  * psql-free: no backslash commands, no semicolon inside (the Makefile
+--    appends the one that ends the function body);
+--  * comments start with two dashes at the beginning of a line only (the
+--    Makefile drops them from the C string).
+WITH
+ext AS (
+	SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+),
+sch AS (
+	SELECT n.oid, n.nspname, quote_ident(n.nspname) AS q, n.nspacl, n.nspowner
+	  FROM pg_namespace n
+	 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmig')
+	   AND n.nspname !~ '^pg_(toast|temp_)'
+	   AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))
+	   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid)
+),
+rel AS (
+	SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions, c.relrowsecurity,
+		   c.relforcerowsecurity, c.relispartition, c.relpartbound, c.relacl, c.relowner,
+		   c.reltype, s.nspname, s.q || '.' || quote_ident(c.relname) AS qn
+	  FROM pg_class c JOIN sch s ON s.oid = c.relnamespace
+	 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+	   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+),
+typ AS (
+	SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typbasetype, t.typtypmod, t.typnotnull,
+		   t.typdefaultbin, t.typcollation, t.typacl, t.typowner, s.nspname,
+		   s.q || '.' || quote_ident(t.typname) AS qn
+	  FROM pg_type t JOIN sch s ON s.oid = t.typnamespace
+	 WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r', 'p')
+	   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+	   -- array types come with their element type, row types with their table
+	   AND NOT EXISTS (SELECT FROM pg_type a WHERE a.typarray = t.oid)
+	   AND (t.typtype <> 'c' OR EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+),
+fn AS (
+	SELECT p.oid, p.proname, p.prokind, p.proacl, p.proowner, s.nspname,
+		   s.q || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS qn
+	  FROM pg_proc p JOIN sch s ON s.oid = p.pronamespace
+	 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+	   -- a range type's constructors come with the type
+	   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+						  AND d.deptype = 'i')
+),
+col AS (
+	SELECT r.oid AS relid, r.qn AS tqn, r.nspname, r.relname, a.attnum, a.attname, a.attacl,
+		   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
+		   jsonb_build_object(
+			'type', format_type(a.atttypid, a.atttypmod),
+			'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+							  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+									  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+									 WHERE co.oid = a.attcollation) END,
+			'not_null', a.attnotnull,
+			'default', pg_get_expr(d.adbin, d.adrelid),
+			'identity', a.attidentity::text,
+			'generated', a.attgenerated::text,
+			'ordinal', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+			'inherited', a.attinhcount > 0) AS body,
+		   d.oid AS defoid
+	  FROM rel r
+	  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+	  JOIN pg_type t ON t.oid = a.atttypid
+	  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	 WHERE r.relkind IN ('r', 'p')
+),
+con AS (
+	SELECT c.oid, c.conname, c.contype, c.conindid, r.qn AS tqn, r.nspname,
+		   'constraint ' || r.qn || '.' || quote_ident(c.conname) AS id,
+		   c.confrelid
+	  FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid
+	 WHERE c.contype IN ('p', 'u', 'c', 'f', 'x')
+),
+idx AS (
+	SELECT i.indexrelid AS oid, ic.relname, r.nspname, r.qn AS tqn, ic.relispartition,
+		   quote_ident(r.nspname) || '.' || quote_ident(ic.relname) AS qn,
+		   (SELECT k.id FROM con k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')
+			  AND k.tqn = r.qn) AS conid
+	  FROM pg_index i
+	  JOIN pg_class ic ON ic.oid = i.indexrelid
+	  JOIN rel r ON r.oid = i.indrelid
+),
+-- the non-owner entries of an ACL, and of the default ACL it replaced
+acl_src AS (
+	SELECT 'schema ' || s.q AS target, s.nspname AS schema, s.nspname AS name, s.nspacl AS acl, s.nspowner AS owner, 'n'::text AS k
+	  FROM sch s
+	UNION ALL
+	SELECT CASE r.relkind WHEN 'S' THEN 'sequence ' WHEN 'v' THEN 'view ' WHEN 'm' THEN 'matview '
+		   WHEN 'f' THEN 'unsupported foreign table ' ELSE 'table ' END || r.qn,
+		   r.nspname, r.relname, r.relacl, r.relowner, CASE r.relkind WHEN 'S' THEN 's' ELSE 'r' END
+	  FROM rel r
+	UNION ALL
+	SELECT CASE WHEN f.prokind = 'a' THEN 'unsupported aggregate ' ELSE 'function ' END || f.qn,
+		   f.nspname, f.proname, f.proacl, f.proowner, 'f'
+	  FROM fn f
+	UNION ALL
+	SELECT CASE t.typtype WHEN 'e' THEN 'enum ' WHEN 'd' THEN 'domain ' WHEN 'c' THEN 'composite '
+		   WHEN 'r' THEN 'unsupported range type ' ELSE 'unsupported type ' END || t.qn,
+		   t.nspname, t.typname, t.typacl, t.typowner, 'T'
+	  FROM typ t
+	UNION ALL
+	SELECT c.id, c.nspname, c.attname, c.attacl, c.relowner, 'c'
+	  FROM col c WHERE c.attacl IS NOT NULL
+),
+acl_item AS (
+	SELECT a.target, a.schema, a.name, x.dflt, x.grantee, x.privilege_type, x.is_grantable
+	  FROM acl_src a,
+	  LATERAL (SELECT false AS dflt, e.* FROM aclexplode(coalesce(a.acl, acldefault(a.k::"char", a.owner))) e
+			   UNION ALL
+			   SELECT true, e.* FROM aclexplode(acldefault(a.k::"char", a.owner)) e) x
+	 WHERE a.acl IS NOT NULL AND x.grantee <> a.owner
+),
+acl AS (
+	SELECT a.target, a.schema, a.name,
+		   coalesce(jsonb_agg(jsonb_build_object(
+				'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,
+				'privilege', a.privilege_type, 'grantable', a.is_grantable)
+			  ORDER BY CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END COLLATE "C",
+					   a.privilege_type COLLATE "C", a.is_grantable) FILTER (WHERE NOT a.dflt), '[]') AS privileges,
+		   coalesce(jsonb_agg(jsonb_build_object(
+				'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,
+				'privilege', a.privilege_type, 'grantable', a.is_grantable)
+			  ORDER BY CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END COLLATE "C",
+					   a.privilege_type COLLATE "C", a.is_grantable) FILTER (WHERE a.dflt), '[]') AS defaults
+	  FROM acl_item a
+	 GROUP BY a.target, a.schema, a.name
+),
+items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xdeps) AS (
+	SELECT 'schema', s.q, s.nspname, s.nspname, NULL::text, 'pg_namespace'::regclass, s.oid, 0, NULL::text,
+		   '{}'::jsonb, NULL::text[]
+	  FROM sch s
+	UNION ALL
+	SELECT 'extension', quote_ident(x.extname), n.nspname, x.extname, NULL, 'pg_extension'::regclass, x.oid, 0, NULL,
+		   jsonb_build_object('extschema', n.nspname, 'version', x.extversion),
+		   ARRAY['schema ' || quote_ident(n.nspname)]
+	  FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+	 WHERE x.extname <> 'pgmig' AND ($1::text[] IS NULL OR x.extnamespace IN (SELECT oid FROM sch))
+	UNION ALL
+	SELECT 'table', r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
+		   jsonb_build_object(
+			'persistence', r.relpersistence::text,
+			'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+			'partition_of', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
+							   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+							   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+							  WHERE h.inhrelid = r.oid AND r.relispartition),
+			'partition_bound', pg_get_expr(r.relpartbound, r.oid),
+			'inherits', coalesce((SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
+									FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+									JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+								   WHERE h.inhrelid = r.oid AND NOT r.relispartition), '[]'),
+			'rls', r.relrowsecurity,
+			'rls_force', r.relforcerowsecurity,
+			'options', (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)),
+		   NULL
+	  FROM rel r WHERE r.relkind IN ('r', 'p')
+	UNION ALL
+	SELECT 'column', substr(c.id, 8), c.nspname, c.attname, c.tqn, 'pg_class'::regclass, c.relid, c.attnum, NULL,
+		   c.body, ARRAY['table ' || c.tqn]
+	  FROM col c
+	UNION ALL
+	SELECT 'constraint', substr(k.id, 12), k.nspname, k.conname, k.tqn, 'pg_constraint'::regclass, k.oid, 0, NULL,
+		   jsonb_build_object('contype', c.contype::text, 'def', pg_get_constraintdef(c.oid, true),
+							  'validated', c.convalidated, 'inherited', c.coninhcount > 0),
+		   ARRAY['table ' || k.tqn]
+	  FROM con k JOIN pg_constraint c ON c.oid = k.oid
+	UNION ALL
+	SELECT 'index', i.qn, i.nspname, i.relname, i.tqn, 'pg_class'::regclass, i.oid, 0, i.conid,
+		   jsonb_build_object('def', pg_get_indexdef(i.oid), 'constraint', i.conid, 'inherited', i.relispartition),
+		   ARRAY['table ' || i.tqn, 'matview ' || i.tqn]
+	  FROM idx i
+	UNION ALL
+	SELECT 'sequence', r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
+		   jsonb_build_object('type', format_type(q.seqtypid, NULL), 'start', q.seqstart::text,
+			'increment', q.seqincrement::text, 'min', q.seqmin::text, 'max', q.seqmax::text,
+			'cache', q.seqcache::text, 'cycle', q.seqcycle,
+			'owned_by', o.owner, 'identity', coalesce(o.deptype = 'i', false)),
+		   NULL
+	  FROM rel r JOIN pg_sequence q ON q.seqrelid = r.oid
+	  LEFT JOIN LATERAL (
+		SELECT 'column ' || quote_ident(on_.nspname) || '.' || quote_ident(oc.relname) || '.' || quote_ident(oa.attname) AS owner,
+			   d.deptype
+		  FROM pg_depend d
+		  JOIN pg_class oc ON oc.oid = d.refobjid
+		  JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
+		  JOIN pg_attribute oa ON oa.attrelid = d.refobjid AND oa.attnum = d.refobjsubid
+		 WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+		   AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+		   AND d.deptype IN ('a', 'i')
+		 LIMIT 1) o ON true
+	 WHERE r.relkind = 'S'
+	UNION ALL
+	SELECT 'enum', t.qn, t.nspname, t.typname, NULL, 'pg_type'::regclass, t.oid, 0, NULL,
+		   jsonb_build_object('values', coalesce((SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder)
+													FROM pg_enum e WHERE e.enumtypid = t.oid), '[]')),
+		   NULL
+	  FROM typ t WHERE t.typtype = 'e'
+	UNION ALL
+	SELECT 'domain', t.qn, t.nspname, t.typname, NULL, 'pg_type'::regclass, t.oid, 0, NULL,
+		   jsonb_build_object(
+			'type', format_type(t.typbasetype, t.typtypmod),
+			'collation', CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation
+							  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+									  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+									 WHERE co.oid = t.typcollation) END,
+			'not_null', t.typnotnull,
+			'default', pg_get_expr(t.typdefaultbin, 0),
+			'constraints', coalesce((SELECT jsonb_agg(jsonb_build_object('name', dc.conname,
+																		  'def', pg_get_constraintdef(dc.oid, true))
+											   ORDER BY dc.conname COLLATE "C")
+									   FROM pg_constraint dc WHERE dc.contypid = t.oid), '[]')),
+		   NULL
+	  FROM typ t JOIN pg_type b ON b.oid = t.typbasetype
+	 WHERE t.typtype = 'd'
+	UNION ALL
+	SELECT 'composite', t.qn, t.nspname, t.typname, NULL, 'pg_type'::regclass, t.oid, 0, NULL,
+		   jsonb_build_object('attributes', coalesce((
+			SELECT jsonb_agg(jsonb_build_object(
+					'name', a.attname,
+					'type', format_type(a.atttypid, a.atttypmod),
+					'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
+									  THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+											  FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+											 WHERE co.oid = a.attcollation) END)
+					ORDER BY a.attnum)
+			  FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+			 WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '[]')),
+		   NULL
+	  FROM typ t WHERE t.typtype = 'c'
+	UNION ALL
+	SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'matview' END, r.qn, r.nspname, r.relname, NULL,
+		   'pg_class'::regclass, r.oid, 0, NULL,
+		   jsonb_build_object('def', pg_get_viewdef(r.oid, true),
+							  'options', (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)),
+		   NULL
+	  FROM rel r WHERE r.relkind IN ('v', 'm')
+	UNION ALL
+	SELECT 'function', f.qn, f.nspname, f.proname, NULL, 'pg_proc'::regclass, f.oid, 0, NULL,
+		   jsonb_build_object('def', pg_get_functiondef(f.oid), 'prokind', f.prokind::text,
+							  'returns', pg_get_function_result(f.oid),
+							  'args', pg_get_function_identity_arguments(f.oid)),
+		   NULL
+	  FROM fn f WHERE f.prokind IN ('f', 'p', 'w')
+	UNION ALL
+	SELECT 'trigger', r.qn || '.' || quote_ident(g.tgname), r.nspname, g.tgname, r.qn,
+		   'pg_trigger'::regclass, g.oid, 0, NULL,
+		   jsonb_build_object('def', pg_get_triggerdef(g.oid, true), 'enabled', g.tgenabled::text,
+							  'inherited', g.tgparentid <> 0),
+		   ARRAY['table ' || r.qn, 'view ' || r.qn]
+	  FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid
+	 WHERE NOT g.tgisinternal
+	UNION ALL
+	SELECT 'policy', r.qn || '.' || quote_ident(p.polname), r.nspname, p.polname, r.qn,
+		   'pg_policy'::regclass, p.oid, 0, NULL,
+		   jsonb_build_object(
+			'cmd', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+					WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+			'permissive', p.polpermissive,
+			'roles', (SELECT jsonb_agg(rn ORDER BY rn COLLATE "C")
+						FROM (SELECT CASE WHEN ro = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(ro)::text END AS rn
+								FROM unnest(p.polroles) ro) x),
+			'using', pg_get_expr(p.polqual, p.polrelid),
+			'check', pg_get_expr(p.polwithcheck, p.polrelid)),
+		   ARRAY['table ' || r.qn]
+	  FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+	UNION ALL
+	SELECT 'acl', a.target, a.schema, a.name, NULL, NULL, NULL, NULL, NULL,
+		   jsonb_build_object('target', a.target,
+			'acl', (SELECT coalesce(jsonb_agg(g ORDER BY g COLLATE "C"), '[]')
+					  FROM (SELECT CASE WHEN l.grantee = 'PUBLIC' THEN '' ELSE quote_ident(l.grantee) END || '='
+								   || string_agg(l.letter || CASE WHEN l.grantable THEN '*' ELSE '' END, ''
+												 ORDER BY strpos('arwdDxtXUCTc', l.letter)) AS g
+							  FROM (SELECT p->>'grantee' AS grantee, (p->>'grantable')::boolean AS grantable,
+										   CASE p->>'privilege'
+											WHEN 'INSERT' THEN 'a' WHEN 'SELECT' THEN 'r' WHEN 'UPDATE' THEN 'w'
+											WHEN 'DELETE' THEN 'd' WHEN 'TRUNCATE' THEN 'D' WHEN 'REFERENCES' THEN 'x'
+											WHEN 'TRIGGER' THEN 't' WHEN 'EXECUTE' THEN 'X' WHEN 'USAGE' THEN 'U'
+											WHEN 'CREATE' THEN 'C' WHEN 'TEMPORARY' THEN 'T' WHEN 'CONNECT' THEN 'c'
+											ELSE '?' END AS letter
+									  FROM jsonb_array_elements(a.privileges) p) l
+							 GROUP BY l.grantee) gs),
+			'privileges', a.privileges),
+		   ARRAY[a.target]
+	  FROM acl a
+	 WHERE a.privileges <> a.defaults
+	UNION ALL
+	-- objects of kinds the diff engine does not model: listed, never silent
+	SELECT 'unsupported', 'aggregate ' || f.qn, f.nspname, f.proname, NULL, 'pg_proc'::regclass, f.oid, 0, NULL,
+		   jsonb_build_object('what', 'aggregate ' || f.qn), NULL
+	  FROM fn f WHERE f.prokind = 'a'
+	UNION ALL
+	SELECT 'unsupported', 'foreign table ' || r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
+		   jsonb_build_object('what', 'foreign table ' || r.qn), NULL
+	  FROM rel r WHERE r.relkind = 'f'
+	UNION ALL
+	SELECT 'unsupported', CASE t.typtype WHEN 'r' THEN 'range type ' ELSE 'type ' END || t.qn, t.nspname, t.typname,
+		   NULL, 'pg_type'::regclass, t.oid, 0, NULL,
+		   jsonb_build_object('what', CASE t.typtype WHEN 'r' THEN 'range type ' ELSE 'type ' END || t.qn), NULL
+	  FROM typ t WHERE t.typtype IN ('b', 'r', 'p')
+	UNION ALL
+	SELECT 'unsupported', u.what, u.nspname, u.name, NULL, u.classid, u.objid, 0, NULL,
+		   jsonb_build_object('what', u.what), NULL
+	  FROM (
+		SELECT 'rule ' || r.qn || '.' || quote_ident(w.rulename) AS what, r.nspname, w.rulename::text AS name,
+			   'pg_rewrite'::regclass AS classid, w.oid AS objid
+		  FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class WHERE w.rulename <> '_RETURN'
+		UNION ALL
+		SELECT 'operator ' || s.q || '.' || o.oprname || '(' || coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE')
+			   || ', ' || coalesce(format_type(nullif(o.oprright, 0), NULL), 'NONE') || ')', s.nspname, o.oprname,
+			   'pg_operator'::regclass, o.oid
+		  FROM pg_operator o JOIN sch s ON s.oid = o.oprnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'operator class ' || s.q || '.' || quote_ident(o.opcname) || ' USING ' || quote_ident(am.amname),
+			   s.nspname, o.opcname, 'pg_opclass'::regclass, o.oid
+		  FROM pg_opclass o JOIN sch s ON s.oid = o.opcnamespace JOIN pg_am am ON am.oid = o.opcmethod
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_opclass'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'operator family ' || s.q || '.' || quote_ident(o.opfname) || ' USING ' || quote_ident(am.amname),
+			   s.nspname, o.opfname, 'pg_opfamily'::regclass, o.oid
+		  FROM pg_opfamily o JOIN sch s ON s.oid = o.opfnamespace JOIN pg_am am ON am.oid = o.opfmethod
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_opfamily'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'collation ' || s.q || '.' || quote_ident(o.collname), s.nspname, o.collname, 'pg_collation'::regclass, o.oid
+		  FROM pg_collation o JOIN sch s ON s.oid = o.collnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_collation'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'conversion ' || s.q || '.' || quote_ident(o.conname), s.nspname, o.conname, 'pg_conversion'::regclass, o.oid
+		  FROM pg_conversion o JOIN sch s ON s.oid = o.connamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_conversion'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'statistics ' || s.q || '.' || quote_ident(o.stxname), s.nspname, o.stxname, 'pg_statistic_ext'::regclass, o.oid
+		  FROM pg_statistic_ext o JOIN sch s ON s.oid = o.stxnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_statistic_ext'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'text search configuration ' || s.q || '.' || quote_ident(o.cfgname), s.nspname, o.cfgname, 'pg_ts_config'::regclass, o.oid
+		  FROM pg_ts_config o JOIN sch s ON s.oid = o.cfgnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'text search dictionary ' || s.q || '.' || quote_ident(o.dictname), s.nspname, o.dictname, 'pg_ts_dict'::regclass, o.oid
+		  FROM pg_ts_dict o JOIN sch s ON s.oid = o.dictnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'text search parser ' || s.q || '.' || quote_ident(o.prsname), s.nspname, o.prsname, 'pg_ts_parser'::regclass, o.oid
+		  FROM pg_ts_parser o JOIN sch s ON s.oid = o.prsnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_ts_parser'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'text search template ' || s.q || '.' || quote_ident(o.tmplname), s.nspname, o.tmplname, 'pg_ts_template'::regclass, o.oid
+		  FROM pg_ts_template o JOIN sch s ON s.oid = o.tmplnamespace
+		 WHERE NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_ts_template'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'default privileges ' || coalesce(s.q, '(all schemas)') || ' FOR ' || quote_ident(pg_get_userbyid(o.defaclrole))
+			   || ' ON ' || CASE o.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+							 WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
+			   s.nspname, NULL, 'pg_default_acl'::regclass, o.oid
+		  FROM pg_default_acl o LEFT JOIN sch s ON s.oid = o.defaclnamespace
+		 WHERE (o.defaclnamespace = 0 AND $1::text[] IS NULL) OR s.oid IS NOT NULL
+		-- database-wide objects: only in a snapshot of all schemas
+		UNION ALL
+		SELECT 'event trigger ' || quote_ident(o.evtname), NULL, o.evtname, 'pg_event_trigger'::regclass, o.oid
+		  FROM pg_event_trigger o
+		 WHERE $1::text[] IS NULL
+		   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_event_trigger'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'publication ' || quote_ident(o.pubname), NULL, o.pubname, 'pg_publication'::regclass, o.oid
+		  FROM pg_publication o WHERE $1::text[] IS NULL
+		UNION ALL
+		SELECT 'foreign data wrapper ' || quote_ident(o.fdwname), NULL, o.fdwname, 'pg_foreign_data_wrapper'::regclass, o.oid
+		  FROM pg_foreign_data_wrapper o
+		 WHERE $1::text[] IS NULL
+		   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_foreign_data_wrapper'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'server ' || quote_ident(o.srvname), NULL, o.srvname, 'pg_foreign_server'::regclass, o.oid
+		  FROM pg_foreign_server o
+		 WHERE $1::text[] IS NULL
+		   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_foreign_server'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'language ' || quote_ident(o.lanname), NULL, o.lanname, 'pg_language'::regclass, o.oid
+		  FROM pg_language o
+		 WHERE $1::text[] IS NULL AND o.oid >= 16384
+		   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_language'::regclass AND e.objid = o.oid)
+		UNION ALL
+		SELECT 'cast (' || format_type(o.castsource, NULL) || ' AS ' || format_type(o.casttarget, NULL) || ')',
+			   NULL, NULL, 'pg_cast'::regclass, o.oid
+		  FROM pg_cast o
+		 WHERE $1::text[] IS NULL AND o.oid >= 16384
+		   AND NOT EXISTS (SELECT FROM ext e WHERE e.classid = 'pg_cast'::regclass AND e.objid = o.oid)
+		   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass AND d.objid = o.oid
+							  AND d.deptype = 'i')
+	  ) u
+),
+ids AS (
+	SELECT kind || ' ' || qid AS id, * FROM items
+),
+-- where each catalog address points: an object's own address, plus the
+-- addresses that stand for it (a view's rule, a column's default, a table's
+-- row type, a composite type's relation, a domain's constraints)
+addr AS (
+	SELECT classid, objid, objsubid, id, coalesce(ref_id, id) AS ref_id, kind FROM ids WHERE classid IS NOT NULL
+	UNION ALL
+	SELECT 'pg_rewrite'::regclass, w.oid, 0, i.id, i.id, i.kind
+	  FROM ids i JOIN pg_rewrite w ON w.ev_class = i.objid AND w.rulename = '_RETURN'
+	 WHERE i.kind IN ('view', 'matview')
+	UNION ALL
+	SELECT 'pg_attrdef'::regclass, c.defoid, 0, c.id, c.id, 'column' FROM col c WHERE c.defoid IS NOT NULL
+	UNION ALL
+	SELECT 'pg_type'::regclass, r.reltype, 0, i.id, i.id, i.kind
+	  FROM ids i JOIN rel r ON r.oid = i.objid
+	 WHERE i.kind IN ('table', 'view', 'matview') AND i.classid = 'pg_class'::regclass AND r.reltype <> 0
+	UNION ALL
+	SELECT 'pg_class'::regclass, t.typrelid, a.attnum, i.id, i.id, i.kind
+	  FROM ids i JOIN pg_type t ON t.oid = i.objid
+	  JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum >= 0
+	 WHERE i.kind = 'composite'
+	UNION ALL
+	SELECT 'pg_constraint'::regclass, dc.oid, 0, i.id, i.id, i.kind
+	  FROM ids i JOIN pg_constraint dc ON dc.contypid = i.objid
+	 WHERE i.kind = 'domain'
+	UNION ALL
+	-- what an extension brings stands for the extension
+	SELECT d.classid, d.objid, d.objsubid, i.id, i.id, i.kind
+	  FROM ids i JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = i.objid
+	 WHERE i.kind = 'extension' AND d.deptype = 'e'
+),
+dep_pair AS (
+	SELECT a.id, r.ref_id AS dep
+	  FROM pg_depend d
+	  JOIN addr a ON a.classid = d.classid AND a.objid = d.objid AND a.objsubid = d.objsubid
+	  JOIN addr r ON r.classid = d.refclassid AND r.objid = d.refobjid
+				 AND (r.objsubid = d.refobjsubid OR r.objsubid = 0)
+	 WHERE d.deptype IN ('n', 'a', 'i', 'P', 'S')
+	   -- a sequence's owning column is owned_by, not a prerequisite (the
+	   -- column's DEFAULT nextval() needs the sequence first)
+	   AND NOT (a.kind = 'sequence' AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)
+	UNION
+	SELECT i.id, x.dep
+	  FROM ids i, unnest(i.xdeps || CASE WHEN i.kind NOT IN ('schema', 'extension', 'acl', 'comment') AND i.schema IS NOT NULL
+										 THEN ARRAY['schema ' || quote_ident(i.schema)] END) x(dep)
+	 WHERE x.dep IN (SELECT id FROM ids)
+),
+deps AS (
+	SELECT id, jsonb_agg(dep ORDER BY dep COLLATE "C") AS deps
+	  FROM (SELECT DISTINCT id, dep FROM dep_pair WHERE id <> dep) p
+	 GROUP BY id
+),
+comments AS (
+	SELECT 'comment ' || i.id AS id, 'comment' AS kind, i.schema, i.name, i.tbl,
+		   jsonb_build_object('target', i.id, 'text', d.description) AS body,
+		   jsonb_build_array(i.id) AS deps
+	  FROM ids i JOIN pg_description d
+		ON d.classoid = i.classid AND d.objoid = i.objid AND d.objsubid = i.objsubid
+	 WHERE i.kind NOT IN ('acl', 'comment')
+),
+objects AS (
+	SELECT i.id, i.kind, i.schema, i.name, i.tbl, i.body, coalesce(d.deps, '[]') AS deps
+	  FROM ids i LEFT JOIN deps d ON d.id = i.id
+	UNION ALL
+	SELECT id, kind, schema, name, tbl, body, deps FROM comments
+)
+SELECT jsonb_build_object(
+		'format', 1,
+		'server_version_num', current_setting('server_version_num')::integer,
+		'objects', coalesce(jsonb_agg(
+			jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps)
+			|| CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
+			|| o.body
+			ORDER BY o.id COLLATE "C"), '[]'))
+  FROM objects o,
+	   -- a schema named in $1 that does not exist is an error (3F000), not an
+	   -- empty snapshot that a diff would read as "drop everything"
+	   (SELECT count(quote_ident(x)::regnamespace) AS n FROM unnest($1::text[]) x) AS named
+ WHERE named.n >= 0

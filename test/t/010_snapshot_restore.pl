@@ -1,0 +1,100 @@
+# "Zero false diffs": the schema snapshot of a broad fixture (one object of
+# every kind, test/fixtures/snapshot_broad.sql) is identical after pg_dump -Fc
+# + pg_restore, after a plain pg_dump replayed by psql, and in a fresh
+# database built from the fixture SQL itself (objects created in another
+# order, pgmig installed after them).  A changed database is not identical
+# (the comparison can fail).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# run_tap.sh runs a copy of this script from another directory (as root)
+my ($fixture) = grep { -r $_ } ('test/fixtures/snapshot_broad.sql', 'fixtures/snapshot_broad.sql');
+BAIL_OUT('fixture test/fixtures/snapshot_broad.sql not found') unless $fixture;
+my $fixture_sql = slurp_file($fixture);
+
+my $node = PostgreSQL::Test::Cluster->new('snapshot');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE ROLE regress_snapshot_reader');
+
+sub snapshot
+{
+	my ($db) = @_;
+	return $node->safe_psql($db, 'SELECT pgmig.snapshot()::text');
+}
+
+sub same_snapshot
+{
+	my ($db, $expected, $name) = @_;
+	my $got = snapshot($db);
+	if (!is($got, $expected, $name))
+	{
+		# show the objects that differ, by id
+		my %e = map { $_->[0] => $_->[1] } objects($node, $expected);
+		my %g = map { $_->[0] => $_->[1] } objects($node, $got);
+		for my $id (sort keys %{ { %e, %g } })
+		{
+			diag("only before: $id") if !exists $g{$id};
+			diag("only after: $id") if !exists $e{$id};
+			diag("changed: $id\n  before: $e{$id}\n  after:  $g{$id}")
+			  if exists $g{$id} && exists $e{$id} && $g{$id} ne $e{$id};
+		}
+	}
+}
+
+sub objects
+{
+	my ($n, $json) = @_;
+	$json =~ s/'/''/g;
+	my $rows = $n->safe_psql('postgres',
+		"SELECT o->>'id' || E'\\t' || o::text FROM jsonb_array_elements('$json'::jsonb->'objects') o");
+	return map { [ split /\t/, $_, 2 ] } split /\n/, $rows;
+}
+
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('src', "CREATE EXTENSION pgmig; SET pgmig.guard = off;\n" . $fixture_sql);
+my $before = snapshot('src');
+my @kinds = sort keys %{ { map { (/^(\w+) /)[0] => 1 } map { $_->[0] } objects($node, $before) } };
+is(join(',', @kinds),
+	'acl,column,comment,composite,constraint,domain,enum,extension,function,index,matview,policy,schema,sequence,table,trigger,unsupported,view',
+	'the fixture has an object of every kind');
+
+# pg_dump -Fc, pg_restore
+my $dump = $node->basedir . '/src.dump';
+command_ok([ 'pg_dump', '-Fc', '-h', $node->host, '-p', $node->port, '-d', 'src', '-f', $dump ],
+	'pg_dump -Fc');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+my ($out, $err) = ('', '');
+my $rc = IPC::Run::run([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'restored', $dump ],
+	'>', \$out, '2>', \$err);
+ok($rc, 'pg_restore succeeds') or diag($err);
+same_snapshot('restored', $before, 'snapshot identical after pg_dump -Fc / pg_restore');
+
+# plain pg_dump, replayed by psql
+my $plain = $node->basedir . '/src.sql';
+command_ok([ 'pg_dump', '-h', $node->host, '-p', $node->port, '-d', 'src', '-f', $plain ],
+	'pg_dump (plain)');
+$node->safe_psql('postgres', 'CREATE DATABASE replayed');
+command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host, '-p', $node->port,
+	'-d', 'replayed', '-f', $plain ], 'psql replays the plain dump');
+same_snapshot('replayed', $before, 'snapshot identical after a plain dump replayed by psql');
+
+# a fresh database built from the fixture SQL, pgmig installed afterwards
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', $fixture_sql . "\nCREATE EXTENSION pgmig;");
+same_snapshot('fresh', $before, 'snapshot identical in a fresh database built from the fixture SQL');
+
+# the same schema filtered, on both sides
+is($node->safe_psql('fresh', "SELECT pgmig.snapshot('{app}')::text"),
+	$node->safe_psql('src', "SELECT pgmig.snapshot('{app}')::text"),
+	'snapshot of schema app identical');
+
+# and a real change is seen: the comparison can fail
+$node->safe_psql('fresh', "SET pgmig.guard = off; ALTER TABLE app.item ALTER COLUMN qty SET NOT NULL");
+isnt(snapshot('fresh'), $before, 'a changed database has a different snapshot');
+
+$node->stop;
+done_testing();
