@@ -11,7 +11,7 @@
  *					repair, graph
  *	  queries.c		the read-only commands, one table of queries
  *	  importer.c	import-alembic and stamp --from-alembic
- *	  review.c		review, and the review that upgrade runs first
+ *	  review_client.c	review, the review upgrade runs first, and the review of a generated revision
  *
  * The client is a PostgreSQL client program: it is built with PGXS and
  * uses libpgfeutils and libpgcommon as vacuumdb and pg_amcheck do
@@ -182,10 +182,12 @@ extern bool autogen_scripts(const revdir *d, const char *schema_file,
 							const char *renames, char **upgrade,
 							char **downgrade, bool *nochange);
 
-/* ---- review.c ---- */
+/* ---- review_client.c ---- */
 extern int	cmd_review(int argc, char **argv);
 /* Print the review of an upgrade to target; false: stop (errors, no --force) */
 extern bool review_before_upgrade(PGconn *conn, const char *target, bool force);
+/* after revision --autogenerate: the new revision reviewed, printed only */
+extern void review_new_revision(const char *id);
 extern int	stamp_from_alembic(PGconn *conn, const char *version_table);
 
 /* Print the --help text of a command (main.c). */

@@ -384,6 +384,8 @@ cmd_revision(int argc, char **argv)
 	{
 		progress("Generated %s", path);
 		printf("%s\n", id);
+		if (autogenerate)
+			review_new_revision(id);
 	}
 	pm_free(text);
 	pm_free(path);

@@ -807,6 +807,7 @@ CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL, "timestamp" var
 SQL
 	pgmig revision --autogenerate -m "Add speaker" --schema schema.sql
 	expect_rc 0 "revision --autogenerate --schema FILE"
+	expect_err "review of the new revision against this database: 0 errors" "the generated revision is reviewed against the database"
 	grep -q "ADD COLUMN speaker text;" migrations/*_add_speaker.sql && pass "adds speaker" || fail "adds speaker"
 	# verification: a wrong script is caught and nothing is written
 	rm migrations/*_add_speaker.sql

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * review.c
- *	  pgmig review [TARGET], and the review that pgmig upgrade runs first.
+ * review_client.c
+ *	  pgmig review [TARGET], the review that pgmig upgrade runs first, and the
+ *	  review of a revision that revision --autogenerate wrote.
  *
  * The findings come from the server (pgmig.review(target)); this file only
  * loads the folder so that the review sees the files as they are, and
@@ -187,4 +188,33 @@ review_before_upgrade(PGconn *conn, const char *target, bool force)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * After `revision --autogenerate`: review the new revision against the
+ * database pgmig connects to (the folder and the new file loaded in a
+ * transaction that is rolled back), so a generated migration says at once
+ * what it would lock, rewrite and scan there.  Silent when that database
+ * has no pgmig.review(); never fails the command.
+ */
+void
+review_new_revision(const char *id)
+{
+	PGconn	   *conn = connect_db();
+	PGresult   *res;
+	int			errors,
+				warnings;
+	bool		has;
+
+	if (conn == NULL)
+		return;
+	res = run_sql(conn, "SELECT pg_catalog.to_regprocedure('pgmig.review(text)') IS NOT NULL", 0, NULL);
+	has = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (has && exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false) &&
+		print_review(conn, id, false, stderr, &errors, &warnings))
+		progress("review of the new revision against this database: %d error%s, %d warning%s",
+				 errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+	PQclear(PQexec(conn, "ROLLBACK"));
+	disconnect_db(conn);
 }
