@@ -32,18 +32,18 @@ ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
-EXTRA_CLEAN = src/client/snapshot_sql.h test/unit/bin test/fuzz/bin output_iso tmp_check
+EXTRA_CLEAN = src/client/snapshot_sql.h sql/0.4/30_snapshot.sql test/unit/bin test/fuzz/bin output_iso tmp_check
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/pgmig--0.3--0.4.sql: $(sort $(wildcard sql/0.4/*.sql))
+sql/pgmig--0.3--0.4.sql: $(sort $(wildcard sql/0.4/*.sql) sql/0.4/30_snapshot.sql)
 	cat $^ > $@
 
 # The schema snapshot query is written once, in src/snapshot.sql.  The
-# extension's pgmig.snapshot() (a committed fragment, regenerated when the
-# query changes) and the client's C string (gitignored) are made from it.
+# extension's pgmig.snapshot() (a generated fragment of the update script)
+# and the client's C string are made from it; neither is committed.
 sql/0.4/30_snapshot.sql: src/snapshot_fn.sql.in src/snapshot.sql
 	sed -e '/^@SNAPSHOT_SQL@$$/{r src/snapshot.sql' -e 'd;}' src/snapshot_fn.sql.in > $@
 src/client/snapshot_sql.h: src/snapshot.sql
