@@ -574,9 +574,8 @@ run_migration(bool down, int argc, char **argv)
 	npos = argc - optind;
 	if (npos > 1)
 		return usage_error("%s takes one target", command);
-	if (down && npos == 0)
-		return usage_error("downgrade needs a target (e.g. -1, a revision id, base)");
-	target = npos ? argv[optind] : "heads";
+	/* Alembic's defaults: "flask db upgrade" means head, "downgrade" -1 */
+	target = npos ? argv[optind] : (down ? "-1" : "head");
 
 	conn = connect_pgmig();
 	if (conn == NULL)

@@ -90,15 +90,17 @@ static const command commands[] = {
 		"schema detected.\" when there is nothing to do.\n"},
 	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
-		"heads).  TARGET follows Alembic's grammar: head, heads, REV, LABEL@head,\n"
-		"+N, REV+N...  Revisions run in one transaction; a run that contains a\n"
+		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
+		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
+		"Alembic's grammar: head, heads, REV, LABEL@head, +N, REV+N...  Revisions run in one transaction; a run that contains a\n"
 		"non-transactional revision holds the migration lock and commits around\n"
 		"it, running its statements one at a time.\n"
 		"\n"
 		"  --sql      print the SQL instead of running it (offline mode)\n"},
-	{"downgrade", cmd_downgrade, "downgrade TARGET [--sql]",
+	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
-		"applied): -1, REV, base, LABEL@base...\n"
+		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
+		"LABEL@base...\n"
 		"\n"
 		"  --sql      print the SQL instead of running it (offline mode)\n"},
 	{"stamp", cmd_stamp, "stamp TARGET | stamp --from-alembic [--version-table NAME]",

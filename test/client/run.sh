@@ -116,7 +116,6 @@ pgmig; expect_rc 2 "no command is a usage error"
 pgmig frobnicate; expect_rc 2 "unknown command"; expect_err 'unknown command "frobnicate"' "unknown command named"
 pgmig upgrade --bogus; expect_rc 2 "unknown option"; expect_err "upgrade --help" "usage error points at the command's help"
 pgmig revision; expect_rc 2 "revision without -m"
-pgmig downgrade; expect_rc 2 "downgrade without a target"
 pgmig upgrade a b; expect_rc 2 "upgrade with two targets"
 pgmig show; expect_rc 2 "show without a revision"
 pgmig stamp; expect_rc 2 "stamp without a target"
@@ -761,6 +760,39 @@ case "$bindir" in
 	echo "# skipped: bindir $bindir is not Debian's /usr/lib/postgresql/N/bin (no link made)"
 	;;
 esac
+
+# ======================================================================
+# issue 12 item 1: Alembic's defaults (upgrade = head, downgrade = -1)
+group defaults
+pgmig init; expect_rc 0 "init"
+revfile migrations d1 "" "one" "CREATE TABLE d1 (a int);" "DROP TABLE d1;"
+revfile migrations d2 d1 "two" "CREATE TABLE d2 (a int);" "DROP TABLE d2;"
+revfile migrations d3 d1 "three" "CREATE TABLE d3 (a int);" "DROP TABLE d3;"
+pgmig upgrade; expect_rc 1 "two heads stop a bare upgrade"
+expect_err "multiple head revisions are present" "Alembic's words"
+expect_err "pgmig merge" "the hint names the client's merge"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing applied with two heads"
+pgmig upgrade heads; expect_rc 0 "upgrade heads applies both"
+expect_sql "SELECT count(*) FROM pgmig.applied" "3" "three applied"
+pgmig downgrade; expect_rc 1 "bare downgrade with two applied heads stops"
+expect_err "needs a single current revision" "and says why"
+expect_sql "SELECT count(*) FROM pgmig.applied" "3" "nothing reverted"
+pgmig downgrade d1; expect_rc 0 "down to the branch point"
+pgmig downgrade; expect_rc 0 "bare downgrade means -1"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "-1 reverted the last one"
+pgmig downgrade --help; expect_out "downgrade \\[TARGET\\]" "downgrade --help: target optional"
+expect_out "default" "downgrade --help names the default"
+pgmig upgrade --help; expect_out "head, as" "upgrade --help: default head"
+rm migrations/d3_*.sql
+pgmig upgrade; expect_rc 0 "one head: bare upgrade applies all"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "d1,d2" "upgraded to head"
+pgmig downgrade; expect_rc 0 "bare downgrade"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "d1" "downgrade -1 reverted one"
+revfile migrations d4 d2 "four" "CREATE TABLE d4 (a int);"
+pgmig upgrade; expect_rc 0 "up to an irreversible revision"
+pgmig downgrade; expect_rc 1 "irreversible: downgrade refused"
+expect_err "pgmig.repair\\(" "server hint (SQL) kept"
+expect_err "hint: From the client: pgmig repair FILE" "client hint names pgmig repair FILE"
 
 # ======================================================================
 group demo
