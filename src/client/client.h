@@ -68,7 +68,11 @@ typedef struct options
 	bool		no_password;	/* -w: never prompt */
 	bool		force_password; /* -W: prompt before connecting */
 
-	const char *dir;			/* --dir, default ./migrations */
+	const char *dir;			/* --dir, else $PGMIG_DIR, else pgmig.conf's
+								 * dir, else ./migrations */
+	const char *conf_dbname;	/* pgmig.conf's database_url (after -d and
+								 * $DATABASE_URL) */
+	const char *file_template;	/* pgmig.conf's file_template, or NULL */
 	bool		quiet;			/* -q: no progress lines */
 	enum printFormat format;	/* aligned (default), -A unaligned, --csv */
 	bool		expanded;		/* -x: one record per block */

@@ -185,6 +185,8 @@ connect_db(void)
 		return connect_spec(opts.dbname, true);
 	if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0])
 		return connect_spec(getenv("DATABASE_URL"), true);
+	if (opts.conf_dbname)
+		return connect_spec(opts.conf_dbname, true);
 	return connect_spec(NULL, true);
 }
 

@@ -57,10 +57,38 @@ char *
 revision_path(const char *id, const char *msg)
 {
 	char	   *slug = slugify(msg);
-	char	   *path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+	char	   *path;
+	const char *t = opts.file_template;
+	pm_buf		b;
 
-	sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+	if (t == NULL)
+	{
+		path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+		sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+		pm_free(slug);
+		return path;
+	}
+	/* pgmig.conf's file_template, Alembic's tokens (checked when read) */
+	pm_buf_init(&b);
+	pm_buf_printf(&b, "%s/", opts.dir);
+	while (*t)
+	{
+		if (strncmp(t, "%(rev)s", 7) == 0)
+			pm_buf_puts(&b, id), t += 7;
+		else if (strncmp(t, "%(slug)s", 8) == 0)
+			pm_buf_puts(&b, slug), t += 8;
+		else if (strncmp(t, "%%", 2) == 0)
+			pm_buf_puts(&b, "%"), t += 2;
+		else
+		{
+			pm_buf_printf(&b, "%c", *t);
+			t++;
+		}
+	}
+	pm_buf_puts(&b, ".sql");
 	pm_free(slug);
+	path = pm_strdup(b.data);
+	pm_buf_free(&b);
 	return path;
 }
 

@@ -15,6 +15,8 @@
 
 #include "fe_utils/cancel.h"
 
+#include <sys/stat.h>
+
 options		opts;
 
 /* the global options; long-only ones get codes above any character */
@@ -301,6 +303,107 @@ global_option(int c, const char *arg)
 	return true;
 }
 
+/*
+ * pgmig.conf in the current directory: "key = value" lines, "#" comments,
+ * an optional "[pgmig]" header.  Keys: dir, database_url, file_template
+ * (Alembic's tokens %(rev)s and %(slug)s; ".sql" is added).  It is read
+ * before the environment and the command line, which override it.
+ * Returns false after an error naming FILE:LINE.
+ */
+static bool
+read_conf(void)
+{
+	const char *file = "pgmig.conf";
+	char	   *text = read_file(file, NULL);
+	char	   *line,
+			   *next;
+	int			lineno = 0;
+
+	if (text == NULL)
+		return true;			/* no file: nothing to set */
+	for (line = text; line; line = next)
+	{
+		char	   *eq,
+				   *key,
+				   *val,
+				   *e;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (*line == '\0' || *line == '#' || *line == ';' ||
+			strcmp(line, "[pgmig]") == 0)
+			continue;
+		eq = strchr(line, '=');
+		if (eq == NULL)
+		{
+			pg_log_error("%s:%d: expected \"key = value\"", file, lineno);
+			return false;
+		}
+		*eq = '\0';
+		key = line;
+		for (e = eq; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		val = eq + 1;
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if (strcmp(key, "dir") == 0)
+			opts.dir = pg_strdup(val);
+		else if (strcmp(key, "database_url") == 0)
+			opts.conf_dbname = pg_strdup(val);
+		else if (strcmp(key, "file_template") == 0)
+		{
+			if (strstr(val, "%(rev)s") == NULL || strchr(val, '/'))
+			{
+				pg_log_error("%s:%d: file_template must contain %%(rev)s and no \"/\"", file, lineno);
+				return false;
+			}
+			opts.file_template = pg_strdup(val);
+		}
+		else
+		{
+			pg_log_error("%s:%d: unknown key \"%s\"", file, lineno, key);
+			pg_log_error_hint("The keys are dir, database_url and file_template.");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A Flask-Migrate/Alembic project keeps its own migrations/ folder: pgmig
+ * must not write its files there nor read Alembic's as its own.
+ */
+static bool
+alembic_folder(const char *dir)
+{
+	static const char *const marks[] = {"env.py", "alembic.ini", "versions"};
+	struct stat st;
+	int			k;
+
+	for (k = 0; k < lengthof(marks); k++)
+	{
+		char	   *p = psprintf("%s/%s", dir, marks[k]);
+		bool		found = stat(p, &st) == 0;
+
+		pg_free(p);
+		if (found)
+		{
+			pg_log_error("folder \"%s\" belongs to Alembic (it has %s)", dir, marks[k]);
+			pg_log_error_detail("pgmig keeps its revisions as .sql files in a folder of its own.");
+			pg_log_error_hint("Use another folder (--dir, PGMIG_DIR or pgmig.conf), or turn this history into one with \"pgmig import-alembic\".");
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 command_getopt(int argc, char **argv, const char *shortopts,
 			   const struct option *longopts)
@@ -338,6 +441,9 @@ command_getopt(int argc, char **argv, const char *shortopts,
 		if (!global_option(c, optarg))
 			return c;
 	}
+	/* the options are all known now, --dir included */
+	if (alembic_folder(opts.dir))
+		exit(EXIT_FAIL);
 	return -1;
 }
 
@@ -430,6 +536,11 @@ main(int argc, char **argv)
 	pg_logging_init(argv[0]);
 	opts.dir = "migrations";
 	opts.format = PRINT_ALIGNED;
+	/* the file, then the environment; the command line overrides both */
+	if (!read_conf())
+		return EXIT_FAIL;
+	if (getenv("PGMIG_DIR") && getenv("PGMIG_DIR")[0])
+		opts.dir = getenv("PGMIG_DIR");
 
 	/* global options up to the command name ("+": stop there) */
 	{

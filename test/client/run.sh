@@ -795,6 +795,42 @@ expect_err "pgmig.repair\\(" "server hint (SQL) kept"
 expect_err "hint: From the client: pgmig repair FILE" "client hint names pgmig repair FILE"
 
 # ======================================================================
+# issue 12 item 3: an Alembic folder is not taken over; PGMIG_DIR, pgmig.conf
+group settings
+pgmig init; expect_rc 0 "init"
+mkdir -p flask/migrations/versions
+touch flask/migrations/env.py flask/migrations/alembic.ini
+for c in "load" "upgrade" "heads" "revision -m x" "import-alembic --upgrade-sql /dev/null" "status"; do
+	pgmig --dir flask/migrations $c; expect_rc 1 "$c refuses Alembic's folder"
+done
+expect_err 'folder "flask/migrations" belongs to Alembic \(it has env.py\)' "says why"
+expect_err "pgmig import-alembic" "and names import-alembic"
+expect_err "Use another folder" "and another folder"
+if [ -z "$(ls flask/migrations/versions)" ]; then pass "nothing written there"; else fail "nothing written there"; fi
+rm flask/migrations/env.py flask/migrations/alembic.ini
+pgmig --dir flask/migrations revision -m x; expect_rc 1 "versions/ alone is enough"
+expect_err "it has versions" "names versions/"
+run env PGMIG_DIR=flask/migrations "$PGMIG" revision -m x; expect_rc 1 "PGMIG_DIR is checked too"
+# precedence: --dir over PGMIG_DIR over pgmig.conf
+mkdir -p conf env flag
+printf '# pgmig settings\n[pgmig]\ndir = conf\ndatabase_url = dbname=pgmig_no_such_db\nfile_template = %%(rev)s-%%(slug)s\n' > pgmig.conf
+pgmig revision -m "from conf" --rev-id c1; expect_rc 0 "revision with pgmig.conf"
+if [ -f conf/c1-from_conf.sql ]; then pass "pgmig.conf's dir and file_template used"; else fail "pgmig.conf's dir and file_template used"; fi
+run env PGMIG_DIR=env "$PGMIG" revision -m "from env" --rev-id e1; expect_rc 0 "revision with PGMIG_DIR"
+if [ -f env/e1-from_env.sql ]; then pass "PGMIG_DIR wins over pgmig.conf"; else fail "PGMIG_DIR wins over pgmig.conf"; fi
+run env PGMIG_DIR=env "$PGMIG" --dir flag revision -m "from flag" --rev-id f1; expect_rc 0 "revision with --dir"
+if [ -f flag/f1-from_flag.sql ] && [ ! -f env/f1-from_flag.sql ]; then pass "--dir wins over PGMIG_DIR"; else fail "--dir wins over PGMIG_DIR"; fi
+pgmig -q current; expect_rc 1 "pgmig.conf's database_url used"
+expect_err "pgmig_no_such_db" "the conf's database named"
+run env DATABASE_URL="postgresql:///$DB" "$PGMIG" -q current; expect_rc 0 "DATABASE_URL wins over pgmig.conf"
+run env DATABASE_URL="postgresql:///pgmig_no_such_db2" "$PGMIG" -d "$DB" -q current; expect_rc 0 "-d wins over DATABASE_URL"
+printf 'dir = conf\ncolour = blue\n' > pgmig.conf
+pgmig heads; expect_rc 1 "unknown key refused"; expect_err "pgmig.conf:2: unknown key \"colour\"" "names file, line and key"
+printf 'file_template = %%(slug)s\n' > pgmig.conf
+pgmig heads; expect_rc 1 "template without rev refused"; expect_err "pgmig.conf:1: file_template" "names the template"
+rm pgmig.conf
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
