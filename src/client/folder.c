@@ -545,6 +545,33 @@ check_applied(PGconn *conn)
 	return n == 0;
 }
 
+/*
+ * Take the migration lock; when another run holds it, say so at once
+ * (who, from pgmig.status()) instead of hanging silently, then wait.
+ */
+static bool
+take_lock(PGconn *conn)
+{
+	PGresult   *res = run_sql(conn, "SELECT pgmig.lock(false)", 0, NULL);
+	bool		got;
+
+	if (res == NULL)
+		return false;
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (got)
+		return true;
+	res = run_sql(conn, "SELECT lock_pid, lock_role FROM pgmig.status()", 0, NULL);
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		fprintf(stderr, "waiting for another pgmig run (pid %s, role %s) to finish\n",
+				PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	else
+		fprintf(stderr, "waiting for another pgmig run to finish\n");
+	fflush(stderr);
+	PQclear(res);
+	return exec_sql(conn, "SELECT pgmig.lock()", 0, NULL);
+}
+
 bool
 load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 {
@@ -556,7 +583,7 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 
 	if (own_tx && !exec_sql(conn, "BEGIN", 0, NULL))
 		return false;
-	if (!exec_sql(conn, "SELECT pgmig.lock()", 0, NULL))
+	if (!take_lock(conn))
 		goto fail;
 	if (!exec_sql(conn,
 				  "CREATE TEMP TABLE pgmig_stage ("

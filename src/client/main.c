@@ -90,7 +90,7 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql | --commit-each]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
 		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
@@ -98,13 +98,18 @@ static const command commands[] = {
 		"non-transactional revision holds the migration lock and commits around\n"
 		"it, running its statements one at a time.\n"
 		"\n"
-		"  --sql      print the SQL instead of running it (offline mode)\n"},
-	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql]",
+		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --commit-each  one transaction per revision (CALL pgmig.migrate()'s way):\n"
+		"                 a long run holds few locks at a time; a failure rolls back\n"
+		"                 only the failing revision, and the client says what stays\n"
+		"                 committed\n"},
+	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql | --commit-each]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
 		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
 		"LABEL@base...\n"
 		"\n"
-		"  --sql      print the SQL instead of running it (offline mode)\n"},
+		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --commit-each  one transaction per revision (see pgmig upgrade --help)\n"},
 	{"stamp", cmd_stamp, "stamp TARGET | stamp --from-alembic [--version-table NAME]",
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"
 		"script.  With --from-alembic, adopt a database managed by Alembic: the\n"
@@ -133,6 +138,10 @@ static const command commands[] = {
 	{"status", cmd_status, "status",
 		"One line at a glance: current, heads, pending, problems, drift, and who\n"
 		"holds the migration lock.\n"},
+	{"drift", cmd_drift, "drift [--clear]",
+		"List the DDL the guard recorded as run outside pgmig (pgmig.drift).  With\n"
+		"--clear, acknowledge the rows listed: they are removed and the journal\n"
+		"records how many, which, and by whom (needs DELETE on pgmig.drift).\n"},
 	{"graph", cmd_graph, "graph [-o FILE]",
 		"Print the revision graph as Graphviz DOT.  With -o FILE.png or FILE.svg,\n"
 		"render it with Graphviz \"dot\" (which must be on PATH); any other -o\n"

@@ -102,7 +102,7 @@ echo "# client: $PGMIG"
 
 # ======================================================================
 group usage
-for c in init load revision upgrade downgrade stamp current heads branches history show merge check status graph repair import-alembic; do
+for c in init load revision upgrade downgrade stamp drift current heads branches history show merge check status graph repair import-alembic; do
 	pgmig "$c" --help
 	if [ "$RC" = 0 ] && grep -q "Usage:" "$TMP/out" && grep -q "pgmig .*$c" "$TMP/out"; then
 		pass "$c --help"
@@ -829,6 +829,66 @@ pgmig heads; expect_rc 1 "unknown key refused"; expect_err "pgmig.conf:2: unknow
 printf 'file_template = %%(slug)s\n' > pgmig.conf
 pgmig heads; expect_rc 1 "template without rev refused"; expect_err "pgmig.conf:1: file_template" "names the template"
 rm pgmig.conf
+
+# ======================================================================
+# issue 12 item 4: --commit-each, pgmig drift [--clear], lock waits said at once
+group production
+pgmig init; expect_rc 0 "init"
+revfile migrations p1 "" "one" "CREATE TABLE p1 (a int);" "DROP TABLE p1;"
+revfile migrations p2 p1 "two" "CREATE TABLE p2 (a int);" "DROP TABLE p2;"
+revfile migrations p3 p2 "three" "INSERT INTO nope VALUES (1);" "SELECT 1;"
+revfile migrations p4 p3 "four" "CREATE TABLE p4 (a int);" "DROP TABLE p4;"
+pgmig upgrade; expect_rc 1 "one-transaction run fails"
+expect_err "all of it was rolled back, no revision changed state" "says everything was rolled back"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing applied"
+pgmig upgrade --commit-each; expect_rc 1 "--commit-each run fails at p3"
+expect_err "Committed, and stay applied: p1, p2\\." "says what stays committed"
+expect_err "Rolled back, not applied: p3\\." "says what was rolled back"
+expect_err "Not run: p4\\." "says what did not run"
+expect_err "pgmig history" "hint names a client command"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "p1,p2" "p1 and p2 committed"
+revfile migrations p3 p2 "three" "CREATE TABLE p3 (a int);" "DROP TABLE p3;"
+psql -XAtq -c "UPDATE pgmig.revision SET upgrade = 'CREATE TABLE p3 (a int);' WHERE id = 'p3'" >/dev/null 2>&1
+pgmig upgrade --commit-each; expect_rc 0 "--commit-each continues"
+expect_sql "SELECT count(*) FROM pgmig.applied" "4" "all applied"
+pgmig downgrade --commit-each base; expect_rc 0 "downgrade --commit-each base"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "all reverted"
+pgmig upgrade --sql --commit-each; expect_rc 2 "--sql with --commit-each is a usage error"
+# drift
+pgmig upgrade; expect_rc 0 "upgrade"
+psql -XAtq -c "CREATE TABLE outside_pgmig (a int)" >/dev/null 2>&1
+pgmig drift; expect_rc 0 "drift lists"
+expect_out "outside_pgmig" "the DDL run outside pgmig is listed"
+expect_out "CREATE TABLE" "with its command tag"
+psql -XAtq -c "CREATE ROLE pgmig_t_nodel LOGIN" >/dev/null 2>&1
+psql -XAtq -c "GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nodel; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nodel; GRANT EXECUTE ON FUNCTION pgmig.clear_drift(bigint), pgmig.status() TO pgmig_t_nodel" >/dev/null
+pgmig -U pgmig_t_nodel drift --clear; expect_rc 1 "--clear without DELETE on pgmig.drift refused"
+expect_err "permission denied" "says permission denied"
+expect_sql "SELECT count(*) > 0 FROM pgmig.drift" "t" "drift kept"
+pgmig drift --clear; expect_rc 0 "drift --clear"
+expect_err "Acknowledged [0-9]+ drift rows? \\(recorded in the journal\\)" "says how many were acknowledged"
+expect_sql "SELECT count(*) FROM pgmig.drift" "0" "drift cleared"
+expect_sql "SELECT count(*) FROM pgmig.journal WHERE action = 'clear_drift' AND detail LIKE '% acknowledged (ids %'" "1" "journaled"
+pgmig drift --clear; expect_rc 0 "nothing to clear"; expect_err "No drift to clear" "says so"
+psql -XAtq -c "DROP OWNED BY pgmig_t_nodel; DROP ROLE pgmig_t_nodel" >/dev/null 2>&1
+# a second run waiting for the lock says so at once
+revfile migrations p5 p4 "five" "CREATE TABLE p5 (a int);" "DROP TABLE p5;"
+PGAPPNAME=pgmig_t_holder psql -XAtq -c "SELECT pgmig.lock()" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+HOLDER=$!
+for i in $(seq 1 300); do [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgmig_t_holder' AND wait_event = 'PgSleep'")" = 1 ] && break; sleep 0.1; done
+"$PGMIG" upgrade >"$TMP/lockout" 2>"$TMP/lockerr" &
+WAITER=$!
+for i in $(seq 1 300); do grep -q "waiting for" "$TMP/lockerr" && break; sleep 0.1; done
+LAST="pgmig upgrade while another session holds the lock"
+cp "$TMP/lockerr" "$TMP/err"
+expect_err "waiting for another pgmig run \\(pid [0-9]+, role [a-z_0-9]+\\) to finish" "the waiting run says who it waits for"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'p5'" "0" "and waits"
+sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgmig_t_holder'" >/dev/null
+wait $HOLDER
+wait $WAITER; RC=$?
+cp "$TMP/lockerr" "$TMP/err"
+expect_rc 0 "it runs once the lock is free"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'p5'" "1" "p5 applied"
 
 # ======================================================================
 group demo
