@@ -175,6 +175,7 @@ extern int	cmd_repair(int argc, char **argv);
 extern int	cmd_import_alembic(int argc, char **argv);
 extern int	cmd_diff(int argc, char **argv);
 extern int	cmd_drift(int argc, char **argv);
+extern int	cmd_test(int argc, char **argv);
 
 /* ---- autogen.c: snapshots, diffs, scratch databases ---- */
 extern char *autogen_renames(int n, char **specs);

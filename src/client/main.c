@@ -142,6 +142,15 @@ static const command commands[] = {
 		"List the DDL the guard recorded as run outside pgmig (pgmig.drift).  With\n"
 		"--clear, acknowledge the rows listed: they are removed and the journal\n"
 		"records how many, which, and by whom (needs DELETE on pgmig.drift).\n"},
+	{"test", cmd_test, "test [TARGET] [--junit FILE]",
+		"The CI job in one command, changing nothing (everything, the folder's\n"
+		"load included, is rolled back): the folder has a single head; every\n"
+		"revision pending up to TARGET (default head) is upgraded, downgraded,\n"
+		"compared and upgraded again (pgmig.test_roundtrip); and pgmig.review(TARGET)\n"
+		"finds no error, when the database has it.  Exit status 1 on any failure.\n"
+		"\n"
+		"  --junit FILE   write a JUnit XML report: one testcase per check and per\n"
+		"                 revision, failures with their messages\n"},
 	{"graph", cmd_graph, "graph [-o FILE]",
 		"Print the revision graph as Graphviz DOT.  With -o FILE.png or FILE.svg,\n"
 		"render it with Graphviz \"dot\" (which must be on PATH); any other -o\n"

@@ -102,7 +102,7 @@ echo "# client: $PGMIG"
 
 # ======================================================================
 group usage
-for c in init load revision upgrade downgrade stamp drift current heads branches history show merge check status graph repair import-alembic; do
+for c in init load revision upgrade downgrade stamp drift test current heads branches history show merge check status graph repair import-alembic; do
 	pgmig "$c" --help
 	if [ "$RC" = 0 ] && grep -q "Usage:" "$TMP/out" && grep -q "pgmig .*$c" "$TMP/out"; then
 		pass "$c --help"
@@ -889,6 +889,56 @@ wait $WAITER; RC=$?
 cp "$TMP/lockerr" "$TMP/err"
 expect_rc 0 "it runs once the lock is free"
 expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'p5'" "1" "p5 applied"
+
+# ======================================================================
+# issue 12 item 4: pgmig test [TARGET] [--junit FILE], the CI job
+group citest
+pgmig init; expect_rc 0 "init"
+revfile migrations t1 "" "one" "CREATE TABLE t1 (a int);" "DROP TABLE t1;"
+revfile migrations t2 t1 "two" "ALTER TABLE t1 ADD COLUMN b int;" "ALTER TABLE t1 DROP COLUMN b;"
+junit_check() { # junit_check FILE TESTS FAILURES SKIPPED NAME: parse with xml.etree
+	run "$PY" - "$1" "$2" "$3" "$4" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+cases = root.findall("./testsuite/testcase")
+fails = [c for c in cases if c.find("failure") is not None]
+skips = [c for c in cases if c.find("skipped") is not None]
+for c in cases:
+    f = c.find("failure")
+    print(c.get("classname"), c.get("name"), "FAIL " + f.get("message") if f is not None else ("SKIP" if c.find("skipped") is not None else "ok"))
+assert (len(cases), len(fails), len(skips)) == tuple(map(int, sys.argv[2:5])), (len(cases), len(fails), len(skips))
+assert int(root.find("testsuite").get("failures")) == len(fails)
+PYEOF
+	expect_rc 0 "$5"
+}
+pgmig test --junit "$TMP/ok.xml"; expect_rc 0 "pgmig test passes"
+expect_err "ok: pgmig.roundtrip t2" "each revision reported"
+expect_err "review skipped" "review skipped with a note when absent"
+junit_check "$TMP/ok.xml" 4 0 1 "JUnit XML parses: 4 testcases, 0 failures, 1 skipped"
+expect_out "pgmig.roundtrip t1 ok" "one testcase per revision"
+expect_sql "SELECT count(*) FROM pgmig.revision" "0" "nothing loaded (all rolled back)"
+expect_sql "SELECT count(*) FROM pg_class WHERE relname = 't1'" "0" "nothing applied"
+# a downgrade that does not undo its upgrade
+revfile migrations t3 t2 "three" "ALTER TABLE t1 ADD COLUMN c int;" "SELECT 1;"
+pgmig test --junit "$TMP/bad.xml"; expect_rc 1 "a broken downgrade fails pgmig test"
+expect_err "FAIL: pgmig.roundtrip t3" "the revision is named"
+junit_check "$TMP/bad.xml" 5 1 1 "JUnit XML: the failure is a failure"
+expect_out "pgmig.roundtrip t3 FAIL .+" "with a message"
+# two heads
+revfile migrations t3 t2 "three" "ALTER TABLE t1 ADD COLUMN c int;" "ALTER TABLE t1 DROP COLUMN c;"
+revfile migrations t4 t2 "four" "CREATE TABLE t4 (a int);" "DROP TABLE t4;"
+pgmig test heads --junit "$TMP/heads.xml"; expect_rc 1 "two heads fail pgmig test"
+expect_err "FAIL: pgmig.check single head: 2 heads: t3, t4" "the heads are named"
+junit_check "$TMP/heads.xml" 6 1 1 "JUnit XML: single head failure"
+rm migrations/t4_*.sql
+# the review, when the database has it (a stand-in with one error finding)
+psql -XAtq -c "CREATE FUNCTION pgmig.review(target text) RETURNS TABLE (revision text, statement integer, line integer, severity text, rule text, relation text, lock text, rows bigint, bytes bigint, message text, hint text) LANGUAGE sql AS \$\$ SELECT 't2', 1, 1, 'error', 'table-rewrite', 't1', NULL, NULL::bigint, NULL::bigint, 'rewrites <t1> & locks it', NULL \$\$" >/dev/null 2>&1
+pgmig test --junit "$TMP/review.xml"; expect_rc 1 "a review error fails pgmig test"
+expect_err "FAIL: pgmig.review head: t2: table-rewrite" "the finding is shown"
+junit_check "$TMP/review.xml" 5 1 0 "JUnit XML: review failure, markup escaped"
+expect_out "rewrites <t1> & locks it" "message kept through the escaping"
+pgmig test a b; expect_rc 2 "two targets: usage error"
 
 # ======================================================================
 group demo
