@@ -148,6 +148,8 @@ extern void free_revdir(revdir *d);
  */
 extern bool load_revisions(PGconn *conn, const revdir *d, bool own_tx);
 extern bool load_dir(PGconn *conn, bool own_tx);
+/* the load gives up (false) instead of waiting for another run's lock */
+extern bool load_lock_nowait;
 extern char *read_file(const char *path, size_t *len);
 extern bool write_file_new(const char *path, const char *content);
 extern char *slugify(const char *msg);

@@ -549,6 +549,8 @@ check_applied(PGconn *conn)
  * Take the migration lock; when another run holds it, say so at once
  * (who, from pgmig.status()) instead of hanging silently, then wait.
  */
+bool		load_lock_nowait = false;
+
 static bool
 take_lock(PGconn *conn)
 {
@@ -561,6 +563,8 @@ take_lock(PGconn *conn)
 	PQclear(res);
 	if (got)
 		return true;
+	if (load_lock_nowait)
+		return false;			/* a reader does not wait for a run */
 	res = run_sql(conn, "SELECT lock_pid, lock_role FROM pgmig.status()", 0, NULL);
 	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		fprintf(stderr, "waiting for another pgmig run (pid %s, role %s) to finish\n",

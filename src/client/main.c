@@ -114,17 +114,27 @@ static const command commands[] = {
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"
 		"script.  With --from-alembic, adopt a database managed by Alembic: the\n"
 		"revisions its version table (default alembic_version) lists are stamped.\n"},
-	{"current", cmd_current, "current",
-		"Show the applied heads of the database.\n"},
-	{"heads", cmd_heads, "heads",
-		"Show the heads of the revision graph (as loaded in the database).\n"},
+	{"current", cmd_current, "current [-v]",
+		"Show the applied heads of the database.\n"
+		"\n"
+		"  -v, --verbose            parents, branch labels and dependencies too\n"
+		"\n"
+		"The read commands (current, heads, history, show, check, status) see the\n"
+		"folder: they load --dir in a transaction that is rolled back, so files\n"
+		"not loaded yet count.  Without the rights to do so (or while another run\n"
+		"holds the lock) they show the database's view, with a warning.\n"},
+	{"heads", cmd_heads, "heads [-v]",
+		"Show the heads of the revision graph (the folder as it is now).\n"
+		"\n"
+		"  -v, --verbose            parents, branch labels and dependencies too\n"},
 	{"branches", cmd_branches, "branches",
 		"Show the branch points of the revision graph.\n"},
-	{"history", cmd_history, "history [-r RANGE] [-v]",
-		"Show revisions newest first.\n"
+	{"history", cmd_history, "history [-r RANGE] [-v] [-i]",
+		"Show revisions newest first (the folder as it is now).\n"
 		"\n"
 		"  -r, --rev-range RANGE    Alembic range: A:B, :B, A:, current:\n"
-		"  -v, --verbose            every column\n"},
+		"  -v, --verbose            every column\n"
+		"  -i, --indicate-current   mark the current revisions (\"current\")\n"},
 	{"show", cmd_show, "show REV",
 		"Show one revision, scripts included.\n"},
 	{"merge", cmd_merge, "merge -m MESSAGE REV...",

@@ -310,7 +310,7 @@ pgmig upgrade; expect_rc 1 "failing CREATE INDEX CONCURRENTLY: exit 1"
 expect_err "could not create unique index" "server error shown"
 expect_err "r4 .*failed at statement 1 of its upgrade script" "failed revision and statement named"
 expect_err "DROP INDEX CONCURRENTLY IF EXISTS t_a_uniq;" "cleanup advice for the INVALID index"
-expect_err "2 revisions before the failure were committed" "says what was committed"
+expect_err "Committed, and stay applied: r2, r3\\." "says what was committed"
 expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'r4'" 0 "failed revision not recorded"
 expect_sql "SELECT count(*) FROM pgmig.applied" 3 "earlier revisions stay applied"
 sql "DROP INDEX CONCURRENTLY t_a_uniq" >/dev/null; sql "DELETE FROM t WHERE b = 2" >/dev/null
@@ -939,6 +939,40 @@ expect_err "FAIL: pgmig.review head: t2: table-rewrite" "the finding is shown"
 junit_check "$TMP/review.xml" 5 1 0 "JUnit XML: review failure, markup escaped"
 expect_out "rewrites <t1> & locks it" "message kept through the escaping"
 pgmig test a b; expect_rc 2 "two targets: usage error"
+
+# ======================================================================
+# issue 12 item 2: the read commands see the folder (loaded, rolled back)
+group readfolder
+pgmig init; expect_rc 0 "init"
+revfile migrations f1 "" "one" "CREATE TABLE f1 (a int);" "DROP TABLE f1;"
+pgmig upgrade; expect_rc 0 "upgrade"
+pgmig revision -m "two" --rev-id f2; expect_rc 0 "a new revision file"
+pgmig -A heads; expect_rc 0 "heads"; expect_out "^f2\\|" "heads shows the new file at once"
+pgmig -A history; expect_out "^f2\\|f1\\|" "history shows it"
+pgmig -A show f2; expect_rc 0 "show finds it"
+pgmig -A -x status; expect_out "pending\\|1" "status counts it pending"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'f2'" "0" "nothing loaded for real"
+pgmig -A history --indicate-current; expect_rc 0 "history --indicate-current"
+expect_out "^f1\\|.*current" "the current revision is marked"
+pgmig -A history -i -v; expect_rc 0 "history -i -v"; expect_out "current" "verbose has a current column"
+pgmig -A current -v; expect_rc 0 "current -v"; expect_out "^f1\\|" "current -v"
+expect_out "down_revision" "current -v shows parents"
+pgmig -A heads -v; expect_rc 0 "heads -v"; expect_out "^f2\\|f1\\|" "heads -v shows the parent"
+pgmig check; expect_rc 0 "check on a healthy folder"
+sed -i 's/a int/a bigint/' migrations/f1_one.sql
+pgmig check; expect_rc 1 "check reports an edited applied file"
+expect_err "f1_one.sql: revision f1 was changed after it was applied" "names the file"
+mv migrations/f1_one.sql "$TMP/"
+pgmig check; expect_rc 1 "check reports a deleted applied file"
+expect_err "revision f1 is applied, but its file is missing" "names the revision"
+mv "$TMP/f1_one.sql" migrations/; sed -i 's/a bigint/a int/' migrations/f1_one.sql
+pgmig check; expect_rc 0 "restored: healthy again"
+# a role that may read but not write pgmig.revision gets the database's view
+psql -XAtq -c "CREATE ROLE pgmig_t_reader LOGIN; GRANT USAGE ON SCHEMA pgmig TO pgmig_t_reader; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_reader; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmig TO pgmig_t_reader" >/dev/null 2>&1
+pgmig -U pgmig_t_reader -A heads; expect_rc 0 "reader: heads"
+expect_err "warning: showing the database's view: this role may not write pgmig.revision" "reader warned"
+expect_out "^f1\\|" "reader sees the database's head"
+psql -XAtq -c "DROP OWNED BY pgmig_t_reader; DROP ROLE pgmig_t_reader" >/dev/null 2>&1
 
 # ======================================================================
 group demo
