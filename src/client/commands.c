@@ -651,7 +651,28 @@ run_migration(bool down, int argc, char **argv)
 	{
 		/* offline mode: the script as of the folder, changing nothing */
 		bool		ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
+		const char *colon = strchr(target, ':');
 
+		/*
+		 * Alembic's A:B range: the script from state A to B, whatever the
+		 * database's state is.  A is stamped inside the transaction that is
+		 * rolled back, so the script is written for (and checks for) A.
+		 */
+		if (ok && colon)
+		{
+			char	   *from = pm_strndup(target, colon - target);
+
+			if (from[0] == '\0' || colon[1] == '\0')
+			{
+				pm_free(from);
+				PQclear(PQexec(conn, "ROLLBACK"));
+				disconnect_db(conn);
+				return usage_error("an offline range needs both ends: START:END (e.g. base:head)");
+			}
+			ok = exec_sql(conn, "SELECT pgmig.stamp($1)", 1, (const char *const *) &from);
+			pm_free(from);
+			params[1] = colon + 1;
+		}
 		res = ok ? run_sql(conn, "SELECT pgmig.script($1, $2)", 2, params) : NULL;
 		if (res)
 		{

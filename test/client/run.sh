@@ -975,6 +975,29 @@ expect_out "^f1\\|" "reader sees the database's head"
 psql -XAtq -c "DROP OWNED BY pgmig_t_reader; DROP ROLE pgmig_t_reader" >/dev/null 2>&1
 
 # ======================================================================
+# issue 12 item 5 (part): offline A:B ranges
+group offline
+pgmig init; expect_rc 0 "init"
+revfile migrations o1 "" "one" "CREATE TABLE o1 (a int);" "DROP TABLE o1;"
+revfile migrations o2 o1 "two" "CREATE TABLE o2 (a int);" "DROP TABLE o2;"
+revfile migrations o3 o2 "three" "CREATE TABLE o3 (a int);" "DROP TABLE o3;"
+pgmig upgrade o1; expect_rc 0 "upgrade o1"
+pgmig upgrade --sql o2:o3; expect_rc 0 "upgrade --sql o2:o3"
+expect_out "CREATE TABLE o3" "the range's revision is in it"
+if grep -q "CREATE TABLE o2" "$TMP/out"; then fail "the start of the range is not"; else pass "the start of the range is not"; fi
+pgmig upgrade --sql base:o2; expect_rc 0 "upgrade --sql base:o2 from an applied state"
+expect_out "CREATE TABLE o1" "starts from base, whatever is applied"
+expect_out "CREATE TABLE o2" "up to o2"
+if grep -q "CREATE TABLE o3" "$TMP/out"; then fail "not beyond o2"; else pass "not beyond o2"; fi
+pgmig downgrade --sql o3:o1; expect_rc 0 "downgrade --sql o3:o1"
+expect_out "DROP TABLE o3" "downgrade range: o3 reverted"
+expect_out "DROP TABLE o2" "downgrade range: o2 reverted"
+if grep -q "DROP TABLE o1" "$TMP/out"; then fail "o1 stays"; else pass "o1 stays"; fi
+expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "o1" "ranges change nothing"
+expect_sql "SELECT count(*) FROM pgmig.journal WHERE action LIKE 'stamp%'" "0" "the stamp was rolled back"
+pgmig upgrade --sql :o2; expect_rc 2 "a range needs both ends"
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
