@@ -67,7 +67,9 @@ static const readonly_query readonly_queries[] = {
 		"is_head, is_branch_point, is_merge", "pgmig.history($1)", 0, false, false},
 	{"show", "*", "pgmig.show($1)", 1, true, true},
 	{"check", "severity, revision, problem", "pgmig.check()", 0, false, false},
-	{"status", "*", "pgmig.status()", 0, false, true},
+	/* the lock holder as it was before this command's own load took the lock */
+	{"status", "current, heads, pending, problems, drift, $1::integer AS lock_pid, "
+		"$2::name AS lock_role, $3::timestamptz AS lock_since", "pgmig.status()", 0, false, true},
 	{NULL}
 };
 
@@ -145,18 +147,34 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 	PGconn	   *conn;
 	PGresult   *res;
 	char	   *sql;
+	char	   *lock[3] = {NULL, NULL, NULL};
 	int			k;
 
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
+	if (strcmp(q->name, "status") == 0)
+	{
+		res = run_sql(conn, "SELECT lock_pid, lock_role, lock_since FROM pgmig.status()", 0, NULL);
+		if (res == NULL)
+		{
+			disconnect_db(conn);
+			return EXIT_FAIL;
+		}
+		for (k = 0; k < 3; k++)
+			lock[k] = PQgetisnull(res, 0, k) ? NULL : pg_strdup(PQgetvalue(res, 0, k));
+		PQclear(res);
+	}
 	if (!see_folder(conn, errors))
 	{
 		disconnect_db(conn);
 		return EXIT_FAIL;
 	}
 	sql = psprintf("SELECT %s FROM %s", q->columns, q->source);
-	res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
+	if (strcmp(q->name, "status") == 0)
+		res = run_sql(conn, sql, 3, (const char *const *) lock);
+	else
+		res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
 	pg_free(sql);
 	/* the folder's load, if any, is undone; a lock taken by it is released */
 	PQclear(PQexec(conn, "ROLLBACK"));
