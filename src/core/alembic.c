@@ -659,15 +659,47 @@ pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 					const char *m = q + 3;
 					size_t		ml = eol - (p + 3);
 					size_t		k;
+					bool		closed = false;
 
 					/* stop at the closing quotes if on the same line */
 					for (k = 0; k + 3 <= ml; k++)
 						if (memcmp(m + k, q, 3) == 0)
 						{
 							ml = k;
+							closed = true;
 							break;
 						}
 					trim(&m, &ml);
+
+					/*
+					 * '"""' alone on its line: the message is the first
+					 * non-blank line after it (black/ruff style docstrings)
+					 */
+					if (ml == 0 && !closed)
+					{
+						size_t		lp = eol + 1;
+
+						while (lp < len)
+						{
+							size_t		le = lp;
+
+							while (le < len && buf[le] != '\n')
+								le++;
+							m = buf + lp;
+							ml = le - lp;
+							for (k = 0; k + 3 <= ml; k++)
+								if (memcmp(m + k, q, 3) == 0)
+								{
+									ml = k;
+									closed = true;
+									break;
+								}
+							trim(&m, &ml);
+							if (ml > 0 || closed)
+								break;
+							lp = le + 1;
+						}
+					}
 					out->message = pm_strndup(m, ml);
 				}
 			}
