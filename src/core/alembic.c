@@ -625,6 +625,21 @@ py_assign(const char *buf, size_t len, size_t pos, const char *name, size_t *val
 	return true;
 }
 
+/* Cut *len at the first quote triple q in m; true if there was one. */
+static bool
+cut_at_quotes(const char *m, size_t *len, const char *q)
+{
+	size_t		k;
+
+	for (k = 0; k + 3 <= *len; k++)
+		if (memcmp(m + k, q, 3) == 0)
+		{
+			*len = k;
+			return true;
+		}
+	return false;
+}
+
 bool
 pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 {
@@ -658,17 +673,10 @@ pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 					const char *q = buf + p;
 					const char *m = q + 3;
 					size_t		ml = eol - (p + 3);
-					size_t		k;
-					bool		closed = false;
+					bool		closed;
 
 					/* stop at the closing quotes if on the same line */
-					for (k = 0; k + 3 <= ml; k++)
-						if (memcmp(m + k, q, 3) == 0)
-						{
-							ml = k;
-							closed = true;
-							break;
-						}
+					closed = cut_at_quotes(m, &ml, q);
 					trim(&m, &ml);
 
 					/*
@@ -687,13 +695,7 @@ pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 								le++;
 							m = buf + lp;
 							ml = le - lp;
-							for (k = 0; k + 3 <= ml; k++)
-								if (memcmp(m + k, q, 3) == 0)
-								{
-									ml = k;
-									closed = true;
-									break;
-								}
+							closed = cut_at_quotes(m, &ml, q);
 							trim(&m, &ml);
 							if (ml > 0 || closed)
 								break;
