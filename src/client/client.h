@@ -71,7 +71,11 @@ typedef struct options
 	bool		no_password;	/* -w: never prompt */
 	bool		force_password; /* -W: prompt before connecting */
 
-	const char *dir;			/* --dir, default ./migrations */
+	const char *dir;			/* --dir, else $PGMIG_DIR, else pgmig.conf's
+								 * dir, else ./migrations */
+	const char *conf_dbname;	/* pgmig.conf's database_url (after -d and
+								 * $DATABASE_URL) */
+	const char *file_template;	/* pgmig.conf's file_template, or NULL */
 	bool		quiet;			/* -q: no progress lines */
 	enum printFormat format;	/* aligned (default), -A unaligned, --csv */
 	bool		expanded;		/* -x: one record per block */
@@ -147,6 +151,8 @@ extern void free_revdir(revdir *d);
  */
 extern bool load_revisions(PGconn *conn, const revdir *d, bool own_tx);
 extern bool load_dir(PGconn *conn, bool own_tx);
+/* the load gives up (false) instead of waiting for another run's lock */
+extern bool load_lock_nowait;
 extern char *read_file(const char *path, size_t *len);
 extern bool write_file_new(const char *path, const char *content);
 extern char *slugify(const char *msg);
@@ -165,6 +171,8 @@ extern int	cmd_downgrade(int argc, char **argv);
 extern int	cmd_stamp(int argc, char **argv);
 /* current, heads, branches, show, status (queries.c: by command name) */
 extern int	cmd_readonly(int argc, char **argv);
+extern int	cmd_current(int argc, char **argv);
+extern int	cmd_heads(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
 extern int	cmd_merge(int argc, char **argv);
 extern int	cmd_check(int argc, char **argv);
@@ -172,6 +180,8 @@ extern int	cmd_graph(int argc, char **argv);
 extern int	cmd_repair(int argc, char **argv);
 extern int	cmd_import_alembic(int argc, char **argv);
 extern int	cmd_diff(int argc, char **argv);
+extern int	cmd_drift(int argc, char **argv);
+extern int	cmd_test(int argc, char **argv);
 
 /* ---- autogen.c: snapshots, diffs, scratch databases ---- */
 extern char *autogen_renames(int n, char **specs);

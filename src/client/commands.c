@@ -579,16 +579,75 @@ run_nontransactional(PGconn *conn, const char *rev, const char *msg, bool down)
 	return exec_sql(conn, "SELECT pgmig.record_step($1, $2::boolean, $3::interval)", 3, params);
 }
 
+/* comma-separated revision ids of plan rows [from, to) */
+static char *
+plan_ids(const PGresult *plan, int from, int to)
+{
+	pm_buf		b;
+	int			k;
+
+	pm_buf_init(&b);
+	for (k = from; k < to; k++)
+		pm_buf_printf(&b, "%s%s", k > from ? ", " : "", PQgetvalue(plan, k, 2));
+	return b.data;
+}
+
+/*
+ * A run that committed as it went stopped at step "failed": say, in the
+ * client's words, what stays committed, what was rolled back and what did
+ * not run, and how to go on.
+ */
+static void
+report_partial_run(const PGresult *plan, int done, int failed_from, int failed,
+				   int n, bool down)
+{
+	const char *state = down ? "reverted" : "applied";
+	pm_buf		d;
+	char	   *ids;
+
+	pm_buf_init(&d);
+	if (done > 0)
+	{
+		ids = plan_ids(plan, 0, done);
+		pm_buf_printf(&d, "Committed, and stay %s: %s.", state, ids);
+		pm_free(ids);
+	}
+	else
+		pm_buf_printf(&d, "Nothing was committed.");
+	if (failed_from >= 0)
+	{
+		ids = plan_ids(plan, failed_from, failed + 1 <= n ? failed + 1 : n);
+		pm_buf_printf(&d, "  Rolled back, not %s: %s.", state, ids);
+		pm_free(ids);
+	}
+	else
+		pm_buf_printf(&d, "  Revision %s did not complete and is not %s.",
+					  PQgetvalue(plan, failed, 2), state);
+	if (failed + 1 < n)
+	{
+		ids = plan_ids(plan, failed + 1, n);
+		pm_buf_printf(&d, "  Not run: %s.", ids);
+		pm_free(ids);
+	}
+	pg_log_error_detail("%s", d.data);
+	pg_log_error_hint("See the state with \"pgmig history\"; fix revision %s, then run the same \"pgmig %s\" again to continue from there.",
+					  PQgetvalue(plan, failed, 2), down ? "downgrade" : "upgrade");
+	pm_buf_free(&d);
+}
+
 static int
 run_migration(bool down, int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{"sql", no_argument, NULL, 1},
 		{"force", no_argument, NULL, 2},
+		{"commit-each", no_argument, NULL, 3},
 		{NULL, 0, NULL, 0}
 	};
 	const char *command = down ? "downgrade" : "upgrade";
 	bool		force = false;
+	bool		commit_each = false;
+	int			failed_from = -1;	/* first step of the rolled-back group */
 	const char *target;
 	const char *params[2];
 	PGconn	   *conn;
@@ -608,15 +667,18 @@ run_migration(bool down, int argc, char **argv)
 			offline = true;
 		else if (c == 2 && !down)
 			force = true;
+		else if (c == 3)
+			commit_each = true;
 		else
 			return EXIT_USAGE;
 	}
+	if (offline && commit_each)
+		return usage_error("--commit-each runs the migration; --sql only prints it");
 	npos = argc - optind;
 	if (npos > 1)
 		return usage_error("%s takes one target", command);
-	if (down && npos == 0)
-		return usage_error("downgrade needs a target (e.g. -1, a revision id, base)");
-	target = npos ? argv[optind] : "heads";
+	/* Alembic's defaults: "flask db upgrade" means head, "downgrade" -1 */
+	target = npos ? argv[optind] : (down ? "-1" : "head");
 
 	conn = connect_pgmig();
 	if (conn == NULL)
@@ -628,7 +690,28 @@ run_migration(bool down, int argc, char **argv)
 	{
 		/* offline mode: the script as of the folder, changing nothing */
 		bool		ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
+		const char *colon = strchr(target, ':');
 
+		/*
+		 * Alembic's A:B range: the script from state A to B, whatever the
+		 * database's state is.  A is stamped inside the transaction that is
+		 * rolled back, so the script is written for (and checks for) A.
+		 */
+		if (ok && colon)
+		{
+			char	   *from = pm_strndup(target, colon - target);
+
+			if (from[0] == '\0' || colon[1] == '\0')
+			{
+				pm_free(from);
+				PQclear(PQexec(conn, "ROLLBACK"));
+				disconnect_db(conn);
+				return usage_error("an offline range needs both ends: START:END (e.g. base:head)");
+			}
+			ok = exec_sql(conn, "SELECT pgmig.stamp($1)", 1, (const char *const *) &from);
+			pm_free(from);
+			params[1] = colon + 1;
+		}
 		res = ok ? run_sql(conn, "SELECT pgmig.script($1, $2)", 2, params) : NULL;
 		if (res)
 		{
@@ -663,13 +746,15 @@ run_migration(bool down, int argc, char **argv)
 		if (strcmp(PQgetvalue(plan, k, 4), "f") == 0)
 			nontx++;
 
-	if (nontx == 0)
+	if (nontx == 0 && !commit_each)
 	{
 		/* the simple case: one call, one transaction, all or nothing */
 		res = run_sql(conn, down ? "SELECT pgmig.downgrade($1)" : "SELECT pgmig.upgrade($1)",
 					  1, &target);
 		if (res == NULL)
 		{
+			if (n > 0 && PQstatus(conn) == CONNECTION_OK)
+				pg_log_error_detail("The run was one transaction: all of it was rolled back, no revision changed state.");
 			PQclear(plan);
 			disconnect_db(conn);
 			return EXIT_FAIL;
@@ -690,9 +775,11 @@ run_migration(bool down, int argc, char **argv)
 			if (strcmp(PQgetvalue(plan, k, 4), "t") == 0)
 			{
 				int			start = k;
+				bool		failed = false;
 
 				if (!exec_sql(conn, "BEGIN", 0, NULL))
 					break;
+				/* --commit-each: a group of one (CALL pgmig.migrate()'s unit) */
 				for (; k < n && strcmp(PQgetvalue(plan, k, 4), "t") == 0; k++)
 				{
 					const char *sp[2];
@@ -700,15 +787,25 @@ run_migration(bool down, int argc, char **argv)
 					sp[0] = PQgetvalue(plan, k, 2);
 					sp[1] = down ? "true" : "false";
 					if (!exec_sql(conn, "SELECT pgmig.step($1, $2::boolean)", 2, sp))
+					{
+						failed = true;
 						break;
+					}
+					if (commit_each)
+					{
+						k++;
+						break;
+					}
 				}
-				if (k < n && strcmp(PQgetvalue(plan, k, 4), "t") == 0)
+				if (failed)
 				{
 					PQclear(PQexec(conn, "ROLLBACK"));
+					failed_from = start;
 					break;		/* failed inside the group */
 				}
 				if (!exec_sql(conn, "COMMIT", 0, NULL))
 				{
+					failed_from = start;
 					k = start;
 					break;
 				}
@@ -725,9 +822,7 @@ run_migration(bool down, int argc, char **argv)
 		}
 		if (k < n)
 		{
-			if (done > 0)
-				pg_log_error_detail("%d revision%s before the failure %s committed.",
-						done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
+			report_partial_run(plan, done, failed_from, k, n, down);
 			PQclear(plan);
 			disconnect_db(conn);
 			return EXIT_FAIL;
@@ -1087,4 +1182,67 @@ cmd_repair(int argc, char **argv)
 	}
 	disconnect_db(conn);
 	return res ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ---- drift ---- */
+
+/*
+ * List what the guard recorded; --clear acknowledges exactly the rows
+ * listed (pgmig.clear_drift(through the last id shown), journaled), so a
+ * row recorded meanwhile is never cleared unseen.
+ */
+int
+cmd_drift(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"clear", no_argument, NULL, 1},
+		{NULL, 0, NULL, 0}
+	};
+	PGconn	   *conn;
+	PGresult   *res;
+	bool		clear = false;
+	int			c,
+				rc = EXIT_OK;
+
+	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
+	{
+		if (c != 1)
+			return EXIT_USAGE;
+		clear = true;
+	}
+	if (!no_positionals(argc, argv))
+		return EXIT_USAGE;
+	conn = connect_pgmig();
+	if (conn == NULL)
+		return EXIT_FAIL;
+	res = run_sql(conn,
+				  "SELECT id, at, role_name, command_tag, object_type, object_identity,"
+				  "       action, statement"
+				  "  FROM pgmig.drift ORDER BY id", 0, NULL);
+	if (res == NULL)
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	if (!clear)
+		print_result(res, opts.expanded);
+	else if (PQntuples(res) == 0)
+		progress("No drift to clear.");
+	else
+	{
+		const char *last = PQgetvalue(res, PQntuples(res) - 1, 0);
+		PGresult   *r2 = run_sql(conn, "SELECT pgmig.clear_drift($1::bigint)", 1, &last);
+
+		if (r2)
+		{
+			progress("Acknowledged %s drift row%s (recorded in the journal)",
+					 PQgetvalue(r2, 0, 0), strcmp(PQgetvalue(r2, 0, 0), "1") == 0 ? "" : "s");
+			PQclear(r2);
+		}
+		else
+			rc = EXIT_FAIL;
+	}
+	PQclear(res);
+	disconnect_db(conn);
+	return rc;
 }

@@ -185,6 +185,8 @@ connect_db(void)
 		return connect_spec(opts.dbname, true);
 	if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0])
 		return connect_spec(getenv("DATABASE_URL"), true);
+	if (opts.conf_dbname)
+		return connect_spec(opts.conf_dbname, true);
 	return connect_spec(NULL, true);
 }
 
@@ -222,6 +224,51 @@ connect_pgmig(void)
  * Print an error result the way psql does at its default verbosity
  * (ERROR, DETAIL, HINT, CONTEXT), prefixed by the program name.
  */
+/*
+ * The server's hints speak SQL (pgmig.repair(), pgmig.merge()...), which
+ * is right for psql users; a client user gets the matching client command
+ * after them.  Only the first SQL function named gets a line.
+ */
+static void
+client_hint(const PGresult *res)
+{
+	static const struct
+	{
+		const char *sql;
+		const char *client;
+	}			map[] = {
+		{"pgmig.repair(", "pgmig repair FILE (the revision file as it should be)"},
+		{"pgmig.merge(", "pgmig merge -m MESSAGE"},
+		{"pgmig.stamp(", "pgmig stamp TARGET"},
+		{"pgmig.load(", "pgmig load"},
+		{"pgmig.upgrade(", "pgmig upgrade TARGET (pgmig upgrade --commit-each for one transaction per revision)"},
+		{"pgmig.downgrade(", "pgmig downgrade TARGET"},
+		{"pgmig.history(", "pgmig history"},
+		{"pgmig.drift(", "pgmig drift"},
+	};
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	int			k;
+
+	/* the lock table filled up: the whole run was one transaction */
+	if (sqlstate && strcmp(sqlstate, "53200") == 0 &&
+		opts.command && (strcmp(opts.command, "upgrade") == 0 ||
+						 strcmp(opts.command, "downgrade") == 0))
+	{
+		pg_log_error_detail("Everything this run did was rolled back: no revision changed state.");
+		pg_log_error_hint("Run \"pgmig %s --commit-each\": one transaction per revision.", opts.command);
+		return;
+	}
+	if (hint == NULL)
+		return;
+	for (k = 0; k < lengthof(map); k++)
+		if (strstr(hint, map[k].sql))
+		{
+			pg_log_error_hint("From the client: %s.", map[k].client);
+			return;
+		}
+}
+
 void
 report_result_error(const PGresult *res)
 {
@@ -242,6 +289,7 @@ report_result_error(const PGresult *res)
 	else
 		pg_log_error("%s", PQresStatus(PQresultStatus(res)));
 	PQfreemem(msg);
+	client_hint(res);
 }
 
 PGresult *

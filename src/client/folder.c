@@ -57,10 +57,38 @@ char *
 revision_path(const char *id, const char *msg)
 {
 	char	   *slug = slugify(msg);
-	char	   *path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+	char	   *path;
+	const char *t = opts.file_template;
+	pm_buf		b;
 
-	sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+	if (t == NULL)
+	{
+		path = pm_malloc(strlen(opts.dir) + strlen(id) + strlen(slug) + 8);
+		sprintf(path, "%s/%s%s%s.sql", opts.dir, id, slug[0] ? "_" : "", slug);
+		pm_free(slug);
+		return path;
+	}
+	/* pgmig.conf's file_template, Alembic's tokens (checked when read) */
+	pm_buf_init(&b);
+	pm_buf_printf(&b, "%s/", opts.dir);
+	while (*t)
+	{
+		if (strncmp(t, "%(rev)s", 7) == 0)
+			pm_buf_puts(&b, id), t += 7;
+		else if (strncmp(t, "%(slug)s", 8) == 0)
+			pm_buf_puts(&b, slug), t += 8;
+		else if (strncmp(t, "%%", 2) == 0)
+			pm_buf_puts(&b, "%"), t += 2;
+		else
+		{
+			pm_buf_printf(&b, "%c", *t);
+			t++;
+		}
+	}
+	pm_buf_puts(&b, ".sql");
 	pm_free(slug);
+	path = pm_strdup(b.data);
+	pm_buf_free(&b);
 	return path;
 }
 
@@ -530,6 +558,37 @@ check_applied(PGconn *conn)
 	return n == 0;
 }
 
+/*
+ * Take the migration lock; when another run holds it, say so at once
+ * (who, from pgmig.status()) instead of hanging silently, then wait.
+ */
+bool		load_lock_nowait = false;
+
+static bool
+take_lock(PGconn *conn)
+{
+	PGresult   *res = run_sql(conn, "SELECT pgmig.lock(false)", 0, NULL);
+	bool		got;
+
+	if (res == NULL)
+		return false;
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (got)
+		return true;
+	if (load_lock_nowait)
+		return false;			/* a reader does not wait for a run */
+	res = run_sql(conn, "SELECT lock_pid, lock_role FROM pgmig.status()", 0, NULL);
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		fprintf(stderr, "waiting for another pgmig run (pid %s, role %s) to finish\n",
+				PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	else
+		fprintf(stderr, "waiting for another pgmig run to finish\n");
+	fflush(stderr);
+	PQclear(res);
+	return exec_sql(conn, "SELECT pgmig.lock()", 0, NULL);
+}
+
 bool
 load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 {
@@ -541,7 +600,7 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 
 	if (own_tx && !exec_sql(conn, "BEGIN", 0, NULL))
 		return false;
-	if (!exec_sql(conn, "SELECT pgmig.lock()", 0, NULL))
+	if (!take_lock(conn))
 		goto fail;
 	if (!exec_sql(conn,
 				  "CREATE TEMP TABLE pgmig_stage ("

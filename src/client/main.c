@@ -16,6 +16,8 @@
 
 #include "fe_utils/cancel.h"
 
+#include <sys/stat.h>
+
 options		opts;
 
 /* the global options; long-only ones get codes above any character */
@@ -90,16 +92,21 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql] [--force]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql | --commit-each] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
-		"heads).  TARGET follows Alembic's grammar: head, heads, REV, LABEL@head,\n"
-		"+N, REV+N...  Revisions run in one transaction; a run that contains a\n"
+		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
+		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
+		"Alembic's grammar: head, heads, REV, LABEL@head, +N, REV+N...  Revisions run in one transaction; a run that contains a\n"
 		"non-transactional revision holds the migration lock and commits around\n"
 		"it, running its statements one at a time.  The review (pgmig review)\n"
 		"runs first: its warnings are printed, and its errors stop the upgrade.\n"
 		"\n"
-		"  --sql      print the SQL instead of running it (offline mode)\n"
-		"  --force    run even when the review found errors\n"},
+		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --commit-each  one transaction per revision (CALL pgmig.migrate()'s way):\n"
+		"                 a long run holds few locks at a time; a failure rolls back\n"
+		"                 only the failing revision, and the client says what stays\n"
+		"                 committed\n"
+		"  --force        run even when the review found errors\n"},
 	{"review", cmd_review, "review [TARGET] [-v]",
 		"Load --dir (in a transaction that is rolled back), then say what an\n"
 		"upgrade to TARGET (default: heads) would do to this database, without\n"
@@ -109,26 +116,38 @@ static const command commands[] = {
 		"Exit status 1 if any finding is an error.\n"
 		"\n"
 		"  -v, --verbose    also print the info rows (the lock of every statement)\n"},
-	{"downgrade", cmd_downgrade, "downgrade TARGET [--sql]",
+	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql | --commit-each]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
-		"applied): -1, REV, base, LABEL@base...\n"
+		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
+		"LABEL@base...\n"
 		"\n"
-		"  --sql      print the SQL instead of running it (offline mode)\n"},
+		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --commit-each  one transaction per revision (see pgmig upgrade --help)\n"},
 	{"stamp", cmd_stamp, "stamp TARGET | stamp --from-alembic [--version-table NAME]",
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"
 		"script.  With --from-alembic, adopt a database managed by Alembic: the\n"
 		"revisions its version table (default alembic_version) lists are stamped.\n"},
-	{"current", cmd_readonly, "current",
-		"Show the applied heads of the database.\n"},
-	{"heads", cmd_readonly, "heads",
-		"Show the heads of the revision graph (as loaded in the database).\n"},
+	{"current", cmd_current, "current [-v]",
+		"Show the applied heads of the database.\n"
+		"\n"
+		"  -v, --verbose            parents, branch labels and dependencies too\n"
+		"\n"
+		"The read commands (current, heads, history, show, check, status) see the\n"
+		"folder: they load --dir in a transaction that is rolled back, so files\n"
+		"not loaded yet count.  Without the rights to do so (or while another run\n"
+		"holds the lock) they show the database's view, with a warning.\n"},
+	{"heads", cmd_heads, "heads [-v]",
+		"Show the heads of the revision graph (the folder as it is now).\n"
+		"\n"
+		"  -v, --verbose            parents, branch labels and dependencies too\n"},
 	{"branches", cmd_readonly, "branches",
 		"Show the branch points of the revision graph.\n"},
-	{"history", cmd_history, "history [-r RANGE] [-v]",
-		"Show revisions newest first.\n"
+	{"history", cmd_history, "history [-r RANGE] [-v] [-i]",
+		"Show revisions newest first (the folder as it is now).\n"
 		"\n"
 		"  -r, --rev-range RANGE    Alembic range: A:B, :B, A:, current:\n"
-		"  -v, --verbose            every column\n"},
+		"  -v, --verbose            every column\n"
+		"  -i, --indicate-current   mark the current revisions (\"current\")\n"},
 	{"show", cmd_readonly, "show REV",
 		"Show one revision, scripts included.\n"},
 	{"merge", cmd_merge, "merge -m MESSAGE REV...",
@@ -142,6 +161,19 @@ static const command commands[] = {
 	{"status", cmd_readonly, "status",
 		"One line at a glance: current, heads, pending, problems, drift, and who\n"
 		"holds the migration lock.\n"},
+	{"drift", cmd_drift, "drift [--clear]",
+		"List the DDL the guard recorded as run outside pgmig (pgmig.drift).  With\n"
+		"--clear, acknowledge the rows listed: they are removed and the journal\n"
+		"records how many, which, and by whom (needs DELETE on pgmig.drift).\n"},
+	{"test", cmd_test, "test [TARGET] [--junit FILE]",
+		"The CI job in one command, changing nothing (everything, the folder's\n"
+		"load included, is rolled back): the folder has a single head; every\n"
+		"revision pending up to TARGET (default head) is upgraded, downgraded,\n"
+		"compared and upgraded again (pgmig.test_roundtrip); and pgmig.review(TARGET)\n"
+		"finds no error, when the database has it.  Exit status 1 on any failure.\n"
+		"\n"
+		"  --junit FILE   write a JUnit XML report: one testcase per check and per\n"
+		"                 revision, failures with their messages\n"},
 	{"graph", cmd_graph, "graph [-o FILE]",
 		"Print the revision graph as Graphviz DOT.  With -o FILE.png or FILE.svg,\n"
 		"render it with Graphviz \"dot\" (which must be on PATH); any other -o\n"
@@ -333,6 +365,107 @@ global_option(int c, const char *arg)
 	return true;
 }
 
+/*
+ * pgmig.conf in the current directory: "key = value" lines, "#" comments,
+ * an optional "[pgmig]" header.  Keys: dir, database_url, file_template
+ * (Alembic's tokens %(rev)s and %(slug)s; ".sql" is added).  It is read
+ * before the environment and the command line, which override it.
+ * Returns false after an error naming FILE:LINE.
+ */
+static bool
+read_conf(void)
+{
+	const char *file = "pgmig.conf";
+	char	   *text = read_file(file, NULL);
+	char	   *line,
+			   *next;
+	int			lineno = 0;
+
+	if (text == NULL)
+		return true;			/* no file: nothing to set */
+	for (line = text; line; line = next)
+	{
+		char	   *eq,
+				   *key,
+				   *val,
+				   *e;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (*line == '\0' || *line == '#' || *line == ';' ||
+			strcmp(line, "[pgmig]") == 0)
+			continue;
+		eq = strchr(line, '=');
+		if (eq == NULL)
+		{
+			pg_log_error("%s:%d: expected \"key = value\"", file, lineno);
+			return false;
+		}
+		*eq = '\0';
+		key = line;
+		for (e = eq; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		val = eq + 1;
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if (strcmp(key, "dir") == 0)
+			opts.dir = pg_strdup(val);
+		else if (strcmp(key, "database_url") == 0)
+			opts.conf_dbname = pg_strdup(val);
+		else if (strcmp(key, "file_template") == 0)
+		{
+			if (strstr(val, "%(rev)s") == NULL || strchr(val, '/'))
+			{
+				pg_log_error("%s:%d: file_template must contain %%(rev)s and no \"/\"", file, lineno);
+				return false;
+			}
+			opts.file_template = pg_strdup(val);
+		}
+		else
+		{
+			pg_log_error("%s:%d: unknown key \"%s\"", file, lineno, key);
+			pg_log_error_hint("The keys are dir, database_url and file_template.");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A Flask-Migrate/Alembic project keeps its own migrations/ folder: pgmig
+ * must not write its files there nor read Alembic's as its own.
+ */
+static bool
+alembic_folder(const char *dir)
+{
+	static const char *const marks[] = {"env.py", "alembic.ini", "versions"};
+	struct stat st;
+	int			k;
+
+	for (k = 0; k < lengthof(marks); k++)
+	{
+		char	   *p = psprintf("%s/%s", dir, marks[k]);
+		bool		found = stat(p, &st) == 0;
+
+		pg_free(p);
+		if (found)
+		{
+			pg_log_error("folder \"%s\" belongs to Alembic (it has %s)", dir, marks[k]);
+			pg_log_error_detail("pgmig keeps its revisions as .sql files in a folder of its own.");
+			pg_log_error_hint("Use another folder (--dir, PGMIG_DIR or pgmig.conf), or turn this history into one with \"pgmig import-alembic\".");
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 command_getopt(int argc, char **argv, const char *shortopts,
 			   const struct option *longopts)
@@ -370,6 +503,9 @@ command_getopt(int argc, char **argv, const char *shortopts,
 		if (!global_option(c, optarg))
 			return c;
 	}
+	/* the options are all known now, --dir included */
+	if (alembic_folder(opts.dir))
+		exit(EXIT_FAIL);
 	return -1;
 }
 
@@ -462,6 +598,11 @@ main(int argc, char **argv)
 	pg_logging_init(argv[0]);
 	opts.dir = "migrations";
 	opts.format = PRINT_ALIGNED;
+	/* the file, then the environment; the command line overrides both */
+	if (!read_conf())
+		return EXIT_FAIL;
+	if (getenv("PGMIG_DIR") && getenv("PGMIG_DIR")[0])
+		opts.dir = getenv("PGMIG_DIR");
 
 	/* global options up to the command name ("+": stop there) */
 	{

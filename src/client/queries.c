@@ -8,11 +8,21 @@
  * function of the extension it reads, how many arguments it takes, and
  * whether the result is one record shown expanded.  One function runs
  * them all, with psql's printer (conn.c's print_result), so the commands
- * differ only in data.  They change nothing and take no lock.
+ * differ only in data.
+ *
+ * The folder is the truth for reading too (as Alembic reads its versions
+ * folder): each command first loads --dir inside a transaction that is
+ * rolled back after the query, so files not loaded yet show up and check
+ * sees edited or deleted applied files, and nothing changes.  When that
+ * cannot be done (the role may not write pgmig.revision, another run holds
+ * the migration lock, the folder is missing or broken) the command shows
+ * the database's view with a warning.  The lock is never waited for.
  *
  *-------------------------------------------------------------------------
  */
 #include "client.h"
+
+#include <sys/stat.h>
 
 typedef struct readonly_query
 {
@@ -33,14 +43,33 @@ typedef struct readonly_query
 
 static const readonly_query readonly_queries[] = {
 	{"current", "revision, message, applied_at", "pgmig.current()", 0, false, false},
+	{"current -v", "revision, pg_catalog.array_to_string(h.down_revision, ', ') AS down_revision, "
+		"pg_catalog.array_to_string(h.branch_labels, ', ') AS branch_labels, "
+		"pg_catalog.array_to_string(h.depends_on, ', ') AS depends_on, c.message, c.applied_at",
+	"pgmig.current() c JOIN pgmig.history(NULL::text) h USING (revision)", 0, false, false},
 	{"heads", "revision, message, branch_labels, applied", "pgmig.heads()", 0, false, false},
+	{"heads -v", "revision, pg_catalog.array_to_string(down_revision, ', ') AS down_revision, "
+		"pg_catalog.array_to_string(branch_labels, ', ') AS branch_labels, "
+		"pg_catalog.array_to_string(depends_on, ', ') AS depends_on, message, applied",
+	"pgmig.history(NULL::text) WHERE is_head", 0, false, false},
 	{"branches", "revision, message, children", "pgmig.branches()", 0, false, false},
 	{"history", HISTORY_COLUMNS, "pgmig.history($1)", 0, false, false},
 	{"history -v", "revision, down_revision, depends_on, branch_labels, message, "
 	"applied, is_head, is_branch_point, is_merge", "pgmig.history($1)", 0, false, false},
+	/* --indicate-current: Alembic's "(current)" mark */
+	{"history -i", "revision, pg_catalog.array_to_string(down_revision, ', ') AS down_revision, message, "
+		"pg_catalog.concat_ws(', ', CASE WHEN revision IN (SELECT c.revision FROM pgmig.current() c) "
+		"THEN 'current' END, CASE WHEN applied THEN 'applied' END, "
+		"CASE WHEN is_head THEN 'head' END, CASE WHEN is_branch_point THEN 'branchpoint' END, "
+		"CASE WHEN is_merge THEN 'mergepoint' END) AS flags", "pgmig.history($1)", 0, false, false},
+	{"history -v -i", "revision, down_revision, depends_on, branch_labels, message, "
+		"applied, revision IN (SELECT c.revision FROM pgmig.current() c) AS current, "
+		"is_head, is_branch_point, is_merge", "pgmig.history($1)", 0, false, false},
 	{"show", "*", "pgmig.show($1)", 1, true, true},
 	{"check", "severity, revision, problem", "pgmig.check()", 0, false, false},
-	{"status", "*", "pgmig.status()", 0, false, true},
+	/* the lock holder as it was before this command's own load took the lock */
+	{"status", "current, heads, pending, problems, drift, $1::integer AS lock_pid, "
+		"$2::name AS lock_role, $3::timestamptz AS lock_since", "pgmig.status()", 0, false, true},
 	{NULL}
 };
 
@@ -57,6 +86,57 @@ find_query(const char *name)
 }
 
 /*
+ * Open a transaction and load the folder into it (see the header).  A load
+ * refused because an applied file was edited or deleted has printed the
+ * files; that counts as an error for check (*errors).  false only when
+ * the connection is unusable.
+ */
+static bool
+see_folder(PGconn *conn, int *errors)
+{
+	PGresult   *res;
+	bool		may_write,
+				quiet = opts.quiet,
+				loaded;
+	struct stat st;
+
+	if (!exec_sql(conn, "BEGIN", 0, NULL))
+		return false;
+	if (stat(opts.dir, &st) != 0)
+	{
+		pg_log_warning("folder \"%s\" not found: showing the database's view", opts.dir);
+		return true;
+	}
+	res = run_sql(conn, "SELECT pg_catalog.has_table_privilege('pgmig.revision', 'INSERT, UPDATE, DELETE')",
+				  0, NULL);
+	if (res == NULL)
+		return false;
+	may_write = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!may_write)
+	{
+		pg_log_warning("showing the database's view: this role may not write pgmig.revision, so files of %s not loaded yet are not shown",
+					   opts.dir);
+		return true;
+	}
+	exec_sql(conn, "SAVEPOINT pgmig_see_folder", 0, NULL);
+	/* nothing is loaded for real: no "Loaded ..." line */
+	opts.quiet = true;
+	load_lock_nowait = true;
+	loaded = load_dir(conn, false);
+	load_lock_nowait = false;
+	opts.quiet = quiet;
+	if (loaded)
+		return true;
+	PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT pgmig_see_folder"));
+	if (errors)
+		(*errors)++;
+	pg_log_warning("showing the database's view: the folder %s could not be loaded (see above, or another pgmig run holds the lock)",
+				   opts.dir);
+	return true;
+}
+
+/*
  * Run the query of one read-only command with its argument (NULL for
  * SQL NULL) and print it.  Returns the exit status; *errors counts rows
  * whose first column is "error" (check's severity), if errors is given.
@@ -67,14 +147,40 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 	PGconn	   *conn;
 	PGresult   *res;
 	char	   *sql;
+	char	   *lock[3] = {NULL, NULL, NULL};
 	int			k;
 
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
+	if (strcmp(q->name, "status") == 0)
+	{
+		res = run_sql(conn, "SELECT lock_pid, lock_role, lock_since FROM pgmig.status()", 0, NULL);
+		if (res == NULL)
+		{
+			disconnect_db(conn);
+			return EXIT_FAIL;
+		}
+		for (k = 0; k < 3; k++)
+			lock[k] = PQgetisnull(res, 0, k) ? NULL : pg_strdup(PQgetvalue(res, 0, k));
+		PQclear(res);
+	}
+	if (!see_folder(conn, errors))
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
 	sql = psprintf("SELECT %s FROM %s", q->columns, q->source);
-	res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
+	if (strcmp(q->name, "status") == 0)
+		res = run_sql(conn, sql, 3, (const char *const *) lock);
+	else
+		res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
 	pg_free(sql);
+	/* the folder's load, if any, is undone; a lock taken by it is released */
+	PQclear(PQexec(conn, "ROLLBACK"));
+	PQclear(PQexec(conn, "SELECT pgmig.unlock() FROM pg_catalog.pg_locks"
+				   " WHERE locktype OPERATOR(pg_catalog.=) 'advisory'"
+				   "   AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1"));
 	if (res == NULL)
 	{
 		disconnect_db(conn);
@@ -110,6 +216,42 @@ cmd_readonly(int argc, char **argv)
 	return run_readonly(q, q->nargs ? argv[optind] : NULL, NULL);
 }
 
+/* current and heads: -v, --verbose as Alembic's */
+static int
+verbose_readonly(const char *name, int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0}
+	};
+	bool		verbose = false;
+	int			c;
+	char	   *variant;
+
+	while ((c = command_getopt(argc, argv, "v", long_options)) != -1)
+	{
+		if (c != 'v')
+			return EXIT_USAGE;
+		verbose = true;
+	}
+	if (!no_positionals(argc, argv))
+		return EXIT_USAGE;
+	variant = psprintf("%s%s", name, verbose ? " -v" : "");
+	return run_readonly(find_query(variant), NULL, NULL);
+}
+
+int
+cmd_current(int argc, char **argv)
+{
+	return verbose_readonly("current", argc, argv);
+}
+
+int
+cmd_heads(int argc, char **argv)
+{
+	return verbose_readonly("heads", argc, argv);
+}
+
 /* Exit status 1 when a problem has severity "error". */
 int
 cmd_check(int argc, char **argv)
@@ -129,22 +271,27 @@ cmd_history(int argc, char **argv)
 	static const struct option long_options[] = {
 		{"rev-range", required_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"indicate-current", no_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *range = NULL;
-	bool		verbose = false;
+	bool		verbose = false,
+				current = false;
 	int			c;
 
-	while ((c = command_getopt(argc, argv, "r:v", long_options)) != -1)
+	while ((c = command_getopt(argc, argv, "r:vi", long_options)) != -1)
 	{
 		if (c == 'r')
 			range = optarg;
 		else if (c == 'v')
 			verbose = true;
+		else if (c == 'i')
+			current = true;
 		else
 			return EXIT_USAGE;
 	}
 	if (!no_positionals(argc, argv))
 		return EXIT_USAGE;
-	return run_readonly(find_query(verbose ? "history -v" : "history"), range, NULL);
+	return run_readonly(find_query(verbose ? (current ? "history -v -i" : "history -v") :
+								   (current ? "history -i" : "history")), range, NULL);
 }

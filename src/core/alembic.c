@@ -625,6 +625,21 @@ py_assign(const char *buf, size_t len, size_t pos, const char *name, size_t *val
 	return true;
 }
 
+/* Cut *len at the first quote triple q in m; true if there was one. */
+static bool
+cut_at_quotes(const char *m, size_t *len, const char *q)
+{
+	size_t		k;
+
+	for (k = 0; k + 3 <= *len; k++)
+		if (memcmp(m + k, q, 3) == 0)
+		{
+			*len = k;
+			return true;
+		}
+	return false;
+}
+
 bool
 pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 {
@@ -658,16 +673,35 @@ pm_alembic_pyfile(const char *buf, size_t len, pm_alembic_py *out)
 					const char *q = buf + p;
 					const char *m = q + 3;
 					size_t		ml = eol - (p + 3);
-					size_t		k;
+					bool		closed;
 
 					/* stop at the closing quotes if on the same line */
-					for (k = 0; k + 3 <= ml; k++)
-						if (memcmp(m + k, q, 3) == 0)
-						{
-							ml = k;
-							break;
-						}
+					closed = cut_at_quotes(m, &ml, q);
 					trim(&m, &ml);
+
+					/*
+					 * '"""' alone on its line: the message is the first
+					 * non-blank line after it (black/ruff style docstrings)
+					 */
+					if (ml == 0 && !closed)
+					{
+						size_t		lp = eol + 1;
+
+						while (lp < len)
+						{
+							size_t		le = lp;
+
+							while (le < len && buf[le] != '\n')
+								le++;
+							m = buf + lp;
+							ml = le - lp;
+							closed = cut_at_quotes(m, &ml, q);
+							trim(&m, &ml);
+							if (ml > 0 || closed)
+								break;
+							lp = le + 1;
+						}
+					}
 					out->message = pm_strndup(m, ml);
 				}
 			}

@@ -102,7 +102,7 @@ echo "# client: $PGMIG"
 
 # ======================================================================
 group usage
-for c in init load revision upgrade downgrade stamp current heads branches history show merge check status graph repair import-alembic review; do
+for c in init load revision upgrade downgrade stamp drift test current heads branches history show merge check status graph repair import-alembic review diff; do
 	pgmig "$c" --help
 	if [ "$RC" = 0 ] && grep -q "Usage:" "$TMP/out" && grep -q "pgmig .*$c" "$TMP/out"; then
 		pass "$c --help"
@@ -116,7 +116,6 @@ pgmig; expect_rc 2 "no command is a usage error"
 pgmig frobnicate; expect_rc 2 "unknown command"; expect_err 'unknown command "frobnicate"' "unknown command named"
 pgmig upgrade --bogus; expect_rc 2 "unknown option"; expect_err "upgrade --help" "usage error points at the command's help"
 pgmig revision; expect_rc 2 "revision without -m"
-pgmig downgrade; expect_rc 2 "downgrade without a target"
 pgmig upgrade a b; expect_rc 2 "upgrade with two targets"
 pgmig show; expect_rc 2 "show without a revision"
 pgmig stamp; expect_rc 2 "stamp without a target"
@@ -313,7 +312,7 @@ pgmig upgrade --force; expect_rc 1 "failing CREATE INDEX CONCURRENTLY: exit 1"
 expect_err "could not create unique index" "server error shown"
 expect_err "r4 .*failed at statement 1 of its upgrade script" "failed revision and statement named"
 expect_err "DROP INDEX CONCURRENTLY IF EXISTS t_a_uniq;" "cleanup advice for the INVALID index"
-expect_err "2 revisions before the failure were committed" "says what was committed"
+expect_err "Committed, and stay applied: r2, r3\\." "says what was committed"
 expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'r4'" 0 "failed revision not recorded"
 expect_sql "SELECT count(*) FROM pgmig.applied" 3 "earlier revisions stay applied"
 sql "DROP INDEX CONCURRENTLY t_a_uniq" >/dev/null; sql "DELETE FROM t WHERE b = 2" >/dev/null
@@ -872,6 +871,240 @@ revfile $M rv3 "rv2" "Back to nullable" "ALTER TABLE big ADD COLUMN y int NOT NU
 pgmig upgrade --force; expect_rc 1 "--force runs it anyway (and the server refuses)"
 expect_err "contains null values" "the server's own error"
 pgmig downgrade --force base; expect_rc 2 "downgrade has no --force"
+# issue 12 item 1: Alembic's defaults (upgrade = head, downgrade = -1)
+group defaults
+pgmig init; expect_rc 0 "init"
+revfile migrations d1 "" "one" "CREATE TABLE d1 (a int);" "DROP TABLE d1;"
+revfile migrations d2 d1 "two" "CREATE TABLE d2 (a int);" "DROP TABLE d2;"
+revfile migrations d3 d1 "three" "CREATE TABLE d3 (a int);" "DROP TABLE d3;"
+pgmig upgrade; expect_rc 1 "two heads stop a bare upgrade"
+expect_err "multiple head revisions are present" "Alembic's words"
+expect_err "pgmig merge" "the hint names the client's merge"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing applied with two heads"
+pgmig upgrade heads; expect_rc 0 "upgrade heads applies both"
+expect_sql "SELECT count(*) FROM pgmig.applied" "3" "three applied"
+pgmig downgrade; expect_rc 1 "bare downgrade with two applied heads stops"
+expect_err "needs a single current revision" "and says why"
+expect_sql "SELECT count(*) FROM pgmig.applied" "3" "nothing reverted"
+pgmig downgrade d1; expect_rc 0 "down to the branch point"
+pgmig downgrade; expect_rc 0 "bare downgrade means -1"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "-1 reverted the last one"
+pgmig downgrade --help; expect_out "downgrade \\[TARGET\\]" "downgrade --help: target optional"
+expect_out "default" "downgrade --help names the default"
+pgmig upgrade --help; expect_out "head, as" "upgrade --help: default head"
+rm migrations/d3_*.sql
+pgmig upgrade; expect_rc 0 "one head: bare upgrade applies all"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "d1,d2" "upgraded to head"
+pgmig downgrade; expect_rc 0 "bare downgrade"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "d1" "downgrade -1 reverted one"
+revfile migrations d4 d2 "four" "CREATE TABLE d4 (a int);"
+pgmig upgrade; expect_rc 0 "up to an irreversible revision"
+pgmig downgrade; expect_rc 1 "irreversible: downgrade refused"
+expect_err "pgmig.repair\\(" "server hint (SQL) kept"
+expect_err "hint: From the client: pgmig repair FILE" "client hint names pgmig repair FILE"
+
+# ======================================================================
+# issue 12 item 3: an Alembic folder is not taken over; PGMIG_DIR, pgmig.conf
+group settings
+pgmig init; expect_rc 0 "init"
+mkdir -p flask/migrations/versions
+touch flask/migrations/env.py flask/migrations/alembic.ini
+for c in "load" "upgrade" "heads" "revision -m x" "import-alembic --upgrade-sql /dev/null" "status"; do
+	pgmig --dir flask/migrations $c; expect_rc 1 "$c refuses Alembic's folder"
+done
+expect_err 'folder "flask/migrations" belongs to Alembic \(it has env.py\)' "says why"
+expect_err "pgmig import-alembic" "and names import-alembic"
+expect_err "Use another folder" "and another folder"
+if [ -z "$(ls flask/migrations/versions)" ]; then pass "nothing written there"; else fail "nothing written there"; fi
+rm flask/migrations/env.py flask/migrations/alembic.ini
+pgmig --dir flask/migrations revision -m x; expect_rc 1 "versions/ alone is enough"
+expect_err "it has versions" "names versions/"
+run env PGMIG_DIR=flask/migrations "$PGMIG" revision -m x; expect_rc 1 "PGMIG_DIR is checked too"
+# precedence: --dir over PGMIG_DIR over pgmig.conf
+mkdir -p conf env flag
+printf '# pgmig settings\n[pgmig]\ndir = conf\ndatabase_url = dbname=pgmig_no_such_db\nfile_template = %%(rev)s-%%(slug)s\n' > pgmig.conf
+pgmig revision -m "from conf" --rev-id c1; expect_rc 0 "revision with pgmig.conf"
+if [ -f conf/c1-from_conf.sql ]; then pass "pgmig.conf's dir and file_template used"; else fail "pgmig.conf's dir and file_template used"; fi
+run env PGMIG_DIR=env "$PGMIG" revision -m "from env" --rev-id e1; expect_rc 0 "revision with PGMIG_DIR"
+if [ -f env/e1-from_env.sql ]; then pass "PGMIG_DIR wins over pgmig.conf"; else fail "PGMIG_DIR wins over pgmig.conf"; fi
+run env PGMIG_DIR=env "$PGMIG" --dir flag revision -m "from flag" --rev-id f1; expect_rc 0 "revision with --dir"
+if [ -f flag/f1-from_flag.sql ] && [ ! -f env/f1-from_flag.sql ]; then pass "--dir wins over PGMIG_DIR"; else fail "--dir wins over PGMIG_DIR"; fi
+pgmig -q current; expect_rc 1 "pgmig.conf's database_url used"
+expect_err "pgmig_no_such_db" "the conf's database named"
+run env DATABASE_URL="postgresql:///$DB" "$PGMIG" -q current; expect_rc 0 "DATABASE_URL wins over pgmig.conf"
+run env DATABASE_URL="postgresql:///pgmig_no_such_db2" "$PGMIG" -d "$DB" -q current; expect_rc 0 "-d wins over DATABASE_URL"
+printf 'dir = conf\ncolour = blue\n' > pgmig.conf
+pgmig heads; expect_rc 1 "unknown key refused"; expect_err "pgmig.conf:2: unknown key \"colour\"" "names file, line and key"
+printf 'file_template = %%(slug)s\n' > pgmig.conf
+pgmig heads; expect_rc 1 "template without rev refused"; expect_err "pgmig.conf:1: file_template" "names the template"
+rm pgmig.conf
+
+# ======================================================================
+# issue 12 item 4: --commit-each, pgmig drift [--clear], lock waits said at once
+group production
+pgmig init; expect_rc 0 "init"
+revfile migrations p1 "" "one" "CREATE TABLE p1 (a int);" "DROP TABLE p1;"
+revfile migrations p2 p1 "two" "CREATE TABLE p2 (a int);" "DROP TABLE p2;"
+revfile migrations p3 p2 "three" "INSERT INTO nope VALUES (1);" "SELECT 1;"
+revfile migrations p4 p3 "four" "CREATE TABLE p4 (a int);" "DROP TABLE p4;"
+pgmig upgrade; expect_rc 1 "one-transaction run fails"
+expect_err "all of it was rolled back, no revision changed state" "says everything was rolled back"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing applied"
+pgmig upgrade --commit-each; expect_rc 1 "--commit-each run fails at p3"
+expect_err "Committed, and stay applied: p1, p2\\." "says what stays committed"
+expect_err "Rolled back, not applied: p3\\." "says what was rolled back"
+expect_err "Not run: p4\\." "says what did not run"
+expect_err "pgmig history" "hint names a client command"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "p1,p2" "p1 and p2 committed"
+revfile migrations p3 p2 "three" "CREATE TABLE p3 (a int);" "DROP TABLE p3;"
+psql -XAtq -c "UPDATE pgmig.revision SET upgrade = 'CREATE TABLE p3 (a int);' WHERE id = 'p3'" >/dev/null 2>&1
+pgmig upgrade --commit-each; expect_rc 0 "--commit-each continues"
+expect_sql "SELECT count(*) FROM pgmig.applied" "4" "all applied"
+pgmig downgrade --commit-each base; expect_rc 0 "downgrade --commit-each base"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "all reverted"
+pgmig upgrade --sql --commit-each; expect_rc 2 "--sql with --commit-each is a usage error"
+# drift
+pgmig upgrade; expect_rc 0 "upgrade"
+psql -XAtq -c "CREATE TABLE outside_pgmig (a int)" >/dev/null 2>&1
+pgmig drift; expect_rc 0 "drift lists"
+expect_out "outside_pgmig" "the DDL run outside pgmig is listed"
+expect_out "CREATE TABLE" "with its command tag"
+psql -XAtq -c "CREATE ROLE pgmig_t_nodel LOGIN" >/dev/null 2>&1
+psql -XAtq -c "GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nodel; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nodel; GRANT EXECUTE ON FUNCTION pgmig.clear_drift(bigint), pgmig.status() TO pgmig_t_nodel" >/dev/null
+pgmig -U pgmig_t_nodel drift --clear; expect_rc 1 "--clear without DELETE on pgmig.drift refused"
+expect_err "permission denied" "says permission denied"
+expect_sql "SELECT count(*) > 0 FROM pgmig.drift" "t" "drift kept"
+pgmig drift --clear; expect_rc 0 "drift --clear"
+expect_err "Acknowledged [0-9]+ drift rows? \\(recorded in the journal\\)" "says how many were acknowledged"
+expect_sql "SELECT count(*) FROM pgmig.drift" "0" "drift cleared"
+expect_sql "SELECT count(*) FROM pgmig.journal WHERE action = 'clear_drift' AND detail LIKE '% acknowledged (ids %'" "1" "journaled"
+pgmig drift --clear; expect_rc 0 "nothing to clear"; expect_err "No drift to clear" "says so"
+psql -XAtq -c "DROP OWNED BY pgmig_t_nodel; DROP ROLE pgmig_t_nodel" >/dev/null 2>&1
+# a second run waiting for the lock says so at once
+revfile migrations p5 p4 "five" "CREATE TABLE p5 (a int);" "DROP TABLE p5;"
+PGAPPNAME=pgmig_t_holder psql -XAtq -c "SELECT pgmig.lock()" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+HOLDER=$!
+for i in $(seq 1 300); do [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgmig_t_holder' AND wait_event = 'PgSleep'")" = 1 ] && break; sleep 0.1; done
+"$PGMIG" upgrade >"$TMP/lockout" 2>"$TMP/lockerr" &
+WAITER=$!
+for i in $(seq 1 300); do grep -q "waiting for" "$TMP/lockerr" && break; sleep 0.1; done
+LAST="pgmig upgrade while another session holds the lock"
+cp "$TMP/lockerr" "$TMP/err"
+expect_err "waiting for another pgmig run \\(pid [0-9]+, role [a-z_0-9]+\\) to finish" "the waiting run says who it waits for"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'p5'" "0" "and waits"
+sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgmig_t_holder'" >/dev/null
+wait $HOLDER
+wait $WAITER; RC=$?
+cp "$TMP/lockerr" "$TMP/err"
+expect_rc 0 "it runs once the lock is free"
+expect_sql "SELECT count(*) FROM pgmig.applied WHERE revision = 'p5'" "1" "p5 applied"
+
+# ======================================================================
+# issue 12 item 4: pgmig test [TARGET] [--junit FILE], the CI job
+group citest
+pgmig init; expect_rc 0 "init"
+revfile migrations t1 "" "one" "CREATE TABLE t1 (a int);" "DROP TABLE t1;"
+revfile migrations t2 t1 "two" "ALTER TABLE t1 ADD COLUMN b int;" "ALTER TABLE t1 DROP COLUMN b;"
+junit_check() { # junit_check FILE TESTS FAILURES SKIPPED NAME: parse with xml.etree
+	run "$PY" - "$1" "$2" "$3" "$4" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+cases = root.findall("./testsuite/testcase")
+fails = [c for c in cases if c.find("failure") is not None]
+skips = [c for c in cases if c.find("skipped") is not None]
+for c in cases:
+    f = c.find("failure")
+    print(c.get("classname"), c.get("name"), "FAIL " + f.get("message") if f is not None else ("SKIP" if c.find("skipped") is not None else "ok"))
+assert (len(cases), len(fails), len(skips)) == tuple(map(int, sys.argv[2:5])), (len(cases), len(fails), len(skips))
+assert int(root.find("testsuite").get("failures")) == len(fails)
+PYEOF
+	expect_rc 0 "$5"
+}
+pgmig test --junit "$TMP/ok.xml"; expect_rc 0 "pgmig test passes"
+expect_err "ok: pgmig.roundtrip t2" "each revision reported"
+expect_err "review skipped" "review skipped with a note when absent"
+junit_check "$TMP/ok.xml" 4 0 1 "JUnit XML parses: 4 testcases, 0 failures, 1 skipped"
+expect_out "pgmig.roundtrip t1 ok" "one testcase per revision"
+expect_sql "SELECT count(*) FROM pgmig.revision" "0" "nothing loaded (all rolled back)"
+expect_sql "SELECT count(*) FROM pg_class WHERE relname = 't1'" "0" "nothing applied"
+# a downgrade that does not undo its upgrade
+revfile migrations t3 t2 "three" "ALTER TABLE t1 ADD COLUMN c int;" "SELECT 1;"
+pgmig test --junit "$TMP/bad.xml"; expect_rc 1 "a broken downgrade fails pgmig test"
+expect_err "FAIL: pgmig.roundtrip t3" "the revision is named"
+junit_check "$TMP/bad.xml" 5 1 1 "JUnit XML: the failure is a failure"
+expect_out "pgmig.roundtrip t3 FAIL .+" "with a message"
+# two heads
+revfile migrations t3 t2 "three" "ALTER TABLE t1 ADD COLUMN c int;" "ALTER TABLE t1 DROP COLUMN c;"
+revfile migrations t4 t2 "four" "CREATE TABLE t4 (a int);" "DROP TABLE t4;"
+pgmig test heads --junit "$TMP/heads.xml"; expect_rc 1 "two heads fail pgmig test"
+expect_err "FAIL: pgmig.check single head: 2 heads: t3, t4" "the heads are named"
+junit_check "$TMP/heads.xml" 6 1 1 "JUnit XML: single head failure"
+rm migrations/t4_*.sql
+# the review, when the database has it (a stand-in with one error finding)
+psql -XAtq -c "CREATE FUNCTION pgmig.review(target text) RETURNS TABLE (revision text, statement integer, line integer, severity text, rule text, relation text, lock text, rows bigint, bytes bigint, message text, hint text) LANGUAGE sql AS \$\$ SELECT 't2', 1, 1, 'error', 'table-rewrite', 't1', NULL, NULL::bigint, NULL::bigint, 'rewrites <t1> & locks it', NULL \$\$" >/dev/null 2>&1
+pgmig test --junit "$TMP/review.xml"; expect_rc 1 "a review error fails pgmig test"
+expect_err "FAIL: pgmig.review head: t2: table-rewrite" "the finding is shown"
+junit_check "$TMP/review.xml" 5 1 0 "JUnit XML: review failure, markup escaped"
+expect_out "rewrites <t1> & locks it" "message kept through the escaping"
+pgmig test a b; expect_rc 2 "two targets: usage error"
+
+# ======================================================================
+# issue 12 item 2: the read commands see the folder (loaded, rolled back)
+group readfolder
+pgmig init; expect_rc 0 "init"
+revfile migrations f1 "" "one" "CREATE TABLE f1 (a int);" "DROP TABLE f1;"
+pgmig upgrade; expect_rc 0 "upgrade"
+pgmig revision -m "two" --rev-id f2; expect_rc 0 "a new revision file"
+pgmig -A heads; expect_rc 0 "heads"; expect_out "^f2\\|" "heads shows the new file at once"
+pgmig -A history; expect_out "^f2\\|f1\\|" "history shows it"
+pgmig -A show f2; expect_rc 0 "show finds it"
+pgmig -A -x status; expect_out "pending\\|1" "status counts it pending"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'f2'" "0" "nothing loaded for real"
+pgmig -A history --indicate-current; expect_rc 0 "history --indicate-current"
+expect_out "^f1\\|.*current" "the current revision is marked"
+pgmig -A history -i -v; expect_rc 0 "history -i -v"; expect_out "current" "verbose has a current column"
+pgmig -A current -v; expect_rc 0 "current -v"; expect_out "^f1\\|" "current -v"
+expect_out "down_revision" "current -v shows parents"
+pgmig -A heads -v; expect_rc 0 "heads -v"; expect_out "^f2\\|f1\\|" "heads -v shows the parent"
+pgmig check; expect_rc 0 "check on a healthy folder"
+sed -i 's/a int/a bigint/' migrations/f1_one.sql
+pgmig check; expect_rc 1 "check reports an edited applied file"
+expect_err "f1_one.sql: revision f1 was changed after it was applied" "names the file"
+mv migrations/f1_one.sql "$TMP/"
+pgmig check; expect_rc 1 "check reports a deleted applied file"
+expect_err "revision f1 is applied, but its file is missing" "names the revision"
+mv "$TMP/f1_one.sql" migrations/; sed -i 's/a bigint/a int/' migrations/f1_one.sql
+pgmig check; expect_rc 0 "restored: healthy again"
+# a role that may read but not write pgmig.revision gets the database's view
+psql -XAtq -c "CREATE ROLE pgmig_t_reader LOGIN; GRANT USAGE ON SCHEMA pgmig TO pgmig_t_reader; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_reader; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmig TO pgmig_t_reader" >/dev/null 2>&1
+pgmig -U pgmig_t_reader -A heads; expect_rc 0 "reader: heads"
+expect_err "warning: showing the database's view: this role may not write pgmig.revision" "reader warned"
+expect_out "^f1\\|" "reader sees the database's head"
+psql -XAtq -c "DROP OWNED BY pgmig_t_reader; DROP ROLE pgmig_t_reader" >/dev/null 2>&1
+
+# ======================================================================
+# issue 12 item 5 (part): offline A:B ranges
+group offline
+pgmig init; expect_rc 0 "init"
+revfile migrations o1 "" "one" "CREATE TABLE o1 (a int);" "DROP TABLE o1;"
+revfile migrations o2 o1 "two" "CREATE TABLE o2 (a int);" "DROP TABLE o2;"
+revfile migrations o3 o2 "three" "CREATE TABLE o3 (a int);" "DROP TABLE o3;"
+pgmig upgrade o1; expect_rc 0 "upgrade o1"
+pgmig upgrade --sql o2:o3; expect_rc 0 "upgrade --sql o2:o3"
+expect_out "CREATE TABLE o3" "the range's revision is in it"
+if grep -q "CREATE TABLE o2" "$TMP/out"; then fail "the start of the range is not"; else pass "the start of the range is not"; fi
+pgmig upgrade --sql base:o2; expect_rc 0 "upgrade --sql base:o2 from an applied state"
+expect_out "CREATE TABLE o1" "starts from base, whatever is applied"
+expect_out "CREATE TABLE o2" "up to o2"
+if grep -q "CREATE TABLE o3" "$TMP/out"; then fail "not beyond o2"; else pass "not beyond o2"; fi
+pgmig downgrade --sql o3:o1; expect_rc 0 "downgrade --sql o3:o1"
+expect_out "DROP TABLE o3" "downgrade range: o3 reverted"
+expect_out "DROP TABLE o2" "downgrade range: o2 reverted"
+if grep -q "DROP TABLE o1" "$TMP/out"; then fail "o1 stays"; else pass "o1 stays"; fi
+expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "o1" "ranges change nothing"
+expect_sql "SELECT count(*) FROM pgmig.journal WHERE action LIKE 'stamp%'" "0" "the stamp was rolled back"
+pgmig upgrade --sql :o2; expect_rc 2 "a range needs both ends"
 
 # ======================================================================
 group demo

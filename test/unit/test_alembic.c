@@ -275,6 +275,18 @@ main(void)
 		pm_alembic_py_free(&p);
 		ok = pm_alembic_pyfile("x = 1\n", 6, &p);
 		CHECK(!ok, "a file without revision = is refused");
+		/* issue 12 item 7: the text starts on the line after the quotes */
+		{
+			const char *py3 = "\"\"\"\n\n  Add users table\n\nRevision ID: r9\n\"\"\"\nrevision = 'r9'\n";
+			const char *py4 = "'''\n'''\nrevision = 'r8'\n";
+
+			ok = pm_alembic_pyfile(py3, strlen(py3), &p);
+			CHECK(ok && strcmp(p.message, "Add users table") == 0, "docstring text on the line after the quotes");
+			pm_alembic_py_free(&p);
+			ok = pm_alembic_pyfile(py4, strlen(py4), &p);
+			CHECK(ok && strcmp(p.message, "") == 0, "an empty docstring gives an empty message");
+			pm_alembic_py_free(&p);
+		}
 	}
 
 	UNIT_DONE();
