@@ -11,8 +11,16 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 bash test/install_deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-# A private PostgreSQL copy (test/dev/pgcopy.sh) lets parallel checkouts test
-# without sharing the system's extension directory.
+# The suites run on a private copy of the installed PostgreSQL
+# (test/dev/pgcopy.sh): pgmig is installed into the copy, not the system, and
+# its throwaway clusters use local trust authentication, so the tests can
+# connect as the other roles they create (deploy, reader, a role without
+# CREATEDB).  Parallel checkouts each set PGMIG_PG_ROOT to their own copy.
+if [ -z "${PGMIG_PG_ROOT:-}" ]; then
+  export PGMIG_PG_ROOT=/tmp/pgmig_pg_root.$(id -u)
+  rm -rf "$PGMIG_PG_ROOT"
+  bash test/dev/pgcopy.sh "$PGMIG_PG_ROOT" >/dev/null || { echo "private PostgreSQL copy failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
 if [ -n "${PGMIG_PG_ROOT:-}" ]; then
   export PG_CONFIG=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin/pg_config
   export PATH=$(dirname "$PG_CONFIG"):$PATH
