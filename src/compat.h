@@ -19,6 +19,11 @@
 #define MarkGUCPrefixReserved(x) EmitWarningsOnPlaceholders(x)
 #endif
 
+/* hash_create(): string keys are the default before 14, a flag since */
+#if PG_VERSION_NUM < 140000
+#define HASH_STRINGS 0
+#endif
+
 /* ALTER TABLE ... SET ACCESS METHOD (review_rules.c) */
 #if PG_VERSION_NUM >= 150000
 #define PGMIG_HAS_SET_ACCESS_METHOD

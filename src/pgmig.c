@@ -54,23 +54,74 @@ static const struct config_enum_entry guard_options[] = {
 
 void		_PG_init(void);
 
+/*
+ * The lock GUCs are declared with the whole int range and checked here, so
+ * a bad value is refused with a hint (guc.c's own range error has none).
+ */
+static bool
+check_lock_timeout(int *newval, void **extra, GucSource source)
+{
+	if (*newval >= 0)
+		return true;
+	GUC_check_errdetail("pgmig.lock_timeout is a duration, %d ms is negative.", *newval);
+	GUC_check_errhint("Use a duration such as '5s' or 5000 (milliseconds); 0 keeps the session's lock_timeout.");
+	return false;
+}
+
+static bool
+check_lock_retries(int *newval, void **extra, GucSource source)
+{
+	if (*newval >= 0 && *newval <= PGMIG_MAX_LOCK_RETRIES)
+		return true;
+	GUC_check_errdetail("pgmig.lock_retries must be between 0 and %d, not %d.",
+						PGMIG_MAX_LOCK_RETRIES, *newval);
+	GUC_check_errhint("Use 0 for no retry; each retry waits twice as long as the one before.");
+	return false;
+}
+
+/* Is s one of the guard's values, compared as guc.c compares enum labels? */
+static bool
+guard_value_valid(const char *s)
+{
+	const struct config_enum_entry *e;
+
+	for (e = guard_options; e->name; e++)
+		if (pg_strcasecmp(e->name, s) == 0)
+			return true;
+	return false;
+}
+
 void
 _PG_init(void)
 {
+	const char *placeholder;
+	char	   *bad_guard = NULL;
+
 	DefineCustomIntVariable("pgmig.lock_timeout",
 							"Longest time a revision waits for a lock before it is retried.",
 							"0 leaves the session's lock_timeout in force.",
 							&pgmig_lock_timeout,
-							0, 0, INT_MAX,
+							0, INT_MIN, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
-							NULL, NULL, NULL);
+							check_lock_timeout, NULL, NULL);
 	DefineCustomIntVariable("pgmig.lock_retries",
 							"How many times a revision that timed out on a lock is retried.",
 							"Each retry waits twice as long as the one before, starting at 100 ms.",
 							&pgmig_lock_retries,
-							3, 0, 100,
+							3, INT_MIN, INT_MAX,
 							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+							check_lock_retries, NULL, NULL);
+	/*
+	 * A value set before this library was loaded (ALTER DATABASE/ROLE ...
+	 * SET, postgresql.conf, PGOPTIONS) is a placeholder nobody validated.
+	 * guc.c replaces an invalid one by the default with a WARNING; for the
+	 * guard that would quietly weaken what an administrator asked for (a
+	 * typo in "error"), so read it first and fail closed below.
+	 */
+	placeholder = GetConfigOption("pgmig.guard", true, false);
+	if (placeholder != NULL && !guard_value_valid(placeholder))
+		bad_guard = MemoryContextStrdup(TopMemoryContext, placeholder);
+
 	/*
 	 * Superuser-only, so a role the guard is meant to stop cannot simply
 	 * SET it off; a superuser can grant SET on it (PG15+) to a deploy role.
@@ -84,6 +135,21 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	review_init_gucs();
 	MarkGUCPrefixReserved("pgmig");
+
+	if (bad_guard != NULL)
+	{
+		/*
+		 * Set the variable, not the GUC: a SET made here would belong to
+		 * the transaction that happened to load the library and vanish if
+		 * it rolled back.  A later valid SET or RESET takes over as usual.
+		 */
+		pgmig_guard_mode = PGMIG_GUARD_ERROR;
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value \"%s\" for pgmig.guard, set before pgmig was loaded", bad_guard),
+				 errdetail("The guard refuses DDL outside migrations (as with \"error\") in this session until the setting is corrected."),
+				 errhint("Correct it where it was set, e.g. ALTER DATABASE ... SET pgmig.guard = 'warn'; the values are off, warn and error.")));
+	}
 }
 
 /*

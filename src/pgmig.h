@@ -65,6 +65,7 @@
 /* GUCs */
 extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
+#define PGMIG_MAX_LOCK_RETRIES 100	/* each retry doubles the wait */
 extern int	pgmig_guard_mode;
 
 /* Values of pgmig.guard */

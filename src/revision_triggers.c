@@ -5,7 +5,8 @@
  *	  append-only trigger, and pgmig.checksum().
  *
  * Triggers on pgmig.revision:
- *	- BEFORE ROW: validates names, computes the checksum (the value a user
+ *	- BEFORE ROW: validates names, refuses an id inserted twice by one
+ *	  statement with a message naming it, computes the checksum (the value a user
  *	  supplies is ignored: the server is the authority), refuses changing,
  *	  renaming or deleting an applied revision ("never edit applied
  *	  migrations"; pgmig.repair() is the deliberate way).
@@ -33,6 +34,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "core/revfile.h"
@@ -78,6 +80,57 @@ tally_row(const char *id, const char *old_ck, const char *new_ck, char op)
 	strlcpy(tally.last_id, id, sizeof(tally.last_id));
 	strlcpy(tally.last_old, old_ck ? old_ck : "", sizeof(tally.last_old));
 	strlcpy(tally.last_new, new_ck ? new_ck : "", sizeof(tally.last_new));
+}
+
+/*
+ * Ids inserted by the current statement.  Two rows with one id in one
+ * statement (a COPY of a file that repeats a line, two files with one id
+ * in one load) would otherwise end in the primary key's bare "duplicate
+ * key" error, which names neither the revision nor what to do.  The set
+ * lives in the transaction's context and is replaced when the statement
+ * (command id) changes; it only ever turns a certain failure into a
+ * clearer one, never refuses a statement the key would accept.
+ */
+static struct
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	HTAB	   *ids;
+} seen;
+
+static void
+note_inserted_id(const char *id)
+{
+	LocalTransactionId lxid = PGMIG_MY_LXID;
+	CommandId	cid = GetCurrentCommandId(false);
+	char		key[PM_MAX_ID_LEN + 1];
+	bool		found;
+
+	if (seen.ids == NULL || seen.lxid != lxid || seen.cid != cid)
+	{
+		HASHCTL		ctl;
+
+		/* same transaction, new statement: the old set is still allocated */
+		if (seen.ids != NULL && seen.lxid == lxid)
+			hash_destroy(seen.ids);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = PM_MAX_ID_LEN + 1;
+		ctl.entrysize = PM_MAX_ID_LEN + 1;
+		ctl.hcxt = TopTransactionContext;
+		seen.ids = hash_create("pgmig ids of one statement", 256, &ctl,
+							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		seen.lxid = lxid;
+		seen.cid = cid;
+	}
+	memset(key, 0, sizeof(key));
+	strlcpy(key, id, sizeof(key));
+	hash_search(seen.ids, key, HASH_ENTER, &found);
+	if (found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("revision \"%s\" appears twice in one load", id),
+				 errdetail("One statement (a COPY, an INSERT, or one pgmig load) inserts two rows with this id."),
+				 errhint("Give every revision its own id: remove or rename one of the two (two lines of one COPY file, or two revision files with this id).")));
 }
 
 static bool
@@ -259,6 +312,8 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("revision id \"%s\" is a reserved word", id),
 				 errhint("head, heads, base and current cannot be used as revision ids.")));
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		note_inserted_id(id);
 	check_names(newtup, desc, "down_revision", id, false);
 	check_names(newtup, desc, "depends_on", id, false);
 	check_names(newtup, desc, "branch_labels", id, true);
