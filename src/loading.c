@@ -268,7 +268,8 @@ pgmig_add(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("revision id must not be null")));
+				 errmsg("revision id must not be null"),
+				 errhint("Pass the id of the revision, e.g. pgmig.add('a1b2c3', ...), or use pgmig.new_revision() to have one generated.")));
 	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	callcxt = pgmig_call_begin("pgmig load", &oldcxt);
 	rv.id = id;
@@ -390,7 +391,8 @@ pgmig_merge(PG_FUNCTION_ARGS)
 		if (ne < 2)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a merge needs at least two revisions, got %d", ne)));
+					 errmsg("a merge needs at least two revisions, got %d", ne),
+					 errhint("Name the heads to merge, e.g. pgmig.merge(ARRAY['r1', 'r2']); pgmig.heads() lists them.")));
 		for (k = 0; k < ne; k++)
 		{
 			pm_set		s;
@@ -418,7 +420,8 @@ pgmig_merge(PG_FUNCTION_ARGS)
 		if (n < 2)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a merge needs at least two distinct revisions")));
+					 errmsg("a merge needs at least two distinct revisions"),
+					 errhint("Name each head once; pgmig.heads() lists them.")));
 	}
 	id = new_id(pg);
 	rv.id = id;

@@ -184,7 +184,9 @@ targets_in_graph(MigrateRun *run, PgmigGraph *pg, pm_set *set, int *branch_root)
 		if (v < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
-					 errmsg("revision \"%s\" disappeared during the run", run->target_ids[k])));
+					 errmsg("revision \"%s\" disappeared during the run", run->target_ids[k]),
+					 errdetail("Another session deleted it between two of this run's transactions; what was committed stays committed."),
+					 errhint("Check pgmig.status() and run CALL pgmig.migrate() again with a target that exists.")));
 		set->items[set->n++] = v;
 	}
 	qsort(set->items, set->n, sizeof(int), cmp_int);
@@ -195,7 +197,9 @@ targets_in_graph(MigrateRun *run, PgmigGraph *pg, pm_set *set, int *branch_root)
 		if (*branch_root < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
-					 errmsg("revision \"%s\" disappeared during the run", run->branch_root_id)));
+					 errmsg("revision \"%s\" disappeared during the run", run->branch_root_id),
+					 errdetail("Another session deleted it between two of this run's transactions; what was committed stays committed."),
+					 errhint("Check pgmig.status() and run CALL pgmig.migrate() again with a target that exists.")));
 	}
 }
 
@@ -341,7 +345,8 @@ pgmig_migrate(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
+				 errmsg("target must not be null"),
+				 errhint("Omit the argument for 'head', or name a target such as 'head', 'base' or a revision id.")));
 
 	memset(&run, 0, sizeof(run));
 	run.runcxt = AllocSetContextCreate(TopMemoryContext, "pgmig migrate",

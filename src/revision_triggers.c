@@ -186,7 +186,8 @@ check_names(HeapTuple tup, TupleDesc desc, const char *col, const char *id,
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of revision \"%s\" must be a one-dimensional array", col, id)));
+				 errmsg("%s of revision \"%s\" must be a one-dimensional array", col, id),
+				 errhint("Write a flat list such as '{r1,r2}'.")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (k = 0; k < n; k++)
 	{
@@ -339,7 +340,8 @@ pgmig_revision_row(PG_FUNCTION_ARGS)
 			if (strcmp(old_id, id) != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_PGMIG_APPLIED_CHANGED),
-						 errmsg("cannot rename applied revision \"%s\"", old_id)));
+						 errmsg("cannot rename applied revision \"%s\"", old_id),
+						 errhint("Never edit applied migrations: downgrade it first, or keep its id.")));
 			if (!arrays_equal(oldtup, newtup, desc, "down_revision") ||
 				!arrays_equal(oldtup, newtup, desc, "depends_on"))
 				ereport(ERROR,

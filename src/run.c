@@ -265,7 +265,8 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 	if (set.n != 1 || branch_root >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_AMBIGUOUS_TARGET),
-				 errmsg("target \"%s\" does not name exactly one revision", target)));
+				 errmsg("target \"%s\" does not name exactly one revision", target),
+				 errhint("pgmig.step() runs one revision: give its id; pgmig.plan() lists what a target would run.")));
 	v = set.items[0];
 	r = pm_graph_rev(pg->g, v);
 
@@ -274,7 +275,8 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 		if (r->applied)
 			ereport(ERROR,
 					(errcode(ERRCODE_PGMIG_STATE),
-					 errmsg("revision \"%s\" is already applied", r->id)));
+					 errmsg("revision \"%s\" is already applied", r->id),
+					 errhint("pgmig.current() lists what is applied; step a pending revision instead.")));
 		for (k = 0; k < r->nparents_ok + r->ndeps_ok; k++)
 		{
 			int			p = k < r->nparents_ok ? r->parents[k] : r->deps[k - r->nparents_ok];
@@ -292,7 +294,8 @@ run_or_record_one(const char *target, bool down, bool run, bool has_duration,
 		if (!r->applied)
 			ereport(ERROR,
 					(errcode(ERRCODE_PGMIG_STATE),
-					 errmsg("revision \"%s\" is not applied", r->id)));
+					 errmsg("revision \"%s\" is not applied", r->id),
+					 errhint("pgmig.current() lists what is applied; only an applied revision can be stepped down.")));
 		for (k = 0; k < r->nchildren + r->ndependents; k++)
 		{
 			int			c = k < r->nchildren ? r->children[k] : r->dependents[k - r->nchildren];
@@ -356,7 +359,8 @@ pgmig_record_step(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("revision must not be null")));
+				 errmsg("revision must not be null"),
+				 errhint("Give the id of the revision to step, e.g. pgmig.step('a1b2c3').")));
 	if (!PG_ARGISNULL(2))
 	{
 		Interval   *iv = PG_GETARG_INTERVAL_P(2);
