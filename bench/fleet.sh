@@ -22,17 +22,7 @@ N_REV=${N_REV:-50}
 # (6 entries per table, bench/README.md "Big atomic runs": about 300 each)
 # need more than the default 64.
 MAX_LOCKS=${MAX_LOCKS:-256}
-if [ -n "${PGMIG_PG_ROOT:-}" ]; then
-	BIN=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin
-else
-	BIN=$(pg_config --bindir)
-fi
-export PATH=$BIN:$PATH
-PGMIG=${PGMIG:-$BIN/pgmig}
-TMP=$(mktemp -d /tmp/pgmig_fleet_bench.XXXXXX)
-chmod 755 "$TMP"
-as_pg=()
-[ "$(id -u)" -eq 0 ] && { chown postgres "$TMP"; as_pg=(runuser -u postgres --); }
+. "$here/../test/fleet/env.sh" bench
 port=$((20000 + RANDOM % 20000))
 trap '"${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/db" -m immediate stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 "${as_pg[@]}" "$BIN/initdb" -D "$TMP/db" -U postgres -A trust >/dev/null

@@ -391,32 +391,66 @@ autogen_renames(int n, char **specs)
 
 /* ---- pgmig diff ---- */
 
+/*
+ * The snapshot of one side of a diff, its scratch database (if any)
+ * already dropped; NULL after an error.  pgmig --fleet ... diff takes the
+ * reference's once with it, then each database's.
+ */
+char *
+autogen_snapshot(const char *side, const char *dev_url)
+{
+	char	   *json = side_snapshot(side, dev_url, NULL);
+
+	drop_scratch();
+	return json;
+}
+
+/* The snapshot of the database conn is connected to; NULL after an error. */
+char *
+autogen_conn_snapshot(PGconn *conn)
+{
+	return take_snapshot(conn);
+}
+
+/*
+ * The script that turns snapshot a into snapshot b (hazards as "--
+ * WARNING:" lines) and its number of statements; false after an error.
+ */
+bool
+autogen_compare(const char *a, const char *b, const char *renames,
+				char **script, int *nsteps)
+{
+	pm_diff		df;
+	pm_buf		out;
+
+	if (!run_engine(a, b, renames, &df))
+		return false;
+	pm_buf_init(&out);
+	format_steps(df.steps, df.n, &out);
+	*script = out.data;
+	*nsteps = df.n;
+	pm_diff_free(&df);
+	return true;
+}
+
 int
 autogen_diff(const char *from, const char *to, const char *dev_url,
 			 const char *renames, bool exit_code)
 {
-	char	   *a = side_snapshot(from, dev_url, NULL);
-	char	   *b = a ? side_snapshot(to, dev_url, NULL) : NULL;
-	pm_diff		df;
-	pm_buf		script;
-	int			rc;
+	char	   *a = autogen_snapshot(from, dev_url);
+	char	   *b = a ? autogen_snapshot(to, dev_url) : NULL;
+	char	   *script = NULL;
+	int			n = 0;
+	int			rc = EXIT_FAIL;
 
-	drop_scratch();
-	if (b == NULL || !run_engine(a, b, renames, &df))
+	if (b && autogen_compare(a, b, renames, &script, &n))
 	{
-		pm_free(a);
-		pm_free(b);
-		return EXIT_FAIL;
+		fputs(script, stdout);
+		if (n == 0)
+			progress("No differences.");
+		rc = (exit_code && n > 0) ? EXIT_DIFFERENT : EXIT_OK;
 	}
-	pm_buf_init(&script);
-	format_steps(df.steps, df.n, &script);
-	if (script.data)
-		fputs(script.data, stdout);
-	if (df.n == 0)
-		progress("No differences.");
-	rc = (exit_code && df.n > 0) ? EXIT_DIFFERENT : EXIT_OK;
-	pm_buf_free(&script);
-	pm_diff_free(&df);
+	pm_free(script);
 	pm_free(a);
 	pm_free(b);
 	return rc;

@@ -92,6 +92,8 @@ extern options opts;
  */
 extern int	command_getopt(int argc, char **argv, const char *shortopts,
 						   const struct option *longopts);
+/* Make the next command_getopt() scan its arguments from the start. */
+extern void restart_getopt(void);
 /* Commands without options: false after a usage error */
 extern bool parse_no_options(int argc, char **argv, int max_positionals);
 /* false (after a usage error) if positionals are left after the options */
@@ -187,6 +189,11 @@ extern int	cmd_test(int argc, char **argv);
 extern char *autogen_renames(int n, char **specs);
 extern int	autogen_diff(const char *from, const char *to, const char *dev_url,
 						 const char *renames, bool exit_code);
+/* one side's snapshot (scratch dropped); a's script towards b (fleet diff) */
+extern char *autogen_snapshot(const char *side, const char *dev_url);
+extern char *autogen_conn_snapshot(PGconn *conn);
+extern bool autogen_compare(const char *a, const char *b, const char *renames,
+							char **script, int *nsteps);
 extern bool autogen_scripts(const revdir *d, const char *schema_file,
 							const char *from_db, const char *dev_url,
 							const char *renames, char **upgrade,

@@ -62,6 +62,7 @@
 #include "client.h"
 #include "fleet.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -86,12 +87,20 @@ typedef enum tstate
 	T_SKIPPED,					/* not run: the canary failed */
 	T_PREPARED,					/* atomic: prepared, decision pending */
 	T_INDOUBT,					/* status: a pgmig transaction is prepared */
-	T_ROLLEDBACK				/* atomic: prepared, then rolled back */
+	T_ROLLEDBACK,				/* atomic: prepared, then rolled back */
+	T_DIFFERS					/* diff: the schema differs from the reference */
 } tstate;
 
 static const char *const state_names[] = {
-	"not run", "ok", "failed", "skipped", "prepared", "in doubt", "rolled back"
+	"not run", "ok", "failed", "skipped", "prepared", "in doubt", "rolled back",
+	"differs"
 };
+
+/*
+ * What review and diff count per database, for --json: review's findings
+ * by severity (error, warning, note); diff's differences in [0].
+ */
+#define NEXTRA 3
 
 typedef struct target
 {
@@ -104,6 +113,7 @@ typedef struct target
 	int			nrun;			/* revisions run (or that changed state) */
 	double		seconds;
 	char	   *detail;			/* error's first line, or what was found */
+	int			extra[NEXTRA];	/* review, diff: see NEXTRA */
 	char		gid[200];		/* atomic */
 } target;
 
@@ -124,6 +134,12 @@ static bool keep_workdir;
 static const char *command;
 static char run_id[64];
 static char *decision_dir;
+
+/* diff: the reference's snapshot (taken once, before the workers fork) */
+static char *reference_snapshot;
+static char *diff_renames;		/* --rename map, or NULL */
+static const char *diff_output_dir; /* --output-dir DIR, or NULL */
+static const char *diff_dev_url;	/* --dev-url: where scratch databases go */
 
 /* ---------------------------------------------------------------- */
 /* options */
@@ -154,31 +170,35 @@ positive_int(const char *opt, const char *s, int *out)
 int
 fleet_global_option(int c, const char *arg)
 {
-	switch (c)
+	/* the options that record their argument or set a flag, by code */
+	static const struct
 	{
-		case FLEET_OPT_FILE:
-			fleet_opts.file = arg;
+		int			code;
+		const char **value;		/* gets the argument, or */
+		bool	   *flag;			/* is set */
+	}			simple[] = {
+		{FLEET_OPT_FILE, &fleet_opts.file, NULL},
+		{FLEET_OPT_QUERY, &fleet_opts.query, NULL},
+		{FLEET_OPT_DECISION_DIR, &fleet_opts.decision_dir, NULL},
+		{FLEET_OPT_LOG, &fleet_opts.log_dir, NULL},
+		{FLEET_OPT_ATOMIC, NULL, &fleet_opts.atomic},
+		{FLEET_OPT_JSON, NULL, &fleet_opts.json},
+	};
+	int			k;
+
+	if (c == 'j')
+		return positive_int("-j", arg, &fleet_opts.jobs);
+	if (c == FLEET_OPT_CANARY)
+		return positive_int("--canary", arg, &fleet_opts.canary);
+	for (k = 0; k < lengthof(simple); k++)
+		if (simple[k].code == c)
+		{
+			if (simple[k].value)
+				*simple[k].value = arg;
+			else
+				*simple[k].flag = true;
 			return 1;
-		case FLEET_OPT_QUERY:
-			fleet_opts.query = arg;
-			return 1;
-		case 'j':
-			return positive_int("-j", arg, &fleet_opts.jobs);
-		case FLEET_OPT_ATOMIC:
-			fleet_opts.atomic = true;
-			return 1;
-		case FLEET_OPT_CANARY:
-			return positive_int("--canary", arg, &fleet_opts.canary);
-		case FLEET_OPT_JSON:
-			fleet_opts.json = true;
-			return 1;
-		case FLEET_OPT_DECISION_DIR:
-			fleet_opts.decision_dir = arg;
-			return 1;
-		case FLEET_OPT_LOG:
-			fleet_opts.log_dir = arg;
-			return 1;
-	}
+		}
 	return 0;
 }
 
@@ -394,6 +414,7 @@ typedef struct wresult
 	char	   *after;
 	int			nrun;
 	char	   *detail;
+	int			extra[NEXTRA];
 } wresult;
 
 /* The one text value a query returns; NULL (error printed) on failure. */
@@ -474,14 +495,7 @@ work_migrate(int argc, char **argv, wresult *w)
 		return;
 	disconnect_db(conn);
 	/* getopt_long afresh: fleet_run has parsed these arguments once */
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optind = 1;
-#ifdef HAVE_INT_OPTRESET
-	optreset = 1;
-#endif
-#endif
+	restart_getopt();
 	if (strcmp(command, "upgrade") == 0)
 		rc = cmd_upgrade(argc, argv);
 	else if (strcmp(command, "downgrade") == 0)
@@ -494,6 +508,148 @@ work_migrate(int argc, char **argv, wresult *w)
 	w->nrun = count_changed(conn, applied_before);
 	disconnect_db(conn);
 	w->state = rc == EXIT_OK ? T_OK : T_FAILED;
+}
+
+/*
+ * Count the rows of a check or review result (columns: severity, revision,
+ * text) by severity into counts (error, warning, anything else a note);
+ * *first gets the first error as "REVISION: TEXT".  Returns the errors.
+ */
+static int
+tally_findings(const PGresult *res, int counts[NEXTRA], char **first)
+{
+	int			k;
+
+	memset(counts, 0, NEXTRA * sizeof(int));
+	for (k = 0; k < PQntuples(res); k++)
+	{
+		const char *sev = PQgetvalue(res, k, 0);
+		int			i = strcmp(sev, "error") == 0 ? 0 : strcmp(sev, "warning") == 0 ? 1 : 2;
+
+		if (i == 0 && counts[0] == 0)
+			*first = psprintf("%s: %s", PQgetisnull(res, k, 1) ? "(folder)" : PQgetvalue(res, k, 1),
+							  PQgetvalue(res, k, 2));
+		counts[i]++;
+	}
+	return counts[0];
+}
+
+static const char *
+plural(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/*
+ * review: the folder loaded in a transaction that is rolled back, then
+ * pgmig.review(target) against this database's own tables, as "pgmig
+ * review" does; the findings counted, the first error kept.
+ */
+static void
+work_review(const char *target_rev, wresult *w)
+{
+	PGconn	   *conn = connect_pgmig();
+	PGresult   *res;
+	char	   *first = NULL;
+	int		   *c = w->extra;
+
+	if (conn == NULL || (w->before = query_heads(conn)) == NULL)
+		return;
+	w->after = xstrdup(w->before);
+	if (!exec_sql(conn, "BEGIN", 0, NULL) || !load_dir(conn, false))
+		return;
+	res = run_sql(conn, "SELECT severity, revision, rule OPERATOR(pg_catalog.||) ': '"
+				  " OPERATOR(pg_catalog.||) message FROM pgmig.review($1)", 1, &target_rev);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	disconnect_db(conn);
+	if (res == NULL)
+		return;
+	tally_findings(res, c, &first);
+	PQclear(res);
+	w->detail = psprintf("%d error%s, %d warning%s, %d note%s%s%s",
+						 c[0], plural(c[0]), c[1], plural(c[1]), c[2], plural(c[2]),
+						 first ? "; first error: " : "", first ? first : "");
+	w->state = c[0] ? T_FAILED : T_OK;
+}
+
+/* "db" of a conninfo, safe in a file name */
+static char *
+file_safe_dbname(const char *conninfo)
+{
+	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
+	PQconninfoOption *p;
+	char	   *name = NULL;
+	char	   *q;
+
+	for (p = o; p && p->keyword; p++)
+		if (strcmp(p->keyword, "dbname") == 0 && p->val && p->val[0])
+			name = xstrdup(p->val);
+	PQconninfoFree(o);
+	if (name == NULL)
+		name = xstrdup("db");
+	for (q = name; *q; q++)
+		if (!(isalnum((unsigned char) *q) || *q == '_' || *q == '-' || *q == '.'))
+			*q = '_';
+	return name;
+}
+
+/*
+ * diff: this database's snapshot compared with the reference's.  The
+ * script is what turns this database into the reference; with
+ * --output-dir it is written to DIR/<n>_<db>.sql (for every database
+ * compared, so that no file of an earlier run is taken for this one's).
+ */
+static void
+work_diff(const target *t, wresult *w)
+{
+	PGconn	   *conn = connect_db();
+	char	   *mine = conn ? autogen_conn_snapshot(conn) : NULL;
+	char	   *script;
+	char	   *path = NULL;
+	const char *p;
+	pm_buf		first;
+	int			n;
+
+	if (diff_output_dir)
+	{
+		char	   *db = file_safe_dbname(t->conninfo);
+
+		int			width = 1;
+		int			k;
+
+		/* zero-padded, so that the files list in fleet order */
+		for (k = ntargets; k >= 10; k /= 10)
+			width++;
+		path = psprintf("%s/%0*d_%s.sql", diff_output_dir, width, t->n, db);
+		unlink(path);
+	}
+	disconnect_db(conn);
+	if (mine == NULL || !autogen_compare(mine, reference_snapshot, diff_renames, &script, &n))
+		return;
+	if (path && !write_file_new(path, script))
+		return;
+	w->extra[0] = n;
+	w->state = n ? T_DIFFERS : T_OK;
+	if (n == 0)
+	{
+		w->detail = xstrdup("same");
+		return;
+	}
+	/*
+	 * The first statement on one line (runs of white space as one blank),
+	 * without the hazard comments above it.
+	 */
+	for (p = script; strncmp(p, "-- ", 3) == 0 && strchr(p, '\n'); p = strchr(p, '\n') + 1)
+		;
+	pm_buf_init(&first);
+	pm_buf_printf(&first, "%d difference%s; first: ", n, plural(n));
+	for (; *p && !(p[0] == ';' && (p[1] == '\n' || p[1] == '\0')); p++)
+		if (!isspace((unsigned char) *p))
+			pm_buf_printf(&first, "%c", *p);
+		else if (!isspace((unsigned char) p[1]))
+			pm_buf_puts(&first, " ");
+	pm_buf_puts(&first, ";");
+	w->detail = first.data;
 }
 
 /* Read commands: one row of facts per database. */
@@ -520,18 +676,12 @@ work_read(wresult *w)
 	}
 	else if (command_is("check"))
 	{
-		int			k,
-					errors = 0;
+		int			errors;
 
 		res = run_sql(conn, "SELECT severity, revision, problem FROM pgmig.check()", 0, NULL);
 		if (res == NULL)
 			return;
-		for (k = 0; k < PQntuples(res); k++)
-			if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
-			{
-				if (errors++ == 0)
-					w->detail = psprintf("%s: %s", PQgetvalue(res, k, 1), PQgetvalue(res, k, 2));
-			}
+		errors = tally_findings(res, w->extra, &w->detail);
 		if (errors == 0)
 			w->detail = PQntuples(res) ? psprintf("%d warning%s", PQntuples(res),
 												 PQntuples(res) == 1 ? "" : "s")
@@ -816,7 +966,7 @@ worker_main(target *t, phase ph, int argc, char **argv, const char *target_rev)
 	char	   *log = result_path(t, "log");
 	char	   *resf = result_path(t, "res");
 	int			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	wresult		w = {T_FAILED, NULL, NULL, 0, NULL};
+	wresult		w = {T_FAILED, NULL, NULL, 0, NULL, {0}};
 	FILE	   *f;
 
 	if (fd >= 0)
@@ -836,6 +986,10 @@ worker_main(target *t, phase ph, int argc, char **argv, const char *target_rev)
 		case PH_RUN:
 			if (command_is("upgrade") || command_is("downgrade") || command_is("stamp"))
 				work_migrate(argc, argv, &w);
+			else if (command_is("review"))
+				work_review(target_rev, &w);
+			else if (command_is("diff"))
+				work_diff(t, &w);
 			else
 				work_read(&w);
 			break;
@@ -861,7 +1015,8 @@ worker_main(target *t, phase ph, int argc, char **argv, const char *target_rev)
 		flatten(w.before);
 		flatten(w.after);
 		flatten(w.detail);
-		fprintf(f, "%d\t%d\t%s\t%s\t%s\n", (int) w.state, w.nrun,
+		fprintf(f, "%d\t%d\t%d,%d,%d\t%s\t%s\t%s\n", (int) w.state, w.nrun,
+				w.extra[0], w.extra[1], w.extra[2],
 				w.before ? w.before : "", w.after ? w.after : "",
 				w.detail ? w.detail : "");
 		fclose(f);
@@ -914,7 +1069,7 @@ collect(target *t, int status)
 	char	   *resf = result_path(t, "res");
 	size_t		len;
 	char	   *text = read_file(resf, &len);
-	char	   *f[5] = {NULL};
+	char	   *f[6] = {NULL};
 	char	   *p;
 	int			k;
 	char	   *err;
@@ -930,27 +1085,30 @@ collect(target *t, int status)
 		return;
 	}
 	p = text;
-	for (k = 0; k < 5 && p; k++)
+	/* state, revisions, extra counts, before, after, detail */
+	for (k = 0; k < 6 && p; k++)
 	{
 		f[k] = p;
-		p = strchr(p, k < 4 ? '\t' : '\n');
+		p = strchr(p, k < 5 ? '\t' : '\n');
 		if (p)
 			*p++ = '\0';
 	}
 	t->state = (tstate) atoi(f[0]);
 	t->nrun = f[1] ? atoi(f[1]) : 0;
-	if (f[2] && (f[2][0] || t->before[0] == '\0'))
+	if (f[2])
+		sscanf(f[2], "%d,%d,%d", &t->extra[0], &t->extra[1], &t->extra[2]);
+	if (f[3] && (f[3][0] || t->before[0] == '\0'))
 	{
 		free(t->before);
-		t->before = xstrdup(f[2]);
+		t->before = xstrdup(f[3]);
 	}
-	if (f[3] && f[3][0])
+	if (f[4] && f[4][0])
 	{
 		free(t->after);
-		t->after = xstrdup(f[3]);
+		t->after = xstrdup(f[4]);
 	}
 	free(t->detail);
-	t->detail = xstrdup(f[4] ? f[4] : "");
+	t->detail = xstrdup(f[5] ? f[5] : "");
 	if (t->state == T_FAILED && (err = first_error(t)) != NULL)
 	{
 		free(t->detail);
@@ -1141,7 +1299,7 @@ print_report(double seconds, const char *mode)
 		"target", "before", "after", "revisions", "duration", "result", "detail"
 	};
 	char	  **cells = pg_malloc0((size_t) ntargets * NCOLS * sizeof(char *));
-	int			counts[7] = {0};
+	int			counts[lengthof(state_names)] = {0};
 	int			revs = 0,
 				k,
 				c;
@@ -1183,13 +1341,19 @@ print_report(double seconds, const char *mode)
 			json_string(state_names[targets[k].state]);
 			printf(", \"detail\": ");
 			json_string(targets[k].detail);
+			if (command_is("review"))
+				printf(", \"findings\": {\"error\": %d, \"warning\": %d, \"note\": %d}",
+					   targets[k].extra[0], targets[k].extra[1], targets[k].extra[2]);
+			else if (command_is("diff"))
+				printf(", \"differences\": %d", targets[k].extra[0]);
 			printf("}");
 		}
 		printf("\n], \"total\": {\"databases\": %d, \"ok\": %d, \"failed\": %d, "
 			   "\"skipped\": %d, \"not_run\": %d, \"in_doubt\": %d, \"rolled_back\": %d, "
-			   "\"revisions\": %d, \"seconds\": %.3f}}\n",
+			   "\"differs\": %d, \"revisions\": %d, \"seconds\": %.3f}}\n",
 			   ntargets, counts[T_OK], counts[T_FAILED], counts[T_SKIPPED],
-			   counts[T_PENDING], counts[T_INDOUBT], counts[T_ROLLEDBACK], revs, seconds);
+			   counts[T_PENDING], counts[T_INDOUBT], counts[T_ROLLEDBACK],
+			   counts[T_DIFFERS], revs, seconds);
 		return;
 	}
 	/* psql's printer, in the -A / --csv / -x format asked for */
@@ -1213,7 +1377,7 @@ print_report(double seconds, const char *mode)
 			printTableAddHeader(&cont, (char *) head[c], false, c == 3 || c == 4 ? 'r' : 'l');
 		for (k = 0; k < ntargets * NCOLS; k++)
 			printTableAddCell(&cont, cells[k], false, false);
-		footer = psprintf("%d database%s: %d ok, %d failed%s%s%s%s%s%s%s%s; %d revision%s; %.3f s; %s",
+		footer = psprintf("%d database%s: %d ok, %d failed%s%s%s%s%s%s%s%s%s%s; %d revision%s; %.3f s; %s",
 						  ntargets, ntargets == 1 ? "" : "s", counts[T_OK], counts[T_FAILED],
 						  counts[T_SKIPPED] ? ", " : "",
 						  counts[T_SKIPPED] ? psprintf("%d skipped", counts[T_SKIPPED]) : "",
@@ -1223,6 +1387,9 @@ print_report(double seconds, const char *mode)
 						  counts[T_INDOUBT] ? psprintf("%d in doubt", counts[T_INDOUBT]) : "",
 						  counts[T_ROLLEDBACK] ? ", " : "",
 						  counts[T_ROLLEDBACK] ? psprintf("%d rolled back", counts[T_ROLLEDBACK]) : "",
+						  counts[T_DIFFERS] ? ", " : "",
+						  counts[T_DIFFERS] ? psprintf("%d differ%s", counts[T_DIFFERS],
+													   counts[T_DIFFERS] == 1 ? "s" : "") : "",
 						  revs, revs == 1 ? "" : "s", seconds, mode);
 		printTableAddFooter(&cont, psprintf("(%s)", footer));
 		printTable(&cont, stdout, false, NULL);
@@ -1382,7 +1549,7 @@ fleet_run(int argc, char **argv)
 {
 	static const char *const supported[] = {
 		"upgrade", "downgrade", "stamp", "current", "heads", "check", "status",
-		"recover", NULL
+		"review", "diff", "recover", NULL
 	};
 	const char *target_rev = NULL;
 	double		t0 = now_s();
@@ -1395,7 +1562,7 @@ fleet_run(int argc, char **argv)
 	for (k = 0; supported[k] && strcmp(supported[k], command) != 0; k++)
 		;
 	if (supported[k] == NULL)
-		return usage_error("\"%s\" does not run over a fleet; fleet commands: upgrade, downgrade, stamp, current, heads, check, status, recover",
+		return usage_error("\"%s\" does not run over a fleet; fleet commands: upgrade, downgrade, stamp, current, heads, check, status, review, diff, recover",
 						   command);
 	/*
 	 * The migration commands' own arguments: validate once, up front (this
@@ -1403,23 +1570,57 @@ fleet_run(int argc, char **argv)
 	 * Each worker parses them again, as the single-database command does.
 	 */
 	{
+		enum
+		{
+			OPT_SINGLE = 1, OPT_DEV_URL, OPT_RENAME, OPT_OUTPUT_DIR, OPT_EXIT_CODE
+		};
 		static const struct option long_options[] = {
-			{"sql", no_argument, NULL, 1},
-			{"from-alembic", no_argument, NULL, 1},
-			{"version-table", required_argument, NULL, 1},
+			{"sql", no_argument, NULL, OPT_SINGLE},
+			{"from-alembic", no_argument, NULL, OPT_SINGLE},
+			{"version-table", required_argument, NULL, OPT_SINGLE},
+			{"dev-url", required_argument, NULL, OPT_DEV_URL},
+			{"rename", required_argument, NULL, OPT_RENAME},
+			{"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+			{"exit-code", no_argument, NULL, OPT_EXIT_CODE},
 			{NULL, 0, NULL, 0}
 		};
 		int			c;
 		bool		migration = command_is("upgrade") || command_is("downgrade") ||
 			command_is("stamp");
+		char	   *renames[64];
+		int			nrenames = 0;
 
 		while ((c = command_getopt(argc, argv, "", long_options)) != -1)
 		{
 			if (c == '?')
 				return EXIT_USAGE;
-			return usage_error("--sql, --from-alembic and --version-table do not run over a fleet");
+			if (c == OPT_SINGLE)
+				return usage_error("--sql, --from-alembic and --version-table do not run over a fleet");
+			if (!command_is("diff"))
+				return usage_error("--dev-url, --rename, --output-dir and --exit-code go with diff");
+			if (c == OPT_DEV_URL)
+				diff_dev_url = optarg;
+			else if (c == OPT_OUTPUT_DIR)
+				diff_output_dir = optarg;
+			else if (c == OPT_RENAME)
+			{
+				if (nrenames == lengthof(renames))
+					return usage_error("too many --rename options");
+				renames[nrenames++] = optarg;
+			}
+			/* --exit-code: a fleet diff always exits as with it */
 		}
-		if (!migration && optind < argc)
+		if (nrenames && (diff_renames = autogen_renames(nrenames, renames)) == NULL)
+			return EXIT_USAGE;
+		if (command_is("diff") && argc - optind != 1)
+			return usage_error("diff over a fleet needs one reference: a connection string, a FILE.sql or \"migrations\"");
+		if (command_is("diff") || command_is("review"))
+		{
+			if (argc - optind > 1)
+				return usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+			target_rev = argc - optind == 1 ? argv[optind] : "heads";
+		}
+		else if (!migration && optind < argc)
 			return usage_error("unexpected argument \"%s\"", argv[optind]);
 		if (migration && argc - optind > 1)
 			return usage_error("%s takes one target", command);
@@ -1437,6 +1638,26 @@ fleet_run(int argc, char **argv)
 
 	if (fleet_opts.file ? !read_fleet_file(fleet_opts.file) : !read_fleet_query(fleet_opts.query))
 		return EXIT_FAIL;
+
+	/*
+	 * diff: the reference's snapshot once, in the coordinator, its scratch
+	 * database (for a FILE.sql or "migrations") dropped before the workers
+	 * start, so that -j still bounds the connections.
+	 */
+	if (command_is("diff"))
+	{
+		if (diff_output_dir && mkdir(diff_output_dir, 0700) != 0 && errno != EEXIST)
+		{
+			pg_log_error("could not create \"%s\": %s", diff_output_dir, strerror(errno));
+			return EXIT_FAIL;
+		}
+		if ((reference_snapshot = autogen_snapshot(target_rev, diff_dev_url)) == NULL)
+		{
+			pg_log_error("could not take the snapshot of the reference \"%s\"; no database was compared",
+						 target_rev);
+			return EXIT_FAIL;
+		}
+	}
 
 	{
 		time_t		now = time(NULL);
@@ -1511,6 +1732,10 @@ fleet_run(int argc, char **argv)
 		if (failed)
 			pg_log_error("%d of %d database%s failed", failed, ntargets, ntargets == 1 ? "" : "s");
 		rc = failed || any_doubt ? EXIT_FAIL : EXIT_OK;
+		/* diff: as "pgmig diff --exit-code" for each, aggregated */
+		for (k = 0; k < ntargets && rc == EXIT_OK; k++)
+			if (targets[k].state == T_DIFFERS)
+				rc = EXIT_DIFFERENT;
 	}
 done:
 	if (!keep_workdir)

@@ -466,6 +466,20 @@ alembic_folder(const char *dir)
 	return false;
 }
 
+void
+restart_getopt(void)
+{
+	/* glibc re-initializes (and forgets a "+" mode) only when optind is 0 */
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	optind = 1;
+#ifdef HAVE_INT_OPTRESET
+	optreset = 1;
+#endif
+#endif
+}
+
 int
 command_getopt(int argc, char **argv, const char *shortopts,
 			   const struct option *longopts)
@@ -680,14 +694,7 @@ main(int argc, char **argv)
 	cargv = protect_negative_numbers(&cargc, cargv);
 
 	/* start getopt_long afresh, forgetting the "+" of the first scan */
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optind = 1;
-#ifdef HAVE_INT_OPTRESET
-	optreset = 1;
-#endif
-#endif
+	restart_getopt();
 	setup_cancel();
 	if (fleet_wanted(cargc, cargv))
 		return fleet_run(cargc, cargv);

@@ -13,21 +13,9 @@
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-if [ -n "${PGMIG_PG_ROOT:-}" ]; then
-	BIN=$PGMIG_PG_ROOT/usr/lib/postgresql/${PGV:-15}/bin
-else
-	BIN=$(pg_config --bindir)
-fi
-export PATH=$BIN:$PATH
-PGMIG=${PGMIG:-$BIN/pgmig}
-[ -x "$PGMIG" ] || PGMIG=$ROOT/src/client/pgmig
-TMP=$(mktemp -d /tmp/pgmig_fleet_test.XXXXXX)
-chmod 755 "$TMP"
+. "$HERE/env.sh" test
 passed=0
 failed=0
-as_pg=()
-[ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
 CLUSTERS=()
 
 cleanup() {
@@ -278,23 +266,106 @@ run --fleet tenants.txt -j 8 --atomic stamp r8
 check "atomic stamp over the fleet" '[ $RC -eq 0 ] && all_at r8 && [ "$(prepared_count)" = 0 ]'
 
 # ---- -j bounds the connections (counted in pg_stat_activity) ----
+# sample_start / sample_stop: the most pgmig connections seen at once on A
+sample_start() {
+	: >"$TMP/samples"
+	(
+		while :; do
+			sqlc A postgres "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgmig'" >>"$TMP/samples" 2>/dev/null
+			sleep 0.05
+		done
+	) &
+	SAMPLER=$!
+}
+sample_stop() {
+	kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	SAMPLER=
+	max=$(sort -n "$TMP/samples" | tail -1)
+}
 rev r9 r8 "SELECT pg_sleep(0.4);" "SELECT 1;"
-: >"$TMP/samples"
-(
-	while :; do
-		sqlc A postgres "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgmig'" >>"$TMP/samples" 2>/dev/null
-		sleep 0.05
-	done
-) &
-SAMPLER=$!
+sample_start
 run --fleet tenants_a.txt -j 3 upgrade
-kill "$SAMPLER" 2>/dev/null
-wait "$SAMPLER" 2>/dev/null
-SAMPLER=
-max=$(sort -n "$TMP/samples" | tail -1)
+sample_stop
 check "-j 3: never more than 3 pgmig connections (max seen: $max in $(wc -l <"$TMP/samples") samples)" \
 	'[ $RC -eq 0 ] && [ "$max" -le 3 ]'
 check "-j 3: the run was parallel (more than one connection seen at once)" '[ "$max" -ge 2 ]'
+
+# ---- review over the fleet: each database against its own tables ----
+# t09's widget has a row whose name is NULL; everywhere else widget is
+# empty, so only t09 has an error finding for SET NOT NULL.
+sqlc A t09 "INSERT INTO widget VALUES (1, NULL)"
+rev r10 r9 "ALTER TABLE widget ALTER COLUMN name SET NOT NULL;" "ALTER TABLE widget ALTER COLUMN name DROP NOT NULL;"
+run --fleet tenants.txt -j 4 review # README
+check "review: exit 1 when a database has an error finding" '[ $RC -eq 1 ]'
+check "review: t09 fails with its count and first error (data-not-null), on its own data" \
+	'grep "dbname=t09 " "$TMP/out" | grep -Eq "\| failed +\| 1 error, [0-9]+ warnings?, [0-9]+ notes?; first error: r10: data-not-null: "'
+check "review: the 23 others are ok with 0 errors" \
+	'[ $(grep -Ec "\| ok +\| 0 errors, " "$TMP/out") -eq 23 ] && grep -q "^(24 databases: 23 ok, 1 failed; " "$TMP/out"'
+r10_loaded=$(sqlc A t09 "SELECT count(*) FROM pgmig.revision WHERE id = 'r10'")
+check "review: changes nothing (no revision applied, the folder load rolled back)" \
+	'[ "$(heads_all | sort | uniq -c | tr -s " ")" = "$(printf " 12 r8\n 12 r9")" ] && [ "$r10_loaded" = 0 ]'
+run --fleet tenants.txt -j 4 --json review r10
+check "review --json: per-database findings by severity" \
+	'python3 -c "
+import json; d=json.load(open(\"$TMP/out\"))
+t=[x for x in d[\"targets\"] if \"dbname=t09 \" in x[\"target\"]][0]
+assert t[\"findings\"][\"error\"]==1 and t[\"result\"]==\"failed\", t
+assert sum(x[\"findings\"][\"error\"] for x in d[\"targets\"])==1 and d[\"total\"][\"failed\"]==1"'
+sqlc A t09 "DELETE FROM widget"
+run --fleet tenants.txt -j 4 --csv review
+check "review --csv: after the fix, no database has an error (exit 0)" \
+	'[ $RC -eq 0 ] && [ $(grep -c ",ok,\"0 errors, " "$TMP/out") -eq 24 ]'
+rm "$TMP/w/migrations/r10_x.sql"
+
+# ---- diff over the fleet: each database's schema against a reference ----
+# t05 and t18 drift from the others (a table, an index); t01 is the reference.
+sqlc A t05 "CREATE TABLE extra (id int)"
+sqlc B t18 "CREATE INDEX widget_name ON widget (name)"
+sample_start
+run --fleet tenants.txt -j 2 diff "$(conn A t01)" --output-dir diffs # README
+sample_stop
+check "diff: exit 3 (as diff --exit-code) when databases differ" '[ $RC -eq 3 ]'
+check "diff: t05 and t18 differ, with the count and their first statement" \
+	'grep "dbname=t05 " "$TMP/out" | grep -Eq "\| differs +\| 1 difference; first: DROP TABLE public\.extra;" && grep "dbname=t18 " "$TMP/out" | grep -Eq "\| differs +\| 1 difference; first: DROP INDEX public\.widget_name;"'
+check "diff: the 22 others are the same; the total counts 2 differ" \
+	'[ $(grep -Ec "\| ok +\| same" "$TMP/out") -eq 22 ] && grep -q "^(24 databases: 22 ok, 0 failed, 2 differ; " "$TMP/out"'
+check "diff --output-dir: one file per database, the SQL that makes it the reference" \
+	'[ $(ls "$TMP/w/diffs" | wc -l) -eq 24 ] && grep -q "DROP TABLE public.extra;" "$TMP/w/diffs/05_t05.sql" && [ ! -s "$TMP/w/diffs/01_t01.sql" ]'
+check "diff -j 2: never more than 2 pgmig connections (max seen: $max)" '[ "$max" -le 2 ]'
+sqlc A t01 "CREATE TABLE extra (id int)"
+run --fleet tenants_a.txt -j 4 --json diff "$(conn A t01)"
+check "diff --json: differences per database (reference changed: now t05 is the same)" \
+	'[ $RC -eq 3 ] && python3 -c "
+import json; d=json.load(open(\"$TMP/out\"))
+n={x[\"target\"].split(\"dbname=\")[1].split()[0]: x[\"differences\"] for x in d[\"targets\"]}
+assert n[\"t05\"]==0 and n[\"t01\"]==0 and n[\"t02\"]==1 and d[\"total\"][\"differs\"]==10, n"'
+sqlc A t01 "DROP TABLE extra"
+sqlc A t05 "DROP TABLE extra"
+sqlc B t18 "DROP INDEX widget_name"
+run --fleet tenants.txt -j 4 --csv diff "$(conn A t01)"
+check "diff --csv: all the same again: exit 0" \
+	'[ $RC -eq 0 ] && [ $(grep -c ",ok,same$" "$TMP/out") -eq 24 ]'
+# the folder's schema, written by hand
+cat >"$TMP/w/ref.sql" <<'SQL'
+CREATE TABLE widget (id int, name text);
+CREATE TABLE audit (id int);
+CREATE TABLE gadget (id int);
+CREATE TABLE r5t (id int);
+CREATE INDEX r5t_id ON r5t (id);
+CREATE TABLE r7t (id int);
+SQL
+run --fleet tenants_a.txt -j 4 diff ref.sql --dev-url "$(conn A postgres)"
+scratch_left=$(sqlc A postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig_scratch%'")
+check "diff against a FILE.sql (built once in a scratch database, dropped)" \
+	'[ $RC -eq 0 ] && [ $(grep -Ec "\| ok +\| same" "$TMP/out") -eq 12 ] && [ "$scratch_left" = 0 ]'
+run --fleet tenants.txt diff
+check "diff without a reference is a usage error" '[ $RC -eq 2 ] && grep -q "needs one reference" "$TMP/err"'
+run --fleet tenants.txt --output-dir x review
+check "a diff option with another command is a usage error" '[ $RC -eq 2 ]'
+run --fleet tenants_a.txt diff "host=$TMP/A port=1 dbname=nosuch"
+check "diff: an unreachable reference stops the run, comparing nothing" \
+	'[ $RC -eq 1 ] && grep -q "no database was compared" "$TMP/err" && [ ! -s "$TMP/out" ]'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
