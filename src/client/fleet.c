@@ -15,12 +15,24 @@
  * from which the report takes the error's first line.  The coordinator
  * keeps at most -j workers alive, and a worker holds at most one
  * connection at a time, so never more than -j connections are open.
- * fe_utils/parallel_slot does not fit here: its slots share one set of
- * connection parameters and find a reusable connection by database name
- * (PQdb), which is ambiguous in a fleet that spans servers ("app" on
- * every shard), and it dispatches one query per slot, while a target's
- * work is a conversation (COPY of the folder, drift check, plan,
- * statements committed one by one for non-transactional revisions).
+ *
+ * fe_utils/parallel_slot (vacuumdb -j, pg_amcheck -j) was weighed for the
+ * read-only commands and does not fit them either (README, "Fleet"): its
+ * slots connect with connectDatabase(fail_ok = false), so one unreachable
+ * target would end the program instead of being one failed row; all slots
+ * share one ConnParams whose override_dbname replaces only the database
+ * name (not host, port, user), and reuse goes by PQdb(), ambiguous across
+ * servers; connections are opened one after another, blocking, inside
+ * ParallelSlotsGetIdle, which serializes what costs most in a read; and
+ * a slot runs one query, while review (BEGIN, COPY of the folder, review,
+ * ROLLBACK) and diff's snapshot (a transaction with SET LOCAL) are
+ * conversations like the migrations.
+ *
+ * review and diff: review loads the folder in a transaction rolled back
+ * and counts pgmig.review()'s findings; diff takes the reference's
+ * snapshot once, in the coordinator, before any worker forks (a scratch
+ * database for a FILE.sql or "migrations" is dropped by then), and each
+ * worker compares its database's snapshot with it (autogen.c's engine).
  *
  * Modes.  Independent (default): every target migrates on its own; the
  * failures are listed, the others complete.  --atomic: all or none, with

@@ -244,6 +244,7 @@ print_usage(FILE *f)
 			"  --json                    the fleet report as JSON\n"
 			"  --decision-dir DIR        --atomic decision files (default FILE.pgmig-decisions)\n"
 			"  --fleet-log DIR           keep each database's output in DIR/N.log\n"
+			"  --output-dir DIR          diff over a fleet: each database's SQL in DIR/N_DB.sql\n"
 			"  -V, --version             print the version and exit\n"
 			"  -?, --help                this help; \"pgmig COMMAND --help\" for a command's\n"
 			"\nConnection options:\n"
