@@ -616,6 +616,9 @@ work_diff(const target *t, wresult *w)
 {
 	PGconn	   *conn = connect_db();
 	char	   *mine = conn ? autogen_conn_snapshot(conn) : NULL;
+	char	   *has_pgmig = mine ? query_value(conn,
+											"SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension"
+											" WHERE extname OPERATOR(pg_catalog.=) 'pgmig'") : NULL;
 	char	   *script;
 	char	   *path = NULL;
 	const char *p;
@@ -635,6 +638,9 @@ work_diff(const target *t, wresult *w)
 		path = psprintf("%s/%0*d_%s.sql", diff_output_dir, width, t->n, db);
 		unlink(path);
 	}
+	/* the heads too, where pgmig is installed: which history drifted */
+	if (has_pgmig && strcmp(has_pgmig, "1") == 0 && (w->before = query_heads(conn)) != NULL)
+		w->after = xstrdup(w->before);
 	disconnect_db(conn);
 	if (mine == NULL || !autogen_compare(mine, reference_snapshot, diff_renames, &script, &n))
 		return;
