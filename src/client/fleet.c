@@ -628,7 +628,6 @@ work_diff(const target *t, wresult *w)
 	if (diff_output_dir)
 	{
 		char	   *db = file_safe_dbname(t->conninfo);
-
 		int			width = 1;
 		int			k;
 
@@ -1583,9 +1582,10 @@ fleet_run(int argc, char **argv)
 		return usage_error("\"%s\" does not run over a fleet; fleet commands: upgrade, downgrade, stamp, current, heads, check, status, review, diff, recover",
 						   command);
 	/*
-	 * The migration commands' own arguments: validate once, up front (this
-	 * also applies fleet and global options given after the command).
-	 * Each worker parses them again, as the single-database command does.
+	 * The commands' own arguments: validate once, up front (this also
+	 * applies fleet and global options given after the command).  A
+	 * migration's worker parses them again, as the single-database command
+	 * does; diff's options are kept here for its workers.
 	 */
 	{
 		enum
@@ -1671,8 +1671,10 @@ fleet_run(int argc, char **argv)
 		}
 		if ((reference_snapshot = autogen_snapshot(target_rev, diff_dev_url)) == NULL)
 		{
+			/* a conninfo as the reports show it: without its password */
 			pg_log_error("could not take the snapshot of the reference \"%s\"; no database was compared",
-						 target_rev);
+						 strcmp(target_rev, "migrations") == 0 || ends_with(target_rev, ".sql")
+						 ? target_rev : display_target(target_rev));
 			return EXIT_FAIL;
 		}
 	}

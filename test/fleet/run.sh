@@ -363,9 +363,9 @@ run --fleet tenants.txt diff
 check "diff without a reference is a usage error" '[ $RC -eq 2 ] && grep -q "needs one reference" "$TMP/err"'
 run --fleet tenants.txt --output-dir x review
 check "a diff option with another command is a usage error" '[ $RC -eq 2 ]'
-run --fleet tenants_a.txt diff "host=$TMP/A port=1 dbname=nosuch"
-check "diff: an unreachable reference stops the run, comparing nothing" \
-	'[ $RC -eq 1 ] && grep -q "no database was compared" "$TMP/err" && [ ! -s "$TMP/out" ]'
+run --fleet tenants_a.txt diff "host=$TMP/A port=1 dbname=nosuch password=s3cret"
+check "diff: an unreachable reference stops the run, comparing nothing, its password not shown" \
+	'[ $RC -eq 1 ] && grep -q "reference \"host=.* port=1 dbname=nosuch\"; no database was compared" "$TMP/err" && ! grep -q s3cret "$TMP/err" && [ ! -s "$TMP/out" ]'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
