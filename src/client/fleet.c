@@ -149,7 +149,6 @@ static char *decision_dir;
 
 /* diff: the reference's snapshot (taken once, before the workers fork) */
 static char *reference_snapshot;
-static char *diff_renames;		/* --rename map, or NULL */
 static const char *diff_output_dir; /* --output-dir DIR, or NULL */
 static const char *diff_dev_url;	/* --dev-url: where scratch databases go */
 
@@ -641,7 +640,7 @@ work_diff(const target *t, wresult *w)
 	if (has_pgmig && strcmp(has_pgmig, "1") == 0 && (w->before = query_heads(conn)) != NULL)
 		w->after = xstrdup(w->before);
 	disconnect_db(conn);
-	if (mine == NULL || !autogen_compare(mine, reference_snapshot, diff_renames, &script, &n))
+	if (mine == NULL || !autogen_compare(mine, reference_snapshot, NULL, &script, &n))
 		return;
 	if (path && !write_file_new(path, script))
 		return;
@@ -1590,14 +1589,13 @@ fleet_run(int argc, char **argv)
 	{
 		enum
 		{
-			OPT_SINGLE = 1, OPT_DEV_URL, OPT_RENAME, OPT_OUTPUT_DIR, OPT_EXIT_CODE
+			OPT_SINGLE = 1, OPT_DEV_URL, OPT_OUTPUT_DIR, OPT_EXIT_CODE
 		};
 		static const struct option long_options[] = {
 			{"sql", no_argument, NULL, OPT_SINGLE},
 			{"from-alembic", no_argument, NULL, OPT_SINGLE},
 			{"version-table", required_argument, NULL, OPT_SINGLE},
 			{"dev-url", required_argument, NULL, OPT_DEV_URL},
-			{"rename", required_argument, NULL, OPT_RENAME},
 			{"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
 			{"exit-code", no_argument, NULL, OPT_EXIT_CODE},
 			{NULL, 0, NULL, 0}
@@ -1605,8 +1603,6 @@ fleet_run(int argc, char **argv)
 		int			c;
 		bool		migration = command_is("upgrade") || command_is("downgrade") ||
 			command_is("stamp");
-		char	   *renames[64];
-		int			nrenames = 0;
 
 		while ((c = command_getopt(argc, argv, "", long_options)) != -1)
 		{
@@ -1615,21 +1611,13 @@ fleet_run(int argc, char **argv)
 			if (c == OPT_SINGLE)
 				return usage_error("--sql, --from-alembic and --version-table do not run over a fleet");
 			if (!command_is("diff"))
-				return usage_error("--dev-url, --rename, --output-dir and --exit-code go with diff");
+				return usage_error("--dev-url, --output-dir and --exit-code go with diff");
 			if (c == OPT_DEV_URL)
 				diff_dev_url = optarg;
 			else if (c == OPT_OUTPUT_DIR)
 				diff_output_dir = optarg;
-			else if (c == OPT_RENAME)
-			{
-				if (nrenames == lengthof(renames))
-					return usage_error("too many --rename options");
-				renames[nrenames++] = optarg;
-			}
 			/* --exit-code: a fleet diff always exits as with it */
 		}
-		if (nrenames && (diff_renames = autogen_renames(nrenames, renames)) == NULL)
-			return EXIT_USAGE;
 		if (command_is("diff") && argc - optind != 1)
 			return usage_error("diff over a fleet needs one reference: a connection string, a FILE.sql or \"migrations\"");
 		if (command_is("diff") || command_is("review"))
