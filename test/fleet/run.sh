@@ -359,6 +359,10 @@ run --fleet tenants_a.txt -j 4 diff ref.sql --dev-url "$(conn A postgres)"
 scratch_left=$(sqlc A postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig_scratch%'")
 check "diff against a FILE.sql (built once in a scratch database, dropped)" \
 	'[ $RC -eq 0 ] && [ $(grep -Ec "\| ok +\| same" "$TMP/out") -eq 12 ] && [ "$scratch_left" = 0 ]'
+{ cat "$TMP/w/tenants_a.txt"; echo "host=$TMP/A port=1 dbname=gone"; } >"$TMP/w/with_gone.txt"
+run --fleet with_gone.txt -j 4 diff "$(conn A t01)"
+check "diff: an unreachable database is one failed row (exit 1), the others are compared" \
+	'[ $RC -eq 1 ] && grep "dbname=gone" "$TMP/out" | grep -Eq "\| failed +\| connection to server" && [ $(grep -Ec "\| ok +\| same" "$TMP/out") -eq 12 ]'
 run --fleet tenants.txt diff
 check "diff without a reference is a usage error" '[ $RC -eq 2 ] && grep -q "needs one reference" "$TMP/err"'
 run --fleet tenants.txt --output-dir x review
