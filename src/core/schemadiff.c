@@ -34,8 +34,9 @@
  *
  * The downgrade is the same computation from target to source with the
  * renames inverted.  Column order is not compared: PostgreSQL cannot
- * reorder columns, so a difference in "ordinal" alone cannot be acted on,
- * and new columns are appended as ADD COLUMN does.
+ * reorder columns, so a difference in "ordinal" alone cannot be acted on;
+ * new columns are appended as ADD COLUMN does, in the order they have in
+ * the snapshot they come from (the model's order), not by name.
  *
  *-------------------------------------------------------------------------
  */
@@ -119,6 +120,15 @@ typedef struct node
 	int		   *out;
 	int			indeg;
 	bool		done;
+
+	/*
+	 * New columns of one table (grp, its qualified name) come in the
+	 * column order of the snapshot they are created from (ord), not in the
+	 * order of their ids: ADD COLUMN appends, so this keeps the model's
+	 * order.
+	 */
+	const char *grp;
+	long		ord;
 } node;
 
 typedef struct rename
@@ -739,15 +749,22 @@ drop_sql(const snap *s, const obj *o)
 	}
 }
 
+/* a column's position in its table (0 when the snapshot lacks it) */
+static long
+col_ordinal(const obj *c)
+{
+	const pm_json *o = pm_json_get(c->j, "ordinal");
+
+	return o && o->type == PM_JSON_NUMBER ? atol(o->str) : 0;
+}
+
 static int
 col_cmp_ordinal(const void *a, const void *b)
 {
 	const obj  *x = *(const obj *const *) a;
 	const obj  *y = *(const obj *const *) b;
-	const pm_json *ox = pm_json_get(x->j, "ordinal");
-	const pm_json *oy = pm_json_get(y->j, "ordinal");
-	long		nx = ox && ox->type == PM_JSON_NUMBER ? atol(ox->str) : 0;
-	long		ny = oy && oy->type == PM_JSON_NUMBER ? atol(oy->str) : 0;
+	long		nx = col_ordinal(x);
+	long		ny = col_ordinal(y);
 
 	if (nx != ny)
 		return nx < ny ? -1 : 1;
@@ -2568,6 +2585,14 @@ node_before(const engine *e, int a, int b)
 		return x->phase < y->phase;
 	if (x->rank != y->rank)
 		return x->rank < y->rank;
+
+	/*
+	 * Columns of one table have ids with the same prefix, so they are
+	 * contiguous in id order, and ordering them among themselves by
+	 * ordinal keeps the order total.
+	 */
+	if (x->grp && y->grp && x->ord != y->ord && strcmp(x->grp, y->grp) == 0)
+		return x->ord < y->ord;
 	c = strcmp(x->id, y->id);
 	if (c != 0)
 		return c < 0;
@@ -3235,6 +3260,11 @@ build_nodes(engine *e)
 		if (!create_stmts(e, T, b, &l))
 			return false;
 		b->ncreate = new_node(e, 3, b->kind, b->id);
+		if (b->kind == K_COLUMN)
+		{
+			e->nodes[b->ncreate].grp = b->table;
+			e->nodes[b->ncreate].ord = col_ordinal(b);
+		}
 		node_add(e, b->ncreate, &l);
 	}
 	if (e->failed)

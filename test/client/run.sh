@@ -785,6 +785,10 @@ if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
 	grep -q "ADD COLUMN audio_start_ms integer;" "$F" && grep -q "ADD COLUMN word_timestamps json;" "$F" \
 		&& pass "upgrade adds the columns" || fail "upgrade adds the columns"
 	sed -n '/^-- migrate:down/,$p' "$F" | grep -q "DROP COLUMN audio_start_ms;" && pass "downgrade drops them" || fail "downgrade drops them"
+	# the model's column order (audio_start_ms, audio_end_ms, word_timestamps),
+	# not the names' order (audio_end_ms sorts first)
+	[ "$(sed -n '/^-- migrate:up/,/^-- migrate:down/s/.*ADD COLUMN \([a-z_]*\) .*/\1/p' "$F" | tr '\n' ' ')" = "audio_start_ms audio_end_ms word_timestamps " ] \
+		&& pass "new columns in the model's order" || { cp "$F" "$TMP/out"; fail "new columns in the model's order"; }
 	grep -q "^-- WARNING: deletes data" "$F" && pass "hazards as WARNING comments" || fail "hazards as WARNING comments"
 	pgmig revision --autogenerate -m "Nothing" --from-db "dbname=$SCR"
 	expect_rc 0 "nothing to do"; expect_err "No changes in schema detected." "Alembic's words"

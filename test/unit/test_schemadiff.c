@@ -283,6 +283,38 @@ main(void)
 	free(s);
 	free(t);
 
+	/*
+	 * new columns are added in the target's column order (ordinal), not in
+	 * the order of their names; the downgrade re-adds dropped ones likewise
+	 */
+#define COL(c, ord) "{\"id\": \"column d.t." c "\", \"deps\": [\"schema d\", \"table d.t\"], \"kind\": \"column\", \"name\": \"" c "\", \"type\": \"integer\", \"table\": \"d.t\", \"schema\": \"d\", \"default\": null, \"ordinal\": " #ord ", \"identity\": \"\", \"not_null\": false, \"collation\": null, \"generated\": \"\", \"inherited\": false}"
+#define TBL "{\"id\": \"schema d\", \"deps\": [], \"kind\": \"schema\", \"name\": \"d\", \"schema\": \"d\"}, {\"id\": \"table d.t\", \"deps\": [\"schema d\"], \"kind\": \"table\", \"name\": \"t\", \"schema\": \"d\", \"rls\": false, \"options\": null, \"inherits\": [], \"rls_force\": false, \"persistence\": \"p\", \"partition_of\": null, \"partition_key\": null, \"partition_bound\": null}"
+	s = "{\"format\": 1, \"objects\": [" COL("id", 1) ", " TBL "]}";
+	t = "{\"format\": 1, \"objects\": [" COL("id", 1) ", " COL("mid", 3) ", " COL("yy", 4) ", " COL("zz", 2) ", " TBL "]}";
+	if (diff(s, t, NULL, &d, &err))
+	{
+		int			zz = index_of(&d, "ADD COLUMN zz"),
+					mid = index_of(&d, "ADD COLUMN mid"),
+					yy = index_of(&d, "ADD COLUMN yy");
+
+		CHECK(d.n == 3 && zz == 0 && mid == 1 && yy == 2,
+			  "ADD COLUMNs follow the target's column order (zz, mid, yy), not the names' order");
+		CHECK(d.nrev == 3, "the downgrade drops the three");
+		pm_diff_free(&d);
+	}
+	else
+		CHECK(false, "column order diff: %s", err.msg);
+	if (diff(t, s, NULL, &d, &err))
+	{
+		CHECK(d.nrev == 3 && strstr(d.rev[0].sql, "ADD COLUMN zz") && strstr(d.rev[1].sql, "ADD COLUMN mid") &&
+			  strstr(d.rev[2].sql, "ADD COLUMN yy"), "the downgrade of a drop re-adds the columns in their old order");
+		pm_diff_free(&d);
+	}
+	else
+		CHECK(false, "column order diff back: %s", err.msg);
+#undef COL
+#undef TBL
+
 	/* refusals */
 	CHECK_STR(errmsg_of(EMPTY, "{\"format\": 1, \"objects\": [{\"id\": \"unsupported rule d.t.r\", \"kind\": \"unsupported\", \"what\": \"rule d.t.r\", \"schema\": \"d\", \"name\": \"r\"}]}", NULL, &code),
 			  "not compared: rule d.t.r (target)", "an unsupported object fails the diff");
