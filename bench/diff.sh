@@ -26,10 +26,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
-  export PGMIG_BENCH_INSIDE=1
-  exec bash "$top/test/with_cluster.sh" bash "$here/diff.sh" "$@"
-fi
+. "$here/schema_lib.sh"
+bench_in_cluster "$here/diff.sh" "$@"
 SIZES=${SIZES:-"1000 10000"}
 REPS=${REPS:-3}
 MIGRA_TIMEOUT=${MIGRA_TIMEOUT:-900}
@@ -52,33 +50,6 @@ if command -v npm >/dev/null; then
   fi
   [ -x "$here/node/node_modules/.bin/migra" ] && migra=$here/node/node_modules/.bin/migra
 fi
-
-ms_now() { date +%s%N | cut -c1-13; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-make_schema() {   # DB N
-  "${PSQL[@]}" -d "$1" <<SQL
-SET client_min_messages = warning;
-SET pgmig.guard = off;
-CREATE SCHEMA bench;
-CREATE PROCEDURE pg_temp.make(n integer) LANGUAGE plpgsql AS \$\$
-BEGIN
-  FOR i IN 1..n LOOP
-    EXECUTE format('CREATE TABLE bench.t_%s (id integer PRIMARY KEY, parent_id integer %s,'
-                   ' c3 text NOT NULL DEFAULT %L, c4 integer, c5 bigint, c6 numeric(12,2),'
-                   ' c7 timestamptz DEFAULT now(), c8 boolean, c9 jsonb, c10 varchar(40))',
-                   i, CASE WHEN i > 1 THEN format('REFERENCES bench.t_%s (id)', i - 1) ELSE '' END, 'x');
-    EXECUTE format('CREATE INDEX t_%s_c3 ON bench.t_%s (c3)', i, i);
-    IF i % 10 = 0 THEN
-      EXECUTE format('CREATE VIEW bench.v_%s AS SELECT a.id, a.c3, b.c4 FROM bench.t_%s a'
-                     ' JOIN bench.t_%s b ON b.id = a.parent_id', i, i, i - 1);
-    END IF;
-    IF i % 200 = 0 THEN COMMIT; END IF;
-  END LOOP;
-END \$\$;
-CALL pg_temp.make($2);
-SQL
-}
 
 change_schema() {   # DB N
   "${PSQL[@]}" -d "$1" <<SQL

@@ -367,26 +367,34 @@ add_rename(pm_buf *map, const char *spec)
 	return true;
 }
 
-/* The rename map of every --rename given, or NULL when there is none. */
-char *
-autogen_renames(int n, char **specs)
+/*
+ * One --rename SPEC of pgmig diff or revision --autogenerate, added to the
+ * rename map *map (NULL until the first; the caller frees it).  False,
+ * after a usage error, on a malformed SPEC.
+ */
+bool
+autogen_rename(char **map, const char *spec)
 {
-	pm_buf		map;
-	int			k;
+	pm_buf		m;
 
-	if (n == 0)
-		return NULL;
-	pm_buf_init(&map);
-	pm_buf_puts(&map, "{");
-	for (k = 0; k < n; k++)
-		if (!add_rename(&map, specs[k]))
-		{
-			usage_error("invalid --rename \"%s\": use table.[SCHEMA.]OLD=NEW or column.[SCHEMA.]TABLE.OLD=NEW", specs[k]);
-			pm_buf_free(&map);
-			return NULL;
-		}
-	pm_buf_puts(&map, "}");
-	return map.data;
+	pm_buf_init(&m);
+	if (*map)
+	{
+		/* reopen "{...}" to append one more entry */
+		pm_buf_printf(&m, "%.*s", (int) strlen(*map) - 1, *map);
+	}
+	else
+		pm_buf_puts(&m, "{");
+	if (!add_rename(&m, spec))
+	{
+		usage_error("invalid --rename \"%s\": use table.[SCHEMA.]OLD=NEW or column.[SCHEMA.]TABLE.OLD=NEW", spec);
+		pm_buf_free(&m);
+		return false;
+	}
+	pm_buf_puts(&m, "}");
+	pm_free(*map);
+	*map = m.data;
+	return true;
 }
 
 /* ---- pgmig diff ---- */
@@ -549,8 +557,6 @@ cmd_diff(int argc, char **argv)
 	};
 	bool		exit_code = false;
 	const char *dev_url = NULL;
-	char	   *renames[64];
-	int			nrenames = 0;
 	char	   *map = NULL;
 	int			c;
 
@@ -565,9 +571,8 @@ cmd_diff(int argc, char **argv)
 				dev_url = optarg;
 				break;
 			case OPT_RENAME:
-				if (nrenames == lengthof(renames))
-					return usage_error("too many --rename options");
-				renames[nrenames++] = optarg;
+				if (!autogen_rename(&map, optarg))
+					return EXIT_USAGE;
 				break;
 			default:
 				return EXIT_USAGE;
@@ -575,7 +580,5 @@ cmd_diff(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error("diff needs two sides: FROM TO (each a connection string, a FILE.sql, or \"migrations\")");
-	if (nrenames && (map = autogen_renames(nrenames, renames)) == NULL)
-		return EXIT_USAGE;
 	return autogen_diff(argv[optind], argv[optind + 1], dev_url, map, exit_code);
 }

@@ -802,6 +802,16 @@ if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
 	sql "ALTER TABLE segment ALTER COLUMN text DROP NOT NULL" >/dev/null
 	pgmig diff "dbname=$DB" "dbname=$SCR" --exit-code
 	expect_rc 3 "--exit-code: 3 when they differ"; expect_out "SET NOT NULL" "shows what differs"
+	# several --rename options make one map; a malformed one is a usage error
+	echo "CREATE TABLE t1 (a int, b int);" >ren_a.sql; echo "CREATE TABLE t2 (a int, c int);" >ren_b.sql
+	pgmig diff ren_a.sql ren_b.sql --rename table.public.t1=t2 --rename column.public.t1.b=c
+	expect_rc 0 "diff --rename twice"
+	[ "$(cat "$TMP/out")" = "$(printf 'ALTER TABLE public.t1 RENAME COLUMN b TO c;\nALTER TABLE public.t1 RENAME TO t2;')" ] \
+		&& pass "both renames, nothing dropped" || fail "both renames, nothing dropped"
+	pgmig diff ren_a.sql ren_b.sql --rename table.public.t1=t2 --rename column.public.t1.b
+	expect_rc 2 "a malformed --rename: exit 2"; expect_err 'invalid --rename "column.public.t1.b"' "names it"
+	pgmig revision --autogenerate -m "Ren" --schema ren_b.sql --rename column.x
+	expect_rc 2 "revision --autogenerate checks --rename the same way"; expect_err 'invalid --rename "column.x"' "and names it"
 	# the desired state from a schema file (SQL-first teams)
 	cat >schema.sql <<'SQL'
 CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL, "timestamp" varchar,
