@@ -3686,3 +3686,46 @@ pm_diff_free(pm_diff *d)
 	free_steps(d->rev, d->nrev);
 	memset(d, 0, sizeof(*d));
 }
+
+/*
+ * The count of a step's count_sql, run by a caller that can read the data,
+ * put into its hazard: "...: 1,234 non-NULL values are lost" (a column),
+ * "...: 1,234 rows are lost" (a table), or, when n < 0, "... (not counted:
+ * WHY)".  Digits are grouped by commas so that big numbers read at a
+ * glance; the wording does not depend on the locale.
+ */
+void
+pm_diff_step_counted(pm_diff_step *s, long long n, const char *why)
+{
+	pm_buf		b,
+				digits;
+	int			len,
+				k;
+
+	if (s->hazard == NULL || s->count_sql == NULL)
+		return;
+	pm_buf_init(&b);
+	pm_buf_puts(&b, s->hazard);
+	if (n < 0)
+		pm_buf_printf(&b, " (not counted: %s)", why ? why : "unknown reason");
+	else
+	{
+		pm_buf_puts(&b, ": ");
+		pm_buf_init(&digits);
+		pm_buf_printf(&digits, "%lld", n);
+		len = (int) strlen(digits.data);
+		for (k = 0; k < len; k++)
+		{
+			if (k > 0 && (len - k) % 3 == 0)
+				pm_buf_puts(&b, ",");
+			pm_buf_printf(&b, "%c", digits.data[k]);
+		}
+		pm_buf_free(&digits);
+		if (strcmp(s->kind, "column") == 0)
+			pm_buf_printf(&b, " non-NULL value%s %s lost", n == 1 ? "" : "s", n == 1 ? "is" : "are");
+		else
+			pm_buf_printf(&b, " row%s %s lost", n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	}
+	pm_free(s->hazard);
+	s->hazard = b.data;
+}

@@ -230,6 +230,14 @@ main(void)
 			  index_of(&d, "DROP TABLE d.a") == 2, "drops in reverse dependency order, the table's own objects go with it");
 		CHECK(d.steps[1].count_sql && strcmp(d.steps[1].count_sql, "SELECT count(*) FROM d.b") == 0,
 			  "a table drop carries the query that counts what it deletes");
+		pm_diff_step_counted(&d.steps[1], 1, NULL);
+		CHECK_STR(d.steps[1].hazard, "deletes data: the table and all its rows are dropped: 1 row is lost",
+				  "a counted table drop says how many rows it loses");
+		pm_diff_step_counted(&d.steps[2], -1, "permission denied for table a");
+		CHECK_STR(d.steps[2].hazard, "deletes data: the table and all its rows are dropped (not counted: permission denied for table a)",
+				  "a count that failed says why");
+		pm_diff_step_counted(&d.steps[0], 5, NULL);
+		CHECK(d.steps[0].hazard == NULL, "a step without a count query is left alone");
 		CHECK(d.steps[1].reverse && strstr(d.steps[1].reverse, "CREATE TABLE d.b") &&
 			  strstr(d.steps[1].reverse, "CREATE INDEX b_a") && strstr(d.steps[1].reverse, "FOREIGN KEY"),
 			  "a table drop's reverse brings back its indexes and constraints");
@@ -251,6 +259,13 @@ main(void)
 			  "and a data-loss hazard");
 		CHECK(k >= 0 && d.steps[k].count_sql && strcmp(d.steps[k].count_sql, "SELECT count(old_name) FROM d.t") == 0,
 			  "and the hook that counts the values lost");
+		if (k >= 0)
+		{
+			pm_diff_step_counted(&d.steps[k], 1234567, NULL);
+			CHECK_STR(d.steps[k].hazard,
+					  "deletes data: the column and its values are dropped (if it was renamed, pass the rename map to keep them): 1,234,567 non-NULL values are lost",
+					  "a counted column drop says how many non-NULL values it loses");
+		}
 		CHECK(index_of(&d, "RENAME COLUMN old_name TO new_name;") < 0 && index_of(&d, "DROP TABLE d.oldtab") >= 0,
 			  "no RENAME is run without the map");
 		pm_diff_free(&d);
