@@ -286,6 +286,63 @@ run_engine(const char *a, const char *b, const char *renames, pm_diff *df)
 	return false;
 }
 
+/*
+ * Count, in the database `conn` holds the data of, what each data-deleting
+ * step of the upgrade deletes, so its hazard says "...: 1,234 non-NULL
+ * values are lost".  Read-only transaction, always rolled back; each count
+ * under a savepoint, so one that fails (the table is not in that database,
+ * no SELECT privilege, a lock held too long) says why in its hazard and
+ * the rest go on.  conn == NULL: every such hazard says `why_not`.
+ */
+static void
+count_lost(PGconn *conn, pm_diff *df, const char *why_not)
+{
+	int			k;
+	bool		tx;
+
+	tx = conn != NULL &&
+		exec_sql(conn, "BEGIN READ ONLY", 0, NULL) &&
+		exec_sql(conn, "SET LOCAL lock_timeout = '5s'", 0, NULL);
+	for (k = 0; k < df->n; k++)
+	{
+		PGresult   *res;
+
+		if (df->steps[k].count_sql == NULL)
+			continue;
+		if (!tx || CancelRequested)
+		{
+			pm_diff_step_counted(&df->steps[k], -1, why_not);
+			continue;
+		}
+		PQclear(PQexec(conn, "SAVEPOINT pgmig_count"));
+		res = PQexec(conn, df->steps[k].count_sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			pm_diff_step_counted(&df->steps[k], atoll(PQgetvalue(res, 0, 0)), NULL);
+		else
+		{
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+			pm_diff_step_counted(&df->steps[k], -1, msg ? msg : PQerrorMessage(conn));
+			PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT pgmig_count"));
+		}
+		PQclear(res);
+	}
+	if (tx)
+		PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+/* does any upgrade step delete data that can be counted? */
+static bool
+needs_count(const pm_diff *df)
+{
+	int			k;
+
+	for (k = 0; k < df->n; k++)
+		if (df->steps[k].count_sql)
+			return true;
+	return false;
+}
+
 /* Steps as a script: each hazard as a -- WARNING: line above its statement. */
 static void
 format_steps(const pm_diff_step *steps, int n, pm_buf *out)
@@ -403,7 +460,9 @@ int
 autogen_diff(const char *from, const char *to, const char *dev_url,
 			 const char *renames, bool exit_code)
 {
-	char	   *a = side_snapshot(from, dev_url, NULL);
+	bool		live = strcmp(from, "migrations") != 0 && !ends_with(from, ".sql");
+	PGconn	   *from_conn = NULL;
+	char	   *a = side_snapshot(from, dev_url, live ? &from_conn : NULL);
 	char	   *b = a ? side_snapshot(to, dev_url, NULL) : NULL;
 	pm_diff		df;
 	pm_buf		script;
@@ -412,9 +471,21 @@ autogen_diff(const char *from, const char *to, const char *dev_url,
 	drop_scratch();
 	if (b == NULL || !run_engine(a, b, renames, &df))
 	{
+		if (from_conn)
+			PQfinish(from_conn);
 		pm_free(a);
 		pm_free(b);
 		return EXIT_FAIL;
+	}
+
+	/*
+	 * FROM a database: its data is what the drops delete, so count it
+	 * there.  A FROM built in a scratch database holds no data to count.
+	 */
+	if (from_conn)
+	{
+		count_lost(from_conn, &df, NULL);
+		PQfinish(from_conn);
 	}
 	pm_buf_init(&script);
 	format_steps(df.steps, df.n, &script);
@@ -513,6 +584,21 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	 */
 	if (getenv("PGMIG_TEST_AUTOGEN_DROP_LAST") && df.n > 0)
 		df.n--;
+
+	/*
+	 * What the upgrade's drops delete is counted in the live database (-d),
+	 * where the revision will run, if it can be reached; the file says so
+	 * when it could not.
+	 */
+	if (needs_count(&df))
+	{
+		PGconn	   *live = connect_db();
+
+		count_lost(live, &df, "the database could not be reached");
+		if (live)
+			disconnect_db(live);
+		SetCancelConn(work);	/* ^C cancels the verification again */
+	}
 	format_steps(df.steps, df.n, &up);
 	format_steps(df.rev, df.nrev, &down);
 	pm_diff_free(&df);

@@ -852,6 +852,26 @@ SQL
 	run "$PGMIG" -d "dbname=$DB user=pgmig_nocreate" revision --autogenerate -m "No" --schema schema.sql
 	expect_rc 1 "no CREATEDB: exit 1"; expect_err "CREATEDB" "the hint names CREATEDB"; expect_err "dev-url" "and --dev-url"
 	sql "DROP ROLE pgmig_nocreate" >/dev/null
+	# a drop's hazard says how many non-NULL values it loses, counted in
+	# the live database (-d); when that cannot be reached the file says so
+	sql "DELETE FROM segment; INSERT INTO segment (text, \"timestamp\") SELECT 's', CASE WHEN g <= 1234 THEN '00:01' END FROM generate_series(1, 1500) g" >/dev/null
+	cat >drop.sql <<'SQL'
+CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL,
+                      audio_start_ms integer, audio_end_ms integer, word_timestamps json);
+SQL
+	pgmig revision --autogenerate -m "Drop timestamp" --schema drop.sql
+	expect_rc 0 "autogenerate a column drop"
+	grep -q '^-- WARNING: deletes data: the column and its values are dropped: 1,234 non-NULL values are lost$' migrations/*_drop_timestamp.sql \
+		&& pass "its hazard counts the values lost in the live database" || { cp migrations/*_drop_timestamp.sql "$TMP/out"; fail "its hazard counts the values lost in the live database"; }
+	rm -f migrations/*_drop_timestamp.sql
+	run "$PGMIG" -d "dbname=pgmig_no_such_db" revision --autogenerate -m "Drop timestamp" --schema drop.sql --dev-url "dbname=$DB"
+	grep -q '^-- WARNING: deletes data: the column and its values are dropped (not counted: the database could not be reached)$' migrations/*_drop_timestamp.sql \
+		&& pass "an unreachable live database: the file says it was not counted" || { cp migrations/*_drop_timestamp.sql "$TMP/out"; fail "an unreachable live database: the file says it was not counted"; }
+	rm -f migrations/*_drop_timestamp.sql
+	pgmig diff "dbname=$DB" drop.sql
+	expect_out '^-- WARNING: deletes data: the column and its values are dropped: 1,234 non-NULL values are lost$' "diff FROM a database counts there"
+	pgmig diff migrations drop.sql
+	expect_out '^-- WARNING: deletes data: the column and its values are dropped$' "diff FROM a scratch build: nothing to count"
 	cd "$W"
 else
 	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
