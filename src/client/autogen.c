@@ -269,14 +269,16 @@ side_snapshot(const char *side, const char *dev_url, PGconn **work)
 
 /* ---- the engine ---- */
 
+/* both directions, or (upgrade_only) the upgrade alone: half the work */
 static bool
-run_engine(const char *a, const char *b, const char *renames, pm_diff *df)
+run_engine(const char *a, const char *b, const char *renames, bool upgrade_only,
+		   pm_diff *df)
 {
 	pm_error	err;
 
 	memset(&err, 0, sizeof(err));
-	if (pm_schema_diff(a, strlen(a), b, strlen(b), renames,
-					   renames ? strlen(renames) : 0, df, &err))
+	if ((upgrade_only ? pm_schema_diff_upgrade : pm_schema_diff) (a, strlen(a), b, strlen(b), renames,
+																  renames ? strlen(renames) : 0, df, &err))
 		return true;
 	pg_log_error("%s", err.msg);
 	if (err.detail[0])
@@ -469,7 +471,7 @@ autogen_diff(const char *from, const char *to, const char *dev_url,
 	int			rc;
 
 	drop_scratch();
-	if (b == NULL || !run_engine(a, b, renames, &df))
+	if (b == NULL || !run_engine(a, b, renames, true, &df))
 	{
 		if (from_conn)
 			PQfinish(from_conn);
@@ -522,7 +524,7 @@ verify_step(PGconn *conn, const char *what, const char *script, const char *want
 		pm_free(got);
 		return true;
 	}
-	ok = run_engine(got, want, NULL, &df);
+	ok = run_engine(got, want, NULL, true, &df);
 	pm_free(got);
 	if (!ok)
 		return false;
@@ -566,7 +568,7 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	if (work == NULL || !build_folder(work, d) || (head = take_snapshot(work)) == NULL)
 		goto done;
 	want = side_snapshot(schema_file ? schema_file : from_db, dev_url, NULL);
-	if (want == NULL || !run_engine(head, want, renames, &df))
+	if (want == NULL || !run_engine(head, want, renames, false, &df))
 		goto done;
 	if (df.n == 0)
 	{

@@ -257,21 +257,30 @@ jbool(const obj *o, const char *key)
 }
 
 /* A missing key is its default: "", null, false, [] are all "empty". */
+/* a value that stands for "nothing": absent, null, false, "" or [] */
 static bool
-same_key(const obj *a, const obj *b, const char *key)
+empty_value(const pm_json *x)
 {
-	const pm_json *x = pm_json_get(a->j, key);
-	const pm_json *y = pm_json_get(b->j, key);
-	bool		xe = x == NULL || x->type == PM_JSON_NULL || x->type == PM_JSON_FALSE ||
+	return x == NULL || x->type == PM_JSON_NULL || x->type == PM_JSON_FALSE ||
 		(x->type == PM_JSON_STRING && x->len == 0) ||
 		(x->type == PM_JSON_ARRAY && x->n == 0);
-	bool		ye = y == NULL || y->type == PM_JSON_NULL || y->type == PM_JSON_FALSE ||
-		(y->type == PM_JSON_STRING && y->len == 0) ||
-		(y->type == PM_JSON_ARRAY && y->n == 0);
+}
+
+static bool
+same_value(const pm_json *x, const pm_json *y)
+{
+	bool		xe = empty_value(x);
+	bool		ye = empty_value(y);
 
 	if (xe || ye)
 		return xe && ye;
 	return pm_json_equal(x, y);
+}
+
+static bool
+same_key(const obj *a, const obj *b, const char *key)
+{
+	return same_value(pm_json_get(a->j, key), pm_json_get(b->j, key));
 }
 
 static bool
@@ -282,24 +291,38 @@ streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Every key but deps (and a column's ordinal) equal. */
+/*
+ * Every key but deps (and a column's ordinal) equal.  The keys of a
+ * parsed object are sorted, so both are walked in step (one strcmp per
+ * key; this runs for every object of both snapshots).
+ */
 static bool
 obj_equal(const obj *a, const obj *b)
 {
-	int			i;
+	const pm_json *x = a->j,
+			   *y = b->j;
+	int			i = 0,
+				k = 0;
 
-	for (i = 0; i < a->j->n; i++)
-		if (strcmp(a->j->keys[i], "deps") != 0 && strcmp(a->j->keys[i], "ordinal") != 0 &&
-			!same_key(a, b, a->j->keys[i]))
+	while (i < x->n || k < y->n)
+	{
+		int			c = i >= x->n ? 1 : k >= y->n ? -1 : strcmp(x->keys[i], y->keys[k]);
+		const char *key = c <= 0 ? x->keys[i] : y->keys[k];
+		const pm_json *xv = c <= 0 ? &x->items[i] : NULL;
+		const pm_json *yv = c >= 0 ? &y->items[k] : NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			k++;
+		if (strcmp(key, "deps") == 0 || strcmp(key, "ordinal") == 0)
+			continue;
+		if (!same_value(xv, yv))
 			return false;
-	for (i = 0; i < b->j->n; i++)
-		if (strcmp(b->j->keys[i], "deps") != 0 && strcmp(b->j->keys[i], "ordinal") != 0 &&
-			!same_key(a, b, b->j->keys[i]))
-			return false;
+	}
 	return true;
 }
 
-/* qualified name of a schema object: schema.name, both quoted */
 static void
 put_qn(pm_buf *b, const obj *o)
 {
