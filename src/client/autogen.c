@@ -160,13 +160,14 @@ create_scratch(const char *dev_url)
 
 /* ---- snapshots ---- */
 
-/* The snapshot of the database `conn` is connected to, as JSON text. */
-static char *
-take_snapshot(PGconn *conn)
+/*
+ * Start the snapshot of the database `conn` is connected to; the result is
+ * collected by snapshot_recv().  Split in two so that the two sides of a
+ * diff are read at the same time, each by its own server process.
+ */
+static bool
+snapshot_send(PGconn *conn)
 {
-	PGresult   *res;
-	char	   *json = NULL;
-
 	/*
 	 * the query's own rules (doc/snapshot-format.md): search_path =
 	 * pg_catalog, pg_temp; no JIT (compiling it costs more than running it)
@@ -174,16 +175,69 @@ take_snapshot(PGconn *conn)
 	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
 		!exec_sql(conn, "SET LOCAL search_path = pg_catalog, pg_temp", 0, NULL) ||
 		!exec_sql(conn, "SET LOCAL jit = off", 0, NULL))
-		return NULL;
-	res = PQexecParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
-					   NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		json = pm_strdup(PQgetvalue(res, 0, 0));
-	else
-		report_result_error(res);
-	PQclear(res);
+		return false;
+	if (!PQsendQueryParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
+						   NULL, NULL, 0))
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		return false;
+	}
+	return true;
+}
+
+/* The snapshot started by snapshot_send(), as JSON text; NULL on error. */
+static char *
+snapshot_recv(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *json = NULL;
+	bool		failed = false;
+
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && json == NULL)
+			json = pm_strdup(PQgetvalue(res, 0, 0));
+		else if (!failed)
+		{
+			report_result_error(res);
+			failed = true;
+		}
+		PQclear(res);
+	}
+	if (failed && json)
+	{
+		pm_free(json);
+		json = NULL;
+	}
 	(void) exec_sql(conn, json ? "COMMIT" : "ROLLBACK", 0, NULL);
 	return json;
+}
+
+/* The snapshot of the database `conn` is connected to, as JSON text. */
+static char *
+take_snapshot(PGconn *conn)
+{
+	return snapshot_send(conn) ? snapshot_recv(conn) : NULL;
+}
+
+/*
+ * The snapshots of two databases, read at the same time; false (both
+ * NULL) on an error.
+ */
+static bool
+take_snapshots(PGconn *a, PGconn *b, char **ja, char **jb)
+{
+	bool		sent_a = snapshot_send(a);
+	bool		sent_b = sent_a && snapshot_send(b);
+
+	*ja = sent_a ? snapshot_recv(a) : NULL;
+	*jb = sent_b ? snapshot_recv(b) : NULL;
+	if (*ja && *jb)
+		return true;
+	pm_free(*ja);
+	pm_free(*jb);
+	*ja = *jb = NULL;
+	return false;
 }
 
 /* Run a script as one simple-query batch (one implicit transaction). */
@@ -224,14 +278,13 @@ build_folder(PGconn *conn, const revdir *d)
 }
 
 /*
- * The snapshot of one side of a diff (see the file header); *work gets the
- * scratch connection when the caller wants to keep it.
+ * A connection to one side of a diff (see the file header), built first
+ * when it is a folder or a file; NULL on an error.
  */
-static char *
-side_snapshot(const char *side, const char *dev_url, PGconn **work)
+static PGconn *
+side_connect(const char *side, const char *dev_url)
 {
 	PGconn	   *conn;
-	char	   *json = NULL;
 	bool		ok = true;
 
 	if (strcmp(side, "migrations") == 0)
@@ -257,14 +310,12 @@ side_snapshot(const char *side, const char *dev_url, PGconn **work)
 	}
 	else
 		conn = connect_conninfo(side);
-
-	if (conn && ok)
-		json = take_snapshot(conn);
-	if (work && json)
-		*work = conn;
-	else if (conn)
+	if (conn && !ok)
+	{
 		PQfinish(conn);
-	return json;
+		conn = NULL;
+	}
+	return conn;
 }
 
 /* ---- the engine ---- */
@@ -463,32 +514,36 @@ autogen_diff(const char *from, const char *to, const char *dev_url,
 			 const char *renames, bool exit_code)
 {
 	bool		live = strcmp(from, "migrations") != 0 && !ends_with(from, ".sql");
-	PGconn	   *from_conn = NULL;
-	char	   *a = side_snapshot(from, dev_url, live ? &from_conn : NULL);
-	char	   *b = a ? side_snapshot(to, dev_url, NULL) : NULL;
+	PGconn	   *from_conn = side_connect(from, dev_url);
+	PGconn	   *to_conn = from_conn ? side_connect(to, dev_url) : NULL;
+	char	   *a = NULL,
+			   *b = NULL;
 	pm_diff		df;
 	pm_buf		script;
 	int			rc;
 
-	drop_scratch();
-	if (b == NULL || !run_engine(a, b, renames, true, &df))
+	if (to_conn == NULL || !take_snapshots(from_conn, to_conn, &a, &b) ||
+		!run_engine(a, b, renames, true, &df))
 	{
 		if (from_conn)
 			PQfinish(from_conn);
+		if (to_conn)
+			PQfinish(to_conn);
+		drop_scratch();
 		pm_free(a);
 		pm_free(b);
 		return EXIT_FAIL;
 	}
+	PQfinish(to_conn);
 
 	/*
 	 * FROM a database: its data is what the drops delete, so count it
 	 * there.  A FROM built in a scratch database holds no data to count.
 	 */
-	if (from_conn)
-	{
+	if (live)
 		count_lost(from_conn, &df, NULL);
-		PQfinish(from_conn);
-	}
+	PQfinish(from_conn);
+	drop_scratch();
 	pm_buf_init(&script);
 	format_steps(df.steps, df.n, &script);
 	if (script.data)
@@ -553,7 +608,8 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 				const char *dev_url, const char *renames,
 				char **upgrade, char **downgrade, bool *nochange)
 {
-	PGconn	   *work;
+	PGconn	   *work,
+			   *wconn = NULL;
 	char	   *head = NULL;
 	char	   *want = NULL;
 	pm_diff		df;
@@ -565,11 +621,13 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	*upgrade = *downgrade = NULL;
 
 	work = create_scratch(dev_url);
-	if (work == NULL || !build_folder(work, d) || (head = take_snapshot(work)) == NULL)
+	if (work == NULL || !build_folder(work, d) ||
+		(wconn = side_connect(schema_file ? schema_file : from_db, dev_url)) == NULL ||
+		!take_snapshots(work, wconn, &head, &want) ||
+		!run_engine(head, want, renames, false, &df))
 		goto done;
-	want = side_snapshot(schema_file ? schema_file : from_db, dev_url, NULL);
-	if (want == NULL || !run_engine(head, want, renames, false, &df))
-		goto done;
+	PQfinish(wconn);
+	wconn = NULL;
 	if (df.n == 0)
 	{
 		*nochange = true;
@@ -622,6 +680,8 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 done:
 	if (work)
 		PQfinish(work);
+	if (wconn)
+		PQfinish(wconn);
 	pm_free(head);
 	pm_free(want);
 	drop_scratch();
