@@ -44,3 +44,27 @@ SQL
 
 ms_now() { date +%s%N | cut -c1-13; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# time_call DB SQL: "WALL CPU", the median (of REPS) wall-clock ms around a
+# new psql (connection, a fresh backend, and the transfer of the result to
+# psql, written to /dev/null, included) and the median CPU ms of that
+# backend (utime+stime from its /proc/self/stat, 10 ms ticks; much less
+# disturbed by other load on shared cores; needs a superuser for
+# pg_read_file)
+CPU_NOW="SELECT s[12]::bigint + s[13]::bigint AS t FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS s) x"
+time_call() {
+  local i t0 t1 walls=() cpus=() cpu
+  for ((i = 0; i < REPS; i++)); do
+    t0=$(ms_now)
+    cpu=$(psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" <<SQL
+$CPU_NOW \gset c0_
+$2 \g /dev/null
+SELECT (($CPU_NOW) - :c0_t) * 10;
+SQL
+)
+    t1=$(ms_now)
+    walls+=($((t1 - t0)))
+    cpus+=("$cpu")
+  done
+  echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median)"
+}

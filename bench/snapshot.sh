@@ -28,27 +28,6 @@ mkdir -p "$here/results"
 out=$here/results/snapshot.tsv
 printf 'tables\tobjects\tbytes\tcall\twall_ms\tcpu_ms\tcpu_ms_per_1000_tables\n' >"$out"
 
-# time_call DB SQL: "WALL CPU", the median wall-clock ms (around psql) and
-# the median CPU ms of the backend (utime+stime from its /proc/self/stat,
-# 10 ms ticks; much less disturbed by other load on shared cores)
-CPU_NOW="SELECT s[12]::bigint + s[13]::bigint AS t FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS s) x"
-time_call() {
-  local i t0 t1 walls=() cpus=() cpu
-  for ((i = 0; i < REPS; i++)); do
-    t0=$(ms_now)
-    cpu=$("${PSQL[@]}" -At -d "$1" <<SQL
-$CPU_NOW \gset c0_
-$2 \g /dev/null
-SELECT (($CPU_NOW) - :c0_t) * 10;
-SQL
-)
-    t1=$(ms_now)
-    walls+=($((t1 - t0)))
-    cpus+=("$cpu")
-  done
-  echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median)"
-}
-
 printf '%8s %9s %11s  %-34s %8s %8s %14s\n' tables objects bytes call wall_ms cpu_ms cpu/1000tables
 for n in $SIZES; do
   db=snap_$n
