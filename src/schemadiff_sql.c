@@ -33,7 +33,7 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "spi_util.h"
+#include "review.h"
 #include "subxact.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -60,27 +60,6 @@ text_or_null(const char *s, bool *isnull)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-typedef struct CountCall
-{
-	const char *sql;
-	int64		result;
-} CountCall;
-
-static void
-count_in_subxact(void *arg)
-{
-	CountCall  *cc = (CountCall *) arg;
-	bool		isnull;
-	Datum		d;
-
-	XactReadOnly = true;
-	if (pgmig_spi_exec(cc->sql, 0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) != 1)
-		elog(ERROR, "count returned no row");
-	d = pgmig_spi_datum(0, 1, &isnull);
-	cc->result = isnull ? 0 : DatumGetInt64(d);
-	pgmig_spi_done();
-}
-
 /* Run a step's count_sql and put the count (or why not) into its hazard. */
 static void
 count_step(pm_diff_step *step)
@@ -92,7 +71,7 @@ count_step(pm_diff_step *step)
 	cc.sql = step->count_sql;
 	cc.result = 0;
 	/* keep = false: always rolled back, which releases its locks */
-	edata = pgmig_subxact_run(count_in_subxact, &cc, CurrentMemoryContext, false);
+	edata = pgmig_subxact_run(review_count_in_subxact, &cc, CurrentMemoryContext, false);
 	XactReadOnly = save_ro;
 	if (edata == NULL)
 		pm_diff_step_counted(step, (long long) cc.result, NULL);

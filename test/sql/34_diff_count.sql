@@ -2,7 +2,7 @@
 -- 34_diff_count: pgmig.diff(source, target, renames, count_lost) counts,
 -- in this database, what a DROP TABLE / DROP COLUMN deletes.
 --
-CREATE EXTENSION IF NOT EXISTS pgmig;
+CREATE EXTENSION pgmig;
 SET pgmig.guard = off;
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS dc CASCADE;
@@ -53,3 +53,4 @@ DROP SCHEMA dc CASCADE;
 REVOKE ALL ON SCHEMA pgmig FROM regress_dc_reader;
 REVOKE ALL ON FUNCTION pgmig.diff(jsonb, jsonb, jsonb, boolean), pgmig.snapshot(text[]) FROM regress_dc_reader;
 DROP ROLE regress_dc_reader;
+DROP EXTENSION pgmig CASCADE;
