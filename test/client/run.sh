@@ -876,6 +876,25 @@ SQL
 else
 	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
 fi
+group snapshot_text
+# The client reads the snapshot query's text as it is (no jsonb parse), so
+# that text must be exactly jsonb's canonical output of the same value,
+# also for columns, whose objects the query writes as text itself.
+pgmig init >/dev/null 2>&1
+sql "SET pgmig.guard = off; CREATE SCHEMA \"we\"\"ird\"; CREATE TABLE \"we\"\"ird\".\"t\\ab\" (
+	\"col\"\"q\" text COLLATE \"C\" DEFAULT E'it''s a \\\\ \"x\"\\n\\t\u00e9' NOT NULL,
+	\"line
+break\" integer GENERATED ALWAYS AS IDENTITY, g integer GENERATED ALWAYS AS (1) STORED,
+	n numeric(12,2)[], \"Ünï\" varchar(3) DEFAULT 'é');
+	CREATE TABLE \"we\"\"ird\".child (extra int) INHERITS (\"we\"\"ird\".\"t\\ab\")" >/dev/null
+{ echo "SET search_path = pg_catalog, pg_temp; SET jit = off; PREPARE q(text[]) AS"; grep -v '^--' "$ROOT/src/snapshot.sql"; echo ";"; echo "EXECUTE q(NULL);"; } >snap.sql
+psql -XAtq -d "$DB" -f snap.sql >raw.txt 2>&1
+sql "SELECT pgmig.snapshot()::text" >jsonb.txt
+if [ -s raw.txt ] && cmp -s raw.txt jsonb.txt; then pass "the query's text is jsonb's canonical output (hostile column names and defaults)"; else
+	diff raw.txt jsonb.txt | head -c 2000 >"$TMP/out"; fail "the query's text is jsonb's canonical output (hostile column names and defaults)"; fi
+grep -q 'line\\nbreak' raw.txt && grep -q '"ordinal": 5' raw.txt && grep -q '"inherited": true' raw.txt \
+	&& pass "and the fixture has what it should test" || fail "and the fixture has what it should test"
+
 group review
 pgmig init
 M=migrations
