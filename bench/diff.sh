@@ -11,25 +11,30 @@
 # (CREATE DATABASE ... TEMPLATE) changed in 3% of its tables: a new column
 # on every 100th table, a new index on every 50th, a wider varchar on
 # every 200th.  Then, each the median of REPS runs:
-#   - snapshot: psql -c "SELECT pgmig.snapshot(ARRAY['bench'])" of each
-#     database to a file (wall clock, transfer included);
+#   - snapshot: SELECT pgmig.snapshot(ARRAY['bench']) in a new psql (a
+#     fresh backend, as the client gets): wall clock (connection and the
+#     transfer of the text included) and the backend's CPU time;
 #   - engine: bench/bin/diffjson, the core linked into a small program
-#     (-O2), diffing the two files (the upgrade only, as pgmig.diff();
-#     the client's autogenerate computes the downgrade too: twice that);
+#     (-O2), diffing the two files (the upgrade only, as pgmig.diff() and
+#     pgmig diff; revision --autogenerate computes the downgrade too);
+#   - pgmig diff: the client end to end, `pgmig diff dbname=src_N
+#     dbname=tgt_N` (all user schemas): two connections, the two snapshots
+#     read at the same time, the engine, the SQL printed; wall clock and the
+#     client's CPU time (/usr/bin/time; the servers' CPU is the snapshot's);
 #   - diff(): SELECT count(*) FROM pgmig.diff(a, b) on the two snapshots
 #     stored in a table (psql \timing: server time);
-# KEEP=DIR keeps the snapshot files there (src_N.json, tgt_N.json).
 #   - migra: migra run --unsafe --schema bench on the two databases (one
-#     run; wall clock; skipped when npx/npm or the package is missing).
+#     run; wall clock; its own inspection of both databases included;
+#     skipped when npm or the package is missing), and migra's wall clock
+#     over pgmig diff's.
+# KEEP=DIR keeps the snapshot files there (src_N.json, tgt_N.json).
 # Runs in a throwaway cluster (test/with_cluster.sh).  Prints a table and
 # writes bench/results/diff.tsv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
-  export PGMIG_BENCH_INSIDE=1
-  exec bash "$top/test/with_cluster.sh" bash "$here/diff.sh" "$@"
-fi
+. "$here/schema_lib.sh"
+bench_in_cluster "$here/diff.sh" "$@"
 SIZES=${SIZES:-"1000 10000"}
 REPS=${REPS:-3}
 MIGRA_TIMEOUT=${MIGRA_TIMEOUT:-900}
@@ -39,7 +44,7 @@ chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$here/results" "$here/bin"
 out=$here/results/diff.tsv
-printf 'tables\tobjects\tsnapshot_bytes\tsteps\tsnapshot_ms\tengine_ms\tengine_cpu_ms\tdiff_sql_ms\tmigra_ms\tmigra_statements\n' >"$out"
+printf 'tables\tobjects\tsnapshot_bytes\tsteps\tsnapshot_ms\tsnapshot_cpu_ms\tengine_ms\tengine_cpu_ms\tpgmig_diff_ms\tpgmig_diff_client_cpu_ms\tdiff_sql_ms\tmigra_ms\tmigra_statements\tmigra_over_pgmig_diff\n' >"$out"
 
 cc -O2 -std=gnu99 -I"$top/src/core" -o "$here/bin/diffjson" "$here/diffjson.c" \
   $(ls "$top"/src/core/*.c)
@@ -52,33 +57,6 @@ if command -v npm >/dev/null; then
   fi
   [ -x "$here/node/node_modules/.bin/migra" ] && migra=$here/node/node_modules/.bin/migra
 fi
-
-ms_now() { date +%s%N | cut -c1-13; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-make_schema() {   # DB N
-  "${PSQL[@]}" -d "$1" <<SQL
-SET client_min_messages = warning;
-SET pgmig.guard = off;
-CREATE SCHEMA bench;
-CREATE PROCEDURE pg_temp.make(n integer) LANGUAGE plpgsql AS \$\$
-BEGIN
-  FOR i IN 1..n LOOP
-    EXECUTE format('CREATE TABLE bench.t_%s (id integer PRIMARY KEY, parent_id integer %s,'
-                   ' c3 text NOT NULL DEFAULT %L, c4 integer, c5 bigint, c6 numeric(12,2),'
-                   ' c7 timestamptz DEFAULT now(), c8 boolean, c9 jsonb, c10 varchar(40))',
-                   i, CASE WHEN i > 1 THEN format('REFERENCES bench.t_%s (id)', i - 1) ELSE '' END, 'x');
-    EXECUTE format('CREATE INDEX t_%s_c3 ON bench.t_%s (c3)', i, i);
-    IF i % 10 = 0 THEN
-      EXECUTE format('CREATE VIEW bench.v_%s AS SELECT a.id, a.c3, b.c4 FROM bench.t_%s a'
-                     ' JOIN bench.t_%s b ON b.id = a.parent_id', i, i, i - 1);
-    END IF;
-    IF i % 200 = 0 THEN COMMIT; END IF;
-  END LOOP;
-END \$\$;
-CALL pg_temp.make($2);
-SQL
-}
 
 change_schema() {   # DB N
   "${PSQL[@]}" -d "$1" <<SQL
@@ -108,14 +86,9 @@ for n in $SIZES; do
   "${PSQL[@]}" -d postgres -c "DROP DATABASE tgt_$n" -c "CREATE DATABASE tgt_$n TEMPLATE src_$n"
   change_schema "tgt_$n" "$n"
 
-  snaps=()
-  for ((r = 0; r < REPS; r++)); do
-    t0=$(ms_now)
-    psql -X -At -d "src_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/a.json"
-    psql -X -At -d "tgt_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/b.json"
-    snaps+=($(( ($(ms_now) - t0) / 2 )))
-  done
-  snap_ms=$(printf '%s\n' "${snaps[@]}" | median)
+  read -r snap_ms snap_cpu < <(time_call "src_$n" "SELECT pgmig.snapshot(ARRAY['bench'])")
+  psql -X -At -d "src_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/a.json"
+  psql -X -At -d "tgt_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/b.json"
   bytes=$(stat -c %s "$work/a.json")
   if [ -n "${KEEP:-}" ]; then cp "$work/a.json" "$KEEP/src_$n.json"; cp "$work/b.json" "$KEEP/tgt_$n.json"; fi
   objects=$(grep -o '"id": ' "$work/a.json" | wc -l)
@@ -129,6 +102,17 @@ for n in $SIZES; do
   done
   eng_ms=$(printf '%s\n' "${engs[@]}" | median)
   eng_cpu=$(printf '%s\n' "${ecpus[@]}" | median)
+
+  # the client end to end (before the table of snapshots below exists)
+  cws=(); ccpus=()
+  for ((r = 0; r < REPS; r++)); do
+    t0=$(ms_now)
+    /usr/bin/time -o "$work/time" -f '%U %S' pgmig diff "dbname=src_$n" "dbname=tgt_$n" >"$work/pgmig.sql"
+    cws+=($(( $(ms_now) - t0 )))
+    ccpus+=("$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$work/time")")
+  done
+  cli_ms=$(printf '%s\n' "${cws[@]}" | median)
+  cli_cpu=$(printf '%s\n' "${ccpus[@]}" | median)
 
   # the snapshots as values in one database, then pgmig.diff() over them
   "${PSQL[@]}" -d "src_$n" -c "DROP TABLE IF EXISTS snaps" -c "CREATE TABLE snaps (name text, s jsonb)"
@@ -158,7 +142,10 @@ SQL
       migra_ms="failed($(head -c 200 "$work/migra.err" | tr '\n\t' '  '))"
     fi
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$steps" "$snap_ms" "$eng_ms" "$eng_cpu" "$sql_ms" "$migra_ms" "$migra_n" >>"$out"
+  ratio=NA
+  case "$migra_ms" in [0-9]*) ratio=$(awk -v m="$migra_ms" -v p="$cli_ms" 'BEGIN {printf "%.1f", m / p}') ;; esac
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$steps" "$snap_ms" "$snap_cpu" \
+    "$eng_ms" "$eng_cpu" "$cli_ms" "$cli_cpu" "$sql_ms" "$migra_ms" "$migra_n" "$ratio" >>"$out"
   "${PSQL[@]}" -d postgres -c "DROP DATABASE src_$n" -c "DROP DATABASE tgt_$n"
 done
 column -t -s $'\t' "$out"

@@ -8,8 +8,8 @@
 # columns (id primary key, parent_id referencing the previous table, 8 more
 # of mixed types), 2 indexes each (the primary key's and one on c3), 1 FK
 # each, and a view per 10 tables: the schema issue 10 names for the
-# snapshot+diff target (1,000 tables < 1 s).  The diff engine's bench can
-# reuse make_schema below.
+# snapshot+diff target (1,000 tables < 1 s), built by make_schema in
+# bench/schema_lib.sh (shared with bench/diff.sh).
 #
 # Runs in a throwaway cluster (test/with_cluster.sh: the PostgreSQL copy in
 # PGMIG_PG_ROOT, or pg_virtualenv).  Two times, each the median of REPS
@@ -19,65 +19,14 @@
 # Prints a table and writes bench/results/snapshot.tsv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
-  export PGMIG_BENCH_INSIDE=1
-  exec bash "$here/../test/with_cluster.sh" bash "$here/snapshot.sh" "$@"
-fi
+. "$here/schema_lib.sh"
+bench_in_cluster "$here/snapshot.sh" "$@"
 SIZES=${SIZES:-"1000 10000"}
 REPS=${REPS:-3}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 mkdir -p "$here/results"
 out=$here/results/snapshot.tsv
 printf 'tables\tobjects\tbytes\tcall\twall_ms\tcpu_ms\tcpu_ms_per_1000_tables\n' >"$out"
-
-# make_schema DB N: the bench schema, committed every 200 tables (one
-# transaction for 10,000 tables would overflow the lock table)
-make_schema() {
-  "${PSQL[@]}" -d "$1" <<SQL
-SET client_min_messages = warning;
-SET pgmig.guard = off;
-CREATE SCHEMA bench;
-CREATE PROCEDURE pg_temp.make(n integer) LANGUAGE plpgsql AS \$\$
-BEGIN
-  FOR i IN 1..n LOOP
-    EXECUTE format('CREATE TABLE bench.t_%s (id integer PRIMARY KEY, parent_id integer %s,'
-                   ' c3 text NOT NULL DEFAULT %L, c4 integer, c5 bigint, c6 numeric(12,2),'
-                   ' c7 timestamptz DEFAULT now(), c8 boolean, c9 jsonb, c10 varchar(40))',
-                   i, CASE WHEN i > 1 THEN format('REFERENCES bench.t_%s (id)', i - 1) ELSE '' END, 'x');
-    EXECUTE format('CREATE INDEX t_%s_c3 ON bench.t_%s (c3)', i, i);
-    IF i % 10 = 0 THEN
-      EXECUTE format('CREATE VIEW bench.v_%s AS SELECT a.id, a.c3, b.c4 FROM bench.t_%s a'
-                     ' JOIN bench.t_%s b ON b.id = a.parent_id', i, i, i - 1);
-    END IF;
-    IF i % 200 = 0 THEN COMMIT; END IF;
-  END LOOP;
-END \$\$;
-CALL pg_temp.make($2);
-SQL
-}
-
-ms_now() { date +%s%N | cut -c1-13; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# time_call DB SQL: "WALL CPU", the median wall-clock ms (around psql) and
-# the median CPU ms of the backend (utime+stime from its /proc/self/stat,
-# 10 ms ticks; much less disturbed by other load on shared cores)
-CPU_NOW="SELECT s[12]::bigint + s[13]::bigint AS t FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS s) x"
-time_call() {
-  local i t0 t1 walls=() cpus=() cpu
-  for ((i = 0; i < REPS; i++)); do
-    t0=$(ms_now)
-    cpu=$("${PSQL[@]}" -At -d "$1" <<SQL
-$CPU_NOW \gset c0_
-$2 \g /dev/null
-SELECT (($CPU_NOW) - :c0_t) * 10;
-SQL
-)
-    t1=$(ms_now)
-    walls+=($((t1 - t0)))
-    cpus+=("$cpu")
-  done
-  echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median)"
-}
 
 printf '%8s %9s %11s  %-34s %8s %8s %14s\n' tables objects bytes call wall_ms cpu_ms cpu/1000tables
 for n in $SIZES; do

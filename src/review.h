@@ -90,6 +90,18 @@ extern void review_statement(ReviewState *st, RawStmt *rs, const char *script);
 extern const char *review_lock_name(LOCKMODE mode);
 
 /* review_data.c */
+
+/*
+ * A count query run read-only as a pgmig_subxact_run() function (SPI must
+ * be connected): review's data checks, and pgmig.diff()'s count of what a
+ * drop deletes.
+ */
+typedef struct CountCall
+{
+	const char *sql;
+	int64		result;
+} CountCall;
+extern void review_count_in_subxact(void *arg);
 extern ReviewRel *review_relation(ReviewState *st, RangeVar *rv);
 extern ReviewRel *review_relation_oid(ReviewState *st, Oid relid);
 extern void review_note_created(ReviewState *st, RangeVar *rv);

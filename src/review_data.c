@@ -187,14 +187,8 @@ data_check_context(void *arg)
  * in a way that would make the query wait, or when the query names
  * something an earlier statement of the run has yet to create.
  */
-typedef struct CountCall
-{
-	const char *sql;
-	int64		result;
-} CountCall;
-
-static void
-count_in_subxact(void *arg)
+void
+review_count_in_subxact(void *arg)
 {
 	CountCall  *cc = (CountCall *) arg;
 	bool		isnull;
@@ -238,7 +232,7 @@ review_count(ReviewState *st, ReviewRel *rel, ReviewRel *rel2, const char *sql)
 	cc.sql = sql;
 	cc.result = 0;
 	/* keep = false: always rolled back, which releases its locks */
-	edata = pgmig_subxact_run(count_in_subxact, &cc, CurrentMemoryContext, false);
+	edata = pgmig_subxact_run(review_count_in_subxact, &cc, CurrentMemoryContext, false);
 	XactReadOnly = save_ro;
 	error_context_stack = ecb.previous;
 	if (edata != NULL)

@@ -13,19 +13,35 @@
  * an object of a kind the engine does not model is PM011, malformed input
  * 22023, both naming the object.
  *
+ * pgmig.diff(source, target, renames, count_lost): the same, and when
+ * count_lost is true the drops that delete data (DROP TABLE, DROP COLUMN)
+ * are counted in THIS database, so their hazard says how many rows or
+ * non-NULL values go (meant for a source that is this database's own
+ * snapshot).  Each count runs as the caller (SELECT privilege needed), in
+ * a read-only subtransaction that is always rolled back; a count that
+ * fails (no such table here, no privilege, a lock timeout) is reported in
+ * the hazard as "not counted: <the error>" instead of failing the diff.
+ * That variant reads tables, so it is VOLATILE, and a count is a full
+ * scan of the table.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "pgmig.h"
 #include "core/schemadiff.h"
+#include "access/xact.h"
+#include "executor/spi.h"
 #include "funcapi.h"
+#include "review.h"
+#include "subxact.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(pgmig_diff);
+PG_FUNCTION_INFO_V1(pgmig_diff_counted);
 
 static char *
 jsonb_text(FunctionCallInfo fcinfo, int arg, size_t *len)
@@ -44,8 +60,32 @@ text_or_null(const char *s, bool *isnull)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-Datum
-pgmig_diff(PG_FUNCTION_ARGS)
+/* Run a step's count_sql and put the count (or why not) into its hazard. */
+static void
+count_step(pm_diff_step *step)
+{
+	bool		save_ro = XactReadOnly;
+	CountCall	cc;
+	ErrorData  *edata;
+
+	cc.sql = step->count_sql;
+	cc.result = 0;
+	/* keep = false: always rolled back, which releases its locks */
+	edata = pgmig_subxact_run(review_count_in_subxact, &cc, CurrentMemoryContext, false);
+	XactReadOnly = save_ro;
+	if (edata == NULL)
+		pm_diff_step_counted(step, (long long) cc.result, NULL);
+	else
+	{
+		if (pgmig_error_must_propagate(edata))
+			ReThrowError(edata);
+		pm_diff_step_counted(step, -1, edata->message);
+		FreeErrorData(edata);
+	}
+}
+
+static Datum
+diff_rows(FunctionCallInfo fcinfo, bool count_lost)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt,
@@ -75,6 +115,14 @@ pgmig_diff(PG_FUNCTION_ARGS)
 		ren = jsonb_text(fcinfo, 2, &rlen);
 	if (!pm_schema_diff_upgrade(src, slen, tgt, tlen, ren, rlen, &d, &err))
 		pgmig_report(&err);
+	if (count_lost)
+	{
+		SPI_connect();
+		for (i = 0; i < d.n; i++)
+			if (d.steps[i].count_sql)
+				count_step(&d.steps[i]);
+		SPI_finish();
+	}
 	MemoryContextSwitchTo(oldcxt);
 	for (i = 0; i < d.n; i++)
 	{
@@ -91,4 +139,16 @@ pgmig_diff(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(callcxt);
 	return (Datum) 0;
+}
+
+Datum
+pgmig_diff(PG_FUNCTION_ARGS)
+{
+	return diff_rows(fcinfo, false);
+}
+
+Datum
+pgmig_diff_counted(PG_FUNCTION_ARGS)
+{
+	return diff_rows(fcinfo, !PG_ARGISNULL(3) && PG_GETARG_BOOL(3));
 }

@@ -81,15 +81,19 @@ fn AS (
 col AS (
 	SELECT r.oid AS relid, r.qn AS tqn, r.rid, r.nspname, r.relname, a.attnum, a.attname, a.attacl,
 		   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
-		   jsonb_build_object(
-			'type', format_type(a.atttypid, a.atttypmod),
-			'collation', CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END,
-			'not_null', a.attnotnull,
-			'default', pg_get_expr(d.adbin, d.adrelid),
-			'identity', a.attidentity::text,
-			'generated', a.attgenerated::text,
-			'ordinal', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
-			'inherited', a.attinhcount > 0) AS body,
+		   -- a column's object is written as text at the end (the most
+		   -- numerous kind: jsonb_build_object and || cost more than the
+		   -- rest of it); these are its parts after "type": and "schema":,
+		   -- in jsonb's key order, every string escaped by to_json as
+		   -- jsonb's output escapes it
+		   to_json(format_type(a.atttypid, a.atttypmod))::text AS t_type,
+		   '"default": ' || coalesce(to_json(pg_get_expr(d.adbin, d.adrelid))::text, 'null')
+		   || ', "ordinal": ' || row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)
+		   || ', "identity": ' || to_json(a.attidentity::text)::text
+		   || ', "not_null": ' || a.attnotnull::text
+		   || ', "collation": ' || coalesce(to_json(CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END)::text, 'null')
+		   || ', "generated": ' || to_json(a.attgenerated::text)::text
+		   || ', "inherited": ' || (a.attinhcount > 0)::text AS t_rest,
 		   d.oid AS defoid
 	  FROM rel r
 	  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -190,7 +194,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 	  FROM rel r WHERE r.relkind IN ('r', 'p')
 	UNION ALL
 	SELECT 'column', substr(c.id, 8), c.nspname, c.attname, c.tqn, 'pg_class'::regclass, c.relid, c.attnum, NULL,
-		   c.body, ARRAY[c.rid]
+		   NULL, ARRAY[c.rid]
 	  FROM col c
 	UNION ALL
 	SELECT 'constraint', substr(k.id, 12), k.nspname, k.conname, k.tqn, 'pg_constraint'::regclass, k.oid, 0, NULL,
@@ -526,11 +530,17 @@ objects AS (
 -- bytes; ", " and ": " as separators), so it is the canonical form;
 -- pgmig.snapshot() casts it to jsonb.
 SELECT '{"format": 1, "objects": ['
-		|| coalesce(string_agg((jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps)
-								|| CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
-								|| o.body)::text, ', ' ORDER BY o.id COLLATE "C"), '')
+		|| coalesce(string_agg(CASE WHEN o.kind = 'column'
+								THEN '{"id": ' || to_json(o.id)::text || ', "deps": ' || o.deps::text
+									 || ', "kind": "column", "name": ' || to_json(o.name)::text || ', "type": ' || c.t_type
+									 || ', "table": ' || to_json(o.tbl)::text || ', "schema": ' || to_json(o.schema)::text
+									 || ', ' || c.t_rest || '}'
+								ELSE (jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps)
+									  || CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
+									  || o.body)::text END, ', ' ORDER BY o.id COLLATE "C"), '')
 		|| '], "server_version_num": ' || current_setting('server_version_num')::integer || '}'
-  FROM objects o,
+  FROM objects o
+	   LEFT JOIN col c ON o.kind = 'column' AND c.id = o.id,
 	   -- a schema named in $1 that does not exist is an error (3F000), not an
 	   -- empty snapshot that a diff would read as "drop everything"
 	   (SELECT count(quote_ident(x)::regnamespace) AS n FROM unnest($1::text[]) x) AS named

@@ -160,13 +160,14 @@ create_scratch(const char *dev_url)
 
 /* ---- snapshots ---- */
 
-/* The snapshot of the database `conn` is connected to, as JSON text. */
-static char *
-take_snapshot(PGconn *conn)
+/*
+ * Start the snapshot of the database `conn` is connected to; the result is
+ * collected by snapshot_recv().  Split in two so that the two sides of a
+ * diff are read at the same time, each by its own server process.
+ */
+static bool
+snapshot_send(PGconn *conn)
 {
-	PGresult   *res;
-	char	   *json = NULL;
-
 	/*
 	 * the query's own rules (doc/snapshot-format.md): search_path =
 	 * pg_catalog, pg_temp; no JIT (compiling it costs more than running it)
@@ -174,16 +175,69 @@ take_snapshot(PGconn *conn)
 	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
 		!exec_sql(conn, "SET LOCAL search_path = pg_catalog, pg_temp", 0, NULL) ||
 		!exec_sql(conn, "SET LOCAL jit = off", 0, NULL))
-		return NULL;
-	res = PQexecParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
-					   NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		json = pm_strdup(PQgetvalue(res, 0, 0));
-	else
-		report_result_error(res);
-	PQclear(res);
+		return false;
+	if (!PQsendQueryParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
+						   NULL, NULL, 0))
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		return false;
+	}
+	return true;
+}
+
+/* The snapshot started by snapshot_send(), as JSON text; NULL on error. */
+static char *
+snapshot_recv(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *json = NULL;
+	bool		failed = false;
+
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && json == NULL)
+			json = pm_strdup(PQgetvalue(res, 0, 0));
+		else if (!failed)
+		{
+			report_result_error(res);
+			failed = true;
+		}
+		PQclear(res);
+	}
+	if (failed && json)
+	{
+		pm_free(json);
+		json = NULL;
+	}
 	(void) exec_sql(conn, json ? "COMMIT" : "ROLLBACK", 0, NULL);
 	return json;
+}
+
+/* The snapshot of the database `conn` is connected to, as JSON text. */
+static char *
+take_snapshot(PGconn *conn)
+{
+	return snapshot_send(conn) ? snapshot_recv(conn) : NULL;
+}
+
+/*
+ * The snapshots of two databases, read at the same time; false (both
+ * NULL) on an error.
+ */
+static bool
+take_snapshots(PGconn *a, PGconn *b, char **ja, char **jb)
+{
+	bool		sent_a = snapshot_send(a);
+	bool		sent_b = sent_a && snapshot_send(b);
+
+	*ja = sent_a ? snapshot_recv(a) : NULL;
+	*jb = sent_b ? snapshot_recv(b) : NULL;
+	if (*ja && *jb)
+		return true;
+	pm_free(*ja);
+	pm_free(*jb);
+	*ja = *jb = NULL;
+	return false;
 }
 
 /* Run a script as one simple-query batch (one implicit transaction). */
@@ -224,14 +278,13 @@ build_folder(PGconn *conn, const revdir *d)
 }
 
 /*
- * The snapshot of one side of a diff (see the file header); *work gets the
- * scratch connection when the caller wants to keep it.
+ * A connection to one side of a diff (see the file header), built first
+ * when it is a folder or a file; NULL on an error.
  */
-static char *
-side_snapshot(const char *side, const char *dev_url, PGconn **work)
+static PGconn *
+side_connect(const char *side, const char *dev_url)
 {
 	PGconn	   *conn;
-	char	   *json = NULL;
 	bool		ok = true;
 
 	if (strcmp(side, "migrations") == 0)
@@ -257,32 +310,89 @@ side_snapshot(const char *side, const char *dev_url, PGconn **work)
 	}
 	else
 		conn = connect_conninfo(side);
-
-	if (conn && ok)
-		json = take_snapshot(conn);
-	if (work && json)
-		*work = conn;
-	else if (conn)
+	if (conn && !ok)
+	{
 		PQfinish(conn);
-	return json;
+		conn = NULL;
+	}
+	return conn;
 }
 
 /* ---- the engine ---- */
 
+/* both directions, or (upgrade_only) the upgrade alone: half the work */
 static bool
-run_engine(const char *a, const char *b, const char *renames, pm_diff *df)
+run_engine(const char *a, const char *b, const char *renames, bool upgrade_only,
+		   pm_diff *df)
 {
 	pm_error	err;
 
 	memset(&err, 0, sizeof(err));
-	if (pm_schema_diff(a, strlen(a), b, strlen(b), renames,
-					   renames ? strlen(renames) : 0, df, &err))
+	if ((upgrade_only ? pm_schema_diff_upgrade : pm_schema_diff) (a, strlen(a), b, strlen(b), renames,
+																  renames ? strlen(renames) : 0, df, &err))
 		return true;
 	pg_log_error("%s", err.msg);
 	if (err.detail[0])
 		pg_log_error_detail("%s", err.detail);
 	if (err.hint[0])
 		pg_log_error_hint("%s", err.hint);
+	return false;
+}
+
+/*
+ * Count, in the database `conn` holds the data of, what each data-deleting
+ * step of the upgrade deletes, so its hazard says "...: 1,234 non-NULL
+ * values are lost".  Read-only transaction, always rolled back; each count
+ * under a savepoint, so one that fails (the table is not in that database,
+ * no SELECT privilege, a lock held too long) says why in its hazard and
+ * the rest go on.  conn == NULL: every such hazard says `why_not`.
+ */
+static void
+count_lost(PGconn *conn, pm_diff *df, const char *why_not)
+{
+	int			k;
+	bool		tx;
+
+	tx = conn != NULL &&
+		exec_sql(conn, "BEGIN READ ONLY", 0, NULL) &&
+		exec_sql(conn, "SET LOCAL lock_timeout = '5s'", 0, NULL);
+	for (k = 0; k < df->n; k++)
+	{
+		PGresult   *res;
+
+		if (df->steps[k].count_sql == NULL)
+			continue;
+		if (!tx || CancelRequested)
+		{
+			pm_diff_step_counted(&df->steps[k], -1, why_not);
+			continue;
+		}
+		PQclear(PQexec(conn, "SAVEPOINT pgmig_count"));
+		res = PQexec(conn, df->steps[k].count_sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			pm_diff_step_counted(&df->steps[k], atoll(PQgetvalue(res, 0, 0)), NULL);
+		else
+		{
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+			pm_diff_step_counted(&df->steps[k], -1, msg ? msg : PQerrorMessage(conn));
+			PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT pgmig_count"));
+		}
+		PQclear(res);
+	}
+	if (tx)
+		PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+/* does any upgrade step delete data that can be counted? */
+static bool
+needs_count(const pm_diff *df)
+{
+	int			k;
+
+	for (k = 0; k < df->n; k++)
+		if (df->steps[k].count_sql)
+			return true;
 	return false;
 }
 
@@ -367,26 +477,34 @@ add_rename(pm_buf *map, const char *spec)
 	return true;
 }
 
-/* The rename map of every --rename given, or NULL when there is none. */
-char *
-autogen_renames(int n, char **specs)
+/*
+ * One --rename SPEC of pgmig diff or revision --autogenerate, added to the
+ * rename map *map (NULL until the first; the caller frees it).  False,
+ * after a usage error, on a malformed SPEC.
+ */
+bool
+autogen_rename(char **map, const char *spec)
 {
-	pm_buf		map;
-	int			k;
+	pm_buf		m;
 
-	if (n == 0)
-		return NULL;
-	pm_buf_init(&map);
-	pm_buf_puts(&map, "{");
-	for (k = 0; k < n; k++)
-		if (!add_rename(&map, specs[k]))
-		{
-			usage_error("invalid --rename \"%s\": use table.[SCHEMA.]OLD=NEW or column.[SCHEMA.]TABLE.OLD=NEW", specs[k]);
-			pm_buf_free(&map);
-			return NULL;
-		}
-	pm_buf_puts(&map, "}");
-	return map.data;
+	pm_buf_init(&m);
+	if (*map)
+	{
+		/* reopen "{...}" to append one more entry */
+		pm_buf_printf(&m, "%.*s", (int) strlen(*map) - 1, *map);
+	}
+	else
+		pm_buf_puts(&m, "{");
+	if (!add_rename(&m, spec))
+	{
+		usage_error("invalid --rename \"%s\": use table.[SCHEMA.]OLD=NEW or column.[SCHEMA.]TABLE.OLD=NEW", spec);
+		pm_buf_free(&m);
+		return false;
+	}
+	pm_buf_puts(&m, "}");
+	pm_free(*map);
+	*map = m.data;
+	return true;
 }
 
 /* ---- pgmig diff ---- */
@@ -399,8 +517,11 @@ autogen_renames(int n, char **specs)
 char *
 autogen_snapshot(const char *side, const char *dev_url)
 {
-	char	   *json = side_snapshot(side, dev_url, NULL);
+	PGconn	   *conn = side_connect(side, dev_url);
+	char	   *json = conn ? take_snapshot(conn) : NULL;
 
+	if (conn)
+		PQfinish(conn);
 	drop_scratch();
 	return json;
 }
@@ -423,7 +544,7 @@ autogen_compare(const char *a, const char *b, const char *renames,
 	pm_diff		df;
 	pm_buf		out;
 
-	if (!run_engine(a, b, renames, &df))
+	if (!run_engine(a, b, renames, true, &df))
 		return false;
 	pm_buf_init(&out);
 	format_steps(df.steps, df.n, &out);
@@ -437,20 +558,46 @@ int
 autogen_diff(const char *from, const char *to, const char *dev_url,
 			 const char *renames, bool exit_code)
 {
-	char	   *a = autogen_snapshot(from, dev_url);
-	char	   *b = a ? autogen_snapshot(to, dev_url) : NULL;
-	char	   *script = NULL;
-	int			n = 0;
-	int			rc = EXIT_FAIL;
+	bool		live = strcmp(from, "migrations") != 0 && !ends_with(from, ".sql");
+	PGconn	   *from_conn = side_connect(from, dev_url);
+	PGconn	   *to_conn = from_conn ? side_connect(to, dev_url) : NULL;
+	char	   *a = NULL,
+			   *b = NULL;
+	pm_diff		df;
+	pm_buf		script;
+	int			rc;
 
-	if (b && autogen_compare(a, b, renames, &script, &n))
+	if (to_conn == NULL || !take_snapshots(from_conn, to_conn, &a, &b) ||
+		!run_engine(a, b, renames, true, &df))
 	{
-		fputs(script, stdout);
-		if (n == 0)
-			progress("No differences.");
-		rc = (exit_code && n > 0) ? EXIT_DIFFERENT : EXIT_OK;
+		if (from_conn)
+			PQfinish(from_conn);
+		if (to_conn)
+			PQfinish(to_conn);
+		drop_scratch();
+		pm_free(a);
+		pm_free(b);
+		return EXIT_FAIL;
 	}
-	pm_free(script);
+	PQfinish(to_conn);
+
+	/*
+	 * FROM a database: its data is what the drops delete, so count it
+	 * there.  A FROM built in a scratch database holds no data to count.
+	 */
+	if (live)
+		count_lost(from_conn, &df, NULL);
+	PQfinish(from_conn);
+	drop_scratch();
+	pm_buf_init(&script);
+	format_steps(df.steps, df.n, &script);
+	if (script.data)
+		fputs(script.data, stdout);
+	if (df.n == 0)
+		progress("No differences.");
+	rc = (exit_code && df.n > 0) ? EXIT_DIFFERENT : EXIT_OK;
+	pm_buf_free(&script);
+	pm_diff_free(&df);
 	pm_free(a);
 	pm_free(b);
 	return rc;
@@ -477,7 +624,7 @@ verify_step(PGconn *conn, const char *what, const char *script, const char *want
 		pm_free(got);
 		return true;
 	}
-	ok = run_engine(got, want, NULL, &df);
+	ok = run_engine(got, want, NULL, true, &df);
 	pm_free(got);
 	if (!ok)
 		return false;
@@ -506,7 +653,8 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 				const char *dev_url, const char *renames,
 				char **upgrade, char **downgrade, bool *nochange)
 {
-	PGconn	   *work;
+	PGconn	   *work,
+			   *wconn = NULL;
 	char	   *head = NULL;
 	char	   *want = NULL;
 	pm_diff		df;
@@ -518,11 +666,13 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	*upgrade = *downgrade = NULL;
 
 	work = create_scratch(dev_url);
-	if (work == NULL || !build_folder(work, d) || (head = take_snapshot(work)) == NULL)
+	if (work == NULL || !build_folder(work, d) ||
+		(wconn = side_connect(schema_file ? schema_file : from_db, dev_url)) == NULL ||
+		!take_snapshots(work, wconn, &head, &want) ||
+		!run_engine(head, want, renames, false, &df))
 		goto done;
-	want = side_snapshot(schema_file ? schema_file : from_db, dev_url, NULL);
-	if (want == NULL || !run_engine(head, want, renames, &df))
-		goto done;
+	PQfinish(wconn);
+	wconn = NULL;
 	if (df.n == 0)
 	{
 		*nochange = true;
@@ -539,6 +689,21 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	 */
 	if (getenv("PGMIG_TEST_AUTOGEN_DROP_LAST") && df.n > 0)
 		df.n--;
+
+	/*
+	 * What the upgrade's drops delete is counted in the live database (-d),
+	 * where the revision will run, if it can be reached; the file says so
+	 * when it could not.
+	 */
+	if (needs_count(&df))
+	{
+		PGconn	   *live = connect_db();
+
+		count_lost(live, &df, "the database could not be reached");
+		if (live)
+			disconnect_db(live);
+		SetCancelConn(work);	/* ^C cancels the verification again */
+	}
 	format_steps(df.steps, df.n, &up);
 	format_steps(df.rev, df.nrev, &down);
 	pm_diff_free(&df);
@@ -560,6 +725,8 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 done:
 	if (work)
 		PQfinish(work);
+	if (wconn)
+		PQfinish(wconn);
 	pm_free(head);
 	pm_free(want);
 	drop_scratch();
@@ -583,8 +750,6 @@ cmd_diff(int argc, char **argv)
 	};
 	bool		exit_code = false;
 	const char *dev_url = NULL;
-	char	   *renames[64];
-	int			nrenames = 0;
 	char	   *map = NULL;
 	int			c;
 
@@ -599,9 +764,8 @@ cmd_diff(int argc, char **argv)
 				dev_url = optarg;
 				break;
 			case OPT_RENAME:
-				if (nrenames == lengthof(renames))
-					return usage_error("too many --rename options");
-				renames[nrenames++] = optarg;
+				if (!autogen_rename(&map, optarg))
+					return EXIT_USAGE;
 				break;
 			default:
 				return EXIT_USAGE;
@@ -609,7 +773,5 @@ cmd_diff(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error("diff needs two sides: FROM TO (each a connection string, a FILE.sql, or \"migrations\")");
-	if (nrenames && (map = autogen_renames(nrenames, renames)) == NULL)
-		return EXIT_USAGE;
 	return autogen_diff(argv[optind], argv[optind + 1], dev_url, map, exit_code);
 }

@@ -186,7 +186,7 @@ extern int	cmd_drift(int argc, char **argv);
 extern int	cmd_test(int argc, char **argv);
 
 /* ---- autogen.c: snapshots, diffs, scratch databases ---- */
-extern char *autogen_renames(int n, char **specs);
+extern bool autogen_rename(char **map, const char *spec);
 extern int	autogen_diff(const char *from, const char *to, const char *dev_url,
 						 const char *renames, bool exit_code);
 /* one side's snapshot (scratch dropped); a's script towards b (fleet diff) */

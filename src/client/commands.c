@@ -157,8 +157,6 @@ cmd_revision(int argc, char **argv)
 	const char *schema_file = NULL,
 			   *from_db = NULL,
 			   *dev_url = NULL;
-	char	   *renames[64];
-	int			nrenames = 0;
 	char	   *rename_map = NULL;
 	revdir		d;
 	pm_revfile	rf;
@@ -213,9 +211,8 @@ cmd_revision(int argc, char **argv)
 				dev_url = optarg;
 				break;
 			case OPT_RENAME:
-				if (nrenames == lengthof(renames))
-					return usage_error("too many --rename options");
-				renames[nrenames++] = optarg;
+				if (!autogen_rename(&rename_map, optarg))
+					return EXIT_USAGE;
 				break;
 			default:
 				pm_revfile_free(&rf);
@@ -229,12 +226,10 @@ cmd_revision(int argc, char **argv)
 	}
 	if (msg == NULL)
 		return usage_error("revision needs a message: -m MESSAGE");
-	if (!autogenerate && (schema_file || from_db || dev_url || nrenames))
+	if (!autogenerate && (schema_file || from_db || dev_url || rename_map))
 		return usage_error("--schema, --from-db, --dev-url and --rename go with --autogenerate");
 	if (autogenerate && (schema_file == NULL) == (from_db == NULL))
 		return usage_error("--autogenerate needs the desired schema: --schema FILE or --from-db CONNINFO");
-	if (nrenames && (rename_map = autogen_renames(nrenames, renames)) == NULL)
-		return EXIT_USAGE;
 	if (rev_id && (!pm_valid_name(rev_id, strlen(rev_id)) || pm_reserved_name(rev_id)))
 		return usage_error("invalid revision id \"%s\": use [A-Za-z0-9_]{1,64}, not a reserved word", rev_id);
 

@@ -203,6 +203,28 @@ parse_string(jparser *p, char **str, size_t *len)
 	pm_buf		b;
 
 	p->pos++;					/* opening quote */
+
+	/*
+	 * Most strings have no escape: copy them with one exact allocation
+	 * (a big snapshot has hundreds of thousands of short strings, and a
+	 * growable buffer per string cost more than the rest of the parse).
+	 */
+	{
+		size_t		end = p->pos;
+
+		while (end < p->len && p->s[end] != '"' && p->s[end] != '\\' &&
+			   (unsigned char) p->s[end] >= 0x20)
+			end++;
+		if (end < p->len && p->s[end] == '"')
+		{
+			*len = end - p->pos;
+			*str = pm_malloc(*len + 1);
+			memcpy(*str, p->s + p->pos, *len);
+			(*str)[*len] = '\0';
+			p->pos = end + 1;
+			return true;
+		}
+	}
 	pm_buf_init(&b);
 	for (;;)
 	{

@@ -34,8 +34,9 @@
  *
  * The downgrade is the same computation from target to source with the
  * renames inverted.  Column order is not compared: PostgreSQL cannot
- * reorder columns, so a difference in "ordinal" alone cannot be acted on,
- * and new columns are appended as ADD COLUMN does.
+ * reorder columns, so a difference in "ordinal" alone cannot be acted on;
+ * new columns are appended as ADD COLUMN does, in the order they have in
+ * the snapshot they come from (the model's order), not by name.
  *
  *-------------------------------------------------------------------------
  */
@@ -119,6 +120,15 @@ typedef struct node
 	int		   *out;
 	int			indeg;
 	bool		done;
+
+	/*
+	 * New columns of one table (grp, its qualified name) come in the
+	 * column order of the snapshot they are created from (ord), not in the
+	 * order of their ids: ADD COLUMN appends, so this keeps the model's
+	 * order.
+	 */
+	const char *grp;
+	long		ord;
 } node;
 
 typedef struct rename
@@ -247,21 +257,30 @@ jbool(const obj *o, const char *key)
 }
 
 /* A missing key is its default: "", null, false, [] are all "empty". */
+/* a value that stands for "nothing": absent, null, false, "" or [] */
 static bool
-same_key(const obj *a, const obj *b, const char *key)
+empty_value(const pm_json *x)
 {
-	const pm_json *x = pm_json_get(a->j, key);
-	const pm_json *y = pm_json_get(b->j, key);
-	bool		xe = x == NULL || x->type == PM_JSON_NULL || x->type == PM_JSON_FALSE ||
+	return x == NULL || x->type == PM_JSON_NULL || x->type == PM_JSON_FALSE ||
 		(x->type == PM_JSON_STRING && x->len == 0) ||
 		(x->type == PM_JSON_ARRAY && x->n == 0);
-	bool		ye = y == NULL || y->type == PM_JSON_NULL || y->type == PM_JSON_FALSE ||
-		(y->type == PM_JSON_STRING && y->len == 0) ||
-		(y->type == PM_JSON_ARRAY && y->n == 0);
+}
+
+static bool
+same_value(const pm_json *x, const pm_json *y)
+{
+	bool		xe = empty_value(x);
+	bool		ye = empty_value(y);
 
 	if (xe || ye)
 		return xe && ye;
 	return pm_json_equal(x, y);
+}
+
+static bool
+same_key(const obj *a, const obj *b, const char *key)
+{
+	return same_value(pm_json_get(a->j, key), pm_json_get(b->j, key));
 }
 
 static bool
@@ -272,24 +291,38 @@ streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Every key but deps (and a column's ordinal) equal. */
+/*
+ * Every key but deps (and a column's ordinal) equal.  The keys of a
+ * parsed object are sorted, so both are walked in step (one strcmp per
+ * key; this runs for every object of both snapshots).
+ */
 static bool
 obj_equal(const obj *a, const obj *b)
 {
-	int			i;
+	const pm_json *x = a->j,
+			   *y = b->j;
+	int			i = 0,
+				k = 0;
 
-	for (i = 0; i < a->j->n; i++)
-		if (strcmp(a->j->keys[i], "deps") != 0 && strcmp(a->j->keys[i], "ordinal") != 0 &&
-			!same_key(a, b, a->j->keys[i]))
+	while (i < x->n || k < y->n)
+	{
+		int			c = i >= x->n ? 1 : k >= y->n ? -1 : strcmp(x->keys[i], y->keys[k]);
+		const char *key = c <= 0 ? x->keys[i] : y->keys[k];
+		const pm_json *xv = c <= 0 ? &x->items[i] : NULL;
+		const pm_json *yv = c >= 0 ? &y->items[k] : NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			k++;
+		if (strcmp(key, "deps") == 0 || strcmp(key, "ordinal") == 0)
+			continue;
+		if (!same_value(xv, yv))
 			return false;
-	for (i = 0; i < b->j->n; i++)
-		if (strcmp(b->j->keys[i], "deps") != 0 && strcmp(b->j->keys[i], "ordinal") != 0 &&
-			!same_key(a, b, b->j->keys[i]))
-			return false;
+	}
 	return true;
 }
 
-/* qualified name of a schema object: schema.name, both quoted */
 static void
 put_qn(pm_buf *b, const obj *o)
 {
@@ -739,15 +772,22 @@ drop_sql(const snap *s, const obj *o)
 	}
 }
 
+/* a column's position in its table (0 when the snapshot lacks it) */
+static long
+col_ordinal(const obj *c)
+{
+	const pm_json *o = pm_json_get(c->j, "ordinal");
+
+	return o && o->type == PM_JSON_NUMBER ? atol(o->str) : 0;
+}
+
 static int
 col_cmp_ordinal(const void *a, const void *b)
 {
 	const obj  *x = *(const obj *const *) a;
 	const obj  *y = *(const obj *const *) b;
-	const pm_json *ox = pm_json_get(x->j, "ordinal");
-	const pm_json *oy = pm_json_get(y->j, "ordinal");
-	long		nx = ox && ox->type == PM_JSON_NUMBER ? atol(ox->str) : 0;
-	long		ny = oy && oy->type == PM_JSON_NUMBER ? atol(oy->str) : 0;
+	long		nx = col_ordinal(x);
+	long		ny = col_ordinal(y);
 
 	if (nx != ny)
 		return nx < ny ? -1 : 1;
@@ -2568,6 +2608,14 @@ node_before(const engine *e, int a, int b)
 		return x->phase < y->phase;
 	if (x->rank != y->rank)
 		return x->rank < y->rank;
+
+	/*
+	 * Columns of one table have ids with the same prefix, so they are
+	 * contiguous in id order, and ordering them among themselves by
+	 * ordinal keeps the order total.
+	 */
+	if (x->grp && y->grp && x->ord != y->ord && strcmp(x->grp, y->grp) == 0)
+		return x->ord < y->ord;
 	c = strcmp(x->id, y->id);
 	if (c != 0)
 		return c < 0;
@@ -3235,6 +3283,11 @@ build_nodes(engine *e)
 		if (!create_stmts(e, T, b, &l))
 			return false;
 		b->ncreate = new_node(e, 3, b->kind, b->id);
+		if (b->kind == K_COLUMN)
+		{
+			e->nodes[b->ncreate].grp = b->table;
+			e->nodes[b->ncreate].ord = col_ordinal(b);
+		}
 		node_add(e, b->ncreate, &l);
 	}
 	if (e->failed)
@@ -3655,4 +3708,47 @@ pm_diff_free(pm_diff *d)
 	free_steps(d->steps, d->n);
 	free_steps(d->rev, d->nrev);
 	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * The count of a step's count_sql, run by a caller that can read the data,
+ * put into its hazard: "...: 1,234 non-NULL values are lost" (a column),
+ * "...: 1,234 rows are lost" (a table), or, when n < 0, "... (not counted:
+ * WHY)".  Digits are grouped by commas so that big numbers read at a
+ * glance; the wording does not depend on the locale.
+ */
+void
+pm_diff_step_counted(pm_diff_step *s, long long n, const char *why)
+{
+	pm_buf		b,
+				digits;
+	int			len,
+				k;
+
+	if (s->hazard == NULL || s->count_sql == NULL)
+		return;
+	pm_buf_init(&b);
+	pm_buf_puts(&b, s->hazard);
+	if (n < 0)
+		pm_buf_printf(&b, " (not counted: %s)", why ? why : "unknown reason");
+	else
+	{
+		pm_buf_puts(&b, ": ");
+		pm_buf_init(&digits);
+		pm_buf_printf(&digits, "%lld", n);
+		len = (int) strlen(digits.data);
+		for (k = 0; k < len; k++)
+		{
+			if (k > 0 && (len - k) % 3 == 0)
+				pm_buf_puts(&b, ",");
+			pm_buf_printf(&b, "%c", digits.data[k]);
+		}
+		pm_buf_free(&digits);
+		if (strcmp(s->kind, "column") == 0)
+			pm_buf_printf(&b, " non-NULL value%s %s lost", n == 1 ? "" : "s", n == 1 ? "is" : "are");
+		else
+			pm_buf_printf(&b, " row%s %s lost", n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	}
+	pm_free(s->hazard);
+	s->hazard = b.data;
 }

@@ -76,4 +76,11 @@ extern bool pm_schema_diff_upgrade(const char *source, size_t source_len,
 								   pm_diff *out, pm_error *err);
 extern void pm_diff_free(pm_diff *d);
 
+/*
+ * Put the result of running s->count_sql into s->hazard: n >= 0 the count
+ * ("...: 1,234 non-NULL values are lost"), n < 0 not counted, `why` says
+ * why.  A step without count_sql is left alone.
+ */
+extern void pm_diff_step_counted(pm_diff_step *s, long long n, const char *why);
+
 #endif							/* PM_SCHEMADIFF_H */

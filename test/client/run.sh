@@ -785,6 +785,10 @@ if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
 	grep -q "ADD COLUMN audio_start_ms integer;" "$F" && grep -q "ADD COLUMN word_timestamps json;" "$F" \
 		&& pass "upgrade adds the columns" || fail "upgrade adds the columns"
 	sed -n '/^-- migrate:down/,$p' "$F" | grep -q "DROP COLUMN audio_start_ms;" && pass "downgrade drops them" || fail "downgrade drops them"
+	# the model's column order (audio_start_ms, audio_end_ms, word_timestamps),
+	# not the names' order (audio_end_ms sorts first)
+	[ "$(sed -n '/^-- migrate:up/,/^-- migrate:down/s/.*ADD COLUMN \([a-z_]*\) .*/\1/p' "$F" | tr '\n' ' ')" = "audio_start_ms audio_end_ms word_timestamps " ] \
+		&& pass "new columns in the model's order" || { cp "$F" "$TMP/out"; fail "new columns in the model's order"; }
 	grep -q "^-- WARNING: deletes data" "$F" && pass "hazards as WARNING comments" || fail "hazards as WARNING comments"
 	pgmig revision --autogenerate -m "Nothing" --from-db "dbname=$SCR"
 	expect_rc 0 "nothing to do"; expect_err "No changes in schema detected." "Alembic's words"
@@ -798,6 +802,16 @@ if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
 	sql "ALTER TABLE segment ALTER COLUMN text DROP NOT NULL" >/dev/null
 	pgmig diff "dbname=$DB" "dbname=$SCR" --exit-code
 	expect_rc 3 "--exit-code: 3 when they differ"; expect_out "SET NOT NULL" "shows what differs"
+	# several --rename options make one map; a malformed one is a usage error
+	echo "CREATE TABLE t1 (a int, b int);" >ren_a.sql; echo "CREATE TABLE t2 (a int, c int);" >ren_b.sql
+	pgmig diff ren_a.sql ren_b.sql --rename table.public.t1=t2 --rename column.public.t1.b=c
+	expect_rc 0 "diff --rename twice"
+	[ "$(cat "$TMP/out")" = "$(printf 'ALTER TABLE public.t1 RENAME COLUMN b TO c;\nALTER TABLE public.t1 RENAME TO t2;')" ] \
+		&& pass "both renames, nothing dropped" || fail "both renames, nothing dropped"
+	pgmig diff ren_a.sql ren_b.sql --rename table.public.t1=t2 --rename column.public.t1.b
+	expect_rc 2 "a malformed --rename: exit 2"; expect_err 'invalid --rename "column.public.t1.b"' "names it"
+	pgmig revision --autogenerate -m "Ren" --schema ren_b.sql --rename column.x
+	expect_rc 2 "revision --autogenerate checks --rename the same way"; expect_err 'invalid --rename "column.x"' "and names it"
 	# the desired state from a schema file (SQL-first teams)
 	cat >schema.sql <<'SQL'
 CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL, "timestamp" varchar,
@@ -838,10 +852,49 @@ SQL
 	run "$PGMIG" -d "dbname=$DB user=pgmig_nocreate" revision --autogenerate -m "No" --schema schema.sql
 	expect_rc 1 "no CREATEDB: exit 1"; expect_err "CREATEDB" "the hint names CREATEDB"; expect_err "dev-url" "and --dev-url"
 	sql "DROP ROLE pgmig_nocreate" >/dev/null
+	# a drop's hazard says how many non-NULL values it loses, counted in
+	# the live database (-d); when that cannot be reached the file says so
+	sql "DELETE FROM segment; INSERT INTO segment (text, \"timestamp\") SELECT 's', CASE WHEN g <= 1234 THEN '00:01' END FROM generate_series(1, 1500) g" >/dev/null
+	cat >drop.sql <<'SQL'
+CREATE TABLE segment (id serial PRIMARY KEY, text text NOT NULL,
+                      audio_start_ms integer, audio_end_ms integer, word_timestamps json);
+SQL
+	pgmig revision --autogenerate -m "Drop timestamp" --schema drop.sql
+	expect_rc 0 "autogenerate a column drop"
+	grep -q '^-- WARNING: deletes data: the column and its values are dropped: 1,234 non-NULL values are lost$' migrations/*_drop_timestamp.sql \
+		&& pass "its hazard counts the values lost in the live database" || { cp migrations/*_drop_timestamp.sql "$TMP/out"; fail "its hazard counts the values lost in the live database"; }
+	rm -f migrations/*_drop_timestamp.sql
+	run "$PGMIG" -d "dbname=pgmig_no_such_db" revision --autogenerate -m "Drop timestamp" --schema drop.sql --dev-url "dbname=$DB"
+	grep -q '^-- WARNING: deletes data: the column and its values are dropped (not counted: the database could not be reached)$' migrations/*_drop_timestamp.sql \
+		&& pass "an unreachable live database: the file says it was not counted" || { cp migrations/*_drop_timestamp.sql "$TMP/out"; fail "an unreachable live database: the file says it was not counted"; }
+	rm -f migrations/*_drop_timestamp.sql
+	pgmig diff "dbname=$DB" drop.sql
+	expect_out '^-- WARNING: deletes data: the column and its values are dropped: 1,234 non-NULL values are lost$' "diff FROM a database counts there"
+	pgmig diff migrations drop.sql
+	expect_out '^-- WARNING: deletes data: the column and its values are dropped$' "diff FROM a scratch build: nothing to count"
 	cd "$W"
 else
 	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
 fi
+group snapshot_text
+# The client reads the snapshot query's text as it is (no jsonb parse), so
+# that text must be exactly jsonb's canonical output of the same value,
+# also for columns, whose objects the query writes as text itself.
+pgmig init >/dev/null 2>&1
+sql "SET pgmig.guard = off; CREATE SCHEMA \"we\"\"ird\"; CREATE TABLE \"we\"\"ird\".\"t\\ab\" (
+	\"col\"\"q\" text COLLATE \"C\" DEFAULT E'it''s a \\\\ \"x\"\\n\\t\u00e9' NOT NULL,
+	\"line
+break\" integer GENERATED ALWAYS AS IDENTITY, g integer GENERATED ALWAYS AS (1) STORED,
+	n numeric(12,2)[], \"Ünï\" varchar(3) DEFAULT 'é');
+	CREATE TABLE \"we\"\"ird\".child (extra int) INHERITS (\"we\"\"ird\".\"t\\ab\")" >/dev/null
+{ echo "SET search_path = pg_catalog, pg_temp; SET jit = off; PREPARE q(text[]) AS"; grep -v '^--' "$ROOT/src/snapshot.sql"; echo ";"; echo "EXECUTE q(NULL);"; } >snap.sql
+psql -XAtq -d "$DB" -f snap.sql >raw.txt 2>&1
+sql "SELECT pgmig.snapshot()::text" >jsonb.txt
+if [ -s raw.txt ] && cmp -s raw.txt jsonb.txt; then pass "the query's text is jsonb's canonical output (hostile column names and defaults)"; else
+	diff raw.txt jsonb.txt | head -c 2000 >"$TMP/out"; fail "the query's text is jsonb's canonical output (hostile column names and defaults)"; fi
+grep -q 'line\\nbreak' raw.txt && grep -q '"ordinal": 5' raw.txt && grep -q '"inherited": true' raw.txt \
+	&& pass "and the fixture has what it should test" || fail "and the fixture has what it should test"
+
 group review
 pgmig init
 M=migrations

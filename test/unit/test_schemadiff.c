@@ -230,6 +230,14 @@ main(void)
 			  index_of(&d, "DROP TABLE d.a") == 2, "drops in reverse dependency order, the table's own objects go with it");
 		CHECK(d.steps[1].count_sql && strcmp(d.steps[1].count_sql, "SELECT count(*) FROM d.b") == 0,
 			  "a table drop carries the query that counts what it deletes");
+		pm_diff_step_counted(&d.steps[1], 1, NULL);
+		CHECK_STR(d.steps[1].hazard, "deletes data: the table and all its rows are dropped: 1 row is lost",
+				  "a counted table drop says how many rows it loses");
+		pm_diff_step_counted(&d.steps[2], -1, "permission denied for table a");
+		CHECK_STR(d.steps[2].hazard, "deletes data: the table and all its rows are dropped (not counted: permission denied for table a)",
+				  "a count that failed says why");
+		pm_diff_step_counted(&d.steps[0], 5, NULL);
+		CHECK(d.steps[0].hazard == NULL, "a step without a count query is left alone");
 		CHECK(d.steps[1].reverse && strstr(d.steps[1].reverse, "CREATE TABLE d.b") &&
 			  strstr(d.steps[1].reverse, "CREATE INDEX b_a") && strstr(d.steps[1].reverse, "FOREIGN KEY"),
 			  "a table drop's reverse brings back its indexes and constraints");
@@ -251,6 +259,13 @@ main(void)
 			  "and a data-loss hazard");
 		CHECK(k >= 0 && d.steps[k].count_sql && strcmp(d.steps[k].count_sql, "SELECT count(old_name) FROM d.t") == 0,
 			  "and the hook that counts the values lost");
+		if (k >= 0)
+		{
+			pm_diff_step_counted(&d.steps[k], 1234567, NULL);
+			CHECK_STR(d.steps[k].hazard,
+					  "deletes data: the column and its values are dropped (if it was renamed, pass the rename map to keep them): 1,234,567 non-NULL values are lost",
+					  "a counted column drop says how many non-NULL values it loses");
+		}
 		CHECK(index_of(&d, "RENAME COLUMN old_name TO new_name;") < 0 && index_of(&d, "DROP TABLE d.oldtab") >= 0,
 			  "no RENAME is run without the map");
 		pm_diff_free(&d);
@@ -282,6 +297,38 @@ main(void)
 	}
 	free(s);
 	free(t);
+
+	/*
+	 * new columns are added in the target's column order (ordinal), not in
+	 * the order of their names; the downgrade re-adds dropped ones likewise
+	 */
+#define COL(c, ord) "{\"id\": \"column d.t." c "\", \"deps\": [\"schema d\", \"table d.t\"], \"kind\": \"column\", \"name\": \"" c "\", \"type\": \"integer\", \"table\": \"d.t\", \"schema\": \"d\", \"default\": null, \"ordinal\": " #ord ", \"identity\": \"\", \"not_null\": false, \"collation\": null, \"generated\": \"\", \"inherited\": false}"
+#define TBL "{\"id\": \"schema d\", \"deps\": [], \"kind\": \"schema\", \"name\": \"d\", \"schema\": \"d\"}, {\"id\": \"table d.t\", \"deps\": [\"schema d\"], \"kind\": \"table\", \"name\": \"t\", \"schema\": \"d\", \"rls\": false, \"options\": null, \"inherits\": [], \"rls_force\": false, \"persistence\": \"p\", \"partition_of\": null, \"partition_key\": null, \"partition_bound\": null}"
+	s = "{\"format\": 1, \"objects\": [" COL("id", 1) ", " TBL "]}";
+	t = "{\"format\": 1, \"objects\": [" COL("id", 1) ", " COL("mid", 3) ", " COL("yy", 4) ", " COL("zz", 2) ", " TBL "]}";
+	if (diff(s, t, NULL, &d, &err))
+	{
+		int			zz = index_of(&d, "ADD COLUMN zz"),
+					mid = index_of(&d, "ADD COLUMN mid"),
+					yy = index_of(&d, "ADD COLUMN yy");
+
+		CHECK(d.n == 3 && zz == 0 && mid == 1 && yy == 2,
+			  "ADD COLUMNs follow the target's column order (zz, mid, yy), not the names' order");
+		CHECK(d.nrev == 3, "the downgrade drops the three");
+		pm_diff_free(&d);
+	}
+	else
+		CHECK(false, "column order diff: %s", err.msg);
+	if (diff(t, s, NULL, &d, &err))
+	{
+		CHECK(d.nrev == 3 && strstr(d.rev[0].sql, "ADD COLUMN zz") && strstr(d.rev[1].sql, "ADD COLUMN mid") &&
+			  strstr(d.rev[2].sql, "ADD COLUMN yy"), "the downgrade of a drop re-adds the columns in their old order");
+		pm_diff_free(&d);
+	}
+	else
+		CHECK(false, "column order diff back: %s", err.msg);
+#undef COL
+#undef TBL
 
 	/* refusals */
 	CHECK_STR(errmsg_of(EMPTY, "{\"format\": 1, \"objects\": [{\"id\": \"unsupported rule d.t.r\", \"kind\": \"unsupported\", \"what\": \"rule d.t.r\", \"schema\": \"d\", \"name\": \"r\"}]}", NULL, &code),
