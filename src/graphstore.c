@@ -35,11 +35,14 @@
  */
 #include "graphstore.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -194,6 +197,75 @@ caller_may_use_image(void)
 	return true;
 }
 
+/* Mark one applied revision; its id as stored in pgmig.applied. */
+static void
+mark_applied(PgmigGraph *pg, text *txt, bool ts_null, Datum ts)
+{
+	char		id[PM_MAX_ID_LEN + 1];
+	int			len = VARSIZE_ANY_EXHDR(txt);
+	int			v;
+
+	if (len > PM_MAX_ID_LEN)
+		return;					/* no revision has such an id */
+	memcpy(id, VARDATA_ANY(txt), len);
+	id[len] = '\0';
+	v = pm_graph_find(pg->g, id);
+	if (v < 0)
+		return;					/* an applied row without revision: check() */
+	pm_graph_set_applied(pg->g, v, true);
+	pg->applied_at[v] = ts_null ? 0 : DatumGetTimestampTz(ts);
+	pg->napplied++;
+}
+
+/*
+ * The applied set straight from pgmig.applied's heap, in the active
+ * snapshot: no executor, no tuple copies (at 50,000 applied rows SPI's
+ * materialised result cost more than the rest of the call).  Only when
+ * reading the table with SELECT would give the same rows: the caller holds
+ * SELECT on the whole table and it has no row level security; the columns
+ * are found by name and type.  Returns false when it cannot (the caller
+ * then runs the query).
+ */
+static bool
+read_applied_direct(PgmigGraph *pg)
+{
+	Oid			relid = pgmig_relid("applied");
+	AttrNumber	att_rev;
+	AttrNumber	att_at;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	att_rev = get_attnum(relid, "revision");
+	att_at = get_attnum(relid, "applied_at");
+	if (att_rev == InvalidAttrNumber || att_at == InvalidAttrNumber ||
+		get_atttype(relid, att_rev) != TEXTOID ||
+		get_atttype(relid, att_at) != TIMESTAMPTZOID)
+		return false;
+
+	rel = table_open(relid, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		bool		ts_null;
+		Datum		d = slot_getattr(slot, att_rev, &isnull);
+		Datum		ts = slot_getattr(slot, att_at, &ts_null);
+
+		if (!isnull)
+			mark_applied(pg, DatumGetTextPP(d), ts_null, ts);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return true;
+}
+
 /* Mark the applied revisions, read from pgmig.applied as the caller. */
 static void
 read_applied(PgmigGraph *pg)
@@ -202,6 +274,8 @@ read_applied(PgmigGraph *pg)
 	uint64		t;
 
 	pg->applied_at = palloc0(sizeof(TimestampTz) * (pg->n + 1));
+	if (read_applied_direct(pg))
+		return;
 	rows = pgmig_spi_exec("SELECT revision, applied_at FROM pgmig.applied",
 						  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 	for (t = 0; t < rows; t++)
@@ -209,27 +283,12 @@ read_applied(PgmigGraph *pg)
 		HeapTuple	tup = SPI_tuptable->vals[t];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		bool		ts_null;
 		Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
-		text	   *txt;
-		char		id[PM_MAX_ID_LEN + 1];
-		int			len;
-		int			v;
+		Datum		ts = SPI_getbinval(tup, desc, 2, &ts_null);
 
-		if (isnull)
-			continue;
-		txt = DatumGetTextPP(d);
-		len = VARSIZE_ANY_EXHDR(txt);
-		if (len > PM_MAX_ID_LEN)
-			continue;			/* no revision has such an id */
-		memcpy(id, VARDATA_ANY(txt), len);
-		id[len] = '\0';
-		v = pm_graph_find(pg->g, id);
-		if (v < 0)
-			continue;			/* an applied row without revision: check() */
-		pm_graph_set_applied(pg->g, v, true);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		pg->applied_at[v] = isnull ? 0 : DatumGetTimestampTz(d);
-		pg->napplied++;
+		if (!isnull)
+			mark_applied(pg, DatumGetTextPP(d), ts_null, ts);
 	}
 	pgmig_spi_done();
 }
@@ -245,6 +304,7 @@ pgmig_graph_from_image(void)
 	pm_image	img;
 	pm_error	err;
 	int			i;
+	bool		other_format;
 
 	if (!OidIsValid(relid) || !caller_may_use_image())
 		return NULL;
@@ -263,28 +323,29 @@ pgmig_graph_from_image(void)
 			if (!isnull)
 			{
 				image = pg_detoast_datum_packed(image);
-				if (pm_image_read((unsigned char *) VARDATA_ANY(image),
-								  VARSIZE_ANY_EXHDR(image), &img, &err))
+				/* an image of another format (an older build): the tables answer */
+				other_format = VARSIZE_ANY_EXHDR(image) >= 4 &&
+					memcmp(VARDATA_ANY(image), "PMG", 3) == 0 &&
+					((char *) VARDATA_ANY(image))[3] != '2';
+				if (other_format)
+					pg = NULL;
+				else if (pm_image_read((unsigned char *) VARDATA_ANY(image),
+									   VARSIZE_ANY_EXHDR(image), &img, &err))
 				{
+					/* img and the buffer stay allocated: the graph borrows them */
 					pg = palloc0(sizeof(PgmigGraph));
-					pg->g = pm_image_graph(&img);
+					pg->g = img.g;
 					pg->n = img.n;
-					pg->message = palloc(sizeof(char *) * (img.n + 1));
+					pg->message = (char **) img.messages;
 					pg->transactional = palloc(sizeof(bool) * (img.n + 1));
 					pg->irreversible = palloc(sizeof(bool) * (img.n + 1));
-					pg->changed_from = palloc0(sizeof(char *) * (img.n + 1));
-					pg->changed_to = palloc0(sizeof(char *) * (img.n + 1));
+					/* changed_from/changed_to stay NULL: nothing reads them here */
 					for (i = 0; i < img.n; i++)
 					{
-						pg->message[i] = (char *) img.revs[i].message;
-						pg->transactional[i] = (img.revs[i].flags & PM_IMAGE_TRANSACTIONAL) != 0;
-						pg->irreversible[i] = (img.revs[i].flags & PM_IMAGE_IRREVERSIBLE) != 0;
+						pg->transactional[i] = (img.flags[i] & PM_IMAGE_TRANSACTIONAL) != 0;
+						pg->irreversible[i] = (img.flags[i] & PM_IMAGE_IRREVERSIBLE) != 0;
 					}
-					/* img and the buffer stay allocated: the graph borrows them */
-					if (pm_graph_nproblems(pg->g) > 0)
-						pg = NULL;	/* never written so; read the tables */
-					else
-						read_applied(pg);
+					read_applied(pg);
 				}
 				else
 					ereport(WARNING,

@@ -86,6 +86,20 @@ extern int	pm_graph_add(pm_graph *g, const char *id,
 extern bool pm_graph_build(pm_graph *g, bool strict, pm_error *err);
 
 /*
+ * Build from edges already resolved, as the graph image stores them:
+ * edges holds, revision after revision, the index of each declared parent
+ * then of each dependency (nparents + ndeps of each, in declared order);
+ * topo is a topological order (parents and dependencies first).  The
+ * revisions' parent_names/dep_names must name those indices' ids.  Strict:
+ * any problem (a bad or duplicate name, an edge out of range or to itself,
+ * an order that is not a permutation with every edge pointing backwards)
+ * is an error and false.  Linear; the only strings hashed are the ids and
+ * labels (for later lookups).
+ */
+extern bool pm_graph_build_resolved(pm_graph *g, const int *edges,
+									const int *topo, pm_error *err);
+
+/*
  * Set a revision's applied flag after the build (the server reads the
  * applied set separately from the graph's shape).
  */

@@ -178,7 +178,7 @@ SET pgmig.guard = off;
 SELECT revision, message FROM pgmig.heads();
 
 -- A damaged image is never used: a warning, and the tables answer.
-UPDATE pgmig.graph_image SET image = '\x504d4731ffffff7f'::bytea;
+UPDATE pgmig.graph_image SET image = '\x504d4732ffffff7f0000000000000000'::bytea;
 \c -
 SET pgmig.guard = off;
 SELECT revision FROM pgmig.heads();
