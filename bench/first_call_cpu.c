@@ -9,9 +9,10 @@
  * For every statement, REPS times: open a new connection (the backend's pid
  * comes from libpq, no query is sent), read the backend's CPU time, run the
  * statement (autocommit) and read its whole result, read the CPU time
- * again.  Prints "min median max" in ms and the statement.  The backend must
- * run on this machine and its /proc entry be readable (root or the server's
- * user).
+ * again.  Prints "min median max" in ms, the largest peak resident memory
+ * of the backend after the call (VmHWM, MB: shared buffers it touched
+ * included), and the statement.  The backend must run on this machine and
+ * its /proc entry be readable (root or the server's user).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,25 @@ cpu_ms(int pid)
 	}
 	fclose(f);
 	return ns / 1e6;
+}
+
+static long
+peak_mb(int pid)
+{
+	char		path[64];
+	char		line[256];
+	FILE	   *f;
+	long		kb = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb / 1024;
 }
 
 static int
@@ -61,6 +81,7 @@ main(int argc, char **argv)
 	for (s = 3; s < argc; s++)
 	{
 		double	   *ms = calloc(reps, sizeof(double));
+		long		peak = 0;
 		int			r;
 
 		for (r = 0; r < reps; r++)
@@ -79,6 +100,8 @@ main(int argc, char **argv)
 			t0 = cpu_ms(pid);
 			res = PQexec(conn, argv[s]);
 			ms[r] = cpu_ms(pid) - t0;
+			if (peak_mb(pid) > peak)
+				peak = peak_mb(pid);
 			if (PQresultStatus(res) != PGRES_TUPLES_OK &&
 				PQresultStatus(res) != PGRES_COMMAND_OK)
 			{
@@ -89,7 +112,7 @@ main(int argc, char **argv)
 			PQfinish(conn);
 		}
 		qsort(ms, reps, sizeof(double), cmp_double);
-		printf("%8.1f %8.1f %8.1f  %s\n", ms[0], ms[reps / 2], ms[reps - 1], argv[s]);
+		printf("%8.1f %8.1f %8.1f %6ld  %s\n", ms[0], ms[reps / 2], ms[reps - 1], peak, argv[s]);
 		fflush(stdout);
 		free(ms);
 	}

@@ -269,6 +269,7 @@ typedef struct AppliedCheck
 	const unsigned char *sums;	/* NULL: flags and times only */
 	char	  **changed;		/* by revision: the applied checksum */
 	int64		rows;
+	int			hint;			/* where the next row's revision probably is */
 } AppliedCheck;
 
 /* Mark one applied revision; its id as stored in pgmig.applied. */
@@ -284,9 +285,10 @@ mark_applied(PgmigGraph *pg, AppliedCheck *ac, text *txt, bool ts_null,
 		return;					/* no revision has such an id */
 	memcpy(id, VARDATA_ANY(txt), len);
 	id[len] = '\0';
-	v = pm_graph_find(pg->g, id);
+	v = pm_graph_find_hint(pg->g, id, ac->hint);
 	if (v < 0)
 		return;					/* an applied row without revision: check() */
+	ac->hint = v + 1;			/* rows usually come in load order */
 	pm_graph_set_applied(pg->g, v, true);
 	pg->applied_at[v] = ts_null ? 0 : DatumGetTimestampTz(ts);
 	pg->napplied++;
@@ -502,7 +504,7 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 PgmigGraph *
 pgmig_graph_from_image(void)
 {
-	AppliedCheck ac = {NULL, NULL, 0};
+	AppliedCheck ac = {0};
 
 	return graph_from_image(true, NULL, &ac);
 }
@@ -512,7 +514,7 @@ pgmig_graph_from_verified_image(const PgmigRowKey *expect,
 								const unsigned char **sums, char ***changed,
 								int64 *applied_rows)
 {
-	AppliedCheck ac = {NULL, NULL, 0};
+	AppliedCheck ac = {0};
 	PgmigGraph *pg = graph_from_image(false, expect, &ac);
 
 	*sums = ac.sums;

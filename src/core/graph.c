@@ -18,6 +18,13 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct pm_hslot
+{
+	const char *key;
+	int			val;
+	uint32_t	code;
+} pm_hslot;
+
 struct pm_graph
 {
 	int			n;
@@ -26,15 +33,13 @@ struct pm_graph
 
 	/*
 	 * open addressing: ids and labels, value = index (labels: -2 - index).
-	 * Each slot keeps its key's hash, so a probe compares strings only when
-	 * the hashes are equal (at 100,000 ids the strings are cache misses).
+	 * A slot holds its key, value and the key's hash together, so a probe
+	 * is one cache line and compares strings only when the hashes are
+	 * equal (at 100,000 ids each array or string touched is a cache miss).
 	 */
 	int			hcap;			/* power of two */
-	int		   *hslots;			/* -1 empty, else entry number */
-	uint32_t   *hcodes;			/* the hash of each slot's key */
-	char	  **hkeys;
-	int		   *hvals;
-	int			hn;
+	pm_hslot   *hslots;			/* key NULL: empty */
+	bool		names_pending;	/* built on the first lookup (image reader) */
 
 	int		   *topo;			/* topological order */
 	bool		built;
@@ -186,17 +191,9 @@ free_built(pm_graph *g)
 	g->edge_arena = g->rev_arena = NULL;
 	if (g->hslots)
 		pm_free(g->hslots);
-	if (g->hcodes)
-		pm_free(g->hcodes);
-	g->hcodes = NULL;
-	if (g->hkeys)
-		pm_free(g->hkeys);
-	if (g->hvals)
-		pm_free(g->hvals);
 	g->hslots = NULL;
-	g->hkeys = NULL;
-	g->hvals = NULL;
-	g->hn = 0;
+	g->hcap = 0;
+	g->names_pending = false;
 	if (g->topo)
 		pm_free(g->topo);
 	g->topo = NULL;
@@ -230,6 +227,8 @@ pm_graph_free(pm_graph *g)
 	pm_free(g);
 }
 
+static bool build_names(pm_graph *g, bool strict, pm_error *err);
+
 /* Look a key up; returns its value or INT32_MIN when absent. */
 static int
 hash_get(const pm_graph *g, const char *key)
@@ -238,17 +237,24 @@ hash_get(const pm_graph *g, const char *key)
 	uint32_t	code;
 	uint32_t	h;
 
+	if (g->names_pending)
+	{
+		/* the lookup table is a cache: building it is not a change */
+		pm_graph   *mg = (pm_graph *) g;
+		pm_error	err;
+
+		mg->names_pending = false;
+		(void) build_names(mg, false, &err);
+	}
 	if (g->hcap == 0)
 		return INT32_MIN;
 	mask = (uint32_t) g->hcap - 1;
 	code = hash_str(key);
 	h = code & mask;
-	while (g->hslots[h] >= 0)
+	while (g->hslots[h].key != NULL)
 	{
-		int			e = g->hslots[h];
-
-		if (g->hcodes[h] == code && strcmp(g->hkeys[e], key) == 0)
-			return g->hvals[e];
+		if (g->hslots[h].code == code && strcmp(g->hslots[h].key, key) == 0)
+			return g->hslots[h].val;
 		h = (h + 1) & mask;
 	}
 	return INT32_MIN;
@@ -262,19 +268,15 @@ hash_put(pm_graph *g, char *key, int val)
 	uint32_t	code = hash_str(key);
 	uint32_t	h = code & mask;
 
-	while (g->hslots[h] >= 0)
+	while (g->hslots[h].key != NULL)
 	{
-		int			e = g->hslots[h];
-
-		if (g->hcodes[h] == code && strcmp(g->hkeys[e], key) == 0)
-			return g->hvals[e];
+		if (g->hslots[h].code == code && strcmp(g->hslots[h].key, key) == 0)
+			return g->hslots[h].val;
 		h = (h + 1) & mask;
 	}
-	g->hslots[h] = g->hn;
-	g->hcodes[h] = code;
-	g->hkeys[g->hn] = key;
-	g->hvals[g->hn] = val;
-	g->hn++;
+	g->hslots[h].key = key;
+	g->hslots[h].val = val;
+	g->hslots[h].code = code;
 	return INT32_MIN;
 }
 
@@ -481,11 +483,8 @@ build_names(pm_graph *g, bool strict, pm_error *err)
 	g->hcap = 16;
 	while (g->hcap < nkeys * 2)
 		g->hcap *= 2;
-	g->hslots = pm_malloc(sizeof(int) * g->hcap);
-	memset(g->hslots, 0xff, sizeof(int) * g->hcap);
-	g->hcodes = pm_malloc(sizeof(uint32_t) * g->hcap);
-	g->hkeys = pm_malloc(sizeof(char *) * (nkeys + 1));
-	g->hvals = pm_malloc(sizeof(int) * (nkeys + 1));
+	g->hslots = pm_malloc(sizeof(pm_hslot) * g->hcap);
+	memset(g->hslots, 0, sizeof(pm_hslot) * g->hcap);
 
 	for (i = 0; i < g->n; i++)
 	{
@@ -632,8 +631,6 @@ pm_graph_build_resolved(pm_graph *g, const int *edges, const int *topo,
 
 	pm_error_clear(err);
 	free_built(g);
-	if (!build_names(g, true, err))
-		return false;
 
 	for (i = 0; i < g->n; i++)
 		total += g->revs[i].nparents + g->revs[i].ndeps;
@@ -710,6 +707,7 @@ pm_graph_build_resolved(pm_graph *g, const int *edges, const int *topo,
 	for (i = 0; i < g->n; i++)
 		g->revs[i].topo = pos[i];
 	pm_free(pos);
+	g->names_pending = true;
 	g->built = true;
 	return true;
 }
@@ -742,6 +740,14 @@ const pm_problem *
 pm_graph_problem(const pm_graph *g, int i)
 {
 	return &g->problems[i];
+}
+
+int
+pm_graph_find_hint(const pm_graph *g, const char *id, int hint)
+{
+	if (hint >= 0 && hint < g->n && strcmp(g->revs[hint].id, id) == 0)
+		return hint;
+	return pm_graph_find(g, id);
 }
 
 int

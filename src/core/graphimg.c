@@ -12,8 +12,11 @@
  *	  after checking them against the bytes left, and borrows every string
  *	  from the buffer;
  *	- the reader builds the graph strictly (pm_graph_build_resolved): an
- *	  image of a graph with any problem (a duplicate id, an edge out of
- *	  range, a cycle: the order is checked) is damaged;
+ *	  edge out of range or a cycle (the order is checked) is damaged; ids
+ *	  and labels are checked for uniqueness when first looked up (hashing
+ *	  100,000 ids costs more than the rest of the read, and most calls look
+ *	  up none): an image with a duplicate name, which pgmig never writes,
+ *	  then shows it in pm_graph_problems;
  *	- linear time in the image's size.
  *
  *-------------------------------------------------------------------------
@@ -214,7 +217,7 @@ get_name(reader *rd, const char **out, const char *what)
 
 	if (!get_uint(rd, 1, &len, what) || !get_string(rd, len, out, what))
 		return false;
-	if (!pm_valid_name(*out, len))
+	if (!pm_valid_name(*out, len) || pm_reserved_name(*out))
 		return bad(rd, what);
 	return true;
 }

@@ -29,7 +29,8 @@
  * and labels are hashed, for later lookups.  Every string is followed by
  * a NUL, so a reader borrows it in place.  The format is canonical:
  * reading then writing gives the same bytes, and the reader rejects
- * anything else (trailing bytes, a graph with any problem included).
+ * anything else (trailing bytes, an edge out of range, a cycle included;
+ * duplicate names show as problems of the graph at its first lookup).
  *
  *-------------------------------------------------------------------------
  */
@@ -45,7 +46,7 @@
 typedef struct pm_image
 {
 	int			n;
-	pm_graph   *g;				/* built strictly: no problems */
+	pm_graph   *g;				/* built: see pm_graph_build_resolved */
 	const char **messages;		/* indexed like the graph */
 	unsigned char *flags;		/* PM_IMAGE_*, likewise */
 	const char **names;			/* storage for every name list */

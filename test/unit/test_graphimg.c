@@ -71,6 +71,8 @@ test_round_trip(void)
 		  "the topological order is the built graph's");
 	CHECK(pm_graph_rev(g2, 0)->nchildren == 2 && pm_graph_rev(g2, 4)->ndependents == 1,
 		  "children and dependents are rebuilt");
+	CHECK(pm_graph_find_hint(g2, "m", 5) == 5 && pm_graph_find_hint(g2, "m", 2) == 5 &&
+		  pm_graph_find_hint(g2, "m", 99) == 5, "a hint is used when right, else the lookup");
 	CHECK(pm_graph_find(g2, "m") == 5 && pm_graph_find(g2, "nope") == -1, "ids resolve");
 
 	CHECK(pm_graph_size(g2) == 6 && pm_graph_nproblems(g2) == 0, "the image's graph has no problems");
@@ -208,8 +210,12 @@ test_damage(void)
 		  "a cycle is refused (the stored order cannot list it)");
 	memcpy(copy, buf, len);
 	copy[36] = 'a';
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "duplicate revision id") != NULL,
-		  "a duplicate id is refused");
+	CHECK(pm_image_read(copy, len, &img, &err) && pm_graph_nproblems(img.g) == 0,
+		  "a duplicate id is not looked for while reading");
+	CHECK(pm_graph_find(img.g, "a") == 0 && pm_graph_nproblems(img.g) == 1 &&
+		  strstr(pm_graph_problem(img.g, 0)->text, "duplicate revision id \"a\"") != NULL,
+		  "the first lookup finds it, as a problem of the graph");
+	pm_image_free(&img);
 
 	/* the order: the last 24 bytes; swap its first two entries (a before b) */
 	memcpy(copy, buf, len);
@@ -255,6 +261,27 @@ test_bad_graph(void)
 	buf = pm_image_write(g, m, f, &len, &err);
 	CHECK(buf == NULL && err.code == PM_ERR_UNDEFINED && strstr(err.msg, "no such-name") != NULL,
 		  "a parent that does not resolve is an error naming it");
+	pm_graph_free(g);
+}
+
+static void
+test_reserved(void)
+{
+	pm_graph   *g = pm_graph_new(1);
+	pm_error	err;
+	size_t		len;
+	unsigned char *buf;
+	pm_image	img;
+	static const char *const m[] = {""};
+	static const unsigned char f[] = {1};
+
+	add(g, "head", "", "", "", false);
+	pm_graph_build(g, false, &err);
+	buf = pm_image_write(g, m, f, &len, &err);
+	CHECK(buf != NULL, "the writer does not look at reserved words");
+	CHECK(!pm_image_read(buf, len, &img, &err) && strstr(err.msg, "revision id") != NULL,
+		  "the reader refuses a reserved word as id");
+	free(buf);
 	pm_graph_free(g);
 }
 
@@ -308,6 +335,7 @@ main(void)
 	test_empty();
 	test_damage();
 	test_bad_graph();
+	test_reserved();
 	test_large();
 	UNIT_DONE();
 }
