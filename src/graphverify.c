@@ -59,9 +59,9 @@
  *	- Concurrency: each recorded pair is a fact about one tuple version,
  *	  true whatever the order in which records are written; two check()s
  *	  writing at once simply leave the later one's record.  A record that
- *	  cannot be written without waiting or failing (read-only transaction,
- *	  hot standby, serialization failure, lock not available) is not
- *	  written: the next check() does the work again.
+ *	  cannot be written without waiting or failing (read-only or
+ *	  serializable transaction, hot standby, serialization failure, lock
+ *	  not available) is not written: the next check() does the work again.
  *	- Who can write the record: pgmig itself (the extension owner), and
  *	  superusers.  PUBLIC has no privilege on pgmig.graph_verified; a role
  *	  that can write it can also write pgmig's tables with triggers on, so
@@ -427,7 +427,13 @@ pgmig_verified_write(PgmigRowKey *rows, int n, const PgmigRowKey *image)
 	ErrorData  *edata;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	if (!OidIsValid(relid) || RecoveryInProgress() || XactReadOnly)
+	/*
+	 * Not on a standby or in a read-only transaction (it cannot write), nor
+	 * in a serializable one: its read of pgmig.revision and write of the
+	 * record could make the caller's own transaction fail at commit.
+	 */
+	if (!OidIsValid(relid) || RecoveryInProgress() || XactReadOnly ||
+		IsolationIsSerializable())
 		return;
 	qsort(rows, n, sizeof(PgmigRowKey), pgmig_row_key_cmp);
 
