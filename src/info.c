@@ -350,6 +350,16 @@ cmp_tagged_ids(const ListCell *a, const ListCell *b)
 	return strcmp((char *) lfirst(a) + 1, (char *) lfirst(b) + 1);
 }
 
+/* The rows whose scripts check() hashes: given by ctid, or all of them. */
+#define RECHECK_COLUMNS \
+"SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade," \
+"       r.transactional, r.ctid, r.xmin" \
+"  FROM pgmig.revision r" \
+"  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
+static const char *recheck_query_by_tid = RECHECK_COLUMNS
+" WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($1)";
+static const char *recheck_query_all = RECHECK_COLUMNS;
+
 /* "c<id> <applied> <now>": an applied revision whose scripts changed since */
 static char *
 changed_since_applied(const char *id, const char *applied, const char *now)
@@ -429,55 +439,87 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 
 		if (recheck != NIL)
 		{
+			/*
+			 * Hash the scripts of the rows not verified before, a batch at a
+			 * time (memory: one batch of scripts).  When most rows need it
+			 * (the first check()), one sequential scan beats fetching each
+			 * by ctid.
+			 */
+			bool		by_tid = list_length(recheck) <= pg->n / 4;
 			Datum	   *tids = palloc(sizeof(Datum) * list_length(recheck));
 			Oid			types[1] = {TIDARRAYOID};
 			Datum		values[1];
-			uint64		nrows;
-			uint64		row;
+			SPIPlanPtr	plan;
+			Portal		portal;
+			MemoryContext callcxt = CurrentMemoryContext;
+			MemoryContext batchcxt = AllocSetContextCreate(callcxt, "pgmig check batch",
+														   ALLOCSET_DEFAULT_SIZES);
 			int			k = 0;
 
 			foreach(lc, recheck)
 				tids[k++] = PointerGetDatum(lfirst(lc));
 			values[0] = PointerGetDatum(construct_array(tids, k, TIDOID, sizeof(ItemPointerData),
 														false, TYPALIGN_SHORT));
-			nrows = pgmig_spi_exec("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade,"
-								   "       r.transactional, r.ctid, r.xmin"
-								   "  FROM pgmig.revision r"
-								   "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
-								   " WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($1)",
-								   1, types, values, NULL, true, 0, SPI_OK_SELECT);
-			for (row = 0; row < nrows; row++)
+			plan = SPI_prepare(by_tid ? recheck_query_by_tid : recheck_query_all,
+							   by_tid ? 1 : 0, types);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			portal = SPI_cursor_open(NULL, plan, by_tid ? values : NULL, NULL, true);
+			MemoryContextSwitchTo(callcxt);
+			while (pgmig_spi_cursor_fetch(portal, 5000) > 0)
 			{
-				char	   *id = pgmig_spi_text(row, 1);
-				char	   *applied_ck = pgmig_spi_text(row, 2);
-				char	   *stored = pgmig_spi_text(row, 3);
-				char	   *up = pgmig_spi_text(row, 4);
-				char	   *down = pgmig_spi_text(row, 5);
-				bool		tx = pgmig_spi_bool(row, 6, true);
-				bool		isnull;
-				char		now[65];
+				uint64		row;
+				uint64		nrows = SPI_processed;
 
-				pm_checksum(up ? up : "", down, tx, now);
-				if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
-					found = lappend(found, changed_since_applied(id, applied_ck, now));
-				if (stored == NULL || strcmp(stored, now) != 0)
+				for (row = 0; row < nrows; row++)
 				{
-					found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
-					all_right = false;
-				}
-				else
-				{
-					PgmigRowKey *key = &verified[nverified++];
+					char	   *id;
+					char	   *applied_ck;
+					char	   *stored;
+					char	   *up;
+					char	   *down;
+					bool		tx;
+					bool		isnull;
+					uint64		tid;
+					uint32		xmin;
+					char		now[65];
 
-					key->tid = pgmig_tid_key((ItemPointer) DatumGetPointer(pgmig_spi_datum(row, 7, &isnull)));
-					key->xmin = DatumGetTransactionId(pgmig_spi_datum(row, 8, &isnull));
+					MemoryContextSwitchTo(batchcxt);
+					tid = pgmig_tid_key((ItemPointer) DatumGetPointer(pgmig_spi_datum(row, 7, &isnull)));
+					xmin = DatumGetTransactionId(pgmig_spi_datum(row, 8, &isnull));
+					if (!by_tid && pgmig_verified_has(&ic->verified, tid, xmin))
+					{
+						MemoryContextSwitchTo(callcxt);
+						continue;	/* verified before: counted above */
+					}
+					id = pgmig_spi_text(row, 1);
+					applied_ck = pgmig_spi_text(row, 2);
+					stored = pgmig_spi_text(row, 3);
+					up = pgmig_spi_text(row, 4);
+					down = pgmig_spi_text(row, 5);
+					tx = pgmig_spi_bool(row, 6, true);
+					pm_checksum(up ? up : "", down, tx, now);
+					MemoryContextSwitchTo(callcxt);
+					if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
+						found = lappend(found, changed_since_applied(id, applied_ck, now));
+					if (stored == NULL || strcmp(stored, now) != 0)
+					{
+						found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
+						all_right = false;
+					}
+					else
+					{
+						verified[nverified].tid = tid;
+						verified[nverified].xmin = xmin;
+						nverified++;
+					}
 				}
-				if (up)
-					pfree(up);
-				if (down)
-					pfree(down);
+				SPI_freetuptable(SPI_tuptable);
+				MemoryContextReset(batchcxt);
 			}
-			pgmig_spi_done();
+			SPI_cursor_close(portal);
+			SPI_freeplan(plan);
+			MemoryContextDelete(batchcxt);
 		}
 
 		/*
