@@ -9,9 +9,9 @@
  * For every statement, REPS times: open a new connection (the backend's pid
  * comes from libpq, no query is sent), read the backend's CPU time, run the
  * statement (autocommit) and read its whole result, read the CPU time
- * again.  Prints "min median max" in ms, the largest peak resident memory
- * of the backend after the call (VmHWM, MB: shared buffers it touched
- * included), and the statement.  The backend must run on this machine and
+ * again.  Prints "min median max" in ms, the backend's largest private
+ * peak memory (VmHWM less the shared memory it touched, RssShmem, in MB:
+ * what the issue's memory target is about), and the statement.  The backend must run on this machine and
  * its /proc entry be readable (root or the server's user).
  */
 #include <stdio.h>
@@ -44,17 +44,20 @@ peak_mb(int pid)
 	char		path[64];
 	char		line[256];
 	FILE	   *f;
-	long		kb = 0;
+	long		hwm = 0;
+	long		shmem = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
+	{
+		(void) sscanf(line, "VmHWM: %ld kB", &hwm);
+		(void) sscanf(line, "RssShmem: %ld kB", &shmem);
+	}
 	fclose(f);
-	return kb / 1024;
+	return (hwm - shmem) / 1024;
 }
 
 static int

@@ -14,8 +14,8 @@
 # each in a new connection; then a check() that verifies, and check() and
 # status() again (the short way); then everything stamped and a no-op
 # upgrade('head') and upgrade('heads').  KEEP=1 keeps the databases (and
-# reuses them on the next run: SETUP=0).  Output: "min median max" CPU ms,
-# peak memory MB (VmHWM, shared buffers touched included), the statement.
+# SETUP=0 reuses them).  Output: "min median max" CPU ms, the backend's
+# private peak memory in MB (VmHWM less RssShmem), the statement.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SIZES=${SIZES:-"5000 100000"}
@@ -35,7 +35,7 @@ run() {  # run DB SQL...
 
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)"
 echo "# cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "#  min ms  median   max ms  peak MB  statement"
+echo "#  min ms  median   max ms  private peak MB  statement"
 for n in $SIZES; do
   db=fc_$n
   if [ "$SETUP" = 1 ]; then
