@@ -40,6 +40,7 @@ struct pm_graph
 	int			hcap;			/* power of two */
 	pm_hslot   *hslots;			/* key NULL: empty */
 	bool		names_pending;	/* built on the first lookup (image reader) */
+	void	   *alloc_cxt;		/* where the graph was made (pm_alloc_context) */
 
 	int		   *topo;			/* topological order */
 	bool		built;
@@ -94,6 +95,7 @@ pm_graph_new(int size_hint)
 	pm_graph   *g = pm_malloc(sizeof(pm_graph));
 
 	memset(g, 0, sizeof(pm_graph));
+	g->alloc_cxt = pm_alloc_context();
 	g->cap = size_hint > 16 ? size_hint : 16;
 	g->revs = pm_malloc(sizeof(pm_rev) * g->cap);
 	return g;
@@ -239,12 +241,18 @@ hash_get(const pm_graph *g, const char *key)
 
 	if (g->names_pending)
 	{
-		/* the lookup table is a cache: building it is not a change */
+		/*
+		 * The lookup table is a cache: building it is not a change.  It is
+		 * allocated where the graph was, since the graph may outlive what
+		 * is current now (the server caches graphs across calls).
+		 */
 		pm_graph   *mg = (pm_graph *) g;
 		pm_error	err;
+		void	   *old = pm_alloc_use(mg->alloc_cxt);
 
 		mg->names_pending = false;
 		(void) build_names(mg, false, &err);
+		(void) pm_alloc_use(old);
 	}
 	if (g->hcap == 0)
 		return INT32_MIN;
