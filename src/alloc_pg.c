@@ -32,3 +32,15 @@ pm_free(void *ptr)
 	if (ptr != NULL)
 		pfree(ptr);
 }
+
+void *
+pm_alloc_context(void)
+{
+	return CurrentMemoryContext;
+}
+
+void *
+pm_alloc_use(void *cxt)
+{
+	return cxt ? MemoryContextSwitchTo((MemoryContext) cxt) : CurrentMemoryContext;
+}

@@ -35,6 +35,13 @@
 #define PGMIG_MY_LXID (MyProc->lxid)
 #endif
 
+/* the relfilenode of an open relation (graphverify.c) */
+#if PG_VERSION_NUM >= 160000
+#define PGMIG_REL_FILENODE(rel) ((Oid) (rel)->rd_locator.relNumber)
+#else
+#define PGMIG_REL_FILENODE(rel) ((rel)->rd_node.relNode)
+#endif
+
 /* PG17 added "orstronger" to LockHeldByMe() */
 #if PG_VERSION_NUM >= 170000
 #define PGMIG_LOCK_HELD_BY_ME(tag, mode) LockHeldByMe((tag), (mode), false)

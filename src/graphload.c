@@ -48,7 +48,8 @@ static const char *graph_query =
 "SELECT r.id, r.down_revision, r.depends_on, r.branch_labels, r.message,"
 "       r.transactional, a.applied_at, r.seq, r.downgrade IS NULL,"
 "       CASE WHEN a.checksum OPERATOR(pg_catalog.<>) r.checksum THEN a.checksum END,"
-"       CASE WHEN a.checksum OPERATOR(pg_catalog.<>) r.checksum THEN r.checksum END"
+"       CASE WHEN a.checksum OPERATOR(pg_catalog.<>) r.checksum THEN r.checksum END,"
+"       r.checksum, r.ctid, r.xmin"
 "  FROM pgmig.revision r"
 "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id";
 
@@ -69,6 +70,9 @@ typedef struct GraphRow
 	bool		irreversible;
 	char	   *changed_from;	/* checksum when applied, if it differs */
 	char	   *changed_to;
+	char	   *checksum;
+	uint64		tid;
+	uint32		xmin;
 } GraphRow;
 
 /* Split a text[] into C strings allocated in the current context. */
@@ -96,6 +100,8 @@ text_array(Datum d, bool isnull, char ***out)
 	return n;
 }
 
+static PgmigGraph *load_graph(bool strict, bool fresh);
+
 static int
 cmp_rows(const void *a, const void *b)
 {
@@ -107,8 +113,24 @@ cmp_rows(const void *a, const void *b)
 	return strcmp(ra->id, rb->id);
 }
 
+/*
+ * The graph as the active snapshot shows it (the caller pushed one and
+ * reads everything else in it too: check()).
+ */
+PgmigGraph *
+pgmig_load_graph_in_snapshot(bool strict)
+{
+	return load_graph(strict, false);
+}
+
 PgmigGraph *
 pgmig_load_graph(bool strict)
+{
+	return load_graph(strict, true);
+}
+
+static PgmigGraph *
+load_graph(bool strict, bool fresh)
 {
 	PgmigGraph *pg;
 	SPIPlanPtr	plan;
@@ -127,9 +149,12 @@ pgmig_load_graph(bool strict)
 	 * committed (READ COMMITTED), and the statement trigger must see the
 	 * rows of the statement it validates.
 	 */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
+	if (fresh)
+	{
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		UpdateActiveSnapshotCommandId();
+	}
 
 	plan = pgmig_spi_prepare(graph_query, 0, NULL);
 	portal = pgmig_spi_cursor_open(plan);
@@ -175,12 +200,19 @@ pgmig_load_graph(bool strict)
 			row->changed_from = isnull ? NULL : TextDatumGetCString(d);
 			d = SPI_getbinval(tup, desc, 11, &isnull);
 			row->changed_to = isnull ? NULL : TextDatumGetCString(d);
+			d = SPI_getbinval(tup, desc, 12, &isnull);
+			row->checksum = isnull ? NULL : TextDatumGetCString(d);
+			d = SPI_getbinval(tup, desc, 13, &isnull);
+			row->tid = pgmig_tid_key((ItemPointer) DatumGetPointer(d));
+			d = SPI_getbinval(tup, desc, 14, &isnull);
+			row->xmin = DatumGetTransactionId(d);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
-	PopActiveSnapshot();
+	if (fresh)
+		PopActiveSnapshot();
 
 	qsort(rows, nrows, sizeof(GraphRow), cmp_rows);
 
@@ -194,6 +226,9 @@ pgmig_load_graph(bool strict)
 	pg->irreversible = palloc(sizeof(bool) * (nrows + 1));
 	pg->changed_from = palloc(sizeof(char *) * (nrows + 1));
 	pg->changed_to = palloc(sizeof(char *) * (nrows + 1));
+	pg->checksum = palloc(sizeof(char *) * (nrows + 1));
+	pg->row_tid = palloc(sizeof(uint64) * (nrows + 1));
+	pg->row_xmin = palloc(sizeof(uint32) * (nrows + 1));
 	for (i = 0; i < nrows; i++)
 	{
 		GraphRow   *row = &rows[i];
@@ -209,6 +244,9 @@ pgmig_load_graph(bool strict)
 		pg->irreversible[i] = row->irreversible;
 		pg->changed_from[i] = row->changed_from;
 		pg->changed_to[i] = row->changed_to;
+		pg->checksum[i] = row->checksum;
+		pg->row_tid[i] = row->tid;
+		pg->row_xmin[i] = row->xmin;
 		if (row->applied_at != 0)
 			pg->napplied++;
 	}

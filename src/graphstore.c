@@ -35,11 +35,14 @@
  */
 #include "graphstore.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -51,8 +54,10 @@
 #include "spi_util.h"
 
 static const char *image_read_query = "SELECT image FROM pgmig.graph_image";
+static const char *image_read_verified_query =
+"SELECT image, checksums, ctid, xmin FROM pgmig.graph_image";
 
-static const char *image_write_query = "UPDATE pgmig.graph_image SET image = $1";
+static const char *image_write_query = "UPDATE pgmig.graph_image SET image = $1, checksums = $2";
 
 static Oid
 pgmig_relid(const char *name)
@@ -117,20 +122,78 @@ image_of(PgmigGraph *pg)
 	return result;
 }
 
+bool
+pgmig_checksum_bytes(const char *hex, unsigned char *out)
+{
+	int			k;
+
+	if (hex == NULL || strlen(hex) != 64)
+		return false;
+	for (k = 0; k < 64; k++)
+	{
+		char		c = hex[k];
+		int			v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return false;		/* pgmig writes lower case only */
+		if (k % 2 == 0)
+			out[k / 2] = (unsigned char) (v << 4);
+		else
+			out[k / 2] |= (unsigned char) v;
+	}
+	return true;
+}
+
+/*
+ * The stored checksum of every revision, 32 bytes each in load order, or
+ * NULL when one is not a checksum pgmig wrote (check() then reads the
+ * tables).
+ */
+static bytea *
+checksums_of(PgmigGraph *pg)
+{
+	bytea	   *result;
+	int			i;
+
+	if (pg->checksum == NULL)
+		return NULL;
+	result = palloc(VARHDRSZ + (Size) 32 * pg->n);
+	SET_VARSIZE(result, VARHDRSZ + (Size) 32 * pg->n);
+	for (i = 0; i < pg->n; i++)
+		if (!pgmig_checksum_bytes(pg->checksum[i],
+								  (unsigned char *) VARDATA(result) + (Size) 32 * i))
+			return NULL;
+	return result;
+}
+
 void
 pgmig_graph_image_write(PgmigGraph *pg)
 {
 	Oid			relid = pgmig_relid("graph_image");
-	Oid			types[1] = {BYTEAOID};
-	Datum		v[1];
+	Oid			types[2] = {BYTEAOID, BYTEAOID};
+	Datum		v[2];
+	char		nulls[2];
 	bytea	   *image;
+	bytea	   *sums;
 
 	if (!OidIsValid(relid))
 		return;
 	image = image_of(pg);
+	sums = image ? checksums_of(pg) : NULL;
 	v[0] = PointerGetDatum(image);
-	(void) image_exec(image_write_query, 1, types, v,
-					  image ? " " : "n", false, SPI_OK_UPDATE);
+	v[1] = PointerGetDatum(sums);
+	nulls[0] = image ? ' ' : 'n';
+	nulls[1] = sums ? ' ' : 'n';
+	if (get_attnum(relid, "checksums") == InvalidAttrNumber)
+		(void) image_exec("UPDATE pgmig.graph_image SET image = $1", 1, types, v,
+						  nulls, false, SPI_OK_UPDATE);	/* before fragment 51 */
+	else
+		(void) image_exec(image_write_query, 2, types, v, nulls, false,
+						  SPI_OK_UPDATE);
 }
 
 PG_FUNCTION_INFO_V1(pgmig_graph_image_clear);
@@ -145,7 +208,9 @@ pgmig_graph_image_clear(PG_FUNCTION_ARGS)
 		elog(ERROR, "pgmig_graph_image_clear: not called as a trigger");
 	cxt = pgmig_call_begin("pgmig graph image", &oldcxt);
 	if (OidIsValid(relid))
-		(void) image_exec("UPDATE pgmig.graph_image SET image = NULL",
+		(void) image_exec(get_attnum(relid, "checksums") == InvalidAttrNumber ?
+						  "UPDATE pgmig.graph_image SET image = NULL" :
+						  "UPDATE pgmig.graph_image SET image = NULL, checksums = NULL",
 						  0, NULL, NULL, NULL, false, SPI_OK_UPDATE);
 	pgmig_call_end(cxt, oldcxt);
 	return PointerGetDatum(NULL);
@@ -194,48 +259,145 @@ caller_may_use_image(void)
 	return true;
 }
 
+/*
+ * What reading pgmig.applied collects besides the applied flags: for
+ * check(), each applied checksum that differs from the stored checksum
+ * (sums: 32 bytes a revision), and the number of rows.
+ */
+typedef struct AppliedCheck
+{
+	const unsigned char *sums;	/* NULL: flags and times only */
+	char	  **changed;		/* by revision: the applied checksum */
+	int64		rows;
+	int			hint;			/* where the next row's revision probably is */
+} AppliedCheck;
+
+/* Mark one applied revision; its id as stored in pgmig.applied. */
+static void
+mark_applied(PgmigGraph *pg, AppliedCheck *ac, text *txt, bool ts_null,
+			 Datum ts, text *ck)
+{
+	char		id[PM_MAX_ID_LEN + 1];
+	int			len = VARSIZE_ANY_EXHDR(txt);
+	int			v;
+
+	if (len > PM_MAX_ID_LEN)
+		return;					/* no revision has such an id */
+	memcpy(id, VARDATA_ANY(txt), len);
+	id[len] = '\0';
+	v = pm_graph_find_hint(pg->g, id, ac->hint);
+	if (v < 0)
+		return;					/* an applied row without revision: check() */
+	ac->hint = v + 1;			/* rows usually come in load order */
+	pm_graph_set_applied(pg->g, v, true);
+	pg->applied_at[v] = ts_null ? 0 : DatumGetTimestampTz(ts);
+	pg->napplied++;
+	if (ac->sums != NULL)
+	{
+		char	   *applied = ck ? text_to_cstring(ck) : pstrdup("");
+		unsigned char bytes[32];
+
+		if (!pgmig_checksum_bytes(applied, bytes) ||
+			memcmp(bytes, ac->sums + (Size) 32 * v, 32) != 0)
+			ac->changed[v] = applied;
+		else
+			pfree(applied);
+	}
+}
+
+/*
+ * The applied set straight from pgmig.applied's heap, in the active
+ * snapshot: no executor, no tuple copies (at 50,000 applied rows SPI's
+ * materialised result cost more than the rest of the call).  Only when
+ * reading the table with SELECT would give the same rows: the caller holds
+ * SELECT on the whole table and it has no row level security; the columns
+ * are found by name and type.  Returns false when it cannot (the caller
+ * then runs the query).
+ */
+static bool
+read_applied_direct(PgmigGraph *pg, AppliedCheck *ac)
+{
+	Oid			relid = pgmig_relid("applied");
+	AttrNumber	att_rev;
+	AttrNumber	att_at;
+	AttrNumber	att_ck;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	att_rev = get_attnum(relid, "revision");
+	att_at = get_attnum(relid, "applied_at");
+	att_ck = get_attnum(relid, "checksum");
+	if (att_rev == InvalidAttrNumber || att_at == InvalidAttrNumber ||
+		att_ck == InvalidAttrNumber ||
+		get_atttype(relid, att_rev) != TEXTOID ||
+		get_atttype(relid, att_at) != TIMESTAMPTZOID ||
+		get_atttype(relid, att_ck) != TEXTOID)
+		return false;
+
+	rel = table_open(relid, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		bool		ts_null;
+		bool		ck_null = true;
+		Datum		d = slot_getattr(slot, att_rev, &isnull);
+		Datum		ts = slot_getattr(slot, att_at, &ts_null);
+		Datum		ck = ac->sums ? slot_getattr(slot, att_ck, &ck_null) : (Datum) 0;
+
+		ac->rows++;
+		if (!isnull)
+			mark_applied(pg, ac, DatumGetTextPP(d), ts_null, ts,
+						 ck_null ? NULL : DatumGetTextPP(ck));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return true;
+}
+
 /* Mark the applied revisions, read from pgmig.applied as the caller. */
 static void
-read_applied(PgmigGraph *pg)
+read_applied(PgmigGraph *pg, AppliedCheck *ac)
 {
 	uint64		rows;
 	uint64		t;
 
 	pg->applied_at = palloc0(sizeof(TimestampTz) * (pg->n + 1));
-	rows = pgmig_spi_exec("SELECT revision, applied_at FROM pgmig.applied",
+	if (ac->sums != NULL)
+		ac->changed = palloc0(sizeof(char *) * (pg->n + 1));
+	ac->rows = 0;
+	if (read_applied_direct(pg, ac))
+		return;
+	rows = pgmig_spi_exec("SELECT revision, applied_at, checksum FROM pgmig.applied",
 						  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+	ac->rows = (int64) rows;
 	for (t = 0; t < rows; t++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[t];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		bool		ts_null;
+		bool		ck_null;
 		Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
-		text	   *txt;
-		char		id[PM_MAX_ID_LEN + 1];
-		int			len;
-		int			v;
+		Datum		ts = SPI_getbinval(tup, desc, 2, &ts_null);
+		Datum		ck = SPI_getbinval(tup, desc, 3, &ck_null);
 
-		if (isnull)
-			continue;
-		txt = DatumGetTextPP(d);
-		len = VARSIZE_ANY_EXHDR(txt);
-		if (len > PM_MAX_ID_LEN)
-			continue;			/* no revision has such an id */
-		memcpy(id, VARDATA_ANY(txt), len);
-		id[len] = '\0';
-		v = pm_graph_find(pg->g, id);
-		if (v < 0)
-			continue;			/* an applied row without revision: check() */
-		pm_graph_set_applied(pg->g, v, true);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		pg->applied_at[v] = isnull ? 0 : DatumGetTimestampTz(d);
-		pg->napplied++;
+		if (!isnull)
+			mark_applied(pg, ac, DatumGetTextPP(d), ts_null, ts,
+						 ck_null ? NULL : DatumGetTextPP(ck));
 	}
 	pgmig_spi_done();
 }
 
-PgmigGraph *
-pgmig_graph_from_image(void)
+static PgmigGraph *
+graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 {
 	Oid			relid = pgmig_relid("graph_image");
 	MemoryContext cxt = CurrentMemoryContext;
@@ -245,46 +407,78 @@ pgmig_graph_from_image(void)
 	pm_image	img;
 	pm_error	err;
 	int			i;
+	bool		other_format;
+
+	bytea	   *sums_image = NULL;
 
 	if (!OidIsValid(relid) || !caller_may_use_image())
 		return NULL;
 
 	/* a fresh snapshot, as pgmig_load_graph: see what a lock waited for */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
+	if (fresh)
+	{
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		UpdateActiveSnapshotCommandId();
+	}
 	PG_TRY();
 	{
-		if (image_exec(image_read_query, 0, NULL, NULL, NULL, true,
-					   SPI_OK_SELECT) == 1)
+		if (image_exec(expect ? image_read_verified_query : image_read_query,
+					   0, NULL, NULL, NULL, true, SPI_OK_SELECT) == 1)
 		{
 			image = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
+			if (expect)
+			{
+				bool		n2;
+				bool		n3;
+				bool		n4;
+				Datum		sums = pgmig_spi_datum(0, 2, &n2);
+				Datum		tid = pgmig_spi_datum(0, 3, &n3);
+				Datum		xmin = pgmig_spi_datum(0, 4, &n4);
+
+				/* only the version of the row that check() verified */
+				if (n3 || n4 || n2 ||
+					pgmig_tid_key((ItemPointer) DatumGetPointer(tid)) != expect->tid ||
+					DatumGetTransactionId(xmin) != expect->xmin)
+					isnull = true;
+				else
+					sums_image = pg_detoast_datum_packed((bytea *) DatumGetPointer(sums));
+			}
 			pgmig_spi_done();
 			if (!isnull)
 			{
 				image = pg_detoast_datum_packed(image);
-				if (pm_image_read((unsigned char *) VARDATA_ANY(image),
-								  VARSIZE_ANY_EXHDR(image), &img, &err))
+				/* an image of another format (an older build): the tables answer */
+				other_format = VARSIZE_ANY_EXHDR(image) >= 4 &&
+					memcmp(VARDATA_ANY(image), "PMG", 3) == 0 &&
+					((char *) VARDATA_ANY(image))[3] != '2';
+				if (other_format)
+					pg = NULL;
+				else if (pm_image_read((unsigned char *) VARDATA_ANY(image),
+									   VARSIZE_ANY_EXHDR(image), &img, &err))
 				{
+					/* img and the buffer stay allocated: the graph borrows them */
 					pg = palloc0(sizeof(PgmigGraph));
-					pg->g = pm_image_graph(&img);
+					pg->g = img.g;
 					pg->n = img.n;
-					pg->message = palloc(sizeof(char *) * (img.n + 1));
+					pg->message = (char **) img.messages;
 					pg->transactional = palloc(sizeof(bool) * (img.n + 1));
 					pg->irreversible = palloc(sizeof(bool) * (img.n + 1));
-					pg->changed_from = palloc0(sizeof(char *) * (img.n + 1));
-					pg->changed_to = palloc0(sizeof(char *) * (img.n + 1));
+					/* changed_from/changed_to stay NULL: nothing reads them here */
 					for (i = 0; i < img.n; i++)
 					{
-						pg->message[i] = (char *) img.revs[i].message;
-						pg->transactional[i] = (img.revs[i].flags & PM_IMAGE_TRANSACTIONAL) != 0;
-						pg->irreversible[i] = (img.revs[i].flags & PM_IMAGE_IRREVERSIBLE) != 0;
+						pg->transactional[i] = (img.flags[i] & PM_IMAGE_TRANSACTIONAL) != 0;
+						pg->irreversible[i] = (img.flags[i] & PM_IMAGE_IRREVERSIBLE) != 0;
 					}
-					/* img and the buffer stay allocated: the graph borrows them */
-					if (pm_graph_nproblems(pg->g) > 0)
-						pg = NULL;	/* never written so; read the tables */
+					if (expect &&
+						VARSIZE_ANY_EXHDR(sums_image) != (Size) 32 * img.n)
+						pg = NULL;	/* never written so: read the tables */
 					else
-						read_applied(pg);
+					{
+						ac->sums = expect ?
+							(const unsigned char *) VARDATA_ANY(sums_image) : NULL;
+						read_applied(pg, ac);
+					}
 				}
 				else
 					ereport(WARNING,
@@ -299,40 +493,98 @@ pgmig_graph_from_image(void)
 	}
 	PG_FINALLY();
 	{
-		PopActiveSnapshot();
+		if (fresh)
+			PopActiveSnapshot();
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	return pg;
 }
 
+PgmigGraph *
+pgmig_graph_from_image(void)
+{
+	AppliedCheck ac = {0};
+
+	return graph_from_image(true, NULL, &ac);
+}
+
+PgmigGraph *
+pgmig_graph_from_verified_image(const PgmigRowKey *expect,
+								const unsigned char **sums, char ***changed,
+								int64 *applied_rows)
+{
+	AppliedCheck ac = {0};
+	PgmigGraph *pg = graph_from_image(false, expect, &ac);
+
+	*sums = ac.sums;
+	*changed = ac.changed;
+	*applied_rows = ac.rows;
+	return pg;
+}
+
+
 char *
-pgmig_graph_image_problem(PgmigGraph *from_tables)
+pgmig_graph_image_problem(PgmigGraph *from_tables, PgmigRowKey *image_key)
 {
 	Oid			relid = pgmig_relid("graph_image");
 	bytea	   *stored;
+	bytea	   *stored_sums;
 	bytea	   *now;
+	bytea	   *now_sums;
 	bool		isnull;
+	bool		sums_null;
+	bool		n3;
+	Datum		tid;
 	MemoryContext cxt = CurrentMemoryContext;
 
+	memset(image_key, 0, sizeof(PgmigRowKey));
 	if (!OidIsValid(relid))
 		return NULL;
-	if (image_exec(image_read_query, 0, NULL, NULL, NULL, false,
-				   SPI_OK_SELECT) != 1)
+	if (image_exec("SELECT image, checksums, ctid, xmin FROM pgmig.graph_image",
+				   0, NULL, NULL, NULL, true, SPI_OK_SELECT) != 1)
 	{
 		pgmig_spi_done();
 		MemoryContextSwitchTo(cxt);
 		return pstrdup("table pgmig.graph_image does not hold exactly one row");
 	}
 	stored = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
+	stored_sums = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 2, &sums_null));
+	tid = pgmig_spi_datum(0, 3, &n3);
+	image_key->tid = pgmig_tid_key((ItemPointer) DatumGetPointer(tid));
+	image_key->xmin = DatumGetTransactionId(pgmig_spi_datum(0, 4, &n3));
 	pgmig_spi_done();
 	MemoryContextSwitchTo(cxt);
 	if (isnull)
+	{
+		memset(image_key, 0, sizeof(PgmigRowKey));
 		return NULL;			/* no image: every reader reads the tables */
+	}
 	stored = pg_detoast_datum_packed(stored);
 	now = image_of(from_tables);
 	if (now != NULL && VARSIZE_ANY_EXHDR(stored) == VARSIZE_ANY_EXHDR(now) &&
 		memcmp(VARDATA_ANY(stored), VARDATA_ANY(now), VARSIZE_ANY_EXHDR(now)) == 0)
-		return NULL;
+	{
+		/*
+		 * The checksums column must match too.  A stored checksum pgmig did
+		 * not write (check() reports that row) leaves no column to compare:
+		 * the image is then not trusted, nor reported.
+		 */
+		now_sums = checksums_of(from_tables);
+		if (now_sums == NULL)
+		{
+			memset(image_key, 0, sizeof(PgmigRowKey));
+			return NULL;
+		}
+		if (!sums_null)
+		{
+			stored_sums = pg_detoast_datum_packed(stored_sums);
+			if (VARSIZE_ANY_EXHDR(stored_sums) == VARSIZE_ANY_EXHDR(now_sums) &&
+				memcmp(VARDATA_ANY(stored_sums), VARDATA_ANY(now_sums),
+					   VARSIZE_ANY_EXHDR(now_sums)) == 0)
+				return NULL;
+		}
+	}
+	memset(image_key, 0, sizeof(PgmigRowKey));
 	return pstrdup("the stored graph image does not match pgmig.revision: it was changed with its triggers disabled (session_replication_role = replica)");
 }

@@ -10,6 +10,16 @@
 
 #include "pgmig.h"
 
+#include "storage/itemptr.h"
+
+/* A row version: its ctid as (block << 16) | offset, and its raw xmin. */
+typedef struct PgmigRowKey
+{
+	uint64		tid;
+	uint32		xmin;
+	bool		frozen;			/* as scanned; not recorded */
+} PgmigRowKey;
+
 /* Writers of pgmig.revision: lock the image row before reading the graph. */
 extern void pgmig_graph_image_lock(void);
 
@@ -30,6 +40,51 @@ extern PgmigGraph *pgmig_graph_from_image(void);
  * For check(), given a graph read from the tables: NULL when the stored
  * image describes it exactly, else a sentence saying what is wrong.
  */
-extern char *pgmig_graph_image_problem(PgmigGraph *from_tables);
+extern char *pgmig_graph_image_problem(PgmigGraph *from_tables,
+									   PgmigRowKey *image_key);
+
+/*
+ * The same graph for check(), in the snapshot the caller pushed, only when
+ * the image row is exactly the version recorded as verified (expect): else
+ * NULL.  *sums gets the stored checksums (32 bytes a revision, in load
+ * order), *changed for each revision the applied checksum when it is not
+ * the stored one (else NULL), *applied_rows the rows of pgmig.applied.
+ */
+extern PgmigGraph *pgmig_graph_from_verified_image(const PgmigRowKey *expect,
+												   const unsigned char **sums,
+												   char ***changed,
+												   int64 *applied_rows);
+
+/* 64 hex digits as 32 bytes; false for anything else */
+extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);
+
+/* ---- graphverify.c: check()'s record of verified row versions ---- */
+
+typedef struct PgmigVerified
+{
+	bool		valid;			/* a record usable now */
+	Oid			rev_node;
+	Oid			img_node;
+	uint64		valid_below;
+	bool		image_ok;		/* the image matched the recorded rows */
+	PgmigRowKey image;
+	int			n;
+	PgmigRowKey *rows;			/* in ctid order */
+} PgmigVerified;
+
+extern uint64 pgmig_tid_key(ItemPointer tid);
+extern int	pgmig_row_key_cmp(const void *a, const void *b);	/* tid, xmin */
+extern void pgmig_verified_read(PgmigVerified *v);
+extern bool pgmig_verified_has(const PgmigVerified *v, uint64 tid, uint32 xmin);
+
+/* Every row of pgmig.revision and the image row exactly as recorded? */
+extern bool pgmig_verified_unchanged(const PgmigVerified *v);
+
+/* The row versions of pgmig.<table> in the active snapshot, ctid order. */
+extern PgmigRowKey *pgmig_row_keys(const char *table, int *n);
+
+/* Record rows (and the image row, when it matched them) as verified. */
+extern void pgmig_verified_write(PgmigRowKey *rows, int n,
+								 const PgmigRowKey *image);
 
 #endif							/* PGMIG_GRAPHSTORE_H */

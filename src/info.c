@@ -18,6 +18,8 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "access/xact.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "core/revfile.h"
@@ -32,6 +34,14 @@ typedef struct InfoCall
 	MemoryContext callcxt;
 	PgmigGraph *pg;
 	int64		drift_objects;	/* set by collect_problems: drift.c's count */
+	/* check() and status() only (info_begin_verdict): */
+	bool		verdict;
+	PgmigVerified verified;		/* the record of the last verification */
+	/* from the verified image (NULL: the tables were read) */
+	const unsigned char *sums;	/* stored checksums, 32 bytes a revision */
+	char	  **changed;		/* applied checksums that differ */
+	int64		applied_rows;
+	char	   *image_problem;	/* the image does not match the tables */
 } InfoCall;
 
 static void
@@ -40,23 +50,49 @@ info_begin(InfoCall *ic, bool strict)
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->pg = pgmig_graph_for_reading(strict);
 	ic->drift_objects = -1;
+	ic->verdict = false;
 }
 
 /*
- * check() and status() give a health verdict: they build the graph from the
- * tables, never from a cache another call filled (a change made with
- * pgmig's triggers bypassed does not invalidate a cache).
+ * check() and status() give a health verdict: never from a cache another
+ * call filled (a change made with pgmig's triggers bypassed does not
+ * invalidate a cache), and never from the stored image unless nothing
+ * changed since a check() verified it (graphverify.c): every revision row
+ * and the image row are then exactly the versions that check() hashed and
+ * compared, so the image and its checksums column describe the tables.
+ * Otherwise the graph comes from the tables, and only the scripts of row
+ * versions not verified before are hashed again (collect_problems).  The
+ * whole verdict reads one snapshot, pushed here and popped by info_end.
  */
 static void
 info_begin_verdict(InfoCall *ic)
 {
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
-	ic->pg = pgmig_load_graph(false);
+	ic->verdict = true;
+	ic->drift_objects = -1;
+	ic->sums = NULL;
+	ic->image_problem = NULL;
+	ic->pg = NULL;
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	pgmig_verified_read(&ic->verified);
+	if (pgmig_verified_unchanged(&ic->verified))
+		ic->pg = pgmig_graph_from_verified_image(&ic->verified.image,
+												 &ic->sums, &ic->changed,
+												 &ic->applied_rows);
+	if (ic->pg == NULL)
+	{
+		ic->sums = NULL;
+		ic->pg = pgmig_load_graph_in_snapshot(false);
+	}
 }
 
 static void
 info_end(InfoCall *ic)
 {
+	if (ic->verdict)
+		PopActiveSnapshot();
 	pgmig_call_end(ic->callcxt, ic->oldcxt);
 }
 
@@ -314,6 +350,214 @@ cmp_tagged_ids(const ListCell *a, const ListCell *b)
 	return strcmp((char *) lfirst(a) + 1, (char *) lfirst(b) + 1);
 }
 
+/* The rows whose scripts check() hashes: given by ctid, or all of them. */
+#define RECHECK_COLUMNS \
+"SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade," \
+"       r.transactional, r.ctid, r.xmin" \
+"  FROM pgmig.revision r" \
+"  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
+static const char *recheck_query_by_tid = RECHECK_COLUMNS
+" WHERE r.ctid OPERATOR(pg_catalog.=) ANY ($1)";
+static const char *recheck_query_all = RECHECK_COLUMNS;
+
+/* "c<id> <applied> <now>": an applied revision whose scripts changed since */
+static char *
+changed_since_applied(const char *id, const char *applied, const char *now)
+{
+	return psprintf("c%s %.12s %.12s", id, applied, now);
+}
+
+/*
+ * Checksum problems, as "c..." (changed since applied) and "s<id> <stored>
+ * <now>" (the stored checksum is not the scripts' hash) strings, and the
+ * number of rows in pgmig.applied.
+ *
+ * Checksums are recomputed from the scripts, never taken from the stored
+ * column, for every row version that no check() verified before (a
+ * script changed with pgmig's triggers bypassed, session_replication_role
+ * = replica or DISABLE TRIGGER, is a new row version, so it is hashed).
+ * For verified versions the stored column is the scripts' hash.  The
+ * versions found right are recorded for the next check().
+ */
+static List *
+checksum_problems(InfoCall *ic, int64 *napplied)
+{
+	PgmigGraph *pg = ic->pg;
+	List	   *found = NIL;
+	int			i;
+
+	if (ic->sums != NULL)
+	{
+		/* nothing changed since verified: the stored checksums are right */
+		for (i = 0; i < pg->n; i++)
+			if (ic->changed[i] != NULL)
+			{
+				char		now[65];
+				int			k;
+
+				for (k = 0; k < 32; k++)
+					snprintf(now + 2 * k, 3, "%02x", ic->sums[32 * i + k]);
+				found = lappend(found, changed_since_applied(pm_graph_rev(pg->g, i)->id,
+															 ic->changed[i], now));
+			}
+		*napplied = ic->applied_rows;
+		return found;
+	}
+
+	{
+		PgmigRowKey *keys;
+		int			nkeys;
+		PgmigRowKey *verified;
+		int			nverified = 0;
+		bool		all_right = true;
+		PgmigRowKey image_key;
+		char	   *image_problem;
+		List	   *recheck = NIL;
+		ListCell   *lc;
+
+		keys = pgmig_row_keys("revision", &nkeys);
+		verified = palloc(sizeof(PgmigRowKey) * (nkeys + 1));
+		for (i = 0; i < pg->n; i++)
+		{
+			PgmigRowKey key = {pg->row_tid[i], pg->row_xmin[i], false};
+
+			if (!pgmig_verified_has(&ic->verified, key.tid, key.xmin))
+			{
+				ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+				ItemPointerSet(tid, (BlockNumber) (key.tid >> 16),
+							   (OffsetNumber) (key.tid & 0xffff));
+				recheck = lappend(recheck, tid);
+				continue;
+			}
+			/* verified before: the stored checksum is the scripts' hash */
+			if (pg->changed_from[i] != NULL)
+				found = lappend(found, changed_since_applied(pm_graph_rev(pg->g, i)->id,
+															 pg->changed_from[i],
+															 pg->changed_to[i]));
+		}
+
+		if (recheck != NIL)
+		{
+			/*
+			 * Hash the scripts of the rows not verified before, a batch at a
+			 * time (memory: one batch of scripts).  When most rows need it
+			 * (the first check()), one sequential scan beats fetching each
+			 * by ctid.
+			 */
+			bool		by_tid = list_length(recheck) <= pg->n / 4;
+			Datum	   *tids = palloc(sizeof(Datum) * list_length(recheck));
+			Oid			types[1] = {TIDARRAYOID};
+			Datum		values[1];
+			SPIPlanPtr	plan;
+			Portal		portal;
+			MemoryContext callcxt = CurrentMemoryContext;
+			MemoryContext batchcxt = AllocSetContextCreate(callcxt, "pgmig check batch",
+														   ALLOCSET_DEFAULT_SIZES);
+			int			k = 0;
+
+			foreach(lc, recheck)
+				tids[k++] = PointerGetDatum(lfirst(lc));
+			values[0] = PointerGetDatum(construct_array(tids, k, TIDOID, sizeof(ItemPointerData),
+														false, TYPALIGN_SHORT));
+			plan = SPI_prepare(by_tid ? recheck_query_by_tid : recheck_query_all,
+							   by_tid ? 1 : 0, types);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			portal = SPI_cursor_open(NULL, plan, by_tid ? values : NULL, NULL, true);
+			MemoryContextSwitchTo(callcxt);
+			while (pgmig_spi_cursor_fetch(portal, 5000) > 0)
+			{
+				uint64		row;
+				uint64		nrows = SPI_processed;
+
+				for (row = 0; row < nrows; row++)
+				{
+					char	   *id;
+					char	   *applied_ck;
+					char	   *stored;
+					char	   *up;
+					char	   *down;
+					bool		tx;
+					bool		isnull;
+					uint64		tid;
+					uint32		xmin;
+					char		now[65];
+
+					MemoryContextSwitchTo(batchcxt);
+					tid = pgmig_tid_key((ItemPointer) DatumGetPointer(pgmig_spi_datum(row, 7, &isnull)));
+					xmin = DatumGetTransactionId(pgmig_spi_datum(row, 8, &isnull));
+					if (!by_tid && pgmig_verified_has(&ic->verified, tid, xmin))
+					{
+						MemoryContextSwitchTo(callcxt);
+						continue;	/* verified before: counted above */
+					}
+					id = pgmig_spi_text(row, 1);
+					applied_ck = pgmig_spi_text(row, 2);
+					stored = pgmig_spi_text(row, 3);
+					up = pgmig_spi_text(row, 4);
+					down = pgmig_spi_text(row, 5);
+					tx = pgmig_spi_bool(row, 6, true);
+					pm_checksum(up ? up : "", down, tx, now);
+					MemoryContextSwitchTo(callcxt);
+					if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
+						found = lappend(found, changed_since_applied(id, applied_ck, now));
+					if (stored == NULL || strcmp(stored, now) != 0)
+					{
+						found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
+						all_right = false;
+					}
+					else
+					{
+						verified[nverified].tid = tid;
+						verified[nverified].xmin = xmin;
+						nverified++;
+					}
+				}
+				SPI_freetuptable(SPI_tuptable);
+				MemoryContextReset(batchcxt);
+			}
+			SPI_cursor_close(portal);
+			SPI_freeplan(plan);
+			MemoryContextDelete(batchcxt);
+		}
+
+		/*
+		 * Record every row version now known right (the ones verified
+		 * before, and the ones just hashed), with the frozen flags the
+		 * header scan saw; and the image row's version when the image and
+		 * its checksums match the rows and every row is right.
+		 */
+		{
+			PgmigRowKey *record = palloc(sizeof(PgmigRowKey) * (nkeys + 1));
+			int			nrecord = 0;
+			int			k;
+
+			qsort(verified, nverified, sizeof(PgmigRowKey), pgmig_row_key_cmp);
+			for (k = 0; k < nkeys; k++)
+			{
+				if (pgmig_verified_has(&ic->verified, keys[k].tid, keys[k].xmin) ||
+					bsearch(&keys[k], verified, nverified, sizeof(PgmigRowKey),
+							pgmig_row_key_cmp) != NULL)
+					record[nrecord++] = keys[k];
+				else
+					all_right = false;
+			}
+			verified = record;
+			nverified = nrecord;
+		}
+		image_problem = pgmig_graph_image_problem(pg, &image_key);
+		if (image_problem != NULL)
+			ic->image_problem = image_problem;
+		pgmig_verified_write(verified, nverified,
+							 all_right && image_problem == NULL && image_key.tid != 0 &&
+							 nverified == nkeys && nkeys == pg->n ? &image_key : NULL);
+	}
+	*napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
+											  0, NULL, NULL, NULL));
+	return found;
+}
+
 static List *
 collect_problems(InfoCall *ic)
 {
@@ -368,42 +612,11 @@ collect_problems(InfoCall *ic)
 		ListCell   *lc;
 		int64		napplied = 0;
 
-		/*
-		 * Checksums recomputed from the scripts, never taken from the stored
-		 * column: a script changed with pgmig's triggers bypassed
-		 * (session_replication_role = replica, DISABLE TRIGGER) is found too.
-		 */
-		{
-			uint64		nrows = pgmig_spi_exec("SELECT r.id, a.checksum, r.checksum, r.upgrade, r.downgrade, r.transactional"
-											   "  FROM pgmig.revision r"
-											   "  LEFT JOIN pgmig.applied a ON a.revision OPERATOR(pg_catalog.=) r.id",
-											   0, NULL, NULL, NULL, false, 0, SPI_OK_SELECT);
-			uint64		row;
-
-			for (row = 0; row < nrows; row++)
-			{
-				char	   *id = pgmig_spi_text(row, 1);
-				char	   *applied_ck = pgmig_spi_text(row, 2);
-				char	   *stored = pgmig_spi_text(row, 3);
-				char	   *up = pgmig_spi_text(row, 4);
-				char	   *down = pgmig_spi_text(row, 5);
-				bool		tx = pgmig_spi_bool(row, 6, true);
-				char		now[65];
-
-				pm_checksum(up ? up : "", down, tx, now);
-				if (applied_ck != NULL && strcmp(applied_ck, now) != 0)
-					found = lappend(found, psprintf("c%s %.12s %.12s", id, applied_ck, now));
-				if (stored == NULL || strcmp(stored, now) != 0)
-					found = lappend(found, psprintf("s%s %.12s %.12s", id, stored ? stored : "", now));
-				if (up)
-					pfree(up);
-				if (down)
-					pfree(down);
-			}
-			pgmig_spi_done();
-		}
-		napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
-												 0, NULL, NULL, NULL));
+		if (ic->verdict)
+			found = checksum_problems(ic, &napplied);
+		else
+			napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
+													 0, NULL, NULL, NULL));
 		if (napplied > pg->napplied)
 		{
 			int			nmissing;
@@ -485,18 +698,14 @@ pgmig_check(PG_FUNCTION_ARGS)
 	rows = collect_problems(&ic);
 
 	/* the tables were read: say when the stored image no longer describes them */
+	if (ic.image_problem != NULL)
 	{
-		char	   *image_problem = pgmig_graph_image_problem(ic.pg);
+		CheckRow   *cr = palloc(sizeof(CheckRow));
 
-		if (image_problem != NULL)
-		{
-			CheckRow   *cr = palloc(sizeof(CheckRow));
-
-			cr->severity = "error";
-			cr->revision = NULL;
-			cr->problem = image_problem;
-			rows = lappend(rows, cr);
-		}
+		cr->severity = "error";
+		cr->revision = NULL;
+		cr->problem = ic.image_problem;
+		rows = lappend(rows, cr);
 	}
 	foreach(lc, rows)
 	{

@@ -10,6 +10,8 @@
  *				revision's scripts; the irreversible refusal (spi_util.h)
  *	graphload.c	reads the revision graph from pgmig.revision/applied (no scripts)
  *	graphstore.c	the stored graph image pgmig.graph_image (graphstore.h)
+ *	graphverify.c	check()'s record of the verified revision rows
+ *				(pgmig.graph_verified; graphstore.h)
  *	exec.c		runs ONE revision: statements, lock retries, error context (exec.h)
  *	bookkeeping.c	pgmig.applied / pgmig.journal rows, batched or one by one
  *				(bookkeeping.h)
@@ -94,6 +96,10 @@ typedef struct PgmigGraph
 	char	  **changed_from;	/* applied checksum, when the script changed since */
 	char	  **changed_to;		/* the revision's checksum now, likewise */
 	int			napplied;		/* applied revisions found in pgmig.revision */
+	/* read from the tables only (NULL from the stored image): */
+	char	  **checksum;		/* the stored checksum column */
+	uint64	   *row_tid;		/* each row's ctid, (block << 16) | offset */
+	uint32	   *row_xmin;		/* each row's raw xmin (graphverify.c) */
 } PgmigGraph;
 
 /* pgmig.c */
@@ -138,6 +144,7 @@ extern Oid	pgmig_rel_owner(Oid relid);
 
 /* graphload.c */
 extern PgmigGraph *pgmig_load_graph(bool strict);
+extern PgmigGraph *pgmig_load_graph_in_snapshot(bool strict);
 extern PgmigGraph *pgmig_graph_for_reading(bool strict);
 extern void pgmig_graph_bump(void);
 extern bool pgmig_bookkeeping;

@@ -42,3 +42,15 @@ pm_free(void *ptr)
 {
 	free(ptr);
 }
+
+void *
+pm_alloc_context(void)
+{
+	return NULL;
+}
+
+void *
+pm_alloc_use(void *cxt)
+{
+	return NULL;
+}

@@ -18,18 +18,29 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct pm_hslot
+{
+	const char *key;
+	int			val;
+	uint32_t	code;
+} pm_hslot;
+
 struct pm_graph
 {
 	int			n;
 	int			cap;
 	pm_rev	   *revs;
 
-	/* open addressing: ids and labels, value = index (labels: -2 - index) */
+	/*
+	 * open addressing: ids and labels, value = index (labels: -2 - index).
+	 * A slot holds its key, value and the key's hash together, so a probe
+	 * is one cache line and compares strings only when the hashes are
+	 * equal (at 100,000 ids each array or string touched is a cache miss).
+	 */
 	int			hcap;			/* power of two */
-	int		   *hslots;			/* -1 empty, else entry number */
-	char	  **hkeys;
-	int		   *hvals;
-	int			hn;
+	pm_hslot   *hslots;			/* key NULL: empty */
+	bool		names_pending;	/* built on the first lookup (image reader) */
+	void	   *alloc_cxt;		/* where the graph was made (pm_alloc_context) */
 
 	int		   *topo;			/* topological order */
 	bool		built;
@@ -54,6 +65,12 @@ hash_str(const char *s)
 		h ^= (unsigned char) *s++;
 		h *= 16777619u;
 	}
+	/* finalise (MurmurHash3's fmix32): sequential ids spread over all bits */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -78,6 +95,7 @@ pm_graph_new(int size_hint)
 	pm_graph   *g = pm_malloc(sizeof(pm_graph));
 
 	memset(g, 0, sizeof(pm_graph));
+	g->alloc_cxt = pm_alloc_context();
 	g->cap = size_hint > 16 ? size_hint : 16;
 	g->revs = pm_malloc(sizeof(pm_rev) * g->cap);
 	return g;
@@ -175,14 +193,9 @@ free_built(pm_graph *g)
 	g->edge_arena = g->rev_arena = NULL;
 	if (g->hslots)
 		pm_free(g->hslots);
-	if (g->hkeys)
-		pm_free(g->hkeys);
-	if (g->hvals)
-		pm_free(g->hvals);
 	g->hslots = NULL;
-	g->hkeys = NULL;
-	g->hvals = NULL;
-	g->hn = 0;
+	g->hcap = 0;
+	g->names_pending = false;
 	if (g->topo)
 		pm_free(g->topo);
 	g->topo = NULL;
@@ -216,23 +229,40 @@ pm_graph_free(pm_graph *g)
 	pm_free(g);
 }
 
+static bool build_names(pm_graph *g, bool strict, pm_error *err);
+
 /* Look a key up; returns its value or INT32_MIN when absent. */
 static int
 hash_get(const pm_graph *g, const char *key)
 {
 	uint32_t	mask;
+	uint32_t	code;
 	uint32_t	h;
 
+	if (g->names_pending)
+	{
+		/*
+		 * The lookup table is a cache: building it is not a change.  It is
+		 * allocated where the graph was, since the graph may outlive what
+		 * is current now (the server caches graphs across calls).
+		 */
+		pm_graph   *mg = (pm_graph *) g;
+		pm_error	err;
+		void	   *old = pm_alloc_use(mg->alloc_cxt);
+
+		mg->names_pending = false;
+		(void) build_names(mg, false, &err);
+		(void) pm_alloc_use(old);
+	}
 	if (g->hcap == 0)
 		return INT32_MIN;
 	mask = (uint32_t) g->hcap - 1;
-	h = hash_str(key) & mask;
-	while (g->hslots[h] >= 0)
+	code = hash_str(key);
+	h = code & mask;
+	while (g->hslots[h].key != NULL)
 	{
-		int			e = g->hslots[h];
-
-		if (strcmp(g->hkeys[e], key) == 0)
-			return g->hvals[e];
+		if (g->hslots[h].code == code && strcmp(g->hslots[h].key, key) == 0)
+			return g->hslots[h].val;
 		h = (h + 1) & mask;
 	}
 	return INT32_MIN;
@@ -243,20 +273,18 @@ static int
 hash_put(pm_graph *g, char *key, int val)
 {
 	uint32_t	mask = (uint32_t) g->hcap - 1;
-	uint32_t	h = hash_str(key) & mask;
+	uint32_t	code = hash_str(key);
+	uint32_t	h = code & mask;
 
-	while (g->hslots[h] >= 0)
+	while (g->hslots[h].key != NULL)
 	{
-		int			e = g->hslots[h];
-
-		if (strcmp(g->hkeys[e], key) == 0)
-			return g->hvals[e];
+		if (g->hslots[h].code == code && strcmp(g->hslots[h].key, key) == 0)
+			return g->hslots[h].val;
 		h = (h + 1) & mask;
 	}
-	g->hslots[h] = g->hn;
-	g->hkeys[g->hn] = key;
-	g->hvals[g->hn] = val;
-	g->hn++;
+	g->hslots[h].key = key;
+	g->hslots[h].val = val;
+	g->hslots[h].code = code;
 	return INT32_MIN;
 }
 
@@ -393,32 +421,79 @@ dfs_postorder(const pm_graph *g, const int *roots, int nroots,
 	return *cycle_at < 0;
 }
 
-bool
-pm_graph_build(pm_graph *g, bool strict, pm_error *err)
+/*
+ * Reverse edges from the resolved forward edges: count, slice rev_arena,
+ * fill in index order (so children are listed in load order).
+ */
+static void
+build_reverse_edges(pm_graph *g)
+{
+	int			i;
+	int			k;
+	size_t		total = 0;
+	size_t		off = 0;
+
+	for (i = 0; i < g->n; i++)
+	{
+		pm_rev	   *r = &g->revs[i];
+
+		for (k = 0; k < r->nparents_ok; k++)
+			g->revs[r->parents[k]].nchildren++;
+		for (k = 0; k < r->ndeps_ok; k++)
+			g->revs[r->deps[k]].ndependents++;
+		total += r->nparents_ok + r->ndeps_ok;
+	}
+	g->rev_arena = pm_malloc(sizeof(int) * (total + 1));
+	for (i = 0; i < g->n; i++)
+	{
+		pm_rev	   *r = &g->revs[i];
+
+		r->children = g->rev_arena + off;
+		off += r->nchildren;
+		r->dependents = g->rev_arena + off;
+		off += r->ndependents;
+		r->nchildren = r->ndependents = 0;
+	}
+	for (i = 0; i < g->n; i++)
+	{
+		pm_rev	   *r = &g->revs[i];
+
+		for (k = 0; k < r->nparents_ok; k++)
+		{
+			pm_rev	   *p = &g->revs[r->parents[k]];
+
+			p->children[p->nchildren++] = i;
+		}
+		for (k = 0; k < r->ndeps_ok; k++)
+		{
+			pm_rev	   *p = &g->revs[r->deps[k]];
+
+			p->dependents[p->ndependents++] = i;
+		}
+	}
+}
+
+/*
+ * Ids and labels into the hash table, each checked for form and
+ * uniqueness (ids first, so a label clashing with an id is found either
+ * way).  Returns false when strict and a problem was found.
+ */
+static bool
+build_names(pm_graph *g, bool strict, pm_error *err)
 {
 	int			i;
 	int			k;
 	int			nkeys = 0;
 	char		text[512];
-	unsigned char *color;
-	int		   *all;
-	int			nout = 0;
-	int			cycle_at;
-
-	pm_error_clear(err);
-	free_built(g);
 
 	for (i = 0; i < g->n; i++)
 		nkeys += 1 + g->revs[i].nlabels;
 	g->hcap = 16;
 	while (g->hcap < nkeys * 2)
 		g->hcap *= 2;
-	g->hslots = pm_malloc(sizeof(int) * g->hcap);
-	memset(g->hslots, 0xff, sizeof(int) * g->hcap);
-	g->hkeys = pm_malloc(sizeof(char *) * (nkeys + 1));
-	g->hvals = pm_malloc(sizeof(int) * (nkeys + 1));
+	g->hslots = pm_malloc(sizeof(pm_hslot) * g->hcap);
+	memset(g->hslots, 0, sizeof(pm_hslot) * g->hcap);
 
-	/* ids first, so a label clashing with an id is found either way */
 	for (i = 0; i < g->n; i++)
 	{
 		pm_rev	   *r = &g->revs[i];
@@ -474,6 +549,24 @@ pm_graph_build(pm_graph *g, bool strict, pm_error *err)
 			}
 		}
 	}
+	return true;
+}
+
+bool
+pm_graph_build(pm_graph *g, bool strict, pm_error *err)
+{
+	int			i;
+	char		text[512];
+	unsigned char *color;
+	int		   *all;
+	int			nout = 0;
+	int			cycle_at;
+
+	pm_error_clear(err);
+	free_built(g);
+
+	if (!build_names(g, strict, err))
+		return false;
 
 	/* forward edges: one slice of edge_arena per revision */
 	{
@@ -498,53 +591,7 @@ pm_graph_build(pm_graph *g, bool strict, pm_error *err)
 		}
 	}
 
-	/*
-	 * Reverse edges: count, slice rev_arena, fill in index order (so
-	 * children are listed in load order).
-	 */
-	{
-		size_t		total = 0;
-		size_t		off = 0;
-
-		for (i = 0; i < g->n; i++)
-		{
-			pm_rev	   *r = &g->revs[i];
-
-			for (k = 0; k < r->nparents_ok; k++)
-				g->revs[r->parents[k]].nchildren++;
-			for (k = 0; k < r->ndeps_ok; k++)
-				g->revs[r->deps[k]].ndependents++;
-			total += r->nparents_ok + r->ndeps_ok;
-		}
-		g->rev_arena = pm_malloc(sizeof(int) * (total + 1));
-		for (i = 0; i < g->n; i++)
-		{
-			pm_rev	   *r = &g->revs[i];
-
-			r->children = g->rev_arena + off;
-			off += r->nchildren;
-			r->dependents = g->rev_arena + off;
-			off += r->ndependents;
-			r->nchildren = r->ndependents = 0;
-		}
-		for (i = 0; i < g->n; i++)
-		{
-			pm_rev	   *r = &g->revs[i];
-
-			for (k = 0; k < r->nparents_ok; k++)
-			{
-				pm_rev	   *p = &g->revs[r->parents[k]];
-
-				p->children[p->nchildren++] = i;
-			}
-			for (k = 0; k < r->ndeps_ok; k++)
-			{
-				pm_rev	   *p = &g->revs[r->deps[k]];
-
-				p->dependents[p->ndependents++] = i;
-			}
-		}
-	}
+	build_reverse_edges(g);
 
 	/* topological order: DFS from every vertex in load order */
 	color = pm_malloc(g->n + 1);
@@ -572,6 +619,103 @@ pm_graph_build(pm_graph *g, bool strict, pm_error *err)
 		g->revs[g->topo[i]].topo = i;
 	pm_free(color);
 	pm_free(all);
+	g->built = true;
+	return true;
+}
+
+/*
+ * Build from edges already resolved (the graph image's reader): no name
+ * is looked up and nothing is sorted, but nothing is trusted either.
+ */
+bool
+pm_graph_build_resolved(pm_graph *g, const int *edges, const int *topo,
+						pm_error *err)
+{
+	int			i;
+	int			k;
+	size_t		total = 0;
+	size_t		off = 0;
+	int		   *pos;
+
+	pm_error_clear(err);
+	free_built(g);
+
+	for (i = 0; i < g->n; i++)
+		total += g->revs[i].nparents + g->revs[i].ndeps;
+	g->edge_arena = pm_malloc(sizeof(int) * (total + 1));
+	for (i = 0; i < g->n; i++)
+	{
+		pm_rev	   *r = &g->revs[i];
+		int			ne = r->nparents + r->ndeps;
+
+		r->parents = g->edge_arena + off;
+		r->deps = g->edge_arena + off + r->nparents;
+		for (k = 0; k < ne; k++)
+		{
+			int			v = edges[off + k];
+			int			j;
+			bool		dup = false;
+
+			if (v < 0 || v >= g->n || v == i)
+			{
+				pm_error_set(err, PM_ERR_UNDEFINED,
+							 "revision \"%s\" has an edge to index %d of %d",
+							 r->id, v, g->n);
+				return false;
+			}
+			if (k >= r->nparents)
+			{
+				r->deps[r->ndeps_ok++] = v;
+				continue;
+			}
+			/* a parent named twice counts once, as in resolve_edges */
+			for (j = 0; j < r->nparents_ok; j++)
+				if (r->parents[j] == v)
+					dup = true;
+			if (!dup)
+				r->parents[r->nparents_ok++] = v;
+		}
+		off += ne;
+	}
+	build_reverse_edges(g);
+
+	/* the order must be a permutation with every edge pointing backwards */
+	pos = pm_malloc(sizeof(int) * (g->n + 1));
+	memset(pos, 0xff, sizeof(int) * (g->n + 1));
+	for (k = 0; k < g->n; k++)
+	{
+		if (topo[k] < 0 || topo[k] >= g->n || pos[topo[k]] >= 0)
+		{
+			pm_error_set(err, PM_ERR_CYCLE, "the order is not a permutation at position %d", k);
+			pm_free(pos);
+			return false;
+		}
+		pos[topo[k]] = k;
+	}
+	for (i = 0; i < g->n; i++)
+	{
+		const pm_rev *r = &g->revs[i];
+
+		for (k = 0; k < r->nparents_ok + r->ndeps_ok; k++)
+		{
+			int			p = k < r->nparents_ok ? r->parents[k] : r->deps[k - r->nparents_ok];
+
+			if (pos[p] >= pos[i])
+			{
+				pm_error_set(err, PM_ERR_CYCLE,
+							 "revision \"%s\" comes before its parent or dependency \"%s\" in the order",
+							 r->id, g->revs[p].id);
+				pm_free(pos);
+				return false;
+			}
+		}
+	}
+	g->topo = pm_malloc(sizeof(int) * (g->n + 1));
+	memcpy(g->topo, topo, sizeof(int) * g->n);
+	for (i = 0; i < g->n; i++)
+		g->revs[i].topo = pos[i];
+	pm_free(pos);
+	g->names_pending = true;
 	g->built = true;
 	return true;
 }
@@ -604,6 +748,14 @@ const pm_problem *
 pm_graph_problem(const pm_graph *g, int i)
 {
 	return &g->problems[i];
+}
+
+int
+pm_graph_find_hint(const pm_graph *g, const char *id, int hint)
+{
+	if (hint >= 0 && hint < g->n && strcmp(g->revs[hint].id, id) == 0)
+		return hint;
+	return pm_graph_find(g, id);
 }
 
 int

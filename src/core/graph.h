@@ -86,6 +86,22 @@ extern int	pm_graph_add(pm_graph *g, const char *id,
 extern bool pm_graph_build(pm_graph *g, bool strict, pm_error *err);
 
 /*
+ * Build from edges already resolved, as the graph image stores them:
+ * edges holds, revision after revision, the index of each declared parent
+ * then of each dependency (nparents + ndeps of each, in declared order);
+ * topo is a topological order (parents and dependencies first).  The
+ * revisions' parent_names/dep_names must name those indices' ids.  Strict:
+ * an edge out of range or to itself, or an order that is not a permutation
+ * with every edge pointing backwards, is an error and false.  Linear, and
+ * no string is hashed: the id and label lookup table is built on the first
+ * lookup, and only then are ids and labels checked for form and
+ * uniqueness (problems found then are listed by pm_graph_problems).  The
+ * image reader checks every name's form itself.
+ */
+extern bool pm_graph_build_resolved(pm_graph *g, const int *edges,
+									const int *topo, pm_error *err);
+
+/*
  * Set a revision's applied flag after the build (the server reads the
  * applied set separately from the graph's shape).
  */
@@ -98,6 +114,11 @@ extern const pm_problem *pm_graph_problem(const pm_graph *g, int i);
 
 /* Exact id lookup: index or -1. */
 extern int	pm_graph_find(const pm_graph *g, const char *id);
+/*
+ * The same, trying index hint first: no hashing when it is right (a
+ * caller reading ids in load order passes the last index found plus one).
+ */
+extern int	pm_graph_find_hint(const pm_graph *g, const char *id, int hint);
 /* Label lookup: index of the revision carrying it, or -1. */
 extern int	pm_graph_find_label(const pm_graph *g, const char *label);
 

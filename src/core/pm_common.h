@@ -65,6 +65,17 @@ extern void pm_error_hint(pm_error *err, const char *fmt,...)
 extern void *pm_malloc(size_t size);
 extern void *pm_realloc(void *ptr, size_t size);
 extern void pm_free(void *ptr);
+
+/*
+ * Where pm_malloc allocates now, and making such an answer current again
+ * (returning the one it replaces): a structure that allocates after it
+ * was made (the graph's lookup table, built on first use) allocates where
+ * it was made, not in a shorter-lived place current at the time.  The
+ * extension answers with its memory contexts; programs that only malloc
+ * answer NULL and ignore it.
+ */
+extern void *pm_alloc_context(void);
+extern void *pm_alloc_use(void *cxt);
 extern char *pm_strndup(const char *s, size_t n);
 extern char *pm_strdup(const char *s);
 

@@ -35,6 +35,16 @@ SELECT revision, applied, is_head FROM pgmig.history();
 SELECT current, heads, pending, problems FROM pgmig.status();
 SELECT * FROM pgmig.plan('upgrade', 'lbl@head');
 
+-- The image's lookup table of ids and labels is built by the first call
+-- that looks a name up, and kept with the cached graph for the calls after
+-- it (it once went with the first such call's memory).
+\c -
+SET pgmig.guard = off;
+SELECT count(*) AS heads FROM pgmig.heads();
+SELECT revision FROM pgmig.resolve('g1');
+SELECT revision FROM pgmig.resolve('lbl');
+SELECT step, action, revision FROM pgmig.plan('stamp', 'g1');
+
 -- Replace an unapplied revision: the image follows.
 SELECT pgmig.add('g3', '{g2}', 'SELECT 1;', 'SELECT 1;', 'three, replaced');
 \c -
@@ -178,7 +188,7 @@ SET pgmig.guard = off;
 SELECT revision, message FROM pgmig.heads();
 
 -- A damaged image is never used: a warning, and the tables answer.
-UPDATE pgmig.graph_image SET image = '\x504d4731ffffff7f'::bytea;
+UPDATE pgmig.graph_image SET image = '\x504d4732ffffff7f0000000000000000'::bytea;
 \c -
 SET pgmig.guard = off;
 SELECT revision FROM pgmig.heads();

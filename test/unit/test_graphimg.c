@@ -52,20 +52,30 @@ test_round_trip(void)
 	pm_set		heads;
 	int			i;
 
-	CHECK(buf != NULL && len > 4 && memcmp(buf, "PMG1", 4) == 0, "an image starts with its magic");
+	CHECK(buf != NULL && len > 4 && memcmp(buf, "PMG2", 4) == 0, "an image starts with its magic");
 	CHECK(pm_image_read(buf, len, &img, &err), "a written image reads back");
 	CHECK(img.n == 6, "six revisions");
-	CHECK_STR(img.revs[1].id, "b", "ids in load order");
-	CHECK(img.revs[5].nparents == 2 && strcmp(img.revs[5].parents[1], "d") == 0,
+	g2 = img.g;
+	CHECK_STR(pm_graph_rev(g2, 1)->id, "b", "ids in load order");
+	CHECK(pm_graph_rev(g2, 5)->nparents == 2 && strcmp(pm_graph_rev(g2, 5)->parent_names[1], "d") == 0,
 		  "a merge keeps both parents in declared order");
-	CHECK(img.revs[5].ndeps == 1 && strcmp(img.revs[5].deps[0], "x") == 0, "dependencies kept");
-	CHECK(img.revs[1].nlabels == 1 && strcmp(img.revs[1].labels[0], "lbl") == 0, "labels kept");
-	CHECK_STR(img.revs[5].message, messages[5], "a message with quotes, UTF-8 and a newline is kept");
-	CHECK_STR(img.revs[2].message, "", "an empty message is kept");
-	CHECK(img.revs[2].flags == 3 && img.revs[3].flags == 0, "flags kept");
+	CHECK(pm_graph_rev(g2, 5)->nparents_ok == 2 && pm_graph_rev(g2, 5)->parents[0] == 2 &&
+		  pm_graph_rev(g2, 5)->parents[1] == 3, "resolved parents");
+	CHECK(pm_graph_rev(g2, 5)->ndeps == 1 && strcmp(pm_graph_rev(g2, 5)->dep_names[0], "x") == 0 &&
+		  pm_graph_rev(g2, 5)->deps[0] == 4, "dependencies kept");
+	CHECK(pm_graph_rev(g2, 1)->nlabels == 1 && strcmp(pm_graph_rev(g2, 1)->labels[0], "lbl") == 0, "labels kept");
+	CHECK_STR(img.messages[5], messages[5], "a message with quotes, UTF-8 and a newline is kept");
+	CHECK_STR(img.messages[2], "", "an empty message is kept");
+	CHECK(img.flags[2] == 3 && img.flags[3] == 0, "flags kept");
+	CHECK(memcmp(pm_graph_topo(g2), pm_graph_topo(g), sizeof(int) * 6) == 0,
+		  "the topological order is the built graph's");
+	CHECK(pm_graph_rev(g2, 0)->nchildren == 2 && pm_graph_rev(g2, 4)->ndependents == 1,
+		  "children and dependents are rebuilt");
+	CHECK(pm_graph_find_hint(g2, "m", 5) == 5 && pm_graph_find_hint(g2, "m", 2) == 5 &&
+		  pm_graph_find_hint(g2, "m", 99) == 5, "a hint is used when right, else the lookup");
+	CHECK(pm_graph_find(g2, "m") == 5 && pm_graph_find(g2, "nope") == -1, "ids resolve");
 
-	g2 = pm_image_graph(&img);
-	CHECK(pm_graph_size(g2) == 6 && pm_graph_nproblems(g2) == 0, "the image's graph builds without problems");
+	CHECK(pm_graph_size(g2) == 6 && pm_graph_nproblems(g2) == 0, "the image's graph has no problems");
 	pm_graph_heads(g2, &heads);
 	/* depends_on does not count for heads (as in Alembic): x is one too */
 	CHECK(heads.n == 2 && strcmp(pm_graph_rev(g2, heads.items[0])->id, "x") == 0 &&
@@ -85,7 +95,6 @@ test_round_trip(void)
 			  "the image of the image's graph is the same bytes (canonical)");
 		free(buf2);
 	}
-	pm_graph_free(g2);
 	pm_image_free(&img);
 	free(buf);
 	pm_graph_free(g);
@@ -102,7 +111,7 @@ test_empty(void)
 
 	pm_graph_build(g, true, &err);
 	buf = pm_image_write(g, messages, flags, &len, &err);
-	CHECK(buf != NULL && len == 8, "an empty graph is 8 bytes");
+	CHECK(buf != NULL && len == 16, "an empty graph is 16 bytes");
 	CHECK(pm_image_read(buf, len, &img, &err) && img.n == 0, "and reads back empty");
 	pm_image_free(&img);
 	free(buf);
@@ -138,7 +147,7 @@ test_damage(void)
 		  "a trailing byte is refused");
 
 	memcpy(copy, buf, len);
-	copy[3] = '2';
+	copy[3] = '1';
 	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "magic") != NULL,
 		  "another format version is refused");
 
@@ -150,29 +159,83 @@ test_damage(void)
 	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "revision count") != NULL,
 		  "a huge revision count is refused before allocating");
 
-	/* byte 8 is the first id's length, byte 9 its first character */
 	memcpy(copy, buf, len);
-	copy[9] = '-';
+	copy[8] = 0xff;
+	copy[9] = 0xff;
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "edge count") != NULL,
+		  "a huge edge count is refused before allocating");
+	memcpy(copy, buf, len);
+	copy[8]++;
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "header says") != NULL,
+		  "an edge count the revisions do not fill is refused");
+
+	/* byte 16 is the first id's length, byte 17 its first character */
+	memcpy(copy, buf, len);
+	copy[17] = '-';
 	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "revision id") != NULL,
 		  "an invalid id is refused");
 	memcpy(copy, buf, len);
-	copy[10] = 'z';
+	copy[18] = 'z';
 	CHECK(!pm_image_read(copy, len, &img, &err), "an id without its NUL is refused");
 	memcpy(copy, buf, len);
-	copy[8] = 0;
+	copy[16] = 0;
 	CHECK(!pm_image_read(copy, len, &img, &err), "an empty id is refused");
-	/* byte 11 is the first revision's flags */
+	/* byte 19 is the first revision's flags */
 	memcpy(copy, buf, len);
-	copy[11] = 0x80;
+	copy[19] = 0x80;
 	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "flags") != NULL,
 		  "unknown flags are refused");
 	memcpy(copy, buf, len);
-	copy[12] = 0xff;
+	copy[20] = 0xff;
 	CHECK(!pm_image_read(copy, len, &img, &err), "a parent count past the end is refused");
 
-	/* a NUL inside the last message */
+	/*
+	 * the second revision "b" starts at 35 (after "a": id 16-18, flags 19,
+	 * counts 20-25, message length 26-29, "root" and its NUL 30-34): id
+	 * 35-37, flags 38, one parent (39), its edge at 45
+	 */
 	memcpy(copy, buf, len);
-	off = len - 3;
+	CHECK(copy[35] == 1 && copy[36] == 'b' && copy[39] == 1 && copy[45] == 0,
+		  "the fixture's layout is as the test expects");
+	copy[45] = 1;
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "itself") == NULL &&
+		  strstr(err.msg, "damaged") != NULL, "an edge to itself is refused");
+	memcpy(copy, buf, len);
+	copy[45] = 9;
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "out of range") != NULL,
+		  "an edge out of range is refused");
+	memcpy(copy, buf, len);
+	copy[45] = 2;				/* b's parent is c, c's parent is b: a cycle */
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
+		  "a cycle is refused (the stored order cannot list it)");
+	memcpy(copy, buf, len);
+	copy[36] = 'a';
+	CHECK(pm_image_read(copy, len, &img, &err) && pm_graph_nproblems(img.g) == 0,
+		  "a duplicate id is not looked for while reading");
+	CHECK(pm_graph_find(img.g, "a") == 0 && pm_graph_nproblems(img.g) == 1 &&
+		  strstr(pm_graph_problem(img.g, 0)->text, "duplicate revision id \"a\"") != NULL,
+		  "the first lookup finds it, as a problem of the graph");
+	pm_image_free(&img);
+
+	/* the order: the last 24 bytes; swap its first two entries (a before b) */
+	memcpy(copy, buf, len);
+	{
+		unsigned char t[4];
+
+		memcpy(t, copy + len - 24, 4);
+		memcpy(copy + len - 24, copy + len - 20, 4);
+		memcpy(copy + len - 20, t, 4);
+	}
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
+		  "an order with a revision before its parent is refused");
+	memcpy(copy, buf, len);
+	memcpy(copy + len - 24, copy + len - 20, 4);
+	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "permutation") != NULL,
+		  "an order that lists a revision twice is refused");
+
+	/* a NUL inside the last message (before the 24 bytes of order) */
+	memcpy(copy, buf, len);
+	off = len - 24 - 3;
 	copy[off] = 0;
 	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "message") != NULL,
 		  "a message with a NUL inside is refused");
@@ -196,8 +259,29 @@ test_bad_graph(void)
 	add(g, "bad", "no such-name", "", "", false);
 	pm_graph_build(g, false, &err);
 	buf = pm_image_write(g, m, f, &len, &err);
-	CHECK(buf == NULL && err.code == PM_ERR_INVALID_NAME && strstr(err.msg, "no such-name") != NULL,
-		  "a name the format cannot hold is an error naming it");
+	CHECK(buf == NULL && err.code == PM_ERR_UNDEFINED && strstr(err.msg, "no such-name") != NULL,
+		  "a parent that does not resolve is an error naming it");
+	pm_graph_free(g);
+}
+
+static void
+test_reserved(void)
+{
+	pm_graph   *g = pm_graph_new(1);
+	pm_error	err;
+	size_t		len;
+	unsigned char *buf;
+	pm_image	img;
+	static const char *const m[] = {""};
+	static const unsigned char f[] = {1};
+
+	add(g, "head", "", "", "", false);
+	pm_graph_build(g, false, &err);
+	buf = pm_image_write(g, m, f, &len, &err);
+	CHECK(buf != NULL, "the writer does not look at reserved words");
+	CHECK(!pm_image_read(buf, len, &img, &err) && strstr(err.msg, "revision id") != NULL,
+		  "the reader refuses a reserved word as id");
+	free(buf);
 	pm_graph_free(g);
 }
 
@@ -231,12 +315,12 @@ test_large(void)
 	buf = pm_image_write(g, msgs, fl, &len, &err);
 	CHECK(buf != NULL && len < 40 * (size_t) n, "100,000 linear revisions: an image of %zu bytes", len);
 	CHECK(pm_image_read(buf, len, &img, &err) && img.n == n, "reads back");
-	g2 = pm_image_graph(&img);
+	g2 = img.g;
 	pm_graph_heads(g2, &heads);
 	CHECK(heads.n == 1 && strcmp(pm_graph_rev(g2, heads.items[0])->id, "r100000") == 0,
 		  "its graph has the one head");
 	pm_set_free(&heads);
-	pm_graph_free(g2);
+	CHECK(pm_graph_find(g2, "r054321") == 54320, "ids resolve");
 	pm_image_free(&img);
 	free(buf);
 	free(msgs);
@@ -251,6 +335,7 @@ main(void)
 	test_empty();
 	test_damage();
 	test_bad_graph();
+	test_reserved();
 	test_large();
 	UNIT_DONE();
 }
