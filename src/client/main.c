@@ -92,7 +92,7 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql | --commit-each] [--force]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET | START:END] [--sql [--offline] | --commit-each] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
 		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
@@ -101,7 +101,11 @@ static const command commands[] = {
 		"it, running its statements one at a time.  The review (pgmig review)\n"
 		"runs first: its warnings are printed, and its errors stop the upgrade.\n"
 		"\n"
-		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --sql          print the SQL instead of running it (offline mode): from\n"
+		"                 the database's state, or with START:END from START,\n"
+		"                 from the folder alone (no database needed)\n"
+		"  --offline      with --sql: never connect; the script starts from base\n"
+		"                 (or START)\n"
 		"  --commit-each  one transaction per revision (CALL pgmig.migrate()'s way):\n"
 		"                 a long run holds few locks at a time; a failure rolls back\n"
 		"                 only the failing revision, and the client says what stays\n"
@@ -116,12 +120,14 @@ static const command commands[] = {
 		"Exit status 1 if any finding is an error.\n"
 		"\n"
 		"  -v, --verbose    also print the info rows (the lock of every statement)\n"},
-	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql | --commit-each]",
+	{"downgrade", cmd_downgrade, "downgrade [TARGET | START:END] [--sql [--offline] | --commit-each]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
 		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
 		"LABEL@base...\n"
 		"\n"
-		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --sql          print the SQL instead of running it (offline mode; see\n"
+		"                 pgmig upgrade --help)\n"
+		"  --offline      with --sql: never connect (from the folder alone)\n"
 		"  --commit-each  one transaction per revision (see pgmig upgrade --help)\n"},
 	{"stamp", cmd_stamp, "stamp TARGET | stamp --from-alembic [--version-table NAME]",
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"

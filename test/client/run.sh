@@ -1084,7 +1084,7 @@ expect_out "^f1\\|" "reader sees the database's head"
 psql -XAtq -c "DROP OWNED BY pgmig_t_reader; DROP ROLE pgmig_t_reader" >/dev/null 2>&1
 
 # ======================================================================
-# issue 12 item 5 (part): offline A:B ranges
+# issue 12 item 5: offline mode -- A:B ranges, and no database at all
 group offline
 pgmig init; expect_rc 0 "init"
 revfile migrations o1 "" "one" "CREATE TABLE o1 (a int);" "DROP TABLE o1;"
@@ -1105,6 +1105,59 @@ if grep -q "DROP TABLE o1" "$TMP/out"; then fail "o1 stays"; else pass "o1 stays
 expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "o1" "ranges change nothing"
 expect_sql "SELECT count(*) FROM pgmig.journal WHERE action LIKE 'stamp%'" "0" "the stamp was rolled back"
 pgmig upgrade --sql :o2; expect_rc 2 "a range needs both ends"
+pgmig upgrade --offline o2; expect_rc 2 "--offline only with --sql"
+# --offline: the folder alone, from base, even with a database at o1
+pgmig upgrade --sql --offline o2; expect_rc 0 "--sql --offline"
+expect_out "CREATE TABLE o1" "--offline starts from base"
+
+# a branch label, a dependency, a message with quotes and a backslash
+revfile migrations o4 o3 "four's \\ label" "CREATE TABLE o4 (a text DEFAULT 'x\\y');" "DROP TABLE o4;" "-- branch_labels: lab4
+-- depends_on: o1"
+# no server reachable: nothing but the folder
+NOSRV="env PGHOST=$TMP/no-such-socket-dir PGPORT=1"
+run $NOSRV "$PGMIG" upgrade --sql base:head; expect_rc 0 "no server: upgrade --sql base:head"
+cp "$TMP/out" "$TMP/offline_up.sql"
+expect_out "SELECT pgmig.add\('o4'" "the script loads the revisions it runs"
+expect_out "SELECT pgmig.step\('o4', false\);" "and runs them with step()"
+expect_no_err "could not connect|error" "a range never tries the database"
+run $NOSRV "$PGMIG" upgrade --sql; expect_rc 0 "no server, no range: from base"
+expect_err "warning: no database: the script is written from the folder alone and starts from base" "says it starts from base"
+expect_err "pgmig upgrade --sql START:head" "the hint names START:END"
+if cmp -s "$TMP/out" "$TMP/offline_up.sql"; then pass "same script as base:head"; else fail "same script as base:head"; fi
+run $NOSRV "$PGMIG" upgrade --sql --offline o4; expect_rc 0 "no server, --offline"
+expect_no_err "could not connect" "--offline does not try to connect"
+run $NOSRV "$PGMIG" downgrade --sql o4:o1; expect_rc 0 "no server: downgrade --sql o4:o1"
+cp "$TMP/out" "$TMP/offline_down.sql"
+run $NOSRV "$PGMIG" downgrade --sql base:o1; expect_rc 0 "no server: downgrade from base"
+expect_out "\(0 revisions\)" "from base there is nothing to downgrade"
+
+# byte for byte what pgmig.script() writes for the same folder and range
+OFF2=${DB}_2
+createdb "$OFF2"; DBS+=("$OFF2")
+psql -XAtq -d "$OFF2" -c "CREATE EXTENSION pgmig" >/dev/null
+pgmig -d "$OFF2" load; expect_rc 0 "load the folder into a second database"
+sql "SELECT pgmig.script('upgrade', 'head')" "$OFF2" >"$TMP/server_up.sql"
+if [ "$(cat "$TMP/server_up.sql")" = "$(cat "$TMP/offline_up.sql")" ]; then pass "client offline script = pgmig.script() (upgrade base:head)"; else diff "$TMP/server_up.sql" "$TMP/offline_up.sql" | head; fail "client offline script = pgmig.script() (upgrade base:head)"; fi
+psql -XAtq -d "$OFF2" -c "BEGIN" -c "DO \$\$BEGIN PERFORM pgmig.stamp('o4'); END\$\$" -c "SELECT pgmig.script('downgrade', 'o1')" -c "ROLLBACK" >"$TMP/server_down.sql"
+if [ "$(cat "$TMP/server_down.sql")" = "$(cat "$TMP/offline_down.sql")" ]; then pass "client offline script = pgmig.script() (downgrade o4:o1)"; else diff "$TMP/server_down.sql" "$TMP/offline_down.sql" | head; fail "client offline script = pgmig.script() (downgrade o4:o1)"; fi
+
+# the script runs with psql -1 -f on a database that never saw the folder
+OFF3=${DB}_3
+createdb "$OFF3"; DBS+=("$OFF3")
+psql -XAtq -d "$OFF3" -c "CREATE EXTENSION pgmig" >/dev/null
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_up.sql"; expect_rc 0 "psql -1 -f the offline script"
+OFF1=$DB; DB=$OFF3
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "o1,o2,o3,o4" "applied rows"
+expect_sql "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.revision" "o1,o2,o3,o4" "every applied revision is loaded"
+expect_sql "SELECT count(*) FROM pgmig.check()" "0" "check() finds nothing wrong"
+expect_sql "SELECT branch_labels[1] || ' ' || depends_on[1] FROM pgmig.revision WHERE id = 'o4'" "lab4 o1" "labels and dependencies kept"
+expect_sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('o1', 'o2', 'o3', 'o4')" "4" "tables created"
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_up.sql"; expect_rc 3 "run twice: refused by the state check"
+expect_err "no longer in the state this script was generated for" "the state check says why"
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_down.sql"; expect_rc 0 "psql -1 -f the offline downgrade"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "o1" "downgraded to o1"
+expect_sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('o2', 'o3', 'o4')" "0" "tables dropped"
+DB=$OFF1
 
 # ======================================================================
 group demo
