@@ -203,6 +203,8 @@ cmd_import_alembic(int argc, char **argv)
 			rf.depends_on = py->depends_on;
 		}
 		rf.transactional = r->transactional;
+		/* Alembic's order, so the folder loads and runs in it (folder.c) */
+		rf.order = k + 1;
 		rf.upgrade = r->upgrade;
 		rf.downgrade = r->downgrade;
 		if (r->downgrade == NULL)

@@ -587,6 +587,63 @@ PY
 	pgmig -d "dbname=$ADB" --dir imported2 upgrade; expect_rc 0 "pgmig takes over from there"
 	expect_err "Running upgrade b2c3d4e5f6a7, c3d4e5f6a7b8 -> d4e5f6a7b8c9" "continues with the merge"
 	if grep -q "Running upgrade  -> a1b2c3d4e5f6" "$TMP/err"; then fail "stamped revisions not re-run"; else pass "stamped revisions not re-run"; fi
+
+	# issue 12 item 8: Alembic's order.  Two branches add a column each to
+	# one table, then a merge; every script also writes its name to a
+	# trail table, so the order is visible for downgrades too.  Alembic
+	# runs zzzz before 1111 here (file name order would say 1111 first).
+	cd "$W" && mkdir -p ordproj && cd ordproj
+	$A init -t generic mig >/dev/null 2>&1
+	ordrev() { # FILE ID DOWN UP-SQL DOWN-SQL
+		cat >mig/versions/$1.py <<PY
+"""Revision $2"""
+from alembic import op
+
+revision = '$2'
+down_revision = $3
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("$4")
+    op.execute("INSERT INTO trail (what) VALUES ('up $2')")
+
+
+def downgrade():
+    op.execute("$5")
+    op.execute("INSERT INTO trail (what) VALUES ('down $2')")
+PY
+	}
+	ordrev 001_root aaaa None "CREATE TABLE t (id int)" "DROP TABLE t"
+	ordrev 002_z zzzz "'aaaa'" "ALTER TABLE t ADD COLUMN z int" "ALTER TABLE t DROP COLUMN z"
+	ordrev 003_one 1111 "'aaaa'" "ALTER TABLE t ADD COLUMN one int" "ALTER TABLE t DROP COLUMN one"
+	ordrev 004_merge cccc "('1111', 'zzzz')" "ALTER TABLE t ADD COLUMN m int" "ALTER TABLE t DROP COLUMN m"
+	OA=${DB}_oa; OP=${DB}_op; ON=${DB}_on
+	for d in "$OA" "$OP" "$ON"; do
+		dropdb --if-exists "$d" >/dev/null 2>&1; createdb "$d"; DBS+=("$d")
+		sql "CREATE TABLE trail (n serial, what text)" "$d" >/dev/null
+	done
+	seturl "$OA"
+	$A upgrade --sql base:heads >"$TMP/oup.sql" 2>/dev/null && $A downgrade --sql heads:base >"$TMP/odown.sql" 2>/dev/null \
+		&& pass "order: alembic --sql" || fail "order: alembic --sql"
+	pgmig --dir ordimp import-alembic --upgrade-sql "$TMP/oup.sql" --downgrade-sql "$TMP/odown.sql"; expect_rc 0 "order: import-alembic"
+	grep -q "^-- order: 2$" ordimp/zzzz*.sql && grep -q "^-- order: 3$" ordimp/1111*.sql \
+		&& pass "order: each file records its position in Alembic's script" || fail "order: each file records its position in Alembic's script"
+	$A upgrade heads >/dev/null 2>&1 && pass "order: alembic upgrade heads" || fail "order: alembic upgrade heads"
+	pgmig -d "dbname=$OP" --dir ordimp init; pgmig -d "dbname=$OP" --dir ordimp upgrade; expect_rc 0 "order: pgmig upgrade"
+	cols="SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 't' AND table_schema = 'public'"
+	trail="SELECT string_agg(what, ',' ORDER BY n) FROM trail"
+	[ "$(sql "$cols" "$OA")" = "id,z,one,m" ] && pass "order: Alembic's column order is id,z,one,m" || fail "order: Alembic's column order is id,z,one,m (got $(sql "$cols" "$OA"))"
+	[ "$(sql "$cols" "$OP")" = "$(sql "$cols" "$OA")" ] && pass "order: same column order as Alembic" || fail "order: same column order as Alembic (pgmig $(sql "$cols" "$OP"))"
+	[ "$(sql "$trail" "$OP")" = "$(sql "$trail" "$OA")" ] && pass "order: upgrades in Alembic's order" || fail "order: upgrades in Alembic's order (pgmig $(sql "$trail" "$OP"))"
+	$A downgrade base >/dev/null 2>&1
+	pgmig -d "dbname=$OP" --dir ordimp downgrade base; expect_rc 0 "order: pgmig downgrade base"
+	[ "$(sql "$trail" "$OP")" = "$(sql "$trail" "$OA")" ] && pass "order: downgrades in Alembic's order" || fail "order: downgrades in Alembic's order (pgmig $(sql "$trail" "$OP"), alembic $(sql "$trail" "$OA"))"
+	# without the recorded positions the files load by name: 1111 first
+	mkdir -p noorder && for f in ordimp/*.sql; do grep -v "^-- order:" "$f" >noorder/"$(basename "$f")"; done
+	pgmig -d "dbname=$ON" --dir noorder init; pgmig -d "dbname=$ON" --dir noorder upgrade; expect_rc 0 "order: the same files without order:"
+	[ "$(sql "$cols" "$ON")" = "id,one,z,m" ] && pass "order: without it, file name order (the test can fail)" || fail "order: without it, file name order (got $(sql "$cols" "$ON"))"
 	cd "$W"
 fi
 
