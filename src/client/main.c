@@ -200,7 +200,7 @@ static const command commands[] = {
 		"                            a rename, instead of a drop and an add\n"
 		"  --dev-url CONNINFO        where scratch databases are made\n"},
 	{"import-alembic", cmd_import_alembic,
-		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR] [--version-table NAME] [--force]",
+		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR]... [--placeholder REV]... [--version-table NAME] [--force]",
 		"Turn Alembic's offline output into pgmig revision files in --dir, with the\n"
 		"same revision ids, parents and scripts.  Produce the input with\n"
 		"\n"
@@ -211,9 +211,19 @@ static const command commands[] = {
 		"  --downgrade-sql FILE   the downgrade output; without it every revision is\n"
 		"                         irreversible\n"
 		"  --versions DIR         Alembic's versions folder: messages, branch_labels\n"
-		"                         and depends_on are read from its *.py files\n"
+		"                         and depends_on are read from its *.py files and\n"
+		"                         those of its subfolders; repeat it for each of\n"
+		"                         Alembic's version_locations\n"
+		"  --placeholder REV      a parent the output does not contain (it was\n"
+		"                         rendered from REV on): write a root revision REV\n"
+		"                         that stands for that history; it is stamped\n"
+		"                         (stamp --from-alembic), never run\n"
 		"  --version-table NAME   Alembic's version table (default alembic_version)\n"
-		"  --force                overwrite existing files\n"
+		"  --force                replace the files of revisions that have one already\n"
+		"\n"
+		"Output that does not end with COMMIT, or whose last block does not write\n"
+		"the version table, is refused as truncated.  Each revision keeps one file:\n"
+		"importing again (with or without --versions) needs --force.\n"
 		"\n"
 		"Works from the files alone: no database connection is needed.\n"},
 	{"recover", cmd_recover, "recover   (with --fleet FILE)",

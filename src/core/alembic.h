@@ -63,6 +63,13 @@ extern void pm_alembic_free(pm_alembic *a);
  * a malformed header, or a downgrade header is an error (err->line set).
  * parse_downgrade attaches each downgrade block's script to a revision
  * already read; an unknown revision is an error.
+ *
+ * Both refuse output that is not whole (issue 12 item 7): the output must
+ * end with COMMIT, and its last block must contain a statement on the
+ * version table (Alembic's bookkeeping, which ends every block), so a
+ * truncated file is never imported with a partial last script or as an
+ * empty downgrade.  The error names the last block and hints at
+ * --version-table when only the bookkeeping is missing.
  */
 extern bool pm_alembic_parse_upgrade(pm_alembic *a, const char *buf, size_t len,
 									 const char *version_table, pm_error *err);

@@ -644,6 +644,59 @@ PY
 	mkdir -p noorder && for f in ordimp/*.sql; do grep -v "^-- order:" "$f" >noorder/"$(basename "$f")"; done
 	pgmig -d "dbname=$ON" --dir noorder init; pgmig -d "dbname=$ON" --dir noorder upgrade; expect_rc 0 "order: the same files without order:"
 	[ "$(sql "$cols" "$ON")" = "id,one,z,m" ] && pass "order: without it, file name order (the test can fail)" || fail "order: without it, file name order (got $(sql "$cols" "$ON"))"
+
+	# issue 12 item 7: the rough edges of import-alembic
+	cd "$W/proj"
+	# --versions reads subfolders and may be repeated (version_locations)
+	mkdir -p loc1/sub loc2
+	cp $V/a1_create.py $V/b2_audio.py loc1/sub/; cp $V/c3_func.py loc1/; cp $V/d4_merge.py $V/e5_index.py loc2/
+	mkdir -p loc1/__pycache__ && echo "revision = 'zz'" >loc1/__pycache__/junk.py
+	pgmig --dir locs import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql" --versions loc1 --versions loc2
+	expect_rc 0 "--versions twice, with a subfolder"
+	grep -q "^-- message: Add audio timestamps to Segment$" locs/b2c3d4e5f6a7_*.sql && pass "message from a subfolder's file" || fail "message from a subfolder's file"
+	grep -q "^-- message: Index audio start concurrently$" locs/e5f6a7b8c9d0_*.sql && pass "message from the second --versions" || fail "message from the second --versions"
+	expect_no_err "zz" "__pycache__ skipped"
+	# truncated output is refused and writes nothing
+	head -n -2 "$TMP/up.sql" >"$TMP/up_cut.sql"
+	pgmig --dir cut import-alembic --upgrade-sql "$TMP/up_cut.sql"; expect_rc 1 "truncated upgrade output refused"
+	expect_err "up_cut.sql:[0-9]+: Alembic upgrade output ends without COMMIT: it looks truncated" "says it looks truncated"
+	expect_err "Generate the whole output again" "hint: generate it again"
+	[ ! -d cut ] || [ -z "$(ls cut)" ] && pass "truncated: nothing written" || fail "truncated: nothing written"
+	sed '/^-- Running downgrade a1b2c3d4e5f6/,$d' "$TMP/down.sql" >"$TMP/down_cut.sql"
+	pgmig --dir cut import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down_cut.sql"; expect_rc 1 "truncated downgrade output refused"
+	expect_err "Alembic downgrade output ends without COMMIT" "not imported as an empty downgrade"
+	[ ! -d cut ] || [ -z "$(ls cut)" ] && pass "truncated downgrade: nothing written" || fail "truncated downgrade: nothing written"
+	# importing again never writes a second file for an id
+	n_before=$(ls imported2 | wc -l)
+	pgmig --dir imported2 import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql"; expect_rc 1 "again without --versions: refused"
+	expect_err "revision a1b2c3d4e5f6 already has a file: imported2/a1b2c3d4e5f6_create_segment_table.sql" "names the existing file"
+	pgmig --dir imported2 import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql" --force; expect_rc 0 "again with --force"
+	[ "$(ls imported2 | wc -l)" = "$n_before" ] && pass "--force replaces: one file per id" || fail "--force replaces: one file per id ($(ls imported2 | tr '\n' ' '))"
+	# a history rendered from a later revision: its first parent is missing
+	$A upgrade --sql a1b2c3d4e5f6:heads >"$TMP/up_late.sql" 2>/dev/null
+	$A downgrade --sql heads:a1b2c3d4e5f6 >"$TMP/down_late.sql" 2>/dev/null
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up_late.sql" --downgrade-sql "$TMP/down_late.sql"; expect_rc 1 "a parent not in the output: refused"
+	expect_err "up_late.sql:[0-9]+: revision (b2c3d4e5f6a7|c3d4e5f6a7b8) has parent a1b2c3d4e5f6, which is not in the upgrade output" "names file, revision and parent"
+	expect_err "--placeholder a1b2c3d4e5f6" "the hint gives the way forward"
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up_late.sql" --downgrade-sql "$TMP/down_late.sql" --placeholder a1b2c3d4e5f6
+	expect_rc 0 "--placeholder"
+	expect_err "placeholder: stamp it, never run it" "says how it is used"
+	grep -q "^-- down_revision:$" late/a1b2c3d4e5f6_*.sql && pass "the placeholder is a root" || fail "the placeholder is a root"
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up.sql" --placeholder a1b2c3d4e5f6 --force; expect_rc 1 "a placeholder for a revision in the output: refused"
+	PH=${DB}_ph; PF=${DB}_pf
+	for d in "$PH" "$PF"; do dropdb --if-exists "$d" >/dev/null 2>&1; createdb "$d"; DBS+=("$d"); done
+	seturl "$PH"
+	$A upgrade b2c3d4e5f6a7 >/dev/null 2>&1
+	pgmig -d "dbname=$PH" --dir late init
+	pgmig -d "dbname=$PH" --dir late stamp --from-alembic; expect_rc 0 "stamp --from-alembic stamps the placeholder"
+	[ "$(sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "$PH")" = "a1b2c3d4e5f6,b2c3d4e5f6a7" ] \
+		&& pass "placeholder and b2 applied" || fail "placeholder and b2 applied"
+	pgmig -d "dbname=$PH" --dir late upgrade; expect_rc 0 "pgmig goes on from there"
+	[ "$(sql "SELECT count(*) FROM pgmig.applied" "$PH")" = 5 ] && pass "all five applied" || fail "all five applied"
+	pgmig -d "dbname=$PF" --dir late init
+	pgmig -d "dbname=$PF" --dir late upgrade; expect_rc 1 "a new database: the placeholder refuses to run"
+	expect_err "revision a1b2c3d4e5f6 is a placeholder for Alembic history pgmig does not have" "says why"
+	[ "$(sql "SELECT count(*) FROM pgmig.applied" "$PF")" = 0 ] && pass "nothing applied" || fail "nothing applied"
 	cd "$W"
 fi
 
