@@ -92,7 +92,7 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET | START:END] [--sql [--offline] | --commit-each] [--force]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql [--offline] | --commit-each] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
 		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
@@ -120,7 +120,7 @@ static const command commands[] = {
 		"Exit status 1 if any finding is an error.\n"
 		"\n"
 		"  -v, --verbose    also print the info rows (the lock of every statement)\n"},
-	{"downgrade", cmd_downgrade, "downgrade [TARGET | START:END] [--sql [--offline] | --commit-each]",
+	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql [--offline] | --commit-each]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
 		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
 		"LABEL@base...\n"
