@@ -9,6 +9,17 @@
  * the same revision in pgmig; "stamp --from-alembic" then adopts such a
  * database without running anything.
  *
+ * Rules of the import (README, "Coming from Alembic / Flask-Migrate"):
+ *	- the input is read by the core (core/alembic.c), which refuses
+ *	  truncated output; a parent that is not in the output must be named
+ *	  with --placeholder, which writes a root that is stamped, never run;
+ *	- each file records its revision's position in Alembic's script
+ *	  ("-- order: N"), so the folder loads and runs in Alembic's order;
+ *	- every file is rendered in memory and checked before the first is
+ *	  written: one file per revision id (existing files are found by their
+ *	  revision header), replaced only with --force.
+ * No database is used.  Memory: the core's allocator; freed before return.
+ *
  *-------------------------------------------------------------------------
  */
 #include "client.h"
@@ -238,6 +249,147 @@ placeholder_text(const char *id)
 	return text;
 }
 
+/*
+ * The files one import writes: placeholders first, then Alembic's
+ * revisions in the order its offline script ran them.
+ */
+typedef struct import_files
+{
+	int			n;
+	const char **ids;
+	char	  **paths;
+	char	  **texts;
+	const char **notes;			/* said after "Wrote PATH" */
+} import_files;
+
+static const pm_alembic_py *
+find_py(const pm_alembic_py *pys, int npys, const char *id)
+{
+	int			k;
+
+	for (k = 0; k < npys; k++)
+		if (strcmp(pys[k].id, id) == 0)
+			return &pys[k];
+	return NULL;
+}
+
+/* Render every file in memory first, so a refusal writes nothing. */
+static void
+render_files(const pm_alembic *al, const pm_alembic_py *pys, int npys,
+			 char **placeholders, int nph, import_files *f)
+{
+	int			k;
+
+	f->n = al->n + nph;
+	f->ids = pm_malloc(sizeof(char *) * (f->n + 1));
+	f->paths = pm_malloc(sizeof(char *) * (f->n + 1));
+	f->texts = pm_malloc(sizeof(char *) * (f->n + 1));
+	f->notes = pm_malloc(sizeof(char *) * (f->n + 1));
+	for (k = 0; k < nph; k++)
+	{
+		f->ids[k] = placeholders[k];
+		f->texts[k] = placeholder_text(placeholders[k]);
+		f->paths[k] = revision_path(placeholders[k], "placeholder");
+		f->notes[k] = " (placeholder: stamp it, never run it)";
+	}
+	for (k = 0; k < al->n; k++)
+	{
+		const pm_alembic_rev *r = &al->revs[k];
+		const pm_alembic_py *py = find_py(pys, npys, r->id);
+		pm_revfile	rf;
+
+		memset(&rf, 0, sizeof(rf));
+		rf.id = r->id;
+		rf.down_revision = r->down_revision;
+		rf.message = (r->message[0] || py == NULL) ? r->message : py->message;
+		if (py)
+		{
+			rf.branch_labels = py->branch_labels;
+			rf.depends_on = py->depends_on;
+		}
+		rf.transactional = r->transactional;
+		/* Alembic's order, so the folder loads and runs in it (folder.c) */
+		rf.order = k + 1;
+		rf.upgrade = r->upgrade;
+		rf.downgrade = r->downgrade;
+		f->ids[nph + k] = r->id;
+		f->texts[nph + k] = pm_revfile_format(&rf);
+		f->paths[nph + k] = revision_path(r->id, rf.message);
+		f->notes[nph + k] = r->transactional ? "" : " (non-transactional)";
+	}
+}
+
+/*
+ * One file per revision id: an id that has a file in the folder already
+ * (found by its revision header, whatever its name) is refused, or with
+ * --force that file is replaced.  Nothing is written unless every file
+ * can be.
+ */
+static bool
+write_files(const import_files *f, bool force)
+{
+	int			nexisting;
+	existing_file *existing = read_existing(opts.dir, &nexisting);
+	bool		ok = true;
+	int			k;
+
+	for (k = 0; ok && k < f->n; k++)
+	{
+		const char *old = existing_path(existing, nexisting, f->ids[k]);
+
+		if (old == NULL && access(f->paths[k], F_OK) == 0)
+			old = f->paths[k];
+		if (old && !force)
+		{
+			pg_log_error("revision %s already has a file: %s", f->ids[k], old);
+			pg_log_error_hint("Use --force to replace the files of the revisions imported again (with --versions or not, each id keeps one file).");
+			ok = false;
+		}
+	}
+	for (k = 0; ok && k < f->n; k++)
+	{
+		const char *old = existing_path(existing, nexisting, f->ids[k]);
+
+		if (force)
+		{
+			if (old)
+				unlink(old);
+			unlink(f->paths[k]);
+		}
+		ok = write_file_new(f->paths[k], f->texts[k]);
+		if (ok)
+			progress("Wrote %s%s", f->paths[k], f->notes[k]);
+	}
+	for (k = 0; k < nexisting; k++)
+	{
+		pm_free(existing[k].id);
+		pm_free(existing[k].path);
+	}
+	if (existing)
+		pm_free(existing);
+	return ok;
+}
+
+static void
+free_files(import_files *f)
+{
+	int			k;
+
+	for (k = 0; k < f->n; k++)
+	{
+		pm_free(f->paths[k]);
+		pm_free(f->texts[k]);
+	}
+	if (f->n > 0 || f->ids)
+	{
+		pm_free(f->ids);
+		pm_free(f->paths);
+		pm_free(f->texts);
+		pm_free(f->notes);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
 int
 cmd_import_alembic(int argc, char **argv)
 {
@@ -263,9 +415,7 @@ cmd_import_alembic(int argc, char **argv)
 	int			nversions = 0;
 	char	  **placeholders = pm_malloc(sizeof(char *) * (argc + 1));
 	int			nph = 0;
-	existing_file *existing = NULL;
-	int			nexisting = 0;
-	int			nfiles = 0;
+	import_files files;
 	bool		force = false;
 	int			c;
 	char	   *up = NULL,
@@ -276,10 +426,7 @@ cmd_import_alembic(int argc, char **argv)
 	pm_error	err;
 	pm_alembic_py *pys = NULL;
 	int			npys = 0;
-	char	  **paths = NULL;
-	char	  **texts = NULL;
 	int			k,
-				j,
 				noreverse = 0;
 	int			rc = EXIT_FAIL;
 
@@ -327,6 +474,7 @@ cmd_import_alembic(int argc, char **argv)
 	}
 
 	pm_alembic_init(&al);
+	memset(&files, 0, sizeof(files));
 	up = read_file(upf, &uplen);
 	if (up == NULL)
 	{
@@ -374,78 +522,12 @@ cmd_import_alembic(int argc, char **argv)
 		goto out;
 	}
 
-	/* render everything first, so a name clash writes nothing */
-	existing = read_existing(opts.dir, &nexisting);
-	nfiles = al.n + nph;
-	paths = pm_malloc(sizeof(char *) * (nfiles + 1));
-	texts = pm_malloc(sizeof(char *) * (nfiles + 1));
-	for (k = 0; k < nfiles; k++)
-		paths[k] = texts[k] = NULL;
-	for (k = 0; k < nph; k++)
-	{
-		texts[k] = placeholder_text(placeholders[k]);
-		paths[k] = revision_path(placeholders[k], "placeholder");
-	}
+	render_files(&al, pys, npys, placeholders, nph, &files);
+	if (!write_files(&files, force))
+		goto out;
 	for (k = 0; k < al.n; k++)
-	{
-		pm_alembic_rev *r = &al.revs[k];
-		pm_revfile	rf;
-		pm_alembic_py *py = NULL;
-
-		for (j = 0; j < npys; j++)
-			if (strcmp(pys[j].id, r->id) == 0)
-				py = &pys[j];
-		memset(&rf, 0, sizeof(rf));
-		rf.id = r->id;
-		rf.down_revision = r->down_revision;
-		rf.message = (r->message[0] || py == NULL) ? r->message : py->message;
-		if (py)
-		{
-			rf.branch_labels = py->branch_labels;
-			rf.depends_on = py->depends_on;
-		}
-		rf.transactional = r->transactional;
-		/* Alembic's order, so the folder loads and runs in it (folder.c) */
-		rf.order = k + 1;
-		rf.upgrade = r->upgrade;
-		rf.downgrade = r->downgrade;
-		if (r->downgrade == NULL)
+		if (al.revs[k].downgrade == NULL)
 			noreverse++;
-		texts[nph + k] = pm_revfile_format(&rf);
-		paths[nph + k] = revision_path(r->id, rf.message);
-	}
-	/* one file per id: an id that has a file already is refused or replaced */
-	for (k = 0; k < nfiles; k++)
-	{
-		const char *id = k < nph ? placeholders[k] : al.revs[k - nph].id;
-		const char *old = existing_path(existing, nexisting, id);
-
-		if (old == NULL && access(paths[k], F_OK) == 0)
-			old = paths[k];
-		if (old && !force)
-		{
-			pg_log_error("revision %s already has a file: %s", id, old);
-			pg_log_error_hint("Use --force to replace the files of the revisions imported again (with --versions or not, each id keeps one file).");
-			goto out;
-		}
-	}
-	for (k = 0; k < nfiles; k++)
-	{
-		const char *id = k < nph ? placeholders[k] : al.revs[k - nph].id;
-		const char *old = existing_path(existing, nexisting, id);
-
-		if (force)
-		{
-			if (old)
-				unlink(old);
-			unlink(paths[k]);
-		}
-		if (!write_file_new(paths[k], texts[k]))
-			goto out;
-		progress("Wrote %s%s", paths[k],
-				 k < nph ? " (placeholder: stamp it, never run it)" :
-				 al.revs[k - nph].transactional ? "" : " (non-transactional)");
-	}
 	if (downf == NULL)
 		pg_log_warning("no --downgrade-sql given: the %d imported revision%s cannot be downgraded",
 					   al.n, al.n == 1 ? "" : "s");
@@ -456,24 +538,7 @@ cmd_import_alembic(int argc, char **argv)
 	rc = EXIT_OK;
 
 out:
-	for (k = 0; paths && k < nfiles; k++)
-	{
-		if (paths[k])
-			pm_free(paths[k]);
-		if (texts[k])
-			pm_free(texts[k]);
-	}
-	if (paths)
-		pm_free(paths);
-	if (texts)
-		pm_free(texts);
-	for (k = 0; k < nexisting; k++)
-	{
-		pm_free(existing[k].id);
-		pm_free(existing[k].path);
-	}
-	if (existing)
-		pm_free(existing);
+	free_files(&files);
 	pm_free(versions);
 	pm_free(placeholders);
 	for (k = 0; k < npys; k++)
