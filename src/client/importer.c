@@ -510,6 +510,9 @@ cmd_import_alembic(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (downf && (k = pm_alembic_downgrade_misordered(&al)) >= 0)
+		pg_log_warning("%s: Alembic downgrades revision %s in another order than the reverse of its upgrade; pgmig will downgrade in the reverse of the upgrade order",
+					   downf, al.revs[k].id);
 	if (!check_parents(&al, placeholders, nph, upf))
 		goto out;
 	for (k = 0; k < nversions; k++)

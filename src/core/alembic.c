@@ -63,6 +63,24 @@ pm_alembic_free(pm_alembic *a)
 }
 
 int
+pm_alembic_downgrade_misordered(const pm_alembic *a)
+{
+	int			k,
+				last = 0;
+
+	/* walking the upgrade order backwards, downgrade positions must rise */
+	for (k = a->n - 1; k >= 0; k--)
+	{
+		if (a->revs[k].down_pos == 0)
+			continue;
+		if (a->revs[k].down_pos < last)
+			return k;
+		last = a->revs[k].down_pos;
+	}
+	return -1;
+}
+
+int
 pm_alembic_find(const pm_alembic *a, const char *id)
 {
 	int			k;
@@ -385,6 +403,7 @@ typedef struct pass
 	bool		upgrade;
 	bool		bookkept;		/* the open block wrote the version table */
 	int			header_line;	/* line of the open block's header */
+	int			ndown;			/* downgrade blocks seen */
 	stmt_kind	last;			/* kind of the last statement read */
 	const char *table;
 } pass;
@@ -476,6 +495,7 @@ open_block(void *arg, header *h, pm_error *err)
 			return false;
 		}
 		p->cur = k;
+		a->revs[k].down_pos = ++p->ndown;
 	}
 	return true;
 }
@@ -550,6 +570,7 @@ parse_output(pm_alembic *a, const char *buf, size_t len, const char *table,
 	p.last = ST_REAL;
 	p.table = table;
 	p.header_line = 0;
+	p.ndown = 0;
 	pm_buf_init(&p.script);
 
 	for (k = 0; k <= stmts.n && ok; k++)

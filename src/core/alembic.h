@@ -41,6 +41,7 @@ typedef struct pm_alembic_rev
 	char	   *downgrade;		/* NULL until its downgrade block is seen */
 	bool		transactional;	/* false: ran in an autocommit block */
 	int			line;			/* line of its upgrade header */
+	int			down_pos;		/* 1-based position of its downgrade block; 0 */
 } pm_alembic_rev;
 
 typedef struct pm_alembic
@@ -77,6 +78,14 @@ extern bool pm_alembic_parse_downgrade(pm_alembic *a, const char *buf, size_t le
 									   const char *version_table, pm_error *err);
 
 extern int	pm_alembic_find(const pm_alembic *a, const char *id);
+
+/*
+ * pgmig downgrades in the exact reverse of the upgrade order (graph.h);
+ * Alembic does the same for a whole history.  Returns the index of the
+ * first revision whose downgrade block breaks that (another revision
+ * downgraded after it ran after it in the upgrade output), or -1.
+ */
+extern int	pm_alembic_downgrade_misordered(const pm_alembic *a);
 
 /*
  * Read the metadata of one Alembic revision file (Python): the

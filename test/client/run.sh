@@ -628,6 +628,7 @@ PY
 	$A upgrade --sql base:heads >"$TMP/oup.sql" 2>/dev/null && $A downgrade --sql heads:base >"$TMP/odown.sql" 2>/dev/null \
 		&& pass "order: alembic --sql" || fail "order: alembic --sql"
 	pgmig --dir ordimp import-alembic --upgrade-sql "$TMP/oup.sql" --downgrade-sql "$TMP/odown.sql"; expect_rc 0 "order: import-alembic"
+	expect_no_err "another order" "order: Alembic downgrades in the reverse of its upgrade"
 	grep -q "^-- order: 2$" ordimp/zzzz*.sql && grep -q "^-- order: 3$" ordimp/1111*.sql \
 		&& pass "order: each file records its position in Alembic's script" || fail "order: each file records its position in Alembic's script"
 	$A upgrade heads >/dev/null 2>&1 && pass "order: alembic upgrade heads" || fail "order: alembic upgrade heads"

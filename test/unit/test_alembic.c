@@ -251,6 +251,36 @@ main(void)
 			  "line 2: unterminated quoted string", "unterminated string");
 	CHECK_STR(err_of("-- Running upgrade is great\nSELECT 1;\n", NULL), "ok", "a lookalike comment without an arrow is ignored");
 
+	/* issue 12 item 8: the downgrade order is the reverse of the upgrade's */
+	{
+		const char *up3 = "BEGIN;\n-- Running upgrade  -> r1\n-- Running upgrade r1 -> r2\n-- Running upgrade r1 -> r3\n"
+			"UPDATE alembic_version SET version_num='r3';\nCOMMIT;\n";
+		const char *rev3 = "BEGIN;\n-- Running downgrade r3 -> r1\n-- Running downgrade r2 -> r1\n-- Running downgrade r1 -> \n"
+			"DELETE FROM alembic_version;\nCOMMIT;\n";
+		const char *mis3 = "BEGIN;\n-- Running downgrade r2 -> r1\n-- Running downgrade r3 -> r1\n-- Running downgrade r1 -> \n"
+			"DELETE FROM alembic_version;\nCOMMIT;\n";
+		const char *part = "BEGIN;\n-- Running downgrade r3 -> r1\nDELETE FROM alembic_version;\nCOMMIT;\n";
+		pm_alembic	t;
+
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, rev3, strlen(rev3), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == -1, "downgrade in reverse upgrade order: in order");
+		CHECK(ok && t.revs[2].down_pos == 1 && t.revs[0].down_pos == 3, "downgrade positions recorded");
+		pm_alembic_free(&t);
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, mis3, strlen(mis3), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == 1, "r2 downgraded before r3: found (index %d)",
+			  ok ? pm_alembic_downgrade_misordered(&t) : -9);
+		pm_alembic_free(&t);
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, part, strlen(part), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == -1, "a partial downgrade output: in order");
+		pm_alembic_free(&t);
+	}
+
 	/* issue 12 item 7: truncated output is refused, never imported */
 	{
 		const char *whole = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
