@@ -68,7 +68,18 @@ def convert(lines, version):
         if ln.startswith("### "):
             flush()
             out.append(".SH " + esc(ln[4:].replace("`", "").upper()))
-        elif ln.startswith("```") or ln.startswith("#"):
+        elif ln.startswith("<!--") and ln.rstrip().endswith("-->"):
+            pass                            # a directive for test/readme
+        elif ln.startswith("```"):
+            # a fenced block (an executed example or its output): as code
+            flush()
+            out += [".PP", ".RS 4", ".nf"]
+            i += 1
+            while i < len(lines) and not lines[i].startswith("```"):
+                out.append(line_out(esc(lines[i].rstrip("\n"))))
+                i += 1
+            out += [".fi", ".RE"]
+        elif ln.startswith("#"):
             raise SystemExit("readme2man: unsupported Markdown at README line: %r" % ln)
         elif ln.startswith("    ") and not para:
             # an indented code block, up to the next non-indented line
@@ -95,13 +106,13 @@ def convert(lines, version):
                 out.append(line_out(inline("; ".join(rest))))
                 i += 1
             continue
-        elif re.match(r"^(\d+\.|-) ", ln):
+        elif re.match(r"^(\d+\.|-|\*) ", ln):
             flush()
-            m = re.match(r"^(\d+\.|-) (.*)", ln)
-            mark = m.group(1) if m.group(1) != "-" else "\\(bu"
+            m = re.match(r"^(\d+\.|-|\*) (.*)", ln)
+            mark = m.group(1) if m.group(1) not in ("-", "*") else "\\(bu"
             item = [m.group(2)]
             i += 1
-            while i < len(lines) and lines[i].startswith("   ") and lines[i].strip():
+            while i < len(lines) and lines[i].startswith("  ") and lines[i].strip():
                 item.append(lines[i].strip())
                 i += 1
             out.append(".IP %s 4" % mark)

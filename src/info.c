@@ -265,35 +265,17 @@ pgmig_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* The steps a command would take (also used by offline.c). */
+/* The steps a command would take (also used by offline.c): see pm_plan_command. */
 int
 pgmig_plan_command(PgmigGraph *pg, const char *command, const char *target,
-			 pm_set *steps)
+				   pm_set *steps)
 {
-	pm_set		targets;
-	int			br;
+	pm_error	err;
+	int			kind = pm_plan_command(pg->g, command, target, steps, &err);
 
-	pgmig_resolve_target(pg, target, &targets, &br);
-	if (strcmp(command, "upgrade") == 0)
-	{
-		pm_plan_upgrade(pg->g, &targets, steps);
-		return 0;
-	}
-	if (strcmp(command, "downgrade") == 0)
-	{
-		pm_plan_downgrade(pg->g, &targets, br, steps);
-		return 1;
-	}
-	if (strcmp(command, "stamp") == 0)
-	{
-		pm_plan_stamp(pg->g, &targets, br, steps);
-		return 2;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown command \"%s\"", command),
-			 errhint("Use upgrade, downgrade or stamp.")));
-	return -1;
+	if (kind < 0)
+		pgmig_report(&err);
+	return kind;
 }
 
 PG_FUNCTION_INFO_V1(pgmig_plan);

@@ -189,6 +189,12 @@ pgmig_report(pm_error *err)
 		case PM_ERR_UNSUPPORTED:
 			code = ERRCODE_PGMIG_NOT_COMPARED;
 			break;
+		case PM_ERR_IRREVERSIBLE:
+			code = ERRCODE_PGMIG_IRREVERSIBLE;
+			break;
+		case PM_ERR_NON_TRANSACTIONAL:
+			code = ERRCODE_PGMIG_NON_TRANSACTIONAL;
+			break;
 		default:
 			code = ERRCODE_INTERNAL_ERROR;
 			break;

@@ -11,6 +11,7 @@
  *					repair, graph
  *	  queries.c		the read-only commands, one table of queries
  *	  importer.c	import-alembic and stamp --from-alembic
+ *	  offline.c		upgrade/downgrade --sql from the folder alone
  *	  review_client.c	review, the review upgrade runs first, and the review of a generated revision
  *
  * The client is a PostgreSQL client program: it is built with PGXS and
@@ -108,6 +109,8 @@ extern void progress(const char *fmt,...) pg_attribute_printf(1, 2);
 /* ^C: cancel the running server call (fe_utils/cancel.h) */
 extern void setup_cancel(void);
 extern PGconn *connect_db(void);
+/* set around connect_db(): a failed connection is a warning, not an error */
+extern bool connect_quietly;
 /* a database named for another purpose (diff sides, --from-db, --dev-url) */
 extern PGconn *connect_conninfo(const char *spec);
 extern void disconnect_db(PGconn *conn);
@@ -184,6 +187,11 @@ extern int	cmd_import_alembic(int argc, char **argv);
 extern int	cmd_diff(int argc, char **argv);
 extern int	cmd_drift(int argc, char **argv);
 extern int	cmd_test(int argc, char **argv);
+
+/* ---- offline.c: --sql from the folder alone ---- */
+/* the script of "command target" from state start (NULL: base), printed */
+extern int	offline_script(const char *command, const char *start,
+						   const char *target);
 
 /* ---- autogen.c: snapshots, diffs, scratch databases ---- */
 extern bool autogen_rename(char **map, const char *spec);

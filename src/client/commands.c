@@ -630,6 +630,74 @@ report_partial_run(const PGresult *plan, int done, int failed_from, int failed,
 	pm_buf_free(&d);
 }
 
+/*
+ * --sql: the script a command would run, printed, changing nothing.
+ *
+ * Alembic's START:END range and --offline never connect: the script is
+ * written from the folder alone (client offline.c), starting from START
+ * (base without a range).  Otherwise the script starts from the
+ * database's state (its pgmig.script(), the folder loaded first in a
+ * transaction that is rolled back); only when no connection can be made
+ * does it fall back to the folder alone, from base, saying so.
+ */
+static int
+offline_migration(const char *command, const char *target, bool folder_only)
+{
+	const char *colon = strchr(target, ':');
+	const char *params[2];
+	PGconn	   *conn;
+	PGresult   *res;
+	bool		ok;
+
+	if (colon)
+	{
+		char	   *from = pm_strndup(target, colon - target);
+		int			rc;
+
+		if (from[0] == '\0' || colon[1] == '\0')
+		{
+			pm_free(from);
+			return usage_error("an offline range needs both ends: START:END (e.g. base:head)");
+		}
+		rc = offline_script(command, from, colon + 1);
+		pm_free(from);
+		return rc;
+	}
+	if (folder_only)
+		return offline_script(command, NULL, target);
+
+	connect_quietly = true;
+	conn = connect_db();
+	connect_quietly = false;
+	if (conn == NULL)
+	{
+		pg_log_warning("no database: the script is written from the folder alone and starts from base");
+		pg_log_warning_hint("If the database it is for is not at base, give the revision it is at: pgmig %s --sql START:%s.  --offline skips the connection attempt.",
+							command, target);
+		return offline_script(command, NULL, target);
+	}
+	if (!require_extension(conn))
+	{
+		disconnect_db(conn);
+		return EXIT_FAIL;
+	}
+	params[0] = command;
+	params[1] = target;
+	ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
+	res = ok ? run_sql(conn, "SELECT pgmig.script($1, $2)", 2, params) : NULL;
+	if (res)
+	{
+		fputs(PQgetvalue(res, 0, 0), stdout);
+		if (PQgetlength(res, 0, 0) > 0 &&
+			PQgetvalue(res, 0, 0)[PQgetlength(res, 0, 0) - 1] != '\n')
+			putchar('\n');
+		PQclear(res);
+	}
+	PQclear(PQexec(conn, "ROLLBACK"));
+	disconnect_db(conn);
+	return res ? EXIT_OK : EXIT_FAIL;
+}
+
 static int
 run_migration(bool down, int argc, char **argv)
 {
@@ -637,6 +705,7 @@ run_migration(bool down, int argc, char **argv)
 		{"sql", no_argument, NULL, 1},
 		{"force", no_argument, NULL, 2},
 		{"commit-each", no_argument, NULL, 3},
+		{"offline", no_argument, NULL, 4},
 		{NULL, 0, NULL, 0}
 	};
 	const char *command = down ? "downgrade" : "upgrade";
@@ -649,6 +718,7 @@ run_migration(bool down, int argc, char **argv)
 	PGresult   *plan;
 	PGresult   *res;
 	bool		offline = false;
+	bool		folder_only = false;
 	int			c,
 				npos,
 				n,
@@ -664,9 +734,13 @@ run_migration(bool down, int argc, char **argv)
 			force = true;
 		else if (c == 3)
 			commit_each = true;
+		else if (c == 4)
+			folder_only = true;
 		else
 			return EXIT_USAGE;
 	}
+	if (folder_only && !offline)
+		return usage_error("--offline goes with --sql: it writes the script from the folder alone");
 	if (offline && commit_each)
 		return usage_error("--commit-each runs the migration; --sql only prints it");
 	npos = argc - optind;
@@ -675,51 +749,14 @@ run_migration(bool down, int argc, char **argv)
 	/* Alembic's defaults: "flask db upgrade" means head, "downgrade" -1 */
 	target = npos ? argv[optind] : (down ? "-1" : "head");
 
+	if (offline)
+		return offline_migration(command, target, folder_only);
+
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
 	params[0] = command;
 	params[1] = target;
-
-	if (offline)
-	{
-		/* offline mode: the script as of the folder, changing nothing */
-		bool		ok = exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false);
-		const char *colon = strchr(target, ':');
-
-		/*
-		 * Alembic's A:B range: the script from state A to B, whatever the
-		 * database's state is.  A is stamped inside the transaction that is
-		 * rolled back, so the script is written for (and checks for) A.
-		 */
-		if (ok && colon)
-		{
-			char	   *from = pm_strndup(target, colon - target);
-
-			if (from[0] == '\0' || colon[1] == '\0')
-			{
-				pm_free(from);
-				PQclear(PQexec(conn, "ROLLBACK"));
-				disconnect_db(conn);
-				return usage_error("an offline range needs both ends: START:END (e.g. base:head)");
-			}
-			ok = exec_sql(conn, "SELECT pgmig.stamp($1)", 1, (const char *const *) &from);
-			pm_free(from);
-			params[1] = colon + 1;
-		}
-		res = ok ? run_sql(conn, "SELECT pgmig.script($1, $2)", 2, params) : NULL;
-		if (res)
-		{
-			fputs(PQgetvalue(res, 0, 0), stdout);
-			if (PQgetlength(res, 0, 0) > 0 &&
-				PQgetvalue(res, 0, 0)[PQgetlength(res, 0, 0) - 1] != '\n')
-				putchar('\n');
-			PQclear(res);
-		}
-		PQclear(PQexec(conn, "ROLLBACK"));
-		disconnect_db(conn);
-		return res ? EXIT_OK : EXIT_FAIL;
-	}
 
 	/* the lock taken by the load is session-level: kept for the whole run */
 	if (!load_dir(conn, true) ||

@@ -34,6 +34,7 @@
 static volatile sig_atomic_t connection_open = false;
 /* client encoding of the last connection, for print.h's widths */
 static int	result_encoding = PG_SQL_ASCII;
+bool		connect_quietly = false;
 
 /* Called by cancel.c's SIGINT handler, before it sends the cancel. */
 static void
@@ -167,7 +168,10 @@ connect_spec(const char *spec, bool main_options)
 		return NULL;
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
-		pg_log_error("%s", PQerrorMessage(conn));
+		if (connect_quietly)
+			pg_log_warning("%s", PQerrorMessage(conn));
+		else
+			pg_log_error("%s", PQerrorMessage(conn));
 		PQfinish(conn);
 		return NULL;
 	}

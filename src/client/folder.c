@@ -167,6 +167,20 @@ cmp_names(const void *a, const void *b)
 	return strcmp(((const revfile_entry *) a)->name, ((const revfile_entry *) b)->name);
 }
 
+/* "-- order: N" first, by N; files without it after them, by name */
+static int
+cmp_order_then_names(const void *a, const void *b)
+{
+	const pm_revfile *ra = &((const revfile_entry *) a)->rf;
+	const pm_revfile *rb = &((const revfile_entry *) b)->rf;
+	unsigned	oa = ra->order > 0 ? (unsigned) ra->order : ~0u;
+	unsigned	ob = rb->order > 0 ? (unsigned) rb->order : ~0u;
+
+	if (oa != ob)
+		return oa < ob ? -1 : 1;
+	return cmp_names(a, b);
+}
+
 typedef struct id_index
 {
 	const char *id;
@@ -189,9 +203,11 @@ find_id(const id_index *ids, int n, const char *id)
 }
 
 /*
- * Put parents (and dependencies) before their children, ties in file
- * name order, so the database's load order -- which breaks ties in every
- * plan -- is the same wherever the folder is loaded.  Also reports
+ * Put parents (and dependencies) before their children, ties by the
+ * "-- order:" header and then in file name order, so the database's load
+ * order -- which is the order of every plan (graph.h) -- is the same
+ * wherever the folder is loaded, and an imported Alembic history loads
+ * (and runs) in Alembic's order.  Also reports
  * duplicate ids, parents with no file, and cycles.
  */
 static bool
@@ -374,6 +390,8 @@ read_revdir(const char *dir, revdir *out)
 		free_revdir(out);
 		return false;
 	}
+	if (out->n > 1)
+		qsort(out->files, out->n, sizeof(revfile_entry), cmp_order_then_names);
 	if (!order_revdir(out, dir))
 	{
 		free_revdir(out);

@@ -92,7 +92,7 @@ static const command commands[] = {
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
 		"schema detected.\" when there is nothing to do.\n"},
-	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql | --commit-each] [--force]",
+	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql [--offline] | --commit-each] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"
 		"\"heads\" for all, or merge them with \"pgmig merge\").  TARGET follows\n"
@@ -101,7 +101,11 @@ static const command commands[] = {
 		"it, running its statements one at a time.  The review (pgmig review)\n"
 		"runs first: its warnings are printed, and its errors stop the upgrade.\n"
 		"\n"
-		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --sql          print the SQL instead of running it (offline mode): from\n"
+		"                 the database's state, or with START:END from START,\n"
+		"                 from the folder alone (no database needed)\n"
+		"  --offline      with --sql: never connect; the script starts from base\n"
+		"                 (or START)\n"
 		"  --commit-each  one transaction per revision (CALL pgmig.migrate()'s way):\n"
 		"                 a long run holds few locks at a time; a failure rolls back\n"
 		"                 only the failing revision, and the client says what stays\n"
@@ -116,12 +120,14 @@ static const command commands[] = {
 		"Exit status 1 if any finding is an error.\n"
 		"\n"
 		"  -v, --verbose    also print the info rows (the lock of every statement)\n"},
-	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql | --commit-each]",
+	{"downgrade", cmd_downgrade, "downgrade [TARGET] [--sql [--offline] | --commit-each]",
 		"Load --dir, then revert applied revisions down to TARGET (which stays\n"
 		"applied): -1 (the default, as \"flask db downgrade\"), REV, base,\n"
 		"LABEL@base...\n"
 		"\n"
-		"  --sql          print the SQL instead of running it (offline mode)\n"
+		"  --sql          print the SQL instead of running it (offline mode; see\n"
+		"                 pgmig upgrade --help)\n"
+		"  --offline      with --sql: never connect (from the folder alone)\n"
 		"  --commit-each  one transaction per revision (see pgmig upgrade --help)\n"},
 	{"stamp", cmd_stamp, "stamp TARGET | stamp --from-alembic [--version-table NAME]",
 		"Load --dir, then mark TARGET's ancestry as applied without running any\n"
@@ -194,7 +200,7 @@ static const command commands[] = {
 		"                            a rename, instead of a drop and an add\n"
 		"  --dev-url CONNINFO        where scratch databases are made\n"},
 	{"import-alembic", cmd_import_alembic,
-		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR] [--version-table NAME] [--force]",
+		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR]... [--placeholder REV]... [--version-table NAME] [--force]",
 		"Turn Alembic's offline output into pgmig revision files in --dir, with the\n"
 		"same revision ids, parents and scripts.  Produce the input with\n"
 		"\n"
@@ -205,9 +211,19 @@ static const command commands[] = {
 		"  --downgrade-sql FILE   the downgrade output; without it every revision is\n"
 		"                         irreversible\n"
 		"  --versions DIR         Alembic's versions folder: messages, branch_labels\n"
-		"                         and depends_on are read from its *.py files\n"
+		"                         and depends_on are read from its *.py files and\n"
+		"                         those of its subfolders; repeat it for each of\n"
+		"                         Alembic's version_locations\n"
+		"  --placeholder REV      a parent the output does not contain (it was\n"
+		"                         rendered from REV on): write a root revision REV\n"
+		"                         that stands for that history; it is stamped\n"
+		"                         (stamp --from-alembic), never run\n"
 		"  --version-table NAME   Alembic's version table (default alembic_version)\n"
-		"  --force                overwrite existing files\n"
+		"  --force                replace the files of revisions that have one already\n"
+		"\n"
+		"Output that does not end with COMMIT, or whose last block does not write\n"
+		"the version table, is refused as truncated.  Each revision keeps one file:\n"
+		"importing again (with or without --versions) needs --force.\n"
 		"\n"
 		"Works from the files alone: no database connection is needed.\n"},
 	{"recover", cmd_recover, "recover   (with --fleet FILE)",

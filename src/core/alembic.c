@@ -63,6 +63,24 @@ pm_alembic_free(pm_alembic *a)
 }
 
 int
+pm_alembic_downgrade_misordered(const pm_alembic *a)
+{
+	int			k,
+				last = 0;
+
+	/* walking the upgrade order backwards, downgrade positions must rise */
+	for (k = a->n - 1; k >= 0; k--)
+	{
+		if (a->revs[k].down_pos == 0)
+			continue;
+		if (a->revs[k].down_pos < last)
+			return k;
+		last = a->revs[k].down_pos;
+	}
+	return -1;
+}
+
+int
 pm_alembic_find(const pm_alembic *a, const char *id)
 {
 	int			k;
@@ -383,6 +401,11 @@ typedef struct pass
 	bool		outside_tx;		/* after COMMIT, before BEGIN */
 	bool		nontx;
 	bool		upgrade;
+	bool		bookkept;		/* the open block wrote the version table */
+	int			header_line;	/* line of the open block's header */
+	int			ndown;			/* downgrade blocks seen */
+	stmt_kind	last;			/* kind of the last statement read */
+	const char *table;
 } pass;
 
 static void
@@ -422,6 +445,8 @@ open_block(void *arg, header *h, pm_error *err)
 	p->script.len = 0;
 	p->script.data[0] = '\0';
 	p->nontx = false;
+	p->bookkept = false;
+	p->header_line = h->line;
 
 	if (h->upgrade)
 	{
@@ -470,6 +495,48 @@ open_block(void *arg, header *h, pm_error *err)
 			return false;
 		}
 		p->cur = k;
+		a->revs[k].down_pos = ++p->ndown;
+	}
+	return true;
+}
+
+/*
+ * Is the output whole?  Alembic ends every block with its bookkeeping on
+ * the version table and the output with COMMIT; output cut short (a full
+ * disk, a killed "alembic upgrade --sql", a copy and paste that missed
+ * the end) lacks one or both, and its last block would otherwise be
+ * imported with part of its script, or as an empty downgrade.
+ */
+static bool
+check_complete(pass *p, int line, pm_error *err)
+{
+	const pm_alembic_rev *r;
+	const char *side = p->upgrade ? "upgrade" : "downgrade";
+
+	if (p->cur < 0)
+		return true;
+	r = &p->a->revs[p->cur];
+	if (p->last != ST_COMMIT)
+	{
+		pm_error_set(err, PM_ERR_SYNTAX,
+					 "Alembic %s output ends without COMMIT: it looks truncated", side);
+		pm_error_detail(err, "Its last block, revision %s (line %d), may be incomplete; nothing was imported.",
+						r->id, p->upgrade ? r->line : p->header_line);
+		pm_error_hint(err, "Generate the whole output again (alembic %s --sql %s) and import that.",
+					  side, p->upgrade ? "base:heads" : "heads:base");
+		err->line = line;
+		return false;
+	}
+	if (!p->bookkept)
+	{
+		pm_error_set(err, PM_ERR_SYNTAX,
+					 "the last block of the Alembic %s output (revision %s) has no statement on the version table \"%s\"",
+					 side, r->id, p->table);
+		pm_error_detail(err, "Alembic ends every block by recording the revision in its version table; without it the output looks truncated, and nothing was imported.");
+		pm_error_hint(err, "If the project's env.py names another version table, give it with --version-table NAME; otherwise generate the whole output again (alembic %s --sql %s).",
+					  side, p->upgrade ? "base:heads" : "heads:base");
+		err->line = p->upgrade ? r->line : p->header_line;
+		return false;
 	}
 	return true;
 }
@@ -499,6 +566,11 @@ parse_output(pm_alembic *a, const char *buf, size_t len, const char *table,
 	p.outside_tx = false;
 	p.nontx = false;
 	p.upgrade = upgrade;
+	p.bookkept = false;
+	p.last = ST_REAL;
+	p.table = table;
+	p.header_line = 0;
+	p.ndown = 0;
 	pm_buf_init(&p.script);
 
 	for (k = 0; k <= stmts.n && ok; k++)
@@ -519,6 +591,9 @@ parse_output(pm_alembic *a, const char *buf, size_t len, const char *table,
 		prev_end = s->end;
 
 		kind = classify_stmt(s->sql, table);
+		p.last = kind;
+		if (kind == ST_BOOKKEEPING && p.cur >= 0)
+			p.bookkept = true;
 		if (kind == ST_BEGIN)
 			p.outside_tx = false;
 		else if (kind == ST_COMMIT)
@@ -538,6 +613,8 @@ parse_output(pm_alembic *a, const char *buf, size_t len, const char *table,
 			pm_buf_puts(&p.script, s->sql);
 		}
 	}
+	if (ok)
+		ok = check_complete(&p, line, err);
 	if (ok)
 		close_block(&p);
 	pm_buf_free(&p.script);

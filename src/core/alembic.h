@@ -41,6 +41,7 @@ typedef struct pm_alembic_rev
 	char	   *downgrade;		/* NULL until its downgrade block is seen */
 	bool		transactional;	/* false: ran in an autocommit block */
 	int			line;			/* line of its upgrade header */
+	int			down_pos;		/* 1-based position of its downgrade block; 0 */
 } pm_alembic_rev;
 
 typedef struct pm_alembic
@@ -63,6 +64,13 @@ extern void pm_alembic_free(pm_alembic *a);
  * a malformed header, or a downgrade header is an error (err->line set).
  * parse_downgrade attaches each downgrade block's script to a revision
  * already read; an unknown revision is an error.
+ *
+ * Both refuse output that is not whole (issue 12 item 7): the output must
+ * end with COMMIT, and its last block must contain a statement on the
+ * version table (Alembic's bookkeeping, which ends every block), so a
+ * truncated file is never imported with a partial last script or as an
+ * empty downgrade.  The error names the last block and hints at
+ * --version-table when only the bookkeeping is missing.
  */
 extern bool pm_alembic_parse_upgrade(pm_alembic *a, const char *buf, size_t len,
 									 const char *version_table, pm_error *err);
@@ -70,6 +78,14 @@ extern bool pm_alembic_parse_downgrade(pm_alembic *a, const char *buf, size_t le
 									   const char *version_table, pm_error *err);
 
 extern int	pm_alembic_find(const pm_alembic *a, const char *id);
+
+/*
+ * pgmig downgrades in the exact reverse of the upgrade order (graph.h);
+ * Alembic does the same for a whole history.  Returns the index of the
+ * first revision whose downgrade block breaks that (another revision
+ * downgraded after it ran after it in the upgrade output), or -1.
+ */
+extern int	pm_alembic_downgrade_misordered(const pm_alembic *a);
 
 /*
  * Read the metadata of one Alembic revision file (Python): the

@@ -915,21 +915,26 @@ pm_graph_descendants(const pm_graph *g, const pm_set *from, bool include_self,
 void
 pm_plan_upgrade(const pm_graph *g, const pm_set *targets, pm_set *out)
 {
-	unsigned char *color = pm_malloc(g->n + 1);
-	int		   *order = pm_malloc(sizeof(int) * (g->n + 1));
-	int			norder = 0;
-	int			cycle_at;
+	unsigned char *mark = pm_malloc(g->n + 1);
 	int			k;
 
-	memset(color, 0, g->n + 1);
-	(void) dfs_postorder(g, targets->items, targets->n, color, order, &norder,
-						 &cycle_at);
-	set_init(out, norder);
-	for (k = 0; k < norder; k++)
-		if (!g->revs[order[k]].applied)
-			out->items[out->n++] = order[k];
-	pm_free(color);
-	pm_free(order);
+	/*
+	 * The graph's one topological order restricted to what runs, so an
+	 * upgrade runs in exactly the reverse order of the downgrade that
+	 * undoes it, and independent branches interleave the same way whatever
+	 * the target (see graph.h).
+	 */
+	memset(mark, 0, g->n + 1);
+	pm_graph_ancestors(g, targets, true, mark);
+	set_init(out, g->n);
+	for (k = 0; k < g->n; k++)
+	{
+		int			v = g->topo[k];
+
+		if (mark[v] && !g->revs[v].applied)
+			out->items[out->n++] = v;
+	}
+	pm_free(mark);
 }
 
 /* Emit marked vertices in reverse topological order (descendants first). */

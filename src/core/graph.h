@@ -147,8 +147,14 @@ extern void pm_graph_current(const pm_graph *g, pm_set *out);
 /*
  * Plans.  Each returns revision indices in execution order.
  *
- * upgrade: every unapplied ancestor-or-self of the targets, parents
- * first (a depth-first post-order; parents visited in declared order).
+ * upgrade: every unapplied ancestor-or-self of the targets, in the
+ * graph's topological order (pm_graph_topo: a depth-first post-order
+ * started from every revision in load order, parents visited in declared
+ * order; when revisions are loaded parents first, as the client loads a
+ * folder, it is the load order itself).  The order of independent
+ * revisions is therefore the load order whatever the target, and an
+ * upgrade runs in exactly the reverse order of the downgrade that
+ * undoes it.
  *
  * downgrade: when branch_root < 0, every applied revision that descends
  * (strictly) from a target and is not itself an ancestor-or-self of a

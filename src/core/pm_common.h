@@ -41,7 +41,9 @@ typedef enum pm_errcode
 	PM_ERR_CYCLE,				/* cycle in the graph: PM003 */
 	PM_ERR_RANGE,				/* step past base or head: PM004 */
 	PM_ERR_STATE,				/* needs a single current head etc.: 55000 */
-	PM_ERR_UNSUPPORTED			/* object kind the diff does not model: PM011 */
+	PM_ERR_UNSUPPORTED,			/* object kind the diff does not model: PM011 */
+	PM_ERR_IRREVERSIBLE,		/* no downgrade script: PM005 */
+	PM_ERR_NON_TRANSACTIONAL	/* cannot run in a transaction / a script: PM007 */
 } pm_errcode;
 
 typedef struct pm_error

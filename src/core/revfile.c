@@ -411,12 +411,13 @@ typedef enum header_key
 	KEY_BRANCH_LABELS,
 	KEY_DEPENDS_ON,
 	KEY_TRANSACTIONAL,
+	KEY_ORDER,
 	NUM_KEYS
 } header_key;
 
 static const char *const key_names[NUM_KEYS] = {
 	"revision", "down_revision", "message", "branch_labels", "depends_on",
-	"transactional"
+	"transactional", "order"
 };
 
 /*
@@ -510,6 +511,28 @@ store_header(pm_revfile *rf, header_key k, const char *s, size_t vs,
 				return false;
 			}
 			return true;
+		case KEY_ORDER:
+			{
+				size_t		i;
+				long		v = 0;
+
+				for (i = 0; i < vlen && v <= PM_MAX_ORDER; i++)
+				{
+					if (s[vs + i] < '0' || s[vs + i] > '9')
+						break;
+					v = v * 10 + (s[vs + i] - '0');
+				}
+				if (vlen == 0 || i < vlen || v < 1 || v > PM_MAX_ORDER)
+				{
+					pm_error_set(err, PM_ERR_SYNTAX,
+								 "invalid value \"%.*s%s\" for \"order\"",
+								 show_len(vlen), s + vs, show_more(vlen));
+					pm_error_hint(err, "Use a whole number from 1 to 1000000000 (lower loads, and so runs, first among revisions that do not depend on each other).");
+					return false;
+				}
+				rf->order = (int) v;
+				return true;
+			}
 		case NUM_KEYS:
 			break;
 	}
@@ -847,6 +870,8 @@ pm_revfile_format(const pm_revfile *rf)
 	format_list(&b, "depends_on", &rf->depends_on, false);
 	if (!rf->transactional)
 		pm_buf_puts(&b, "-- transactional: false\n");
+	if (rf->order > 0)
+		pm_buf_printf(&b, "-- order: %d\n", rf->order);
 
 	pm_buf_puts(&b, "\n");
 	format_section(&b, "up", rf->upgrade);

@@ -12,6 +12,7 @@
  *	-- branch_labels: audio                  (optional, comma separated)
  *	-- depends_on: 9c8b7a6d5e4f              (optional, comma separated)
  *	-- transactional: false                  (optional, default true)
+ *	-- order: 3                              (optional: load position)
  *
  *	-- migrate:up
  *	ALTER TABLE segment ADD COLUMN audio_start_ms integer;
@@ -38,6 +39,12 @@
  *	  labels.  Items are comma separated, surrounding blanks ignored,
  *	  empty list allowed for down_revision/depends_on/branch_labels.
  *	- transactional accepts true/false/yes/no/on/off (case-insensitive).
+ *	- order is a whole number 1..PM_MAX_ORDER: where the revision loads
+ *	  among revisions that do not depend on each other (lower first;
+ *	  revisions without it after those with it, by file name), and so
+ *	  where it runs (plans follow the load order, graph.h).
+ *	  import-alembic writes the position of each revision in Alembic's
+ *	  offline script, so an imported history runs in Alembic's order.
  *	- CRLF line endings are accepted anywhere.
  *	- The input may contain NUL bytes or invalid text; the parser must
  *	  never read out of bounds (it is fuzzed).
@@ -48,6 +55,8 @@
 #define PM_REVFILE_H
 
 #include "pm_common.h"
+
+#define PM_MAX_ORDER 1000000000
 
 typedef struct pm_strlist
 {
@@ -63,6 +72,7 @@ typedef struct pm_revfile
 	pm_strlist	branch_labels;
 	char	   *message;		/* "" when absent */
 	bool		transactional;	/* default true */
+	int			order;			/* 0: none (see "order" above) */
 	char	   *upgrade;		/* never NULL */
 	char	   *downgrade;		/* NULL when there is no migrate:down */
 	int			upgrade_line;	/* file line of the upgrade body's first line */

@@ -816,3 +816,37 @@ pm_range_resolve(const pm_graph *g, const char *range, unsigned char *inrange,
 	pm_free(mhi);
 	return true;
 }
+
+int
+pm_plan_command(const pm_graph *g, const char *command, const char *target,
+				pm_set *steps, pm_error *err)
+{
+	pm_set		targets;
+	int			br;
+	int			kind;
+
+	steps->n = 0;
+	steps->items = NULL;
+	if (strcmp(command, "upgrade") == 0)
+		kind = PM_CMD_UPGRADE;
+	else if (strcmp(command, "downgrade") == 0)
+		kind = PM_CMD_DOWNGRADE;
+	else if (strcmp(command, "stamp") == 0)
+		kind = PM_CMD_STAMP;
+	else
+	{
+		pm_error_set(err, PM_ERR_SYNTAX, "unknown command \"%s\"", command);
+		pm_error_hint(err, "Use upgrade, downgrade or stamp.");
+		return -1;
+	}
+	if (!pm_resolve(g, target, &targets, &br, err))
+		return -1;
+	if (kind == PM_CMD_UPGRADE)
+		pm_plan_upgrade(g, &targets, steps);
+	else if (kind == PM_CMD_DOWNGRADE)
+		pm_plan_downgrade(g, &targets, br, steps);
+	else
+		pm_plan_stamp(g, &targets, br, steps);
+	pm_set_free(&targets);
+	return kind;
+}

@@ -71,4 +71,20 @@ extern bool pm_resolve(const pm_graph *g, const char *expr, pm_set *out,
 extern bool pm_range_resolve(const pm_graph *g, const char *range,
 							 unsigned char *inrange, pm_error *err);
 
+/* What a command does with its steps (pm_plan_command's result). */
+typedef enum pm_command_kind
+{
+	PM_CMD_UPGRADE = 0,
+	PM_CMD_DOWNGRADE = 1,
+	PM_CMD_STAMP = 2
+} pm_command_kind;
+
+/*
+ * The steps "upgrade", "downgrade" or "stamp" to target would take, in
+ * the order they run (pm_plan_upgrade and friends).  Returns the kind, or
+ * -1 with err set (unknown command, target that does not resolve).
+ */
+extern int	pm_plan_command(const pm_graph *g, const char *command,
+							const char *target, pm_set *steps, pm_error *err);
+
 #endif							/* PM_TARGET_H */

@@ -587,6 +587,117 @@ PY
 	pgmig -d "dbname=$ADB" --dir imported2 upgrade; expect_rc 0 "pgmig takes over from there"
 	expect_err "Running upgrade b2c3d4e5f6a7, c3d4e5f6a7b8 -> d4e5f6a7b8c9" "continues with the merge"
 	if grep -q "Running upgrade  -> a1b2c3d4e5f6" "$TMP/err"; then fail "stamped revisions not re-run"; else pass "stamped revisions not re-run"; fi
+
+	# issue 12 item 8: Alembic's order.  Two branches add a column each to
+	# one table, then a merge; every script also writes its name to a
+	# trail table, so the order is visible for downgrades too.  Alembic
+	# runs zzzz before 1111 here (file name order would say 1111 first).
+	cd "$W" && mkdir -p ordproj && cd ordproj
+	$A init -t generic mig >/dev/null 2>&1
+	ordrev() { # FILE ID DOWN UP-SQL DOWN-SQL
+		cat >mig/versions/$1.py <<PY
+"""Revision $2"""
+from alembic import op
+
+revision = '$2'
+down_revision = $3
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("$4")
+    op.execute("INSERT INTO trail (what) VALUES ('up $2')")
+
+
+def downgrade():
+    op.execute("$5")
+    op.execute("INSERT INTO trail (what) VALUES ('down $2')")
+PY
+	}
+	ordrev 001_root aaaa None "CREATE TABLE t (id int)" "DROP TABLE t"
+	ordrev 002_z zzzz "'aaaa'" "ALTER TABLE t ADD COLUMN z int" "ALTER TABLE t DROP COLUMN z"
+	ordrev 003_one 1111 "'aaaa'" "ALTER TABLE t ADD COLUMN one int" "ALTER TABLE t DROP COLUMN one"
+	ordrev 004_merge cccc "('1111', 'zzzz')" "ALTER TABLE t ADD COLUMN m int" "ALTER TABLE t DROP COLUMN m"
+	OA=${DB}_oa; OP=${DB}_op; ON=${DB}_on
+	for d in "$OA" "$OP" "$ON"; do
+		dropdb --if-exists "$d" >/dev/null 2>&1; createdb "$d"; DBS+=("$d")
+		sql "CREATE TABLE trail (n serial, what text)" "$d" >/dev/null
+	done
+	seturl "$OA"
+	$A upgrade --sql base:heads >"$TMP/oup.sql" 2>/dev/null && $A downgrade --sql heads:base >"$TMP/odown.sql" 2>/dev/null \
+		&& pass "order: alembic --sql" || fail "order: alembic --sql"
+	pgmig --dir ordimp import-alembic --upgrade-sql "$TMP/oup.sql" --downgrade-sql "$TMP/odown.sql"; expect_rc 0 "order: import-alembic"
+	expect_no_err "another order" "order: Alembic downgrades in the reverse of its upgrade"
+	grep -q "^-- order: 2$" ordimp/zzzz*.sql && grep -q "^-- order: 3$" ordimp/1111*.sql \
+		&& pass "order: each file records its position in Alembic's script" || fail "order: each file records its position in Alembic's script"
+	$A upgrade heads >/dev/null 2>&1 && pass "order: alembic upgrade heads" || fail "order: alembic upgrade heads"
+	pgmig -d "dbname=$OP" --dir ordimp init; pgmig -d "dbname=$OP" --dir ordimp upgrade; expect_rc 0 "order: pgmig upgrade"
+	cols="SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 't' AND table_schema = 'public'"
+	trail="SELECT string_agg(what, ',' ORDER BY n) FROM trail"
+	[ "$(sql "$cols" "$OA")" = "id,z,one,m" ] && pass "order: Alembic's column order is id,z,one,m" || fail "order: Alembic's column order is id,z,one,m (got $(sql "$cols" "$OA"))"
+	[ "$(sql "$cols" "$OP")" = "$(sql "$cols" "$OA")" ] && pass "order: same column order as Alembic" || fail "order: same column order as Alembic (pgmig $(sql "$cols" "$OP"))"
+	[ "$(sql "$trail" "$OP")" = "$(sql "$trail" "$OA")" ] && pass "order: upgrades in Alembic's order" || fail "order: upgrades in Alembic's order (pgmig $(sql "$trail" "$OP"))"
+	$A downgrade base >/dev/null 2>&1
+	pgmig -d "dbname=$OP" --dir ordimp downgrade base; expect_rc 0 "order: pgmig downgrade base"
+	[ "$(sql "$trail" "$OP")" = "$(sql "$trail" "$OA")" ] && pass "order: downgrades in Alembic's order" || fail "order: downgrades in Alembic's order (pgmig $(sql "$trail" "$OP"), alembic $(sql "$trail" "$OA"))"
+	# without the recorded positions the files load by name: 1111 first
+	mkdir -p noorder && for f in ordimp/*.sql; do grep -v "^-- order:" "$f" >noorder/"$(basename "$f")"; done
+	pgmig -d "dbname=$ON" --dir noorder init; pgmig -d "dbname=$ON" --dir noorder upgrade; expect_rc 0 "order: the same files without order:"
+	[ "$(sql "$cols" "$ON")" = "id,one,z,m" ] && pass "order: without it, file name order (the test can fail)" || fail "order: without it, file name order (got $(sql "$cols" "$ON"))"
+
+	# issue 12 item 7: the rough edges of import-alembic
+	cd "$W/proj"
+	# --versions reads subfolders and may be repeated (version_locations)
+	mkdir -p loc1/sub loc2
+	cp $V/a1_create.py $V/b2_audio.py loc1/sub/; cp $V/c3_func.py loc1/; cp $V/d4_merge.py $V/e5_index.py loc2/
+	mkdir -p loc1/__pycache__ && echo "revision = 'zz'" >loc1/__pycache__/junk.py
+	pgmig --dir locs import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql" --versions loc1 --versions loc2
+	expect_rc 0 "--versions twice, with a subfolder"
+	grep -q "^-- message: Add audio timestamps to Segment$" locs/b2c3d4e5f6a7_*.sql && pass "message from a subfolder's file" || fail "message from a subfolder's file"
+	grep -q "^-- message: Index audio start concurrently$" locs/e5f6a7b8c9d0_*.sql && pass "message from the second --versions" || fail "message from the second --versions"
+	expect_no_err "zz" "__pycache__ skipped"
+	# truncated output is refused and writes nothing
+	head -n -2 "$TMP/up.sql" >"$TMP/up_cut.sql"
+	pgmig --dir cut import-alembic --upgrade-sql "$TMP/up_cut.sql"; expect_rc 1 "truncated upgrade output refused"
+	expect_err "up_cut.sql:[0-9]+: Alembic upgrade output ends without COMMIT: it looks truncated" "says it looks truncated"
+	expect_err "Generate the whole output again" "hint: generate it again"
+	[ ! -d cut ] || [ -z "$(ls cut)" ] && pass "truncated: nothing written" || fail "truncated: nothing written"
+	sed '/^-- Running downgrade a1b2c3d4e5f6/,$d' "$TMP/down.sql" >"$TMP/down_cut.sql"
+	pgmig --dir cut import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down_cut.sql"; expect_rc 1 "truncated downgrade output refused"
+	expect_err "Alembic downgrade output ends without COMMIT" "not imported as an empty downgrade"
+	[ ! -d cut ] || [ -z "$(ls cut)" ] && pass "truncated downgrade: nothing written" || fail "truncated downgrade: nothing written"
+	# importing again never writes a second file for an id
+	n_before=$(ls imported2 | wc -l)
+	pgmig --dir imported2 import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql"; expect_rc 1 "again without --versions: refused"
+	expect_err "revision a1b2c3d4e5f6 already has a file: imported2/a1b2c3d4e5f6_create_segment_table.sql" "names the existing file"
+	pgmig --dir imported2 import-alembic --upgrade-sql "$TMP/up.sql" --downgrade-sql "$TMP/down.sql" --force; expect_rc 0 "again with --force"
+	[ "$(ls imported2 | wc -l)" = "$n_before" ] && pass "--force replaces: one file per id" || fail "--force replaces: one file per id ($(ls imported2 | tr '\n' ' '))"
+	# a history rendered from a later revision: its first parent is missing
+	$A upgrade --sql a1b2c3d4e5f6:heads >"$TMP/up_late.sql" 2>/dev/null
+	$A downgrade --sql heads:a1b2c3d4e5f6 >"$TMP/down_late.sql" 2>/dev/null
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up_late.sql" --downgrade-sql "$TMP/down_late.sql"; expect_rc 1 "a parent not in the output: refused"
+	expect_err "up_late.sql:[0-9]+: revision (b2c3d4e5f6a7|c3d4e5f6a7b8) has parent a1b2c3d4e5f6, which is not in the upgrade output" "names file, revision and parent"
+	expect_err "--placeholder a1b2c3d4e5f6" "the hint gives the way forward"
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up_late.sql" --downgrade-sql "$TMP/down_late.sql" --placeholder a1b2c3d4e5f6
+	expect_rc 0 "--placeholder"
+	expect_err "placeholder: stamp it, never run it" "says how it is used"
+	grep -q "^-- down_revision:$" late/a1b2c3d4e5f6_*.sql && pass "the placeholder is a root" || fail "the placeholder is a root"
+	pgmig --dir late import-alembic --upgrade-sql "$TMP/up.sql" --placeholder a1b2c3d4e5f6 --force; expect_rc 1 "a placeholder for a revision in the output: refused"
+	PH=${DB}_ph; PF=${DB}_pf
+	for d in "$PH" "$PF"; do dropdb --if-exists "$d" >/dev/null 2>&1; createdb "$d"; DBS+=("$d"); done
+	seturl "$PH"
+	$A upgrade b2c3d4e5f6a7 >/dev/null 2>&1
+	pgmig -d "dbname=$PH" --dir late init
+	pgmig -d "dbname=$PH" --dir late stamp --from-alembic; expect_rc 0 "stamp --from-alembic stamps the placeholder"
+	[ "$(sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "$PH")" = "a1b2c3d4e5f6,b2c3d4e5f6a7" ] \
+		&& pass "placeholder and b2 applied" || fail "placeholder and b2 applied"
+	pgmig -d "dbname=$PH" --dir late upgrade; expect_rc 0 "pgmig goes on from there"
+	[ "$(sql "SELECT count(*) FROM pgmig.applied" "$PH")" = 5 ] && pass "all five applied" || fail "all five applied"
+	pgmig -d "dbname=$PF" --dir late init
+	pgmig -d "dbname=$PF" --dir late upgrade; expect_rc 1 "a new database: the placeholder refuses to run"
+	expect_err "revision a1b2c3d4e5f6 is a placeholder for Alembic history pgmig does not have" "says why"
+	[ "$(sql "SELECT count(*) FROM pgmig.applied" "$PF")" = 0 ] && pass "nothing applied" || fail "nothing applied"
 	cd "$W"
 fi
 
@@ -1137,7 +1248,7 @@ expect_out "^f1\\|" "reader sees the database's head"
 psql -XAtq -c "DROP OWNED BY pgmig_t_reader; DROP ROLE pgmig_t_reader" >/dev/null 2>&1
 
 # ======================================================================
-# issue 12 item 5 (part): offline A:B ranges
+# issue 12 item 5: offline mode -- A:B ranges, and no database at all
 group offline
 pgmig init; expect_rc 0 "init"
 revfile migrations o1 "" "one" "CREATE TABLE o1 (a int);" "DROP TABLE o1;"
@@ -1158,6 +1269,59 @@ if grep -q "DROP TABLE o1" "$TMP/out"; then fail "o1 stays"; else pass "o1 stays
 expect_sql "SELECT string_agg(revision, ',') FROM pgmig.applied" "o1" "ranges change nothing"
 expect_sql "SELECT count(*) FROM pgmig.journal WHERE action LIKE 'stamp%'" "0" "the stamp was rolled back"
 pgmig upgrade --sql :o2; expect_rc 2 "a range needs both ends"
+pgmig upgrade --offline o2; expect_rc 2 "--offline only with --sql"
+# --offline: the folder alone, from base, even with a database at o1
+pgmig upgrade --sql --offline o2; expect_rc 0 "--sql --offline"
+expect_out "CREATE TABLE o1" "--offline starts from base"
+
+# a branch label, a dependency, a message with quotes and a backslash
+revfile migrations o4 o3 "four's \\ label" "CREATE TABLE o4 (a text DEFAULT 'x\\y');" "DROP TABLE o4;" "-- branch_labels: lab4
+-- depends_on: o1"
+# no server reachable: nothing but the folder
+NOSRV="env PGHOST=$TMP/no-such-socket-dir PGPORT=1"
+run $NOSRV "$PGMIG" upgrade --sql base:head; expect_rc 0 "no server: upgrade --sql base:head"
+cp "$TMP/out" "$TMP/offline_up.sql"
+expect_out "SELECT pgmig.add\('o4'" "the script loads the revisions it runs"
+expect_out "SELECT pgmig.step\('o4', false\);" "and runs them with step()"
+expect_no_err "could not connect|error" "a range never tries the database"
+run $NOSRV "$PGMIG" upgrade --sql; expect_rc 0 "no server, no range: from base"
+expect_err "warning: no database: the script is written from the folder alone and starts from base" "says it starts from base"
+expect_err "pgmig upgrade --sql START:head" "the hint names START:END"
+if cmp -s "$TMP/out" "$TMP/offline_up.sql"; then pass "same script as base:head"; else fail "same script as base:head"; fi
+run $NOSRV "$PGMIG" upgrade --sql --offline o4; expect_rc 0 "no server, --offline"
+expect_no_err "could not connect" "--offline does not try to connect"
+run $NOSRV "$PGMIG" downgrade --sql o4:o1; expect_rc 0 "no server: downgrade --sql o4:o1"
+cp "$TMP/out" "$TMP/offline_down.sql"
+run $NOSRV "$PGMIG" downgrade --sql base:o1; expect_rc 0 "no server: downgrade from base"
+expect_out "\(0 revisions\)" "from base there is nothing to downgrade"
+
+# byte for byte what pgmig.script() writes for the same folder and range
+OFF2=${DB}_2
+createdb "$OFF2"; DBS+=("$OFF2")
+psql -XAtq -d "$OFF2" -c "CREATE EXTENSION pgmig" >/dev/null
+pgmig -d "$OFF2" load; expect_rc 0 "load the folder into a second database"
+sql "SELECT pgmig.script('upgrade', 'head')" "$OFF2" >"$TMP/server_up.sql"
+if [ "$(cat "$TMP/server_up.sql")" = "$(cat "$TMP/offline_up.sql")" ]; then pass "client offline script = pgmig.script() (upgrade base:head)"; else diff "$TMP/server_up.sql" "$TMP/offline_up.sql" | head; fail "client offline script = pgmig.script() (upgrade base:head)"; fi
+psql -XAtq -d "$OFF2" -c "BEGIN" -c "DO \$\$BEGIN PERFORM pgmig.stamp('o4'); END\$\$" -c "SELECT pgmig.script('downgrade', 'o1')" -c "ROLLBACK" >"$TMP/server_down.sql"
+if [ "$(cat "$TMP/server_down.sql")" = "$(cat "$TMP/offline_down.sql")" ]; then pass "client offline script = pgmig.script() (downgrade o4:o1)"; else diff "$TMP/server_down.sql" "$TMP/offline_down.sql" | head; fail "client offline script = pgmig.script() (downgrade o4:o1)"; fi
+
+# the script runs with psql -1 -f on a database that never saw the folder
+OFF3=${DB}_3
+createdb "$OFF3"; DBS+=("$OFF3")
+psql -XAtq -d "$OFF3" -c "CREATE EXTENSION pgmig" >/dev/null
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_up.sql"; expect_rc 0 "psql -1 -f the offline script"
+OFF1=$DB; DB=$OFF3
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "o1,o2,o3,o4" "applied rows"
+expect_sql "SELECT string_agg(id, ',' ORDER BY id) FROM pgmig.revision" "o1,o2,o3,o4" "every applied revision is loaded"
+expect_sql "SELECT count(*) FROM pgmig.check()" "0" "check() finds nothing wrong"
+expect_sql "SELECT branch_labels[1] || ' ' || depends_on[1] FROM pgmig.revision WHERE id = 'o4'" "lab4 o1" "labels and dependencies kept"
+expect_sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('o1', 'o2', 'o3', 'o4')" "4" "tables created"
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_up.sql"; expect_rc 3 "run twice: refused by the state check"
+expect_err "no longer in the state this script was generated for" "the state check says why"
+run psql -X -v ON_ERROR_STOP=1 -1 -d "$OFF3" -f "$TMP/offline_down.sql"; expect_rc 0 "psql -1 -f the offline downgrade"
+expect_sql "SELECT string_agg(revision, ',' ORDER BY revision) FROM pgmig.applied" "o1" "downgraded to o1"
+expect_sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('o2', 'o3', 'o4')" "0" "tables dropped"
+DB=$OFF1
 
 # ======================================================================
 group demo

@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int
+has_commit(const char *s, size_t n)
+{
+	size_t		i,
+				k;
+
+	for (i = 0; i + 6 <= n; i++)
+	{
+		for (k = 0; k < 6; k++)
+			if ((s[i + k] | 0x20) != "commit"[k])
+				break;
+		if (k == 6)
+			return 1;
+	}
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,8 +40,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			k;
 
 	pm_alembic_init(&a);
-	if (pm_alembic_parse_upgrade(&a, buf, uplen, NULL, &err) && nul)
-		(void) pm_alembic_parse_downgrade(&a, nul + 1, size - uplen - 1, NULL, &err);
+	if (pm_alembic_parse_upgrade(&a, buf, uplen, NULL, &err))
+	{
+		/* accepted output with blocks is whole: it has a COMMIT (item 7) */
+		if (a.n > 0 && !has_commit(buf, uplen))
+			abort();
+		if (nul)
+			(void) pm_alembic_parse_downgrade(&a, nul + 1, size - uplen - 1, NULL, &err);
+	}
 	for (k = 0; k < a.n; k++)
 	{
 		/* every revision has an id, an upgrade, a message */

@@ -63,7 +63,7 @@ same_revfile(const pm_revfile *a, const pm_revfile *b)
 		same_list(&a->depends_on, &b->depends_on) &&
 		same_list(&a->branch_labels, &b->branch_labels) &&
 		strcmp(a->message, b->message) == 0 &&
-		a->transactional == b->transactional &&
+		a->transactional == b->transactional && a->order == b->order &&
 		strcmp(a->upgrade, b->upgrade) == 0 &&
 		(a->downgrade == NULL) == (b->downgrade == NULL) &&
 		(a->downgrade == NULL || strcmp(a->downgrade, b->downgrade) == 0);

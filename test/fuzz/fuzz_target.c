@@ -9,10 +9,17 @@
  *	- resolved, and used as a history range, against a small fixed graph
  *	  with a branch, a label on each side, a merge and an applied part,
  *	  so the resolver's error paths run too (the sanitizers and LSan
- *	  watch them).
+ *	  watch them);
+ *	- planned as upgrade, downgrade and stamp (pm_plan_command): every
+ *	  step a valid index, once, upgrades parents first and downgrades
+ *	  children first; each plan written as an offline script
+ *	  (offscript.c) with the input as target and message, which must add
+ *	  no line outside the message's own literal (a comment cannot be
+ *	  ended by a message or a target).
  * Any violation aborts, which libFuzzer reports as a crash.
  */
 #include "target.h"
+#include "offscript.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +61,85 @@ build_graph(void)
 		abort();
 	}
 	return g;
+}
+
+static int
+count_lines(const char *text)
+{
+	int			n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* the offline script of a plan, target text and message given */
+static int
+script_lines(const char *command, const char *target, int kind,
+			 const pm_set *steps, const char *message)
+{
+	static const bool tx[8] = {true, true, true, true, true, true, true, true};
+	pm_buf		b;
+	pm_error	err;
+	int			k,
+				n;
+
+	pm_buf_init(&b);
+	pm_script_begin(&b, graph, command, target, kind, steps, tx);
+	for (k = 0; k < steps->n; k++)
+		if (!pm_script_step(&b, graph, kind, steps->items[k], message, true,
+							"SELECT 1;", "SELECT 2;", &err))
+			fail("a reversible transactional step was refused", target);
+	pm_script_end(&b, steps->n, true);
+	n = count_lines(b.data);
+	pm_buf_free(&b);
+	return n;
+}
+
+static void
+check_plans(const char *s)
+{
+	static const char *const commands[] = {"upgrade", "downgrade", "stamp"};
+	int			c;
+
+	for (c = 0; c < 3; c++)
+	{
+		pm_set		steps;
+		pm_error	err;
+		int			kind = pm_plan_command(graph, commands[c], s, &steps, &err);
+		unsigned char seen[8] = {0};
+		int			k,
+					j;
+
+		if (kind < 0)
+		{
+			if (err.msg[0] == '\0')
+				fail("plan failure without a message", s);
+			continue;
+		}
+		for (k = 0; k < steps.n; k++)
+		{
+			int			v = steps.items[k];
+
+			if (v < 0 || v >= pm_graph_size(graph) || seen[v]++)
+				fail("plan step out of range or twice", s);
+			/* a parent in the plan runs before (upgrade) or after (downgrade) */
+			for (j = 0; kind != PM_CMD_STAMP && j < pm_graph_rev(graph, v)->nparents_ok; j++)
+			{
+				int			p = pm_graph_rev(graph, v)->parents[j];
+
+				if (seen[p] && kind == PM_CMD_DOWNGRADE)
+					fail("downgrade reverts a parent before its child", s);
+				if (!seen[p] && kind == PM_CMD_UPGRADE && !pm_graph_rev(graph, p)->applied)
+					fail("upgrade runs a child before its parent", s);
+			}
+		}
+		/* the message's own line breaks stay inside its literal in add() */
+		if (script_lines(commands[c], s, kind, &steps, s) !=
+			script_lines(commands[c], "x", kind, &steps, "") + steps.n * count_lines(s))
+			fail("target or message text added a line to the offline script's comments", s);
+		pm_set_free(&steps);
+	}
 }
 
 static bool
@@ -129,6 +215,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("range failure without a message", s);
 	}
 
+	check_plans(s);
 	free(s);
 	return 0;
 }

@@ -201,7 +201,8 @@ main(void)
 			"-- Running upgrade r1 -> r2\n"
 			"UPDATE \"alembic_version\" SET version_num='r2' WHERE version_num = 'r1';\n"
 			"-- Running upgrade r1,r2 -> r3, Merge, with commas -> and arrows\n"
-			"SELECT '-- Running upgrade x -> y';\nCOMMIT;\n";
+			"SELECT '-- Running upgrade x -> y';\n"
+			"UPDATE alembic_version SET version_num='r3' WHERE version_num = 'r2';\nCOMMIT;\n";
 
 		ok = pm_alembic_parse_upgrade(&a, s, strlen(s), NULL, &err);
 		CHECK(ok && a.n == 3, "synthetic upgrade parses");
@@ -220,7 +221,7 @@ main(void)
 
 	pm_alembic_init(&a);
 	{
-		const char *s = "CREATE TABLE myver (v text);\n-- Running upgrade  -> r1\nINSERT INTO myver VALUES ('r1');\nSELECT 1;\n";
+		const char *s = "CREATE TABLE myver (v text);\n-- Running upgrade  -> r1\nSELECT 1;\nINSERT INTO myver VALUES ('r1');\nCOMMIT;\n";
 
 		ok = pm_alembic_parse_upgrade(&a, s, strlen(s), "myver", &err);
 		CHECK(ok && a.n == 1 && strcmp(a.revs[0].upgrade, "SELECT 1;") == 0, "custom version table name");
@@ -229,7 +230,7 @@ main(void)
 
 	pm_alembic_init(&a);
 	{
-		const char *s = "SET search_path = app;\n-- Running upgrade  -> r1\nSELECT 1;\n";
+		const char *s = "SET search_path = app;\n-- Running upgrade  -> r1\nSELECT 1;\nINSERT INTO alembic_version VALUES ('r1');\nCOMMIT;\n";
 
 		ok = pm_alembic_parse_upgrade(&a, s, strlen(s), NULL, &err);
 		CHECK(ok && a.nignored == 1 && a.ignored_line == 1, "statements before the first block are counted, not kept");
@@ -240,7 +241,7 @@ main(void)
 			  "line 3: revision r1 appears twice in the upgrade output", "duplicate revision");
 	CHECK_STR(err_of("-- Running downgrade r1 -> \nSELECT 1;\n", NULL),
 			  "line 1: downgrade header in upgrade output", "downgrade output given as upgrade");
-	CHECK_STR(err_of("-- Running upgrade  -> r1\n", "-- Running downgrade r9 -> r1\n"),
+	CHECK_STR(err_of("-- Running upgrade  -> r1\nINSERT INTO alembic_version VALUES ('r1');\nCOMMIT;\n", "-- Running downgrade r9 -> r1\n"),
 			  "line 1: downgrade of revision r9, which is not in the upgrade output", "unknown revision in downgrade");
 	CHECK_STR(err_of("\n-- Running upgrade  -> bad-id\n", NULL),
 			  "line 2: invalid revision id \"bad-id\" in Alembic header", "invalid id");
@@ -249,6 +250,83 @@ main(void)
 	CHECK_STR(err_of("-- Running upgrade  -> r1\nSELECT 'x;\n", NULL),
 			  "line 2: unterminated quoted string", "unterminated string");
 	CHECK_STR(err_of("-- Running upgrade is great\nSELECT 1;\n", NULL), "ok", "a lookalike comment without an arrow is ignored");
+
+	/* issue 12 item 8: the downgrade order is the reverse of the upgrade's */
+	{
+		const char *up3 = "BEGIN;\n-- Running upgrade  -> r1\n-- Running upgrade r1 -> r2\n-- Running upgrade r1 -> r3\n"
+			"UPDATE alembic_version SET version_num='r3';\nCOMMIT;\n";
+		const char *rev3 = "BEGIN;\n-- Running downgrade r3 -> r1\n-- Running downgrade r2 -> r1\n-- Running downgrade r1 -> \n"
+			"DELETE FROM alembic_version;\nCOMMIT;\n";
+		const char *mis3 = "BEGIN;\n-- Running downgrade r2 -> r1\n-- Running downgrade r3 -> r1\n-- Running downgrade r1 -> \n"
+			"DELETE FROM alembic_version;\nCOMMIT;\n";
+		const char *part = "BEGIN;\n-- Running downgrade r3 -> r1\nDELETE FROM alembic_version;\nCOMMIT;\n";
+		pm_alembic	t;
+
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, rev3, strlen(rev3), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == -1, "downgrade in reverse upgrade order: in order");
+		CHECK(ok && t.revs[2].down_pos == 1 && t.revs[0].down_pos == 3, "downgrade positions recorded");
+		pm_alembic_free(&t);
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, mis3, strlen(mis3), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == 1, "r2 downgraded before r3: found (index %d)",
+			  ok ? pm_alembic_downgrade_misordered(&t) : -9);
+		pm_alembic_free(&t);
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, up3, strlen(up3), NULL, &err) &&
+			pm_alembic_parse_downgrade(&t, part, strlen(part), NULL, &err);
+		CHECK(ok && pm_alembic_downgrade_misordered(&t) == -1, "a partial downgrade output: in order");
+		pm_alembic_free(&t);
+	}
+
+	/* issue 12 item 7: truncated output is refused, never imported */
+	{
+		const char *whole = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
+			"INSERT INTO alembic_version (version_num) VALUES ('r1');\nCOMMIT;\n";
+		const char *nocommit = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
+			"INSERT INTO alembic_version (version_num) VALUES ('r1');\n";
+		const char *midscript = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
+			"INSERT INTO alembic_version (version_num) VALUES ('r1');\n-- Running upgrade r1 -> r2\nALTER TABLE t ADD b int;\n";
+		const char *headeronly = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
+			"INSERT INTO alembic_version (version_num) VALUES ('r1');\nCOMMIT;\n-- Running upgrade r1 -> r2\n";
+		const char *otherver = "BEGIN;\n-- Running upgrade  -> r1\nCREATE TABLE t (a int);\n"
+			"INSERT INTO my_versions (version_num) VALUES ('r1');\nCOMMIT;\n";
+		const char *down_whole = "BEGIN;\n-- Running downgrade r1 -> \nDROP TABLE t;\n"
+			"DELETE FROM alembic_version WHERE version_num = 'r1';\nDROP TABLE alembic_version;\nCOMMIT;\n";
+		const char *down_cut = "BEGIN;\n-- Running downgrade r1 -> \n";
+		pm_alembic	t;
+
+		CHECK_STR(err_of(whole, NULL), "ok", "whole output: accepted");
+		CHECK_STR(err_of(nocommit, NULL), "line 5: Alembic upgrade output ends without COMMIT: it looks truncated",
+				  "no final COMMIT: refused");
+		CHECK_STR(err_of(midscript, NULL), "line 7: Alembic upgrade output ends without COMMIT: it looks truncated",
+				  "cut in the middle of a block: refused");
+		CHECK_STR(err_of(headeronly, NULL),
+				  "line 6: the last block of the Alembic upgrade output (revision r2) has no statement on the version table \"alembic_version\"",
+				  "cut after a header: refused (the COMMIT before it belongs to the block before)");
+		CHECK_STR(err_of(otherver, NULL),
+				  "line 2: the last block of the Alembic upgrade output (revision r1) has no statement on the version table \"alembic_version\"",
+				  "another version table: refused");
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, otherver, strlen(otherver), NULL, &err);
+		CHECK(!ok && strstr(err.hint, "--version-table") != NULL, "the hint names --version-table");
+		pm_alembic_free(&t);
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, otherver, strlen(otherver), "my_versions", &err);
+		CHECK(ok, "accepted with its version table named");
+		pm_alembic_free(&t);
+		CHECK_STR(err_of(whole, down_whole), "ok", "whole downgrade output: accepted");
+		CHECK_STR(err_of(whole, down_cut),
+				  "line 3: Alembic downgrade output ends without COMMIT: it looks truncated",
+				  "truncated downgrade: refused, not an empty downgrade");
+		pm_alembic_init(&t);
+		ok = pm_alembic_parse_upgrade(&t, nocommit, strlen(nocommit), NULL, &err);
+		CHECK(!ok && strstr(err.detail, "revision r1 (line 2)") != NULL && strstr(err.hint, "alembic upgrade --sql base:heads") != NULL,
+			  "the detail names the last block, the hint how to get the whole output");
+		pm_alembic_free(&t);
+	}
 
 	/* Python revision files */
 	{

@@ -907,7 +907,7 @@ test_plans(void)
 	g = branchy("");
 	CHECK_STR(plan(g, "upgrade", "M", NULL), "R,X1,X2,Y1,Y2,M", "upgrade M from nothing");
 	CHECK_STR(plan(g, "upgrade", "Y2", NULL), "R,Y1,Y2", "upgrade one branch only");
-	CHECK_STR(plan(g, "upgrade", "Y1,X2", NULL), "R,Y1,X1,X2", "upgrade several targets, in target order");
+	CHECK_STR(plan(g, "upgrade", "Y1,X2", NULL), "R,X1,X2,Y1", "upgrade several targets: the graph's order (load order), not the targets'");
 	CHECK_STR(plan(g, "upgrade", "", NULL), "", "upgrade to base: nothing");
 	CHECK_STR(plan(g, "downgrade", "", NULL), "", "downgrade with nothing applied: nothing");
 	CHECK_STR(plan(g, "stamp", "X2", NULL), "R,X1,X2", "stamp from nothing: additions in order");
@@ -954,7 +954,7 @@ test_plans(void)
 	add(g, "A2", "A1", "", "", false);
 	add(g, "C1", "B1", "", "", false);
 	pm_graph_build(g, true, &err);
-	CHECK_STR(plan(g, "upgrade", "M", NULL), "R,Y1,X1,M", "upgrade: merge parents in declared order");
+	CHECK_STR(plan(g, "upgrade", "M", NULL), "R,X1,Y1,M", "upgrade: a merge's parents in load order, not declared order");
 	CHECK_STR(plan(g, "upgrade", "C1", NULL), "R,A1,A2,B1,C1", "upgrade pulls in depends_on from another branch");
 	CHECK_STR(topo_ids(g), "R,X1,Y1,M,A1,A2,B1,C1", "topo with a forward dependency");
 	pm_graph_free(g);

@@ -517,7 +517,7 @@ same_revfile(const pm_revfile *a, const pm_revfile *b)
 	for (i = 0; i < a->f.n; i++) if (strcmp(a->f.items[i], b->f.items[i]) != 0) return false
 
 	if (strcmp(a->id, b->id) != 0 || strcmp(a->message, b->message) != 0 ||
-		a->transactional != b->transactional ||
+		a->transactional != b->transactional || a->order != b->order ||
 		strcmp(a->upgrade, b->upgrade) != 0 ||
 		(a->downgrade == NULL) != (b->downgrade == NULL) ||
 		(a->downgrade && strcmp(a->downgrade, b->downgrade) != 0))
@@ -546,6 +546,39 @@ roundtrip(const char *text, const char *what)
 		  "%s: round-trips through format", what);
 	pm_revfile_free(&again);
 	pm_free(out);
+}
+
+/* "-- order: N" (issue 12 item 8): the load position import-alembic writes */
+static void
+test_order_key(void)
+{
+	char	   *out;
+
+	CHECK_ONCE(parse("-- revision: a\n-- order: 7\n-- migrate:up\n"), "order: parses");
+	CHECK_ONCE(rf.order == 7, "order: 7 (got %d)", rf.order);
+	out = pm_revfile_format(&rf);
+	CHECK_STR(out, "-- revision: a\n-- down_revision:\n-- message:\n-- order: 7\n\n-- migrate:up\n",
+			  "order: written after the other keys");
+	pm_free(out);
+	CHECK_ONCE(parse("-- revision: a\n-- migrate:up\n") && rf.order == 0, "order: absent is 0");
+	CHECK_ONCE(parse("-- revision: a\n-- order:  1000000000 \n-- migrate:up\n") && rf.order == 1000000000,
+			   "order: the largest, blanks trimmed");
+	expect_fail("-- revision: a\n-- order: 0\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"0\" for \"order\"", "order: 0 refused");
+	expect_fail("-- revision: a\n-- order: 1000000001\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"1000000001\" for \"order\"", "order: too large refused");
+	expect_fail("-- revision: a\n-- order: 99999999999999999999\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"99999999999999999999\" for \"order\"", "order: no overflow");
+	expect_fail("-- revision: a\n-- order: -3\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"-3\" for \"order\"", "order: negative refused");
+	expect_fail("-- revision: a\n-- order: 3x\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"3x\" for \"order\"", "order: trailing junk refused");
+	expect_fail("-- revision: a\n-- order:\n-- migrate:up\n", PM_ERR_SYNTAX, 2,
+				"invalid value \"\" for \"order\"", "order: empty refused");
+	expect_fail("-- revision: a\n-- order: 1\n-- order: 2\n-- migrate:up\n", PM_ERR_SYNTAX, 3,
+				"duplicate header key \"order\"", "order: once");
+	CHECK(strstr(err.hint, "once") != NULL, "order: duplicate hint");
+	roundtrip("-- revision: a\n-- order: 42\n-- migrate:up\nx\n", "order");
 }
 
 static void
@@ -665,6 +698,7 @@ main(void)
 	test_errors();
 	test_name_list();
 	test_format();
+	test_order_key();
 	test_prefixes();
 	pm_revfile_free(&rf);
 	UNIT_DONE();

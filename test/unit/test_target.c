@@ -637,6 +637,83 @@ test_commands(void)
 	pm_graph_free(g);
 }
 
+/* pm_plan_command: its steps as "a,b" or "error N" */
+static const char *
+command_for(const pm_graph *g, const char *command, const char *target)
+{
+	static char bufs[4][512];
+	static int	which = 0;
+	char	   *b = bufs[which++ % 4];
+	pm_set		out;
+	size_t		o = 0;
+	int			k;
+	int			kind = pm_plan_command(g, command, target, &out, &err);
+
+	if (kind < 0)
+	{
+		snprintf(b, 512, "error %d", (int) err.code);
+		return b;
+	}
+	b[0] = '\0';
+	for (k = 0; k < out.n; k++)
+		o += snprintf(b + o, 512 - o, "%s%s", k ? "," : "",
+					  pm_graph_rev(g, out.items[k])->id);
+	pm_set_free(&out);
+	return b;
+}
+
+/*
+ * The order of independent revisions (issue 12 item 8): plans follow the
+ * graph's topological order, which is the load order when parents load
+ * first.  The client loads a folder by "-- order:" then by file name;
+ * import-alembic writes Alembic's positions there, so a history loaded
+ * in Alembic's order runs in it, and a downgrade is its exact reverse.
+ */
+static void
+test_order(void)
+{
+	/* Alembic ran zzzz before 1111 (merge declared as 1111, zzzz) */
+	pm_graph   *g = graph("aaaa zzzz:aaaa 1111:aaaa cccc:1111,zzzz", "");
+
+	CHECK_STR(command_for(g, "upgrade", "heads"), "aaaa,zzzz,1111,cccc",
+			  "order: upgrade in load order, not the merge's declared order");
+	CHECK_STR(command_for(g, "upgrade", "cccc"), "aaaa,zzzz,1111,cccc",
+			  "order: the same whatever the target names");
+	CHECK_STR(command_for(g, "stamp", "heads"), "aaaa,zzzz,1111,cccc", "order: stamp adds in it too");
+	pm_graph_free(g);
+
+	g = graph("aaaa zzzz:aaaa 1111:aaaa cccc:1111,zzzz", "aaaa,zzzz,1111,cccc");
+	CHECK_STR(command_for(g, "downgrade", "base"), "cccc,1111,zzzz,aaaa",
+			  "order: downgrade base is the exact reverse of the upgrade");
+	CHECK_STR(command_for(g, "downgrade", "aaaa"), "cccc,1111,zzzz",
+			  "order: downgrade to the root: reverse too");
+	pm_graph_free(g);
+
+	/* the other load order gives the other run order */
+	g = graph("aaaa 1111:aaaa zzzz:aaaa cccc:1111,zzzz", "");
+	CHECK_STR(command_for(g, "upgrade", "heads"), "aaaa,1111,zzzz,cccc",
+			  "order: loaded 1111 first, runs 1111 first");
+	pm_graph_free(g);
+
+	/* two unmerged branches interleave as loaded, whatever the targets */
+	g = graph("r x1:r y1:r x2:x1 y2:y1", "");
+	CHECK_STR(command_for(g, "upgrade", "heads"), "r,x1,y1,x2,y2", "order: interleaved as loaded");
+	CHECK_STR(command_for(g, "upgrade", "y2"), "r,y1,y2", "order: one branch: only its revisions");
+	pm_graph_free(g);
+
+	/* children loaded before parents: still parents first */
+	g = graph("m:b,a b:r a:r r", "");
+	CHECK_STR(command_for(g, "upgrade", "m"), "r,b,a,m",
+			  "order: a load that is not parents-first runs parents first (declared order)");
+	pm_graph_free(g);
+
+	g = graph("r", "");
+	CHECK_STR(command_for(g, "migrate", "head"), "error 1", "unknown command: syntax error");
+	CHECK(strstr(err.hint, "upgrade, downgrade or stamp") != NULL, "unknown command: the hint lists them");
+	CHECK_STR(command_for(g, "upgrade", "nope"), "error 3", "unknown target: undefined");
+	pm_graph_free(g);
+}
+
 /* ---------------------------------------------------------------- */
 /* ranges */
 
@@ -760,6 +837,7 @@ main(void)
 	test_linear();
 	test_branches();
 	test_commands();
+	test_order();
 	test_ranges();
 	test_deep();
 	UNIT_DONE();
