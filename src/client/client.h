@@ -42,6 +42,8 @@
 #include "common/logging.h"
 #include "fe_utils/print.h"
 #include "libpq-fe.h"
+#include <sys/stat.h>
+#include <time.h>
 #include "core/pm_common.h"
 #include "core/graph.h"
 #include "core/revfile.h"
@@ -137,6 +139,9 @@ typedef struct revfile_entry
 	char	   *path;			/* as found under --dir */
 	char	   *name;			/* file name only */
 	pm_revfile	rf;
+	char	   *text;			/* the file as read (sent when asked for) */
+	struct stat st;				/* of the open file: the fingerprint */
+	char		digest[65];		/* load digest (core/revfile.h) */
 } revfile_entry;
 
 typedef struct revdir
@@ -144,6 +149,7 @@ typedef struct revdir
 	int			n;
 	revfile_entry *files;		/* parents before children, then by name */
 	char	   *missing;		/* "parent has no file" errors, or NULL */
+	char	   *fingerprint;	/* folder_fingerprint(), NULL if racy */
 } revdir;
 
 /* Read and parse every *.sql in dir; false (error printed) on any problem. */
@@ -156,6 +162,8 @@ extern void free_revdir(revdir *d);
  */
 extern bool load_revisions(PGconn *conn, const revdir *d, bool own_tx);
 extern bool load_dir(PGconn *conn, bool own_tx);
+extern char *folder_fingerprint(const revfile_entry *files, int n, time_t start);
+extern char *current_fingerprint(const char *dir);
 /* the load gives up (false) instead of waiting for another run's lock */
 extern bool load_lock_nowait;
 extern char *read_file(const char *path, size_t *len);

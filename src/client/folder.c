@@ -1,17 +1,23 @@
 /*-------------------------------------------------------------------------
  *
- * load.c
+ * folder.c
  *	  pgmig client: reading the revision folder and loading it into the
  *	  database, so that the files are the source of truth.
  *
  * A load is all or nothing: every file is parsed before the database is
  * touched (a broken file is reported as FILE:LINE and nothing is loaded),
- * then one transaction takes the migration lock, COPYs every revision
- * into a temporary stage table, refuses to go on if an applied revision's
- * file is missing or was edited, and merges the stage into
- * pgmig.revision with one INSERT ... ON CONFLICT (the server validates
- * the graph once per statement).  Unapplied revisions whose file is gone
- * are deleted, so a folder edited before deploying is mirrored exactly.
+ * then one transaction takes the migration lock and hands the folder to
+ * pgmig.load_folder(), the one place that decides what is new, changed,
+ * unchanged, edited after it was applied or gone (sql/0.4/72_load_folder.sql):
+ * first each file's load digest only, then the texts of the files it asks
+ * for, so a folder equal to the database costs one call and no script is
+ * sent.  Unapplied revisions whose file is gone are deleted, so a folder
+ * edited before deploying is mirrored exactly.
+ *
+ * The folder's fingerprint (names, sizes, inodes, times) goes with the
+ * load; the server records it when the load leaves pgmig.revision equal
+ * to the folder, and read-only commands that find the same fingerprint
+ * skip reading the files (queries.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +30,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static char *read_stat_file(const char *path, size_t *len, struct stat *st);
+static void revision_digest(const pm_revfile *rf, char out[65]);
 
 char *
 read_file(const char *path, size_t *len)
@@ -321,6 +330,7 @@ ends_with(const char *s, const char *suffix)
 bool
 read_revdir(const char *dir, revdir *out)
 {
+	time_t		start;
 	DIR		   *dh;
 	struct dirent *de;
 	int			cap = 0;
@@ -330,6 +340,8 @@ read_revdir(const char *dir, revdir *out)
 	out->n = 0;
 	out->files = NULL;
 	out->missing = NULL;
+	out->fingerprint = NULL;
+	start = time(NULL);
 	dh = opendir(dir);
 	if (dh == NULL)
 	{
@@ -363,7 +375,7 @@ read_revdir(const char *dir, revdir *out)
 	{
 		revfile_entry *e = &out->files[k];
 		size_t		len;
-		char	   *buf = read_file(e->path, &len);
+		char	   *buf = read_stat_file(e->path, &len, &e->st);
 		pm_error	err;
 
 		if (buf == NULL)
@@ -378,11 +390,17 @@ read_revdir(const char *dir, revdir *out)
 			memset(&e->rf, 0, sizeof(e->rf));
 			ok = false;
 		}
-		else if (strncmp(e->name, e->rf.id, strlen(e->rf.id)) != 0)
-			pg_log_warning("%s: file name does not start with its revision id %s",
-						   e->path, e->rf.id);
-		pm_free(buf);
+		else
+		{
+			if (strncmp(e->name, e->rf.id, strlen(e->rf.id)) != 0)
+				pg_log_warning("%s: file name does not start with its revision id %s",
+							   e->path, e->rf.id);
+			revision_digest(&e->rf, e->digest);
+		}
+		/* kept: sent as it was read if the database asks for it */
+		e->text = buf;
 	}
+	out->fingerprint = folder_fingerprint(out->files, out->n, start);
 	if (!ok)
 	{
 		pg_log_error("nothing loaded: fix the file%s above",
@@ -409,6 +427,8 @@ free_revdir(revdir *d)
 	{
 		pm_free(d->files[k].path);
 		pm_free(d->files[k].name);
+		if (d->files[k].text)
+			pm_free(d->files[k].text);
 		if (d->files[k].rf.id)
 			pm_revfile_free(&d->files[k].rf);
 	}
@@ -416,163 +436,287 @@ free_revdir(revdir *d)
 		pm_free(d->files);
 	if (d->missing)
 		pm_free(d->missing);
+	if (d->fingerprint)
+		pm_free(d->fingerprint);
 	d->missing = NULL;
+	d->fingerprint = NULL;
 	d->n = 0;
 	d->files = NULL;
 }
 
-/* ---- COPY ---- */
+/* ---- fingerprint and digests ---- */
 
-static void
-csv_value(pm_buf *b, const char *s)
+/*
+ * A whole file read with the stat of the open file (the fingerprint's
+ * stat is the one of the bytes read, not of a later path lookup).
+ */
+static char *
+read_stat_file(const char *path, size_t *len, struct stat *st)
 {
-	const char *p;
+	int			fd = open(path, O_RDONLY);
+	char	   *buf;
+	size_t		done = 0;
 
-	if (s == NULL)
-		return;					/* unquoted empty field: NULL */
-	pm_buf_puts(b, "\"");
-	for (p = s; *p; p++)
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, st) != 0)
 	{
-		if (*p == '"')
-			pm_buf_puts(b, "\"");
-		pm_buf_append(b, p, 1);
+		close(fd);
+		return NULL;
 	}
-	pm_buf_puts(b, "\"");
+	buf = pm_malloc((size_t) st->st_size + 1);
+	for (;;)
+	{
+		ssize_t		r = read(fd, buf + done, (size_t) st->st_size + 1 - done);
+
+		if (r < 0)
+		{
+			int			save = errno;
+
+			close(fd);
+			pm_free(buf);
+			errno = save;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		done += (size_t) r;
+		if (done == (size_t) st->st_size + 1)
+		{
+			/* the file grew since fstat: read the rest */
+			st->st_size *= 2;
+			buf = pm_realloc(buf, (size_t) st->st_size + 1);
+		}
+	}
+	close(fd);
+	buf[done] = '\0';
+	*len = done;
+	return buf;
+}
+
+/* The load digest of a parsed file (revfile.h says what it covers). */
+static void
+revision_digest(const pm_revfile *rf, char out[65])
+{
+	char		ck[65];
+	char	   *down = pm_strlist_join(&rf->down_revision);
+	char	   *deps = pm_strlist_join(&rf->depends_on);
+	char	   *labels = pm_strlist_join(&rf->branch_labels);
+
+	pm_checksum(rf->upgrade, rf->downgrade, rf->transactional, ck);
+	pm_revision_digest(rf->id, down, deps, labels, rf->message, ck,
+					   rf->upgrade_line, rf->downgrade_line, out);
+	pm_free(down);
+	pm_free(deps);
+	pm_free(labels);
 }
 
 static void
-csv_array(pm_buf *b, const pm_strlist *l)
+hash_time(pm_sha256_ctx *c, const struct timespec *t)
 {
-	pm_buf		a;
-	int			k;
+	char		b[48];
 
-	/* names are [A-Za-z0-9_]; quote them anyway so NULL-like words are safe */
-	pm_buf_init(&a);
-	pm_buf_puts(&a, "{");
-	for (k = 0; k < l->n; k++)
-		pm_buf_printf(&a, "%s\"%s\"", k ? "," : "", l->items[k]);
-	pm_buf_puts(&a, "}");
-	csv_value(b, a.data);
-	pm_buf_free(&a);
+	snprintf(b, sizeof(b), "%lld.%09ld,", (long long) t->tv_sec, (long) t->tv_nsec);
+	pm_sha256_update(c, b, strlen(b));
 }
 
-static bool
-copy_stage(PGconn *conn, const revdir *d)
+/*
+ * The folder's fingerprint (pm_malloc'd hex), from files sorted by name:
+ * each file's name, size, inode, mtime and ctime, and the client's
+ * version (a new parser may read the same bytes differently).  NULL when
+ * a file changed within two seconds of start: a change made later in the
+ * same clock tick would keep its times, so such a folder is never
+ * recorded (Git's "racy" rule).  README "The folder is the truth" says why
+ * this is sound: ctime cannot be set back by a user.
+ */
+char *
+folder_fingerprint(const revfile_entry *files, int n, time_t start)
 {
-	PGresult   *res;
-	pm_buf		b;
+	static const char hexdigits[] = "0123456789abcdef";
+	pm_sha256_ctx c;
+	unsigned char digest[32];
+	char	   *out;
 	int			k;
+
+	pm_sha256_init(&c);
+	pm_sha256_update(&c, "pgmig folder 1 " PGMIG_VERSION "\n",
+					 strlen("pgmig folder 1 " PGMIG_VERSION "\n"));
+	for (k = 0; k < n; k++)
+	{
+		const struct stat *st = &files[k].st;
+		char		b[64];
+
+		if (st->st_mtim.tv_sec >= start - 2 || st->st_ctim.tv_sec >= start - 2)
+			return NULL;
+		pm_sha256_update(&c, files[k].name, strlen(files[k].name) + 1);
+		snprintf(b, sizeof(b), "%lld,%llu,", (long long) st->st_size,
+				 (unsigned long long) st->st_ino);
+		pm_sha256_update(&c, b, strlen(b));
+		hash_time(&c, &st->st_mtim);
+		hash_time(&c, &st->st_ctim);
+	}
+	pm_sha256_final(&c, digest);
+	out = pm_malloc(65);
+	for (k = 0; k < 32; k++)
+	{
+		out[2 * k] = hexdigits[digest[k] >> 4];
+		out[2 * k + 1] = hexdigits[digest[k] & 0x0f];
+	}
+	out[64] = '\0';
+	return out;
+}
+
+/*
+ * The fingerprint of dir as it is now, from its directory entries and a
+ * stat of each *.sql file (no file is opened): what the read-only
+ * commands compare with the recorded one.  NULL when it cannot be made.
+ */
+char *
+current_fingerprint(const char *dir)
+{
+	DIR		   *dh = opendir(dir);
+	struct dirent *de;
+	revfile_entry *files = NULL;
+	int			n = 0,
+				cap = 0,
+				k;
+	time_t		start = time(NULL);
+	char	   *fp = NULL;
 	bool		ok = true;
 
-	pm_buf_init(&b);
-	for (k = 0; k < d->n; k++)
+	if (dh == NULL)
+		return NULL;
+	while ((de = readdir(dh)) != NULL)
 	{
-		const revfile_entry *e = &d->files[k];
-		char		ord[16];
-
-		snprintf(ord, sizeof(ord), "%d", k);
-		pm_buf_puts(&b, ord);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, e->path);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, e->rf.id);
-		pm_buf_puts(&b, ",");
-		csv_array(&b, &e->rf.down_revision);
-		pm_buf_puts(&b, ",");
-		csv_array(&b, &e->rf.depends_on);
-		pm_buf_puts(&b, ",");
-		csv_array(&b, &e->rf.branch_labels);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, e->rf.message);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, e->rf.upgrade);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, e->rf.downgrade);
-		pm_buf_puts(&b, e->rf.transactional ? ",t," : ",f,");
-		/* where each section starts in the file: errors name file lines */
-		if (e->rf.upgrade_line > 0)
-			pm_buf_printf(&b, "%d", e->rf.upgrade_line);
-		pm_buf_puts(&b, ",");
-		if (e->rf.downgrade_line > 0)
-			pm_buf_printf(&b, "%d", e->rf.downgrade_line);
-		pm_buf_puts(&b, "\n");
-	}
-
-	res = PQexec(conn, "COPY pg_temp.pgmig_stage (ord, file, id, down_revision, depends_on, "
-				 "branch_labels, message, upgrade, downgrade, transactional, "
-				 "upgrade_line, downgrade_line) FROM STDIN (FORMAT csv)");
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-	{
-		report_result_error(res);
-		PQclear(res);
-		pm_buf_free(&b);
-		return false;
-	}
-	PQclear(res);
-	if (PQputCopyData(conn, b.data, (int) b.len) != 1 ||
-		PQputCopyEnd(conn, NULL) != 1)
-	{
-		pg_log_error("COPY failed: %s", PQerrorMessage(conn));
-		ok = false;
-	}
-	while ((res = PQgetResult(conn)) != NULL)
-	{
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".sql"))
+			continue;
+		if (n == cap)
 		{
-			report_result_error(res);
-			ok = false;
+			cap = cap ? cap * 2 : 256;
+			files = pm_realloc(files, sizeof(revfile_entry) * cap);
 		}
-		PQclear(res);
+		memset(&files[n], 0, sizeof(revfile_entry));
+		if (fstatat(dirfd(dh), de->d_name, &files[n].st, 0) != 0)
+		{
+			ok = false;
+			break;
+		}
+		files[n].name = pm_strdup(de->d_name);
+		n++;
 	}
-	pm_buf_free(&b);
-	return ok;
+	closedir(dh);
+	if (ok)
+	{
+		if (n > 1)
+			qsort(files, n, sizeof(revfile_entry), cmp_names);
+		fp = folder_fingerprint(files, n, start);
+	}
+	for (k = 0; k < n; k++)
+		pm_free(files[k].name);
+	if (files)
+		pm_free(files);
+	return fp;
+}
+
+/* ---- the load: one server function decides (pgmig.load_folder) ---- */
+
+/* a text[] literal of n strings (NULL elements where nulls[k]) */
+static char *
+array_literal(const char *const *items, int n, const bool *nulls)
+{
+	pm_buf		b;
+	int			k;
+
+	pm_buf_init(&b);
+	pm_buf_puts(&b, "{");
+	for (k = 0; k < n; k++)
+	{
+		const char *p;
+
+		if (k)
+			pm_buf_puts(&b, ",");
+		if (nulls && nulls[k])
+		{
+			pm_buf_puts(&b, "NULL");
+			continue;
+		}
+		pm_buf_puts(&b, "\"");
+		for (p = items[k]; *p; p++)
+		{
+			const char *run = p;
+
+			while (*p && *p != '"' && *p != '\\')
+				p++;
+			pm_buf_append(&b, run, p - run);
+			if (*p == '\0')
+				break;
+			pm_buf_puts(&b, "\\");
+			pm_buf_append(&b, p, 1);
+		}
+		pm_buf_puts(&b, "\"");
+	}
+	pm_buf_puts(&b, "}");
+	return b.data;
+}
+
+/*
+ * One call of pgmig.load_folder: digests only (contents NULL) or with the
+ * texts of the files it asked for.  Returns its rows, or NULL after an
+ * error was reported.
+ */
+static PGresult *
+call_load_folder(PGconn *conn, const revdir *d, const char *ids,
+				 const char *files, const char *digests, const char *contents)
+{
+	const char *params[6];
+
+	params[0] = ids;
+	params[1] = files;
+	params[2] = digests;
+	params[3] = contents;
+	params[4] = d->missing ? "f" : "t";
+	params[5] = d->fingerprint;
+	return run_sql(conn,
+				   "SELECT id, file, outcome, applied_checksum, file_checksum"
+				   "  FROM pgmig.load_folder($1, $2, $3, $4, $5, $6)",
+				   6, params);
 }
 
 /*
  * Files and database must agree about every applied revision: a missing
  * file or an edited script means the folder no longer describes the
  * schema, and going on would run the wrong downgrade or hide drift.
+ * Prints the refusals load_folder returned; true when there were none.
  */
 static bool
-check_applied(PGconn *conn)
+report_refusals(const PGresult *res)
 {
-	PGresult   *res;
-	int			k;
-	int			n;
+	int			k,
+				n = 0;
 
-	res = run_sql(conn,
-				  "SELECT a.revision, s.file, s.id IS NULL AS missing, a.checksum,"
-				  "       pgmig.checksum(s.upgrade, s.downgrade, s.transactional)"
-				  "  FROM pgmig.applied a"
-				  "  LEFT JOIN pg_temp.pgmig_stage s ON s.id OPERATOR(pg_catalog.=) a.revision"
-				  " WHERE s.id IS NULL"
-				  "    OR pgmig.checksum(s.upgrade, s.downgrade, s.transactional)"
-				  "       OPERATOR(pg_catalog.<>) a.checksum"
-				  " ORDER BY a.applied_at, a.revision",
-				  0, NULL);
-	if (res == NULL)
-		return false;
-	n = PQntuples(res);
-	for (k = 0; k < n; k++)
+	for (k = 0; k < PQntuples(res); k++)
 	{
 		const char *rev = PQgetvalue(res, k, 0);
+		const char *outcome = PQgetvalue(res, k, 2);
 
-		if (strcmp(PQgetvalue(res, k, 2), "t") == 0)
+		if (strcmp(outcome, "missing") == 0)
 			pg_log_error("revision %s is applied, but its file is missing from \"%s\"",
 						 rev, opts.dir);
-		else
+		else if (strcmp(outcome, "edited") == 0)
 			pg_log_error("%s: revision %s was changed after it was applied (checksum %.12s when applied, %.12s now)",
 						 PQgetvalue(res, k, 1), rev, PQgetvalue(res, k, 3),
 						 PQgetvalue(res, k, 4));
+		else
+			continue;
+		n++;
 	}
 	if (n > 0)
 	{
 		pg_log_error_hint("Never edit or delete applied migrations: restore the file%s from version control "
-					"and create a new revision instead.  To record a deliberate change, use "
-					"\"pgmig repair FILE\" (pgmig.repair).", n > 1 ? "s" : "");
+						  "and create a new revision instead.  To record a deliberate change, use "
+						  "\"pgmig repair FILE\" (pgmig.repair).", n > 1 ? "s" : "");
 		pg_log_error("nothing loaded, nothing run");
 	}
-	PQclear(res);
 	return n == 0;
 }
 
@@ -611,27 +755,80 @@ bool
 load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 {
 	PGresult   *res;
+	const char **ids = pm_malloc(sizeof(char *) * (d->n + 1));
+	const char **paths = pm_malloc(sizeof(char *) * (d->n + 1));
+	const char **digests = pm_malloc(sizeof(char *) * (d->n + 1));
+	char	   *ids_lit,
+			   *paths_lit,
+			   *digests_lit;
 	int			k,
 				added = 0,
 				updated = 0,
-				removed = 0;
+				removed = 0,
+				needed = 0;
+	bool		ok = false;
+
+	for (k = 0; k < d->n; k++)
+	{
+		ids[k] = d->files[k].rf.id;
+		paths[k] = d->files[k].path;
+		digests[k] = d->files[k].digest;
+	}
+	ids_lit = array_literal(ids, d->n, NULL);
+	paths_lit = array_literal(paths, d->n, NULL);
+	digests_lit = array_literal(digests, d->n, NULL);
 
 	if (own_tx && !exec_sql(conn, "BEGIN", 0, NULL))
-		return false;
+		goto done;
 	if (!take_lock(conn))
 		goto fail;
-	if (!exec_sql(conn,
-				  "CREATE TEMP TABLE pgmig_stage ("
-				  " ord integer, file text, id text, down_revision text[],"
-				  " depends_on text[], branch_labels text[], message text,"
-				  " upgrade text, downgrade text, transactional boolean,"
-				  " upgrade_line integer, downgrade_line integer)"
-				  " ON COMMIT DROP", 0, NULL))
+	res = call_load_folder(conn, d, ids_lit, paths_lit, digests_lit, NULL);
+	if (res == NULL)
 		goto fail;
-	if (!copy_stage(conn, d))
+
+	/* the texts of the files whose digest differs, and only those */
+	for (k = 0; k < PQntuples(res); k++)
+		if (strcmp(PQgetvalue(res, k, 2), "needed") == 0)
+			needed++;
+	if (needed > 0)
+	{
+		const char **texts = pm_malloc(sizeof(char *) * (d->n + 1));
+		bool	   *nulls = pm_malloc(sizeof(bool) * (d->n + 1));
+		char	   *texts_lit;
+		int			j = 0;
+
+		/* rows come back in the order sent, refusals first */
+		for (k = 0; k < d->n; k++)
+		{
+			texts[k] = NULL;
+			nulls[k] = true;
+		}
+		for (k = 0; k < PQntuples(res); k++)
+		{
+			if (strcmp(PQgetvalue(res, k, 2), "needed") != 0)
+				continue;
+			while (j < d->n && strcmp(ids[j], PQgetvalue(res, k, 0)) != 0)
+				j++;
+			if (j < d->n)
+			{
+				texts[j] = d->files[j].text;
+				nulls[j] = false;
+			}
+		}
+		PQclear(res);
+		texts_lit = array_literal(texts, d->n, nulls);
+		res = call_load_folder(conn, d, ids_lit, paths_lit, digests_lit, texts_lit);
+		pm_free(texts_lit);
+		pm_free(texts);
+		pm_free(nulls);
+		if (res == NULL)
+			goto fail;
+	}
+	if (!report_refusals(res))
+	{
+		PQclear(res);
 		goto fail;
-	if (!check_applied(conn))
-		goto fail;
+	}
 	if (d->missing)
 	{
 		const char *line = d->missing;
@@ -646,70 +843,44 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 		}
 		pg_log_error_hint("Never delete migration files; restore the missing ones from version control.");
 		pg_log_error("nothing loaded");
+		PQclear(res);
 		goto fail;
 	}
-
-	res = run_sql(conn,
-				  "INSERT INTO pgmig.revision AS r (id, down_revision, depends_on, branch_labels,"
-				  "                                 message, upgrade, downgrade, transactional,"
-				  "                                 upgrade_line, downgrade_line)"
-				  " SELECT id, down_revision, depends_on, branch_labels, message, upgrade,"
-				  "        downgrade, transactional, upgrade_line, downgrade_line"
-				  "   FROM pg_temp.pgmig_stage ORDER BY ord"
-				  " ON CONFLICT (id) DO UPDATE SET"
-				  "   down_revision = EXCLUDED.down_revision, depends_on = EXCLUDED.depends_on,"
-				  "   branch_labels = EXCLUDED.branch_labels, message = EXCLUDED.message,"
-				  "   upgrade = EXCLUDED.upgrade, downgrade = EXCLUDED.downgrade,"
-				  "   transactional = EXCLUDED.transactional,"
-				  "   upgrade_line = EXCLUDED.upgrade_line, downgrade_line = EXCLUDED.downgrade_line,"
-				  "   loaded_at = pg_catalog.now(), loaded_by = CURRENT_USER"
-				  " WHERE r.checksum OPERATOR(pg_catalog.<>)"
-				  "         pgmig.checksum(EXCLUDED.upgrade, EXCLUDED.downgrade, EXCLUDED.transactional)"
-				  "    OR r.down_revision OPERATOR(pg_catalog.<>) EXCLUDED.down_revision"
-				  "    OR r.depends_on OPERATOR(pg_catalog.<>) EXCLUDED.depends_on"
-				  "    OR r.branch_labels OPERATOR(pg_catalog.<>) EXCLUDED.branch_labels"
-				  "    OR r.message OPERATOR(pg_catalog.<>) EXCLUDED.message"
-				  "    OR r.upgrade_line IS DISTINCT FROM EXCLUDED.upgrade_line"
-				  "    OR r.downgrade_line IS DISTINCT FROM EXCLUDED.downgrade_line"
-				  " RETURNING r.id, (r.xmax OPERATOR(pg_catalog.=) '0'::xid) AS inserted",
-				  0, NULL);
-	if (res == NULL)
-		goto fail;
 	for (k = 0; k < PQntuples(res); k++)
 	{
-		if (strcmp(PQgetvalue(res, k, 1), "t") == 0)
-			added++;
-		else
-			updated++;
-	}
-	PQclear(res);
+		const char *outcome = PQgetvalue(res, k, 2);
 
-	res = run_sql(conn,
-				  "DELETE FROM pgmig.revision r"
-				  " WHERE NOT EXISTS (SELECT 1 FROM pg_temp.pgmig_stage s"
-				  "                    WHERE s.id OPERATOR(pg_catalog.=) r.id)"
-				  "   AND NOT EXISTS (SELECT 1 FROM pgmig.applied a"
-				  "                    WHERE a.revision OPERATOR(pg_catalog.=) r.id)"
-				  " RETURNING r.id",
-				  0, NULL);
-	if (res == NULL)
-		goto fail;
-	removed = PQntuples(res);
-	for (k = 0; k < removed; k++)
-		progress("Removed revision %s: its file is gone and it was never applied",
-				 PQgetvalue(res, k, 0));
+		if (strcmp(outcome, "new") == 0)
+			added++;
+		else if (strcmp(outcome, "changed") == 0)
+			updated++;
+		else if (strcmp(outcome, "removed") == 0)
+		{
+			removed++;
+			progress("Removed revision %s: its file is gone and it was never applied",
+					 PQgetvalue(res, k, 0));
+		}
+	}
 	PQclear(res);
 
 	if (own_tx && !exec_sql(conn, "COMMIT", 0, NULL))
-		return false;
+		goto done;
 	progress("Loaded %d revision file%s from %s: %d new, %d changed, %d removed",
 			 d->n, d->n == 1 ? "" : "s", opts.dir, added, updated, removed);
-	return true;
+	ok = true;
+	goto done;
 
 fail:
 	if (own_tx)
 		PQclear(PQexec(conn, "ROLLBACK"));
-	return false;
+done:
+	pm_free(ids_lit);
+	pm_free(paths_lit);
+	pm_free(digests_lit);
+	pm_free(ids);
+	pm_free(paths);
+	pm_free(digests);
+	return ok;
 }
 
 bool

@@ -139,6 +139,23 @@ show_more(size_t n)
  * ----------------------------------------------------------------
  */
 
+char *
+pm_strlist_join(const pm_strlist *l)
+{
+	pm_buf		b;
+	int			i;
+
+	pm_buf_init(&b);
+	pm_buf_puts(&b, "");
+	for (i = 0; i < l->n; i++)
+	{
+		if (i > 0)
+			pm_buf_puts(&b, ",");
+		pm_buf_puts(&b, l->items[i]);
+	}
+	return b.data;
+}
+
 void
 pm_strlist_free(pm_strlist *l)
 {

@@ -114,6 +114,26 @@ extern void pm_strlist_free(pm_strlist *l);
 extern void pm_checksum(const char *upgrade, const char *downgrade,
 						bool transactional, char out[65]);
 
+/*
+ * The load digest of a revision (hex, 64 chars + NUL): SHA-256 over every
+ * column a folder load compares -- id, down_revision, depends_on,
+ * branch_labels (each list joined with ",", names cannot contain one),
+ * message, the scripts' checksum (pm_checksum) and the file lines of the
+ * two sections (0: unknown).  Each field is hashed as its length in
+ * decimal, ":" and its bytes, so no two different rows share an encoding.
+ * The client computes it from a parsed file, pgmig.load_folder() from the
+ * row in pgmig.revision: equal digests mean loading the file would change
+ * nothing, so only files whose digest differs are sent whole.
+ */
+extern void pm_revision_digest(const char *id, const char *down_revision,
+							   const char *depends_on, const char *branch_labels,
+							   const char *message, const char *checksum,
+							   int upgrade_line, int downgrade_line,
+							   char out[65]);
+
+/* l's items joined with "," (pm_malloc'd; "" for an empty list) */
+extern char *pm_strlist_join(const pm_strlist *l);
+
 /* Plain SHA-256 (sha256.c). */
 typedef struct pm_sha256_ctx
 {

@@ -21,6 +21,7 @@
 #include "revfile.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -222,6 +223,23 @@ pm_sha256_final(pm_sha256_ctx *c, unsigned char out[32])
 	memset(c, 0, sizeof(*c));
 }
 
+/* Finish c and write the digest as 64 hex digits and a NUL. */
+static void
+sha256_hex(pm_sha256_ctx *c, char out[65])
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	unsigned char digest[32];
+	int			i;
+
+	pm_sha256_final(c, digest);
+	for (i = 0; i < 32; i++)
+	{
+		out[2 * i] = hexdigits[digest[i] >> 4];
+		out[2 * i + 1] = hexdigits[digest[i] & 0x0f];
+	}
+	out[64] = '\0';
+}
+
 /*
  * Feed one normalised script into the digest.  A NULL script is hashed as
  * empty: the header promises upgrade is never NULL, but a checksum must
@@ -253,10 +271,7 @@ void
 pm_checksum(const char *upgrade, const char *downgrade, bool transactional,
 			char out[65])
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	pm_sha256_ctx c;
-	unsigned char digest[32];
-	int			i;
 
 	pm_sha256_init(&c);
 
@@ -279,12 +294,41 @@ pm_checksum(const char *upgrade, const char *downgrade, bool transactional,
 	else
 		pm_sha256_update(&c, "false", 5);
 
-	pm_sha256_final(&c, digest);
+	sha256_hex(&c, out);
+}
 
-	for (i = 0; i < 32; i++)
-	{
-		out[2 * i] = hexdigits[digest[i] >> 4];
-		out[2 * i + 1] = hexdigits[digest[i] & 0x0f];
-	}
-	out[64] = '\0';
+/* one field of the load digest: "LEN:" and the bytes */
+static void
+digest_field(pm_sha256_ctx *c, const char *s)
+{
+	char		len[24];
+
+	if (s == NULL)
+		s = "";
+	snprintf(len, sizeof(len), "%zu:", strlen(s));
+	pm_sha256_update(c, len, strlen(len));
+	pm_sha256_update(c, s, strlen(s));
+}
+
+/* The load digest, as documented in revfile.h. */
+void
+pm_revision_digest(const char *id, const char *down_revision,
+				   const char *depends_on, const char *branch_labels,
+				   const char *message, const char *checksum,
+				   int upgrade_line, int downgrade_line, char out[65])
+{
+	pm_sha256_ctx c;
+	char		lines[32];
+
+	pm_sha256_init(&c);
+	digest_field(&c, id);
+	digest_field(&c, down_revision);
+	digest_field(&c, depends_on);
+	digest_field(&c, branch_labels);
+	digest_field(&c, message);
+	digest_field(&c, checksum);
+	snprintf(lines, sizeof(lines), "%d,%d", upgrade_line > 0 ? upgrade_line : 0,
+			 downgrade_line > 0 ? downgrade_line : 0);
+	digest_field(&c, lines);
+	sha256_hex(&c, out);
 }
