@@ -17,6 +17,8 @@
  * cannot be done (the role may not write pgmig.revision, another run holds
  * the migration lock, the folder is missing or broken) the command shows
  * the database's view with a warning.  The lock is never waited for.
+ * A folder whose fingerprint a load recorded (pgmig.folder_unchanged) is
+ * not read at all: loading it would change nothing.
  *
  *-------------------------------------------------------------------------
  */
@@ -118,6 +120,30 @@ see_folder(PGconn *conn, int *errors)
 		pg_log_warning("showing the database's view: this role may not write pgmig.revision, so files of %s not loaded yet are not shown",
 					   opts.dir);
 		return true;
+	}
+	/*
+	 * The folder a load last found equal to pgmig.revision, unchanged
+	 * since (its fingerprint: names, sizes, inodes, times; README "The
+	 * folder is the truth"): loading it would change nothing, so the files
+	 * are not read.  check always reads them: it is the integrity command.
+	 */
+	if (errors == NULL)
+	{
+		char	   *fp = current_fingerprint(opts.dir);
+
+		if (fp != NULL)
+		{
+			const char *params[1] = {fp};
+
+			res = run_sql(conn, "SELECT pgmig.folder_unchanged($1)", 1, params);
+			pm_free(fp);
+			if (res == NULL)
+				return false;
+			may_write = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+			PQclear(res);
+			if (may_write)
+				return true;
+		}
 	}
 	exec_sql(conn, "SAVEPOINT pgmig_see_folder", 0, NULL);
 	/* nothing is loaded for real: no "Loaded ..." line */

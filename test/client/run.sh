@@ -1324,6 +1324,41 @@ expect_sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('o2', 'o3', 'o4')
 DB=$OFF1
 
 # ======================================================================
+# issue 13: read commands skip a folder a load recorded unchanged; any
+# change to a file or to pgmig.revision is still seen (issue 9: one upsert)
+group fastread
+pgmig init
+revfile migrations q1 "" "one" "CREATE TABLE q1 (a int);" "DROP TABLE q1;"
+revfile migrations q2 q1 "two" "SELECT 1;" "SELECT 2;"
+# files changed within two seconds are never recorded (same clock tick)
+pgmig upgrade; expect_rc 0 "upgrade"
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "fresh files: no fingerprint recorded"
+sleep 3
+pgmig upgrade; expect_rc 0 "no-op upgrade"; expect_err "0 new, 0 changed, 0 removed" "nothing changed"
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "1" "settled folder: fingerprint recorded"
+pgmig -A heads; expect_rc 0 "heads from the recorded folder"; expect_out "^q2\\|two\\|" "head shown"
+# same size, mtime put back: ctime still differs, so the edit is seen
+cp -p migrations/q2_two.sql "$TMP/q2.keep"
+sed -i 's/message: two/message: TWO/' migrations/q2_two.sql
+touch -r "$TMP/q2.keep" migrations/q2_two.sql
+pgmig -A heads; expect_rc 0 "heads after an in-place edit"; expect_out "^q2\\|TWO\\|" "the edited message is shown"
+expect_sql "SELECT message FROM pgmig.revision WHERE id = 'q2'" "two" "read command loaded nothing for real"
+pgmig load; expect_rc 0 "load the edit"; expect_err "1 changed" "the edit is one change"
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "fresh edit: no fingerprint"
+sleep 3
+pgmig load; expect_rc 0 "load again"
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "1" "recorded again"
+sql "SELECT pgmig.add('q9', '{q2}', 'SELECT 1', 'SELECT 1', 'added in SQL')" >/dev/null
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "a change of pgmig.revision forgets the fingerprint"
+pgmig -A heads; expect_out "^q2\\|" "the folder is the truth again: q9 has no file"
+pgmig check; expect_rc 0 "check reads the folder"
+sed -i 's/CREATE TABLE q1 (a int);/CREATE TABLE q1 (b int);/' migrations/q1_one.sql
+pgmig upgrade; expect_rc 1 "edited applied file refused"
+expect_err "q1_one.sql: revision q1 was changed after it was applied" "names the file"
+expect_err "nothing loaded, nothing run" "and refuses"
+expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'q9'" "1" "nothing removed by a refused load"
+
+# ======================================================================
 group demo
 PGMIG_DIR=$(dirname "$PGMIG")
 run env PATH="$PGMIG_DIR:$PATH" sh "$ROOT/examples/demo.sh"
