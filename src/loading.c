@@ -16,9 +16,12 @@
  */
 #include "pgmig.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -729,6 +732,23 @@ pgmig_load_folder(PG_FUNCTION_ARGS)
 				 errdetail("Got %d ids, %d files, %d digests and %d contents.", n, nf, nd, nc),
 				 errhint("Pass one element per revision file, in load order; contents may be NULL.")));
 
+	/*
+	 * Checked up front, not left to the INSERT: a folder equal to the
+	 * database writes nothing, and a role that may not write must not
+	 * learn that its load "succeeded".
+	 */
+	if (apply)
+	{
+		Oid			relid = get_relname_relid("revision", get_namespace_oid("pgmig", false));
+
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT | ACL_UPDATE | ACL_DELETE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to load revisions into pgmig.revision"),
+					 errdetail("Loading a folder inserts, updates and deletes rows of pgmig.revision."),
+					 errhint("Ask for INSERT, UPDATE and DELETE on pgmig.revision, or call pgmig.load_folder() with apply => false to only compare.")));
+	}
+
 	pgmig_lock_xact();
 	db = read_db_revisions(&ndb, &byorder);
 	out = palloc0(sizeof(FolderOutcome) * (n + ndb + 1));
@@ -791,6 +811,19 @@ pgmig_load_folder(PG_FUNCTION_ARGS)
 			o->file_checksum = pstrdup(ck);
 			refused++;
 			continue;
+		}
+		if (r && (!r->applied || r->applied_same))
+		{
+			char	   *down = pm_strlist_join(&rf.down_revision);
+			char	   *deps = pm_strlist_join(&rf.depends_on);
+			char	   *labels = pm_strlist_join(&rf.branch_labels);
+			char		dg[65];
+
+			/* the text decides, not the digest the caller sent */
+			pm_revision_digest(rf.id, down, deps, labels, rf.message, ck,
+							   rf.upgrade_line, rf.downgrade_line, dg);
+			if (strcmp(dg, r->digest) == 0)
+				continue;		/* unchanged */
 		}
 		o->outcome = r ? "changed" : "new";
 		o->file_checksum = pstrdup(ck);
