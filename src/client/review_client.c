@@ -95,7 +95,8 @@ print_review(PGconn *conn, const char *target, bool verbose, FILE *out,
 				  "  FROM pgmig.review($1)", 1, &target);
 	if (res == NULL)
 		return false;
-	have_dir = read_revdir(opts.dir, &d);
+	/* the files only to name findings: a clean review reads none */
+	have_dir = PQntuples(res) > 0 && read_revdir(opts.dir, &d);
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		const char *rev = PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0);
