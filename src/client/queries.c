@@ -98,6 +98,7 @@ see_folder(PGconn *conn, int *errors)
 {
 	PGresult   *res;
 	bool		may_write,
+				may_ask,
 				quiet = opts.quiet,
 				loaded;
 	struct stat st;
@@ -109,11 +110,19 @@ see_folder(PGconn *conn, int *errors)
 		pg_log_warning("folder \"%s\" not found: showing the database's view", opts.dir);
 		return true;
 	}
-	res = run_sql(conn, "SELECT pg_catalog.has_table_privilege('pgmig.revision', 'INSERT, UPDATE, DELETE')",
+	/*
+	 * Whether folder_unchanged() may be called is asked in the same round
+	 * trip: a role granted functions one by one, or an extension not yet
+	 * updated to 0.4, reads the folder instead of failing.
+	 */
+	res = run_sql(conn, "SELECT pg_catalog.has_table_privilege('pgmig.revision', 'INSERT, UPDATE, DELETE'),"
+				  "       COALESCE(pg_catalog.has_function_privilege("
+				  "           pg_catalog.to_regprocedure('pgmig.folder_unchanged(text)'), 'EXECUTE'), false)",
 				  0, NULL);
 	if (res == NULL)
 		return false;
 	may_write = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	may_ask = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	if (!may_write)
 	{
@@ -127,7 +136,7 @@ see_folder(PGconn *conn, int *errors)
 	 * folder is the truth"): loading it would change nothing, so the files
 	 * are not read.  check always reads them: it is the integrity command.
 	 */
-	if (errors == NULL)
+	if (errors == NULL && may_ask)
 	{
 		char	   *fp = current_fingerprint(opts.dir);
 

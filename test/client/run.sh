@@ -1348,6 +1348,12 @@ expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "fresh edit: no fingerpr
 sleep 3
 pgmig load; expect_rc 0 "load again"
 expect_sql "SELECT count(*) FROM pgmig.folder_seen" "1" "recorded again"
+# a role that may write pgmig.revision but not run folder_unchanged():
+# the read command reads the folder instead of failing
+psql -XAtq -c "DROP ROLE IF EXISTS pgmig_t_nofast" >/dev/null 2>&1
+psql -XAtq -c "CREATE ROLE pgmig_t_nofast LOGIN; GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nofast; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nofast; GRANT INSERT, UPDATE, DELETE ON pgmig.revision TO pgmig_t_nofast; GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgmig TO pgmig_t_nofast; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmig TO pgmig_t_nofast; REVOKE EXECUTE ON FUNCTION pgmig.folder_unchanged(text) FROM pgmig_t_nofast" >/dev/null 2>&1
+pgmig -U pgmig_t_nofast -A heads; expect_rc 0 "no EXECUTE on folder_unchanged: heads still works"; expect_out "^q2\\|TWO\\|" "and shows the folder"
+psql -XAtq -c "DROP OWNED BY pgmig_t_nofast; DROP ROLE pgmig_t_nofast" >/dev/null 2>&1
 sql "SELECT pgmig.add('q9', '{q2}', 'SELECT 1', 'SELECT 1', 'added in SQL')" >/dev/null
 expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "a change of pgmig.revision forgets the fingerprint"
 pgmig -A heads; expect_out "^q2\\|" "the folder is the truth again: q9 has no file"
