@@ -814,14 +814,10 @@ pgmig_load_folder(PG_FUNCTION_ARGS)
 		}
 		if (r && (!r->applied || r->applied_same))
 		{
-			char	   *down = pm_strlist_join(&rf.down_revision);
-			char	   *deps = pm_strlist_join(&rf.depends_on);
-			char	   *labels = pm_strlist_join(&rf.branch_labels);
 			char		dg[65];
 
 			/* the text decides, not the digest the caller sent */
-			pm_revision_digest(rf.id, down, deps, labels, rf.message, ck,
-							   rf.upgrade_line, rf.downgrade_line, dg);
+			pm_revfile_digest(&rf, dg);
 			if (strcmp(dg, r->digest) == 0)
 				continue;		/* unchanged */
 		}

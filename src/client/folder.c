@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 static char *read_stat_file(const char *path, size_t *len, struct stat *st);
-static void revision_digest(const pm_revfile *rf, char out[65]);
 
 char *
 read_file(const char *path, size_t *len)
@@ -395,7 +394,7 @@ read_revdir(const char *dir, revdir *out)
 			if (strncmp(e->name, e->rf.id, strlen(e->rf.id)) != 0)
 				pg_log_warning("%s: file name does not start with its revision id %s",
 							   e->path, e->rf.id);
-			revision_digest(&e->rf, e->digest);
+			pm_revfile_digest(&e->rf, e->digest);
 		}
 		/* kept: sent as it was read if the database asks for it */
 		e->text = buf;
@@ -492,23 +491,6 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 	buf[done] = '\0';
 	*len = done;
 	return buf;
-}
-
-/* The load digest of a parsed file (revfile.h says what it covers). */
-static void
-revision_digest(const pm_revfile *rf, char out[65])
-{
-	char		ck[65];
-	char	   *down = pm_strlist_join(&rf->down_revision);
-	char	   *deps = pm_strlist_join(&rf->depends_on);
-	char	   *labels = pm_strlist_join(&rf->branch_labels);
-
-	pm_checksum(rf->upgrade, rf->downgrade, rf->transactional, ck);
-	pm_revision_digest(rf->id, down, deps, labels, rf->message, ck,
-					   rf->upgrade_line, rf->downgrade_line, out);
-	pm_free(down);
-	pm_free(deps);
-	pm_free(labels);
 }
 
 static void

@@ -139,6 +139,22 @@ show_more(size_t n)
  * ----------------------------------------------------------------
  */
 
+void
+pm_revfile_digest(const pm_revfile *rf, char out[65])
+{
+	char		ck[65];
+	char	   *down = pm_strlist_join(&rf->down_revision);
+	char	   *deps = pm_strlist_join(&rf->depends_on);
+	char	   *labels = pm_strlist_join(&rf->branch_labels);
+
+	pm_checksum(rf->upgrade, rf->downgrade, rf->transactional, ck);
+	pm_revision_digest(rf->id, down, deps, labels, rf->message, ck,
+					   rf->upgrade_line, rf->downgrade_line, out);
+	pm_free(down);
+	pm_free(deps);
+	pm_free(labels);
+}
+
 char *
 pm_strlist_join(const pm_strlist *l)
 {
@@ -146,7 +162,6 @@ pm_strlist_join(const pm_strlist *l)
 	int			i;
 
 	pm_buf_init(&b);
-	pm_buf_puts(&b, "");
 	for (i = 0; i < l->n; i++)
 	{
 		if (i > 0)

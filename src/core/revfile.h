@@ -131,6 +131,9 @@ extern void pm_revision_digest(const char *id, const char *down_revision,
 							   int upgrade_line, int downgrade_line,
 							   char out[65]);
 
+/* The load digest of a parsed revision file. */
+extern void pm_revfile_digest(const pm_revfile *rf, char out[65]);
+
 /* l's items joined with "," (pm_malloc'd; "" for an empty list) */
 extern char *pm_strlist_join(const pm_strlist *l);
 
