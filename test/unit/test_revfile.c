@@ -689,9 +689,49 @@ test_prefixes(void)
 	CHECK_ONCE(bad == 0 && parsed > 0, "every prefix: in bounds, error with line or round-trip (%d parsed)", parsed);
 }
 
+/*
+ * The load digest (revfile.h): equal for the same row, different when any
+ * field differs, and fields never run into each other.
+ */
+static void
+test_load_digest(void)
+{
+	char		a[65],
+				b[65];
+	pm_revfile	f;
+	pm_error	err;
+	const char *file = "-- revision: r2\n-- down_revision: r1\n-- message: two\n\n-- migrate:up\nSELECT 2;\n";
+
+	pm_revision_digest("r2", "r1", "", "", "two", "ck", 5, 0, a);
+	pm_revision_digest("r2", "r1", "", "", "two", "ck", 5, 0, b);
+	CHECK(strcmp(a, b) == 0 && strlen(a) == 64, "same row, same digest");
+	pm_revision_digest("r2", "r1", "", "", "two", "ck", 6, 0, b);
+	CHECK(strcmp(a, b) != 0, "a moved section changes the digest");
+	pm_revision_digest("r2", "r1", "", "", "twO", "ck", 5, 0, b);
+	CHECK(strcmp(a, b) != 0, "a changed message changes the digest");
+	pm_revision_digest("r2", "r1", "x", "", "", "ck", 5, 0, a);
+	pm_revision_digest("r2", "r1", "", "x", "", "ck", 5, 0, b);
+	CHECK(strcmp(a, b) != 0, "a dependency is not a label (fields do not run together)");
+	pm_revision_digest("r2", "r1,r0", "", "", "", "ck", 0, 0, a);
+	pm_revision_digest("r2", "r1", "r0", "", "", "ck", 0, 0, b);
+	CHECK(strcmp(a, b) != 0, "a parent is not a dependency");
+
+	CHECK(pm_revfile_parse(file, strlen(file), &f, &err), "digest fixture parses");
+	pm_revfile_digest(&f, a);
+	{
+		char		ck[65];
+
+		pm_checksum(f.upgrade, f.downgrade, f.transactional, ck);
+		pm_revision_digest("r2", "r1", "", "", "two", ck, f.upgrade_line, 0, b);
+	}
+	CHECK(strcmp(a, b) == 0, "a parsed file's digest is its row's digest");
+	pm_revfile_free(&f);
+}
+
 int
 main(void)
 {
+	test_load_digest();
 	test_valid();
 	test_bodies();
 	test_crlf();
