@@ -6,7 +6,8 @@
  *
  * A load is all or nothing: every file is parsed before the database is
  * touched (a broken file is reported as FILE:LINE and nothing is loaded),
- * then one transaction takes the migration lock and hands the folder to
+ * then one transaction takes the migration lock, COPYs the folder into a
+ * temporary table (COPY ... FROM STDIN, as SPEC says) and hands it to
  * pgmig.load_folder(), the one place that decides what is new, changed,
  * unchanged, edited after it was applied or gone (sql/0.4/72_load_folder.sql):
  * first each file's load digest only, then the texts of the files it asks
@@ -602,66 +603,147 @@ current_fingerprint(const char *dir)
 
 /* ---- the load: one server function decides (pgmig.load_folder) ---- */
 
-/* a text[] literal of n strings (NULL elements where nulls[k]) */
-static char *
-array_literal(const char *const *items, int n, const bool *nulls)
+/* one CSV field: quoted, quotes doubled ("" is the empty string) */
+static void
+csv_value(pm_buf *b, const char *s)
 {
-	pm_buf		b;
-	int			k;
+	const char *p;
 
-	pm_buf_init(&b);
-	pm_buf_puts(&b, "{");
-	for (k = 0; k < n; k++)
+	pm_buf_puts(b, "\"");
+	for (p = s; *p; p++)
 	{
-		const char *p;
+		const char *run = p;
 
-		if (k)
-			pm_buf_puts(&b, ",");
-		if (nulls && nulls[k])
-		{
-			pm_buf_puts(&b, "NULL");
-			continue;
-		}
-		pm_buf_puts(&b, "\"");
-		for (p = items[k]; *p; p++)
-		{
-			const char *run = p;
-
-			while (*p && *p != '"' && *p != '\\')
-				p++;
-			pm_buf_append(&b, run, p - run);
-			if (*p == '\0')
-				break;
-			pm_buf_puts(&b, "\\");
-			pm_buf_append(&b, p, 1);
-		}
-		pm_buf_puts(&b, "\"");
+		while (*p && *p != '"')
+			p++;
+		pm_buf_append(b, run, p - run);
+		if (*p == '\0')
+			break;
+		pm_buf_puts(b, "\"\"");
 	}
-	pm_buf_puts(&b, "}");
-	return b.data;
+	pm_buf_puts(b, "\"");
+}
+
+/* COPY rows (already CSV) into a temporary table; false after an error */
+static bool
+copy_rows(PGconn *conn, const char *copy_sql, const pm_buf *rows)
+{
+	PGresult   *res = PQexec(conn, copy_sql);
+	bool		ok = true;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+	{
+		report_result_error(res);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	if ((rows->len > 0 && PQputCopyData(conn, rows->data, (int) rows->len) != 1) ||
+		PQputCopyEnd(conn, NULL) != 1)
+	{
+		pg_log_error("COPY failed: %s", PQerrorMessage(conn));
+		ok = false;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			report_result_error(res);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	return ok;
 }
 
 /*
- * One call of pgmig.load_folder: digests only (contents NULL) or with the
- * texts of the files it asked for.  Returns its rows, or NULL after an
- * error was reported.
+ * Stage the folder: every file's order, id, path and load digest, with
+ * COPY ... FROM STDIN (SPEC: the client loads with COPY); no script yet.
+ */
+static bool
+stage_folder(PGconn *conn, const revdir *d)
+{
+	pm_buf		b;
+	int			k;
+	bool		ok;
+
+	if (!exec_sql(conn,
+				  "CREATE TEMP TABLE pgmig_stage (ord integer, id text, file text, digest text)"
+				  " ON COMMIT DROP", 0, NULL))
+		return false;
+	pm_buf_init(&b);
+	for (k = 0; k < d->n; k++)
+	{
+		pm_buf_printf(&b, "%d,", k);
+		csv_value(&b, d->files[k].rf.id);
+		pm_buf_puts(&b, ",");
+		csv_value(&b, d->files[k].path);
+		pm_buf_printf(&b, ",%s\n", d->files[k].digest);
+	}
+	ok = copy_rows(conn, "COPY pg_temp.pgmig_stage (ord, id, file, digest) FROM STDIN (FORMAT csv)", &b);
+	pm_buf_free(&b);
+	return ok;
+}
+
+/* Stage the texts load_folder asked for (outcome 'needed'), by order. */
+static bool
+stage_texts(PGconn *conn, const revdir *d, const PGresult *res)
+{
+	pm_buf		b;
+	int			k,
+				j = 0;
+	bool		ok;
+
+	if (!exec_sql(conn,
+				  "CREATE TEMP TABLE pgmig_stage_text (ord integer, content text)"
+				  " ON COMMIT DROP", 0, NULL))
+		return false;
+	pm_buf_init(&b);
+	/* 'needed' rows come back in the order sent (refusals come first) */
+	for (k = 0; k < PQntuples(res); k++)
+	{
+		if (strcmp(PQgetvalue(res, k, 2), "needed") != 0)
+			continue;
+		while (j < d->n && strcmp(d->files[j].rf.id, PQgetvalue(res, k, 0)) != 0)
+			j++;
+		if (j == d->n)
+			break;
+		pm_buf_printf(&b, "%d,", j);
+		csv_value(&b, d->files[j].text);
+		pm_buf_puts(&b, "\n");
+	}
+	ok = copy_rows(conn, "COPY pg_temp.pgmig_stage_text (ord, content) FROM STDIN (FORMAT csv)", &b);
+	pm_buf_free(&b);
+	return ok;
+}
+
+/*
+ * One call of pgmig.load_folder over the staged folder: digests only, or
+ * with the staged texts.  Returns its rows, or NULL after an error was
+ * reported.
  */
 static PGresult *
-call_load_folder(PGconn *conn, const revdir *d, const char *ids,
-				 const char *files, const char *digests, const char *contents)
+call_load_folder(PGconn *conn, const revdir *d, bool with_texts)
 {
-	const char *params[6];
+	const char *params[2];
+	char	   *sql;
+	PGresult   *res;
 
-	params[0] = ids;
-	params[1] = files;
-	params[2] = digests;
-	params[3] = contents;
-	params[4] = d->missing ? "f" : "t";
-	params[5] = d->fingerprint;
-	return run_sql(conn,
-				   "SELECT id, file, outcome, applied_checksum, file_checksum"
-				   "  FROM pgmig.load_folder($1, $2, $3, $4, $5, $6)",
-				   6, params);
+#define STAGED(col) "(SELECT COALESCE(pg_catalog.array_agg(" col " ORDER BY ord USING OPERATOR(pg_catalog.<)), '{}')" \
+	" FROM pg_temp.pgmig_stage)"
+	params[0] = d->missing ? "f" : "t";
+	params[1] = d->fingerprint;
+	sql = psprintf("SELECT id, file, outcome, applied_checksum, file_checksum"
+				   "  FROM pgmig.load_folder(" STAGED("id") ", " STAGED("file") ", "
+				   STAGED("digest") ", %s, $1, $2)",
+				   with_texts ?
+				   "(SELECT COALESCE(pg_catalog.array_agg(t.content ORDER BY s.ord USING OPERATOR(pg_catalog.<)), '{}')"
+				   "   FROM pg_temp.pgmig_stage s LEFT JOIN pg_temp.pgmig_stage_text t"
+				   "     ON t.ord OPERATOR(pg_catalog.=) s.ord)" : "NULL");
+#undef STAGED
+	res = run_sql(conn, sql, 2, params);
+	pg_free(sql);
+	return res;
 }
 
 /*
@@ -737,12 +819,6 @@ bool
 load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 {
 	PGresult   *res;
-	const char **ids = pm_malloc(sizeof(char *) * (d->n + 1));
-	const char **paths = pm_malloc(sizeof(char *) * (d->n + 1));
-	const char **digests = pm_malloc(sizeof(char *) * (d->n + 1));
-	char	   *ids_lit,
-			   *paths_lit,
-			   *digests_lit;
 	int			k,
 				added = 0,
 				updated = 0,
@@ -750,21 +826,13 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 				needed = 0;
 	bool		ok = false;
 
-	for (k = 0; k < d->n; k++)
-	{
-		ids[k] = d->files[k].rf.id;
-		paths[k] = d->files[k].path;
-		digests[k] = d->files[k].digest;
-	}
-	ids_lit = array_literal(ids, d->n, NULL);
-	paths_lit = array_literal(paths, d->n, NULL);
-	digests_lit = array_literal(digests, d->n, NULL);
-
 	if (own_tx && !exec_sql(conn, "BEGIN", 0, NULL))
-		goto done;
+		return false;
 	if (!take_lock(conn))
 		goto fail;
-	res = call_load_folder(conn, d, ids_lit, paths_lit, digests_lit, NULL);
+	if (!stage_folder(conn, d))
+		goto fail;
+	res = call_load_folder(conn, d, false);
 	if (res == NULL)
 		goto fail;
 
@@ -774,35 +842,12 @@ load_revisions(PGconn *conn, const revdir *d, bool own_tx)
 			needed++;
 	if (needed > 0)
 	{
-		const char **texts = pm_malloc(sizeof(char *) * (d->n + 1));
-		bool	   *nulls = pm_malloc(sizeof(bool) * (d->n + 1));
-		char	   *texts_lit;
-		int			j = 0;
+		bool		staged = stage_texts(conn, d, res);
 
-		/* rows come back in the order sent, refusals first */
-		for (k = 0; k < d->n; k++)
-		{
-			texts[k] = NULL;
-			nulls[k] = true;
-		}
-		for (k = 0; k < PQntuples(res); k++)
-		{
-			if (strcmp(PQgetvalue(res, k, 2), "needed") != 0)
-				continue;
-			while (j < d->n && strcmp(ids[j], PQgetvalue(res, k, 0)) != 0)
-				j++;
-			if (j < d->n)
-			{
-				texts[j] = d->files[j].text;
-				nulls[j] = false;
-			}
-		}
 		PQclear(res);
-		texts_lit = array_literal(texts, d->n, nulls);
-		res = call_load_folder(conn, d, ids_lit, paths_lit, digests_lit, texts_lit);
-		pm_free(texts_lit);
-		pm_free(texts);
-		pm_free(nulls);
+		if (!staged)
+			goto fail;
+		res = call_load_folder(conn, d, true);
 		if (res == NULL)
 			goto fail;
 	}
@@ -856,12 +901,6 @@ fail:
 	if (own_tx)
 		PQclear(PQexec(conn, "ROLLBACK"));
 done:
-	pm_free(ids_lit);
-	pm_free(paths_lit);
-	pm_free(digests_lit);
-	pm_free(ids);
-	pm_free(paths);
-	pm_free(digests);
 	return ok;
 }
 
