@@ -16,12 +16,18 @@ SIZES=${SIZES:-"10000 100000"}
 REPS=${REPS:-5}
 work=$(mktemp -d /tmp/pgmig-noop.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-t() {  # t LABEL CMD...: REPS runs, one line each
+t() {  # t LABEL CMD...: REPS runs, one line each, then the medians
   local i
+  : >"$work/runs"
   for i in $(seq 1 "$REPS"); do
     /usr/bin/time -f "$1 %e s wall %U+%S s cpu %M KB" "${@:2}" >/dev/null 2>"$work/err" || { cat "$work/err"; return 1; }
-    tail -1 "$work/err"
+    tail -1 "$work/err" | tee -a "$work/runs"
   done
+  # median wall and median client CPU (user+sys) of the REPS runs
+  local w c
+  w=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "wall") print $(i - 2) }' "$work/runs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  c=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "cpu") { split($(i - 2), p, "+"); print p[1] + p[2] } }' "$work/runs" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  echo "$1 MEDIAN $w s wall, $c s client cpu (user+sys), $REPS runs"
 }
 for n in $SIZES; do
   d=$work/f$n; mkdir -p "$d"
