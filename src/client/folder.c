@@ -455,7 +455,8 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 {
 	int			fd = open(path, O_RDONLY);
 	char	   *buf;
-	size_t		done = 0;
+	size_t		done = 0,
+				cap;
 
 	if (fd < 0)
 		return NULL;
@@ -464,10 +465,12 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 		close(fd);
 		return NULL;
 	}
-	buf = pm_malloc((size_t) st->st_size + 1);
+	/* room for one byte more than fstat said, so growth is noticed */
+	cap = (size_t) st->st_size + 1;
+	buf = pm_malloc(cap + 1);
 	for (;;)
 	{
-		ssize_t		r = read(fd, buf + done, (size_t) st->st_size + 1 - done);
+		ssize_t		r = read(fd, buf + done, cap - done);
 
 		if (r < 0)
 		{
@@ -481,11 +484,19 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 		if (r == 0)
 			break;
 		done += (size_t) r;
-		if (done == (size_t) st->st_size + 1)
+		/*
+		 * A regular file that gave exactly its fstat size is whole: no
+		 * extra read() to see EOF (one syscall less per file, 10,000 in a
+		 * 10,000-file folder).  A file that changed meanwhile has a new
+		 * ctime, so its fingerprint is never recorded (racy rule).
+		 */
+		if (S_ISREG(st->st_mode) && done == (size_t) st->st_size)
+			break;
+		if (done == cap)
 		{
-			/* the file grew since fstat: read the rest */
-			st->st_size *= 2;
-			buf = pm_realloc(buf, (size_t) st->st_size + 1);
+			/* the file grew since fstat: read the rest (st keeps the fstat) */
+			cap *= 2;
+			buf = pm_realloc(buf, cap + 1);
 		}
 	}
 	close(fd);
