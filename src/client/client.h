@@ -11,7 +11,7 @@
  *					repair, graph
  *	  queries.c		the read-only commands, one table of queries
  *	  importer.c	import-alembic and stamp --from-alembic
- *	  offline.c		upgrade/downgrade --sql from the folder alone
+ *	  offline_folder.c	upgrade/downgrade --sql from the folder alone
  *	  review_client.c	review, the review upgrade runs first, and the review of a generated revision
  *
  * The client is a PostgreSQL client program: it is built with PGXS and
@@ -196,7 +196,7 @@ extern int	cmd_diff(int argc, char **argv);
 extern int	cmd_drift(int argc, char **argv);
 extern int	cmd_test(int argc, char **argv);
 
-/* ---- offline.c: --sql from the folder alone ---- */
+/* ---- offline_folder.c: --sql from the folder alone ---- */
 /* the script of "command target" from state start (NULL: base), printed */
 extern int	offline_script(const char *command, const char *start,
 						   const char *target);

@@ -634,7 +634,7 @@ report_partial_run(const PGresult *plan, int done, int failed_from, int failed,
  * --sql: the script a command would run, printed, changing nothing.
  *
  * Alembic's START:END range and --offline never connect: the script is
- * written from the folder alone (client offline.c), starting from START
+ * written from the folder alone (client offline_folder.c), starting from START
  * (base without a range).  Otherwise the script starts from the
  * database's state (its pgmig.script(), the folder loaded first in a
  * transaction that is rolled back); only when no connection can be made

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * offline.c
+ * offline_folder.c
  *	  pgmig client: "upgrade --sql" / "downgrade --sql" from the folder
  *	  alone, with no database (as "alembic upgrade --sql" needs none).
  *
