@@ -134,13 +134,23 @@ extern bool require_extension(PGconn *conn);
 extern void print_result(const PGresult *res, bool expanded);
 
 /* ---- folder.c ---- */
+/* What the folder's fingerprint takes from a file's stat (48 bytes, not 144). */
+typedef struct file_stamp
+{
+	long long	size;
+	unsigned long long ino;
+	struct timespec mtim;
+	struct timespec ctim;
+} file_stamp;
+
 typedef struct revfile_entry
 {
 	char	   *path;			/* as found under --dir */
 	char	   *name;			/* file name only */
 	pm_revfile	rf;
-	char	   *text;			/* the file as read (sent when asked for) */
-	struct stat st;				/* of the open file: the fingerprint */
+	char	   *text;			/* the file as read, or NULL: read again when
+								 * asked for (see TEXT_BUDGET in folder.c) */
+	file_stamp	st;				/* of the open file: the fingerprint */
 	char		digest[65];		/* load digest (core/revfile.h) */
 } revfile_entry;
 

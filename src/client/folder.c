@@ -32,7 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *read_stat_file(const char *path, size_t *len, struct stat *st);
+static char *read_stat_file(const char *path, size_t *len, file_stamp *st);
+static void stamp_of(const struct stat *st, file_stamp *out);
 
 char *
 read_file(const char *path, size_t *len)
@@ -219,13 +220,47 @@ find_id(const id_index *ids, int n, const char *id)
  * (and runs) in Alembic's order.  Also reports
  * duplicate ids, parents with no file, and cycles.
  */
+/*
+ * files[k] = old files[perm[k]] for every k, in place (cycle by cycle, one
+ * entry of scratch): no second array of entries at 100,000 files.
+ */
+static void
+permute_entries(revfile_entry *files, int n, const int *perm)
+{
+	bool	   *placed = pm_malloc(n ? n : 1);
+	int			i;
+
+	memset(placed, 0, n ? n : 1);
+	for (i = 0; i < n; i++)
+	{
+		revfile_entry tmp;
+		int			j = i;
+
+		if (placed[i])
+			continue;
+		tmp = files[i];
+		for (;;)
+		{
+			int			src = perm[j];
+
+			placed[j] = true;
+			if (src == i)
+			{
+				files[j] = tmp;
+				break;
+			}
+			files[j] = files[src];
+			j = src;
+		}
+	}
+	pm_free(placed);
+}
+
 static bool
 order_revdir(revdir *d, const char *dir)
 {
 	int			n = d->n;
 	id_index   *ids = pm_malloc(sizeof(id_index) * (n ? n : 1));
-	revfile_entry *sorted = pm_malloc(sizeof(revfile_entry) * (n ? n : 1));
-	int			nsorted = 0;
 	int			k,
 				j;
 	bool		ok = true;
@@ -307,13 +342,10 @@ order_revdir(revdir *d, const char *dir)
 			}
 		}
 		topo = pm_graph_topo(g);
-		for (k = 0; ok && k < n; k++)
-			sorted[nsorted++] = d->files[topo[k]];
+		if (ok)
+			permute_entries(d->files, n, topo);
 		pm_graph_free(g);
 	}
-	if (ok)
-		memcpy(d->files, sorted, sizeof(revfile_entry) * n);
-	pm_free(sorted);
 	pm_free(ids);
 	return ok;
 }
@@ -327,9 +359,27 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * Bytes of file text read_revdir keeps for the load (32 MB): a folder of
+ * usual size is read once; a bigger one is read again for the files the
+ * database asks for, which a no-op run never does.
+ */
+#define TEXT_BUDGET ((size_t) 32 * 1024 * 1024)
+
+/* TEXT_BUDGET, or PGMIG_TEXT_BUDGET bytes (the tests use 0: read again) */
+static size_t
+text_budget(void)
+{
+	const char *v = getenv("PGMIG_TEXT_BUDGET");
+
+	return v && *v ? (size_t) strtoull(v, NULL, 10) : TEXT_BUDGET;
+}
+
 bool
 read_revdir(const char *dir, revdir *out)
 {
+	size_t		kept = 0,
+				budget = text_budget();
 	time_t		start;
 	DIR		   *dh;
 	struct dirent *de;
@@ -368,7 +418,11 @@ read_revdir(const char *dir, revdir *out)
 	}
 	closedir(dh);
 	if (out->n > 0)
+	{
+		/* no doubling slack kept for the rest of the command */
+		out->files = pm_realloc(out->files, sizeof(revfile_entry) * out->n);
 		qsort(out->files, out->n, sizeof(revfile_entry), cmp_names);
+	}
 
 	/* parse them all and report every broken file, not just the first */
 	for (k = 0; k < out->n; k++)
@@ -397,8 +451,19 @@ read_revdir(const char *dir, revdir *out)
 							   e->path, e->rf.id);
 			pm_revfile_digest(&e->rf, e->digest);
 		}
-		/* kept: sent as it was read if the database asks for it */
-		e->text = buf;
+		/*
+		 * Kept, to be sent as it was read if the database asks for it,
+		 * while the texts kept stay under TEXT_BUDGET; past it a file is
+		 * read again when asked for (file_text), so the client's memory
+		 * does not grow with the size of a big folder's scripts.
+		 */
+		if (kept + len <= budget)
+		{
+			e->text = buf;
+			kept += len;
+		}
+		else
+			pm_free(buf);
 	}
 	out->fingerprint = folder_fingerprint(out->files, out->n, start);
 	if (!ok)
@@ -451,9 +516,11 @@ free_revdir(revdir *d)
  * stat is the one of the bytes read, not of a later path lookup).
  */
 static char *
-read_stat_file(const char *path, size_t *len, struct stat *st)
+read_stat_file(const char *path, size_t *len, file_stamp *stamp)
 {
 	int			fd = open(path, O_RDONLY);
+	struct stat sb;
+	struct stat *st = &sb;
 	char	   *buf;
 	size_t		done = 0,
 				cap;
@@ -465,6 +532,7 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 		close(fd);
 		return NULL;
 	}
+	stamp_of(st, stamp);
 	/* room for one byte more than fstat said, so growth is noticed */
 	cap = (size_t) st->st_size + 1;
 	buf = pm_malloc(cap + 1);
@@ -506,6 +574,15 @@ read_stat_file(const char *path, size_t *len, struct stat *st)
 }
 
 static void
+stamp_of(const struct stat *st, file_stamp *out)
+{
+	out->size = (long long) st->st_size;
+	out->ino = (unsigned long long) st->st_ino;
+	out->mtim = st->st_mtim;
+	out->ctim = st->st_ctim;
+}
+
+static void
 hash_time(pm_sha256_ctx *c, const struct timespec *t)
 {
 	char		b[48];
@@ -537,17 +614,16 @@ folder_fingerprint(const revfile_entry *files, int n, time_t start)
 					 strlen("pgmig folder 1 " PGMIG_VERSION "\n"));
 	for (k = 0; k < n; k++)
 	{
-		const struct stat *st = &files[k].st;
+		const file_stamp *st = &files[k].st;
 		char		b[64];
 
-		if (st->st_mtim.tv_sec >= start - 2 || st->st_ctim.tv_sec >= start - 2)
+		if (st->mtim.tv_sec >= start - 2 || st->ctim.tv_sec >= start - 2)
 			return NULL;
 		pm_sha256_update(&c, files[k].name, strlen(files[k].name) + 1);
-		snprintf(b, sizeof(b), "%lld,%llu,", (long long) st->st_size,
-				 (unsigned long long) st->st_ino);
+		snprintf(b, sizeof(b), "%lld,%llu,", st->size, st->ino);
 		pm_sha256_update(&c, b, strlen(b));
-		hash_time(&c, &st->st_mtim);
-		hash_time(&c, &st->st_ctim);
+		hash_time(&c, &st->mtim);
+		hash_time(&c, &st->ctim);
 	}
 	pm_sha256_final(&c, digest);
 	out = pm_malloc(65);
@@ -582,6 +658,8 @@ current_fingerprint(const char *dir)
 		return NULL;
 	while ((de = readdir(dh)) != NULL)
 	{
+		struct stat sb;
+
 		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".sql"))
 			continue;
 		if (n == cap)
@@ -590,11 +668,12 @@ current_fingerprint(const char *dir)
 			files = pm_realloc(files, sizeof(revfile_entry) * cap);
 		}
 		memset(&files[n], 0, sizeof(revfile_entry));
-		if (fstatat(dirfd(dh), de->d_name, &files[n].st, 0) != 0)
+		if (fstatat(dirfd(dh), de->d_name, &sb, 0) != 0)
 		{
 			ok = false;
 			break;
 		}
+		stamp_of(&sb, &files[n].st);
 		files[n].name = pm_strdup(de->d_name);
 		n++;
 	}
@@ -635,29 +714,77 @@ csv_value(pm_buf *b, const char *s)
 	pm_buf_puts(b, "\"");
 }
 
-/* COPY rows (already CSV) into a temporary table; false after an error */
+/*
+ * COPY ... FROM STDIN, streamed: rows (CSV) are collected in b and sent
+ * every 64 kB, so neither this buffer nor libpq's holds a whole folder.
+ */
+typedef struct copy_stream
+{
+	PGconn	   *conn;
+	pm_buf		b;
+	bool		ok;
+} copy_stream;
+
+#define COPY_CHUNK 65536
+
+/* Start the COPY; false after an error was reported */
 static bool
-copy_rows(PGconn *conn, const char *copy_sql, const pm_buf *rows)
+copy_start(copy_stream *cs, PGconn *conn, const char *copy_sql)
 {
 	PGresult   *res = PQexec(conn, copy_sql);
-	bool		ok = true;
 
+	cs->conn = conn;
+	cs->ok = true;
+	pm_buf_init(&cs->b);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 	{
 		report_result_error(res);
 		PQclear(res);
+		pm_buf_free(&cs->b);
 		return false;
 	}
 	PQclear(res);
-	if ((rows->len > 0 && PQputCopyData(conn, rows->data, (int) rows->len) != 1) ||
-		PQputCopyEnd(conn, NULL) != 1)
+	return true;
+}
+
+/* Send what is collected once it reaches COPY_CHUNK (any amount if all) */
+static void
+copy_flush(copy_stream *cs, bool all)
+{
+	if (cs->b.len == 0 || (!all && cs->b.len < COPY_CHUNK))
+		return;
+	if (cs->ok && PQputCopyData(cs->conn, cs->b.data, (int) cs->b.len) != 1)
 	{
-		pg_log_error("COPY failed: %s", PQerrorMessage(conn));
+		pg_log_error("COPY failed: %s", PQerrorMessage(cs->conn));
+		cs->ok = false;
+	}
+	cs->b.len = 0;
+	cs->b.data[0] = '\0';
+}
+
+/*
+ * End the COPY: sends the rest, or abandons it with abandon_reason (an
+ * error already reported) so nothing is staged.  False after any error.
+ */
+static bool
+copy_finish(copy_stream *cs, const char *abandon_reason)
+{
+	PGresult   *res;
+	bool		ok;
+
+	if (abandon_reason == NULL)
+		copy_flush(cs, true);
+	pm_buf_free(&cs->b);
+	ok = cs->ok && abandon_reason == NULL;
+	if (PQputCopyEnd(cs->conn, abandon_reason) != 1)
+	{
+		pg_log_error("COPY failed: %s", PQerrorMessage(cs->conn));
 		ok = false;
 	}
-	while ((res = PQgetResult(conn)) != NULL)
+	while ((res = PQgetResult(cs->conn)) != NULL)
 	{
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		/* an abandoned COPY fails as asked: its error was reported */
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && abandon_reason == NULL)
 		{
 			report_result_error(res);
 			ok = false;
@@ -674,42 +801,77 @@ copy_rows(PGconn *conn, const char *copy_sql, const pm_buf *rows)
 static bool
 stage_folder(PGconn *conn, const revdir *d)
 {
-	pm_buf		b;
+	copy_stream cs;
 	int			k;
-	bool		ok;
 
 	if (!exec_sql(conn,
 				  "CREATE TEMP TABLE pgmig_stage (ord integer, id text, file text, digest text)"
-				  " ON COMMIT DROP", 0, NULL))
+				  " ON COMMIT DROP", 0, NULL) ||
+		!copy_start(&cs, conn, "COPY pg_temp.pgmig_stage (ord, id, file, digest) FROM STDIN (FORMAT csv)"))
 		return false;
-	pm_buf_init(&b);
 	for (k = 0; k < d->n; k++)
 	{
-		pm_buf_printf(&b, "%d,", k);
-		csv_value(&b, d->files[k].rf.id);
-		pm_buf_puts(&b, ",");
-		csv_value(&b, d->files[k].path);
-		pm_buf_printf(&b, ",%s\n", d->files[k].digest);
+		pm_buf_printf(&cs.b, "%d,", k);
+		csv_value(&cs.b, d->files[k].rf.id);
+		pm_buf_puts(&cs.b, ",");
+		csv_value(&cs.b, d->files[k].path);
+		pm_buf_printf(&cs.b, ",%s\n", d->files[k].digest);
+		copy_flush(&cs, false);
 	}
-	ok = copy_rows(conn, "COPY pg_temp.pgmig_stage (ord, id, file, digest) FROM STDIN (FORMAT csv)", &b);
-	pm_buf_free(&b);
-	return ok;
+	return copy_finish(&cs, NULL);
+}
+
+/*
+ * The text of a file read_revdir did not keep, read again: only if it
+ * still gives the load digest computed the first time (the database
+ * decided on that digest), else an error.  pm_malloc'd, or NULL after an
+ * error was reported.
+ */
+static char *
+file_text(const revfile_entry *e)
+{
+	size_t		len;
+	file_stamp	st;
+	char	   *buf = read_stat_file(e->path, &len, &st);
+	pm_revfile	rf;
+	pm_error	err;
+	char		digest[65];
+	bool		same = false;
+
+	if (buf == NULL)
+	{
+		pg_log_error("could not read file \"%s\": %s", e->path, strerror(errno));
+		return NULL;
+	}
+	if (pm_revfile_parse(buf, len, &rf, &err))
+	{
+		pm_revfile_digest(&rf, digest);
+		same = strcmp(digest, e->digest) == 0;
+		pm_revfile_free(&rf);
+	}
+	if (!same)
+	{
+		pg_log_error("file \"%s\" changed while pgmig was loading it", e->path);
+		pg_log_error_hint("Nothing was loaded. Run the command again.");
+		pm_free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* Stage the texts load_folder asked for (outcome 'needed'), by order. */
 static bool
 stage_texts(PGconn *conn, const revdir *d, const PGresult *res)
 {
-	pm_buf		b;
+	copy_stream cs;
 	int			k,
 				j = 0;
-	bool		ok;
 
 	if (!exec_sql(conn,
 				  "CREATE TEMP TABLE pgmig_stage_text (ord integer, content text)"
-				  " ON COMMIT DROP", 0, NULL))
+				  " ON COMMIT DROP", 0, NULL) ||
+		!copy_start(&cs, conn, "COPY pg_temp.pgmig_stage_text (ord, content) FROM STDIN (FORMAT csv)"))
 		return false;
-	pm_buf_init(&b);
 	/* 'needed' rows come back in the order sent (refusals come first) */
 	for (k = 0; k < PQntuples(res); k++)
 	{
@@ -719,13 +881,25 @@ stage_texts(PGconn *conn, const revdir *d, const PGresult *res)
 			j++;
 		if (j == d->n)
 			break;
-		pm_buf_printf(&b, "%d,", j);
-		csv_value(&b, d->files[j].text);
-		pm_buf_puts(&b, "\n");
+		pm_buf_printf(&cs.b, "%d,", j);
+		if (d->files[j].text)
+			csv_value(&cs.b, d->files[j].text);
+		else
+		{
+			char	   *text = file_text(&d->files[j]);
+
+			if (text == NULL)
+			{
+				(void) copy_finish(&cs, "a revision file changed while it was loaded");
+				return false;
+			}
+			csv_value(&cs.b, text);
+			pm_free(text);
+		}
+		pm_buf_puts(&cs.b, "\n");
+		copy_flush(&cs, false);
 	}
-	ok = copy_rows(conn, "COPY pg_temp.pgmig_stage_text (ord, content) FROM STDIN (FORMAT csv)", &b);
-	pm_buf_free(&b);
-	return ok;
+	return copy_finish(&cs, NULL);
 }
 
 /*

@@ -210,7 +210,13 @@ expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'r4'" 0 "r4 gone from
 printf -- "-- revision: r7\n-- down_revision: r2\n-- message: Quotes, \"commas\" and a backslash \\\\\n\n-- migrate:up\nSELECT 'it''s', E'a\\\\b', \$\$x,y\$\$;\n" >$M/r7_quotes.sql
 pgmig load; expect_rc 0 "CSV-hostile content loads"
 expect_sql "SELECT upgrade FROM pgmig.revision WHERE id = 'r7'" "SELECT 'it''s', E'a\\b', \$\$x,y\$\$;" "script loaded byte for byte"
-rm $M/r7_quotes.sql; pgmig load
+# over the text budget (0: no text kept), the texts asked for are read again
+revfile $M r8 "r7" "Re-read" "SELECT 'reread';" ""
+sed -i 's/Add column b/Add column b again/' $M/r2_add_b.sql
+PGMIG_TEXT_BUDGET=0 pgmig load; expect_rc 0 "load with no text kept"; expect_err "1 new, 1 changed" "new and edited file loaded from a second read"
+expect_sql "SELECT upgrade FROM pgmig.revision WHERE id = 'r8'" "SELECT 'reread';" "re-read script loaded"
+expect_sql "SELECT message FROM pgmig.revision WHERE id = 'r2'" "Add column b again" "re-read edit loaded"
+rm $M/r7_quotes.sql $M/r8_re-read.sql; pgmig load
 
 # ======================================================================
 group run
