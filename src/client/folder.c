@@ -360,11 +360,11 @@ ends_with(const char *s, const char *suffix)
 }
 
 /*
- * Bytes of file text read_revdir keeps for the load (32 MB): a folder of
+ * Bytes of file text read_revdir keeps for the load (8 MB): a folder of
  * usual size is read once; a bigger one is read again for the files the
  * database asks for, which a no-op run never does.
  */
-#define TEXT_BUDGET ((size_t) 32 * 1024 * 1024)
+#define TEXT_BUDGET ((size_t) 8 * 1024 * 1024)
 
 /* TEXT_BUDGET, or PGMIG_TEXT_BUDGET bytes (the tests use 0: read again) */
 static size_t
