@@ -555,6 +555,20 @@ sort_set(pm_set *s)
 	}
 }
 
+/* out = the (known) parents of revision v, sorted: a branch's base. */
+static void
+set_parents(const pm_graph *g, int v, pm_set *out)
+{
+	const pm_rev *r = pm_graph_rev(g, v);
+	int			k;
+
+	out->items = pm_malloc(sizeof(int) * (r->nparents_ok + 1));
+	for (k = 0; k < r->nparents_ok; k++)
+		out->items[k] = r->parents[k];
+	out->n = r->nparents_ok;
+	sort_set(out);
+}
+
 static bool
 need_single(const pm_graph *g, pm_set *s, const char *what, const char *expr,
 			pm_error *err)
@@ -640,16 +654,7 @@ pm_target_resolve(const pm_graph *g, const pm_target *t, pm_set *out,
 			v = lookup_name(g, t->name, err);
 			if (v < 0)
 				return false;
-			{
-				const pm_rev *r = pm_graph_rev(g, v);
-				int			k;
-
-				out->items = pm_malloc(sizeof(int) * (r->nparents_ok + 1));
-				for (k = 0; k < r->nparents_ok; k++)
-					out->items[k] = r->parents[k];
-				out->n = r->nparents_ok;
-				sort_set(out);
-			}
+			set_parents(g, v, out);
 			*branch_root = v;
 			return true;
 		case PM_T_NAME_REL:
@@ -706,17 +711,12 @@ pm_target_resolve(const pm_graph *g, const pm_target *t, pm_set *out,
 	}
 	if (at_branch_base)
 	{
-		const pm_rev *r = pm_graph_rev(g, branch);
-		int			k;
-
 		pm_set_free(out);
-		out->items = pm_malloc(sizeof(int) * (r->nparents_ok + 1));
-		for (k = 0; k < r->nparents_ok; k++)
-			out->items[k] = r->parents[k];
-		out->n = r->nparents_ok;
+		set_parents(g, branch, out);
 		*branch_root = branch;
 	}
-	sort_set(out);
+	else
+		sort_set(out);
 	return true;
 }
 
