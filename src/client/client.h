@@ -162,6 +162,8 @@ typedef struct revdir
 	char	   *fingerprint;	/* folder_fingerprint(), NULL if racy */
 } revdir;
 
+/* Create --dir as mkdir -p: 1 created, 0 existed, -1 error reported. */
+extern int	make_revision_folder(void);
 /* Read and parse every *.sql in dir; false (error printed) on any problem. */
 extern bool read_revdir(const char *dir, revdir *out);
 extern void free_revdir(revdir *d);

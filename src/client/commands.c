@@ -52,12 +52,13 @@ cmd_init(int argc, char **argv)
 			 "Created extension pgmig in database \"%s\"", PQdb(conn));
 	disconnect_db(conn);
 
-	if (mkdir(opts.dir, 0777) == 0)
-		progress("Created revision folder %s", opts.dir);
-	else if (errno != EEXIST)
+	switch (make_revision_folder())
 	{
-		pg_log_error("could not create folder \"%s\": %s", opts.dir, strerror(errno));
-		return EXIT_FAIL;
+		case 1:
+			progress("Created revision folder %s", opts.dir);
+			break;
+		case -1:
+			return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }

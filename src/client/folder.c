@@ -360,6 +360,36 @@ ends_with(const char *s, const char *suffix)
 }
 
 /*
+ * Create the revision folder (--dir) with any missing parents, as mkdir -p
+ * (a pgmig.conf may name db/revisions): 1 created, 0 it was there, -1
+ * after an error was reported.
+ */
+int
+make_revision_folder(void)
+{
+	struct stat st;
+	char	   *path;
+	int			rc;
+
+	if (stat(opts.dir, &st) == 0)
+	{
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		pg_log_error("could not create folder \"%s\": a file of that name exists", opts.dir);
+		return -1;
+	}
+	path = pg_strdup(opts.dir);
+	rc = pg_mkdir_p(path, 0777);
+	pg_free(path);
+	if (rc != 0)
+	{
+		pg_log_error("could not create folder \"%s\": %s", opts.dir, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * Bytes of file text read_revdir keeps for the load (8 MB): a folder of
  * usual size is read once; a bigger one is read again for the files the
  * database asks for, which a no-op run never does.

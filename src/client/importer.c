@@ -519,11 +519,8 @@ cmd_import_alembic(int argc, char **argv)
 		if (!read_versions(versions[k], &al, &pys, &npys))
 			goto out;
 
-	if (mkdir(opts.dir, 0777) != 0 && errno != EEXIST)
-	{
-		pg_log_error("could not create folder \"%s\": %s", opts.dir, strerror(errno));
+	if (make_revision_folder() < 0)
 		goto out;
-	}
 
 	render_files(&al, pys, npys, placeholders, nph, &files);
 	if (!write_files(&files, force))

@@ -14,8 +14,9 @@ examples are tests; the conventions below keep the README readable:
   database.
 * A fenced block tagged ``output`` right after one of those is what it must
   print: every non-blank line of it must appear in the output, in that order
-  (other lines may come between), compared with runs of blanks collapsed.  A
-  line ending in ``...`` matches any line that starts with what precedes it.
+  (other lines may come between), compared with runs of blanks collapsed.
+  ``...`` in a line stands for any text (a time, a generated name): a line
+  ending in ``...`` matches any line that starts with what precedes it.
 * An HTML comment right before a block steers it:
   ``<!-- readme-test: skip REASON -->`` does not run it (say why: it
   installs software, or it is a synopsis, not an example);
@@ -83,11 +84,12 @@ def matches(expect, actual):
     for want in (norm(l) for l in expect.split('\n')):
         if not want:
             continue
-        prefix = want[:-3].rstrip() if want.endswith('...') else None
+        # "..." is a wildcard; everything else is literal
+        pattern = re.compile('.*'.join(re.escape(p) for p in want.split('...')) + r'\Z')
         while pos < len(got):
             g = got[pos]
             pos += 1
-            if (prefix is not None and g.startswith(prefix)) or g == want:
+            if pattern.match(g):
                 break
         else:
             return want
