@@ -915,7 +915,8 @@ work_recover(wresult *w)
 	int			ngids = 0;
 	pm_buf		done;
 
-	if (conn == NULL || (prepared = query_prepared(conn)) == NULL)
+	if (conn == NULL || (prepared = query_prepared(conn)) == NULL ||
+		(w->before = query_heads(conn)) == NULL)
 		return;
 	pm_buf_init(&done);
 	for (g = strtok_r(prepared, ",", &save); g; g = strtok_r(NULL, ",", &save))
@@ -953,7 +954,6 @@ work_recover(wresult *w)
 	}
 	if ((w->after = query_heads(conn)) == NULL)
 		return;
-	w->before = xstrdup("");
 	w->detail = done.len ? xstrdup(done.data) : xstrdup("nothing prepared");
 	disconnect_db(conn);
 	w->state = w->nrun < 0 ? T_FAILED : T_OK;
