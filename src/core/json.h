@@ -18,8 +18,11 @@
  * Errors: pm_json_parse returns NULL and fills err with the byte offset
  * and what was expected there (PM_ERR_SYNTAX).
  *
- * Memory: a parsed tree is one allocation tree made with pm_malloc; free it
- * with pm_json_free (in the server a context reset frees it too).
+ * Memory: a parsed tree lives in an arena of a few big pm_malloc'd chunks;
+ * pm_json_free, on the root that pm_json_parse returned (never on a value
+ * inside it), frees it all at once (in the server a context reset frees it
+ * too).  Its strings must not be freed or reallocated one by one; to put a
+ * new string into a tree, use pm_json_set_str.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,7 +56,13 @@ typedef struct pm_json
 } pm_json;
 
 extern pm_json *pm_json_parse(const char *s, size_t len, pm_error *err);
-extern void pm_json_free(pm_json *v);
+extern void pm_json_free(pm_json *root);
+
+/*
+ * Make v (a value inside the tree of root) the string s, a pm_malloc'd
+ * string the tree now owns (freed by pm_json_free(root)).
+ */
+extern void pm_json_set_str(pm_json *root, pm_json *v, char *s);
 
 /* Member of an object by key (NULL when absent or v is not an object). */
 extern const pm_json *pm_json_get(const pm_json *v, const char *key);

@@ -57,6 +57,35 @@ main(void)
 			  "{\"a\":\"x\",\"b\":[1,-2.5e3,true,false,null]}", "object keys sorted, values kept");
 	CHECK_STR(roundtrip("[]"), "[]", "empty array");
 	CHECK_STR(roundtrip("{}"), "{}", "empty object");
+	CHECK_STR(roundtrip("{\"a\": {}, \"b\": [], \"c\": [{}, [], {\"d\": []}]}"),
+			  "{\"a\":{},\"b\":[],\"c\":[{},[],{\"d\":[]}]}", "empty members nested in objects and arrays");
+
+	/*
+	 * the parser's item stack grows past its first size (256) while outer
+	 * arrays and objects are still open, and their items stay right
+	 */
+	{
+		pm_buf		big;
+		int			i;
+
+		pm_buf_init(&big);
+		pm_buf_puts(&big, "{\"z\": [");
+		for (i = 0; i < 1000; i++)
+			pm_buf_printf(&big, "%s{\"k%d\": [%d, \"s%d\"]}", i ? ", " : "", i, i, i);
+		pm_buf_puts(&big, "], \"a\": 1}");
+		v = pm_json_parse(big.data, big.len, &err);
+		CHECK(v != NULL && pm_json_get(v, "z")->n == 1000, "1,000 items in an array inside an object");
+		CHECK_STR(pm_json_get(v, "z")->items[999].keys[0], "k999", "the last item's key");
+		CHECK_STR(pm_json_get(v, "z")->items[999].items[0].items[1].str, "s999", "the last item's string");
+		CHECK_STR(pm_json_get(v, "a")->str, "1", "a member after the big array");
+
+		/* a string put into the tree later is the tree's to free */
+		pm_json_set_str(v, (pm_json *) pm_json_get(v, "a"), pm_strdup("renamed"));
+		CHECK_STR(pm_json_get(v, "a")->str, "renamed", "pm_json_set_str replaces a value");
+		CHECK(pm_json_get(v, "a")->len == 7, "and its length");
+		pm_json_free(v);
+		pm_buf_free(&big);
+	}
 	CHECK_STR(roundtrip("0"), "0", "scalar zero");
 	CHECK_STR(roundtrip("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\""), "\"\\\"\\\\/\\u0008\\u000c\\n\\u000d\\t\"",
 			  "every short escape");
