@@ -13,7 +13,10 @@
  *								 migrate, step)
  *	pgmig.record_schema()		 SQL: accept the schema as it is now
  *	pgmig.drift()				 SQL: one row per object added, changed or
- *								 removed since the record
+ *								 removed since the record (no new snapshot
+ *								 while pgmig._catalog_version() is the one
+ *								 recorded with it: the catalogs hold the
+ *								 very row versions they held then)
  *	pgmig_drift_count()			 C, for check() and status()
  *	pgmig_snapshot_now(),		 C, for test_roundtrip(): a snapshot, and
  *	pgmig_snapshot_changes()	 how the schema now differs from it
@@ -162,13 +165,15 @@ record_work(void *arg)
 	v[2] = DirectFunctionCall1(namein, CStringGetDatum(ra->role));
 	v[3] = DirectFunctionCall1(namein, CStringGetDatum(ra->session_role));
 	(void) pgmig_spi_exec("INSERT INTO pgmig.schema_state AS s"
-						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid)"
+						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid,"
+						  "  catalog_version)"
 						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
-						  "         pg_catalog.txid_current())"
+						  "         pg_catalog.txid_current(), pgmig._catalog_version())"
 						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
 						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
 						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
-						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid"
+						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid,"
+						  "  catalog_version = EXCLUDED.catalog_version"
 						  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
 						  4, types, v, n, false, 1, SPI_OK_INSERT_RETURNING);
 	ra->nobjects = DatumGetInt32(pgmig_spi_datum(0, 1, &isnull));
@@ -241,11 +246,20 @@ drift_work(void *arg)
 	uint64		n;
 	uint64		i;
 
-	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state)",
+	bool		same;
+
+	/*
+	 * The catalogs' row versions as recorded: the schema is the recorded
+	 * one, no snapshot needed (pgmig._catalog_version(), 31_drift.sql).
+	 */
+	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state),"
+						  "  coalesce((SELECT catalog_version FROM pgmig.schema_state)"
+						  "           OPERATOR(pg_catalog.=) pgmig._catalog_version(), false)",
 						  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
 	da->recorded = pgmig_spi_bool(0, 1, false);
+	same = pgmig_spi_bool(0, 2, false);
 	pgmig_spi_done();
-	if (!da->recorded)
+	if (!da->recorded || same)
 		return;
 	n = pgmig_spi_exec("SELECT object, kind, change, keys, recorded, current"
 					   "  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",

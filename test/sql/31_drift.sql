@@ -117,6 +117,51 @@ RESET search_path;
 RESET ROLE;
 
 DROP TABLE drift_seen, drift_accepted;
+
+-- the shortcut: while the catalogs' row versions are the recorded ones
+-- (pgmig._catalog_version()), check(), status() and drift() take no new
+-- snapshot.  Every change below must still be named.
+SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+-- a temporary table is not part of the schema, and not a change
+CREATE TEMP TABLE drift_tmp (a integer PRIMARY KEY);
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+DROP TABLE drift_tmp;
+-- a change in the same transaction as the run that recorded the schema:
+-- same transaction id, but a new row version at a new place
+BEGIN;
+SELECT pgmig.record_schema() > 0 AS recorded;
+ALTER TABLE drift_t ALTER COLUMN id TYPE bigint;
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+SELECT object, change, keys FROM pgmig.drift();
+ROLLBACK;
+-- a comment on the public schema (a system row: OID below 16384)
+SELECT pgmig.record_schema() > 0 AS recorded;
+COMMENT ON SCHEMA public IS 'drift by comment';
+SELECT object, change FROM pgmig.drift();
+COMMENT ON SCHEMA public IS 'standard public schema';
+SELECT * FROM pgmig.drift();
+-- a grant, and then the grantee renamed (grants print role names)
+GRANT SELECT ON drift_t TO regress_drift_monitor;
+SELECT object, change FROM pgmig.drift();
+SELECT pgmig.record_schema() > 0 AS recorded;
+ALTER ROLE regress_drift_monitor RENAME TO regress_drift_watcher;
+SELECT object, change FROM pgmig.drift();
+ALTER ROLE regress_drift_watcher RENAME TO regress_drift_monitor;
+SELECT * FROM pgmig.drift();
+REVOKE SELECT ON drift_t FROM regress_drift_monitor;
+-- a change with event triggers off and the guard off (session_replication_role)
+SELECT pgmig.record_schema() > 0 AS recorded;
+SET session_replication_role = replica;
+SET pgmig.guard = off;
+ALTER TABLE drift_t ADD COLUMN hidden integer;
+RESET session_replication_role;
+SELECT object, change FROM pgmig.drift();
+SELECT severity, problem FROM pgmig.check();
+ALTER TABLE drift_t DROP COLUMN hidden;
+SELECT * FROM pgmig.drift();
 SELECT pgmig.downgrade('base');
 SELECT to_regclass('drift_t') IS NULL AS gone, action, target FROM pgmig.schema_state;
 DROP SCHEMA drift_evil CASCADE;
