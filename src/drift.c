@@ -45,6 +45,8 @@
  */
 #include "pgmig.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -168,7 +170,7 @@ record_work(void *arg)
 						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid,"
 						  "  catalog_version)"
 						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
-						  "         pg_catalog.txid_current(), pgmig._catalog_version())"
+						  "         pg_catalog.txid_current(), NULL)"
 						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
 						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
 						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
@@ -247,10 +249,14 @@ drift_work(void *arg)
 	uint64		i;
 
 	bool		same;
+	char	   *version;
+	char	   *recorded_at;
+	uint64		first;
 
 	/*
-	 * The catalogs' row versions as recorded: the schema is the recorded
-	 * one, no snapshot needed (pgmig._catalog_version(), 31_drift.sql).
+	 * The catalogs' row versions as stored by an earlier comparison that
+	 * found no drift: the schema is still the recorded one, no snapshot
+	 * needed (pgmig._catalog_version(), 31_drift.sql).
 	 */
 	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state),"
 						  "  coalesce((SELECT catalog_version FROM pgmig.schema_state)"
@@ -261,11 +267,22 @@ drift_work(void *arg)
 	pgmig_spi_done();
 	if (!da->recorded || same)
 		return;
-	n = pgmig_spi_exec("SELECT object, kind, change, keys, recorded, current"
-					   "  FROM pgmig._snapshot_diff((SELECT snapshot FROM pgmig.schema_state), pgmig.snapshot())",
+
+	/*
+	 * The full comparison, with the catalogs' version read in the same
+	 * statement (one MVCC snapshot): the first row carries it, and no
+	 * object when nothing differs.
+	 */
+	n = pgmig_spi_exec("SELECT v.v, s.recorded_at::text, d.object, d.kind, d.change, d.keys, d.recorded, d.current"
+					   "  FROM (SELECT pgmig._catalog_version() AS v) v"
+					   "  CROSS JOIN pgmig.schema_state s"
+					   "  LEFT JOIN pgmig._snapshot_diff(s.snapshot, pgmig.snapshot()) d ON true",
 					   0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
-	da->count = (int64) n;
-	for (i = 0; i < n && (da->max < 0 || i < (uint64) da->max); i++)
+	first = (n == 1 && pgmig_spi_text(0, 3) == NULL) ? 1 : 0;
+	version = n > 0 ? pgmig_spi_text(0, 1) : NULL;
+	recorded_at = n > 0 ? pgmig_spi_text(0, 2) : NULL;
+	da->count = (int64) (n - first);
+	for (i = first; i < n && (da->max < 0 || i - first < (uint64) da->max); i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(da->cxt);
 		Datum	   *row = palloc(sizeof(Datum) * DRIFT_NCOLS * 2);
@@ -275,13 +292,35 @@ drift_work(void *arg)
 		{
 			bool		isnull;
 
-			row[c] = pgmig_spi_datum(i, c + 1, &isnull);
+			row[c] = pgmig_spi_datum(i, c + 3, &isnull);
 			row[DRIFT_NCOLS + c] = BoolGetDatum(isnull);
 		}
 		da->rows = lappend(da->rows, row);
 		MemoryContextSwitchTo(old);
 	}
 	pgmig_spi_done();
+
+	/*
+	 * No drift: keep the catalogs' version with the record, so that the
+	 * next comparison is a catalog scan while nothing changes.  Only for the
+	 * record compared (a run may have recorded another since), and not on a
+	 * standby, in a read-only transaction or a serializable one (its write
+	 * could make the caller's transaction fail at commit).
+	 */
+	if (first == 1 && version != NULL && !RecoveryInProgress() && !XactReadOnly &&
+		!IsolationIsSerializable())
+	{
+		Oid			types[2] = {TEXTOID, TEXTOID};
+		Datum		v[2];
+
+		v[0] = CStringGetTextDatum(version);
+		v[1] = CStringGetTextDatum(recorded_at);
+		(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET catalog_version = $1"
+							  " WHERE recorded_at::text OPERATOR(pg_catalog.=) $2"
+							  "   AND catalog_version IS DISTINCT FROM $1",
+							  2, types, v, NULL, false, 0, SPI_OK_UPDATE);
+		pgmig_spi_done();
+	}
 }
 
 /*

@@ -118,10 +118,13 @@ RESET ROLE;
 
 DROP TABLE drift_seen, drift_accepted;
 
--- the shortcut: while the catalogs' row versions are the recorded ones
--- (pgmig._catalog_version()), check(), status() and drift() take no new
--- snapshot.  Every change below must still be named.
+-- the shortcut: a comparison that finds no drift keeps the catalogs' row
+-- versions (pgmig._catalog_version()) with the record; while they are the
+-- same, check(), status() and drift() take no new snapshot.  A run does not
+-- pay for it (recorded NULL).  Every change below must still be named.
 SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT catalog_version IS NULL AS not_yet FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
 SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 SELECT * FROM pgmig.drift();
 -- a temporary table is not part of the schema, and not a change
@@ -129,16 +132,25 @@ CREATE TEMP TABLE drift_tmp (a integer PRIMARY KEY);
 SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 SELECT * FROM pgmig.drift();
 DROP TABLE drift_tmp;
--- a change in the same transaction as the run that recorded the schema:
--- same transaction id, but a new row version at a new place
+-- a change in the same transaction as the comparison that stored the
+-- version: same transaction id, but a new row version at a new place
 BEGIN;
 SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT count(*) AS drifted FROM pgmig.drift();
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 ALTER TABLE drift_t ALTER COLUMN id TYPE bigint;
 SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 SELECT object, change, keys FROM pgmig.drift();
 ROLLBACK;
--- a comment on the public schema (a system row: OID below 16384)
+-- a comparison that finds drift stores nothing
 SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT count(*) AS drifted FROM pgmig.drift();
+CREATE TABLE drift_extra (a integer);
+SELECT object, change FROM pgmig.drift();
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+DROP TABLE drift_extra;
+-- a comment on the public schema (a system row: OID below 16384)
+SELECT count(*) AS drifted FROM pgmig.drift();
 COMMENT ON SCHEMA public IS 'drift by comment';
 SELECT object, change FROM pgmig.drift();
 COMMENT ON SCHEMA public IS 'standard public schema';
@@ -147,6 +159,7 @@ SELECT * FROM pgmig.drift();
 GRANT SELECT ON drift_t TO regress_drift_monitor;
 SELECT object, change FROM pgmig.drift();
 SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT count(*) AS drifted FROM pgmig.drift();
 ALTER ROLE regress_drift_monitor RENAME TO regress_drift_watcher;
 SELECT object, change FROM pgmig.drift();
 ALTER ROLE regress_drift_watcher RENAME TO regress_drift_monitor;
@@ -154,6 +167,7 @@ SELECT * FROM pgmig.drift();
 REVOKE SELECT ON drift_t FROM regress_drift_monitor;
 -- a change with event triggers off and the guard off (session_replication_role)
 SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT count(*) AS drifted FROM pgmig.drift();
 SET session_replication_role = replica;
 SET pgmig.guard = off;
 ALTER TABLE drift_t ADD COLUMN hidden integer;
@@ -162,6 +176,12 @@ SELECT object, change FROM pgmig.drift();
 SELECT severity, problem FROM pgmig.check();
 ALTER TABLE drift_t DROP COLUMN hidden;
 SELECT * FROM pgmig.drift();
+-- a read-only transaction compares, and stores nothing
+SELECT pgmig.record_schema() > 0 AS recorded;
+BEGIN READ ONLY;
+SELECT count(*) AS drifted FROM pgmig.drift();
+SELECT catalog_version IS NULL AS not_stored FROM pgmig.schema_state;
+COMMIT;
 SELECT pgmig.downgrade('base');
 SELECT to_regclass('drift_t') IS NULL AS gone, action, target FROM pgmig.schema_state;
 DROP SCHEMA drift_evil CASCADE;
