@@ -304,20 +304,28 @@ drift_work(void *arg)
 	 * No drift: keep the catalogs' version with the record, so that the
 	 * next comparison is a catalog scan while nothing changes.  Only for the
 	 * record compared (a run may have recorded another since), and not on a
-	 * standby, in a read-only transaction or a serializable one (its write
-	 * could make the caller's transaction fail at commit).
+	 * standby, in a read-only transaction, or in a repeatable read or
+	 * serializable one (a record written since its snapshot would make the
+	 * write fail).
 	 */
 	if (first == 1 && version != NULL && !RecoveryInProgress() && !XactReadOnly &&
-		!IsolationIsSerializable())
+		!IsolationUsesXactSnapshot())
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
 		Datum		v[2];
 
 		v[0] = CStringGetTextDatum(version);
 		v[1] = CStringGetTextDatum(recorded_at);
+		/*
+		 * SKIP LOCKED: a run that is recording holds the row until it
+		 * commits; a check() must not wait for it (its record replaces
+		 * this one anyway).
+		 */
 		(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET catalog_version = $1"
-							  " WHERE recorded_at::text OPERATOR(pg_catalog.=) $2"
-							  "   AND catalog_version IS DISTINCT FROM $1",
+							  " WHERE id IN (SELECT id FROM pgmig.schema_state"
+							  "               WHERE recorded_at::text OPERATOR(pg_catalog.=) $2"
+							  "                 AND catalog_version IS DISTINCT FROM $1"
+							  "               FOR UPDATE SKIP LOCKED)",
 							  2, types, v, NULL, false, 0, SPI_OK_UPDATE);
 		pgmig_spi_done();
 	}

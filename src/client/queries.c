@@ -93,6 +93,9 @@ find_query(const char *name)
  * files; that counts as an error for check (*errors).  false only when
  * the connection is unusable.
  */
+/* set by see_folder(): it loaded the folder (the database's view changed) */
+static bool folder_loaded = false;
+
 static bool
 see_folder(PGconn *conn, int *errors)
 {
@@ -162,7 +165,10 @@ see_folder(PGconn *conn, int *errors)
 	load_lock_nowait = false;
 	opts.quiet = quiet;
 	if (loaded)
+	{
+		folder_loaded = true;
 		return true;
+	}
 	PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT pgmig_see_folder"));
 	if (errors)
 		(*errors)++;
@@ -181,6 +187,7 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 {
 	PGconn	   *conn;
 	PGresult   *res;
+	PGresult   *before = NULL;
 	char	   *sql;
 	char	   *lock[3] = {NULL, NULL, NULL};
 	int			k;
@@ -188,26 +195,39 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
+	/*
+	 * status: the whole row before the folder is loaded, since loading takes
+	 * the migration lock and the lock columns must name the holder before
+	 * us; asked again after a load (which changes the rest), not otherwise.
+	 */
 	if (strcmp(q->name, "status") == 0)
 	{
-		res = run_sql(conn, "SELECT lock_pid, lock_role, lock_since FROM pgmig.status()", 0, NULL);
-		if (res == NULL)
+		before = run_sql(conn, "SELECT current, heads, pending, problems, drift, lock_pid, lock_role, lock_since"
+						 " FROM pgmig.status()", 0, NULL);
+		if (before == NULL)
 		{
 			disconnect_db(conn);
 			return EXIT_FAIL;
 		}
 		for (k = 0; k < 3; k++)
-			lock[k] = PQgetisnull(res, 0, k) ? NULL : pg_strdup(PQgetvalue(res, 0, k));
-		PQclear(res);
+			lock[k] = PQgetisnull(before, 0, 5 + k) ? NULL : pg_strdup(PQgetvalue(before, 0, 5 + k));
 	}
+	folder_loaded = false;
 	if (!see_folder(conn, errors))
 	{
+		if (before)
+			PQclear(before);
 		disconnect_db(conn);
 		return EXIT_FAIL;
 	}
 	sql = psprintf("SELECT %s FROM %s", q->columns, q->source);
-	if (strcmp(q->name, "status") == 0)
+	if (before != NULL && !folder_loaded)
+		res = before;
+	else if (before != NULL)
+	{
+		PQclear(before);
 		res = run_sql(conn, sql, 3, (const char *const *) lock);
+	}
 	else
 		res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
 	pg_free(sql);

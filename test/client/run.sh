@@ -823,6 +823,21 @@ wait_backend gone && pass "the backend is gone" || fail "the backend is gone"
 expect_sql "SELECT count(*) FROM pgmig.applied" 0 "nothing applied (r1 ran in the same transaction)"
 expect_sql "SELECT to_regclass('t') IS NULL AND to_regclass('slow') IS NULL" t "no table created"
 pgmig status; expect_out "lock_pid +\| *$" "the migration lock is free"
+# the lock held by another session: status names it (one status() call
+# when the folder needs no load; the load, refused, does not hide it)
+psql -XAtq -d "$DB" -c "SELECT pgmig.lock()" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 1 100); do
+	[ "$(sql "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.05
+done
+holder_pid=$(sql "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted")
+pgmig status; expect_out "lock_pid +\| *$holder_pid$" "status names the session that holds the lock"
+expect_out "lock_role +\| *[a-z]" "and its role"
+(cd "$TMP" && PGMIG_DIR= "$PGMIG" --dir "$TMP/no_such_folder" status >"$TMP/out" 2>"$TMP/err")
+expect_out "lock_pid +\| *$holder_pid$" "also without a folder (one status() call)"
+wait $holder
+pgmig status; expect_out "lock_pid +\| *$" "the lock is free again"
 # a non-transactional revision: the statement after the canceled one never runs
 rm $M/r2_slow.sql
 revfile $M r2 "r1" "Slow concurrently" "SELECT pg_sleep(5);
