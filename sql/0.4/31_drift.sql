@@ -103,7 +103,7 @@ AS $cv$
 	-- workers, no synchronized scans, so an unchanged catalog gives the same
 	-- order whatever its statistics (an order that did change would only
 	-- mean "changed", never the reverse)
-	SELECT encode(sha256(convert_to(string_agg(t::text || ' ' || r, ','), 'UTF8')), 'hex')
+	SELECT encode(sha256(convert_to(string_agg(c || ' ' || t::text || ' ' || r, ','), 'UTF8')), 'hex')
 	  FROM (
 		SELECT 1 AS c, ctid AS t, xmin::text AS r FROM pg_namespace WHERE oid NOT IN (SELECT oid FROM tns)
 		UNION ALL SELECT 2, ctid, xmin::text FROM pg_class
