@@ -259,8 +259,9 @@ drift_work(void *arg)
 	 * needed (pgmig._catalog_version(), 31_drift.sql).
 	 */
 	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state),"
-						  "  coalesce((SELECT catalog_version FROM pgmig.schema_state)"
-						  "           OPERATOR(pg_catalog.=) pgmig._catalog_version(), false)",
+						  "  CASE WHEN (SELECT catalog_version FROM pgmig.schema_state) IS NULL THEN false"
+						  "       ELSE (SELECT catalog_version FROM pgmig.schema_state)"
+						  "            OPERATOR(pg_catalog.=) pgmig._catalog_version() END",
 						  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
 	da->recorded = pgmig_spi_bool(0, 1, false);
 	same = pgmig_spi_bool(0, 2, false);
@@ -269,9 +270,10 @@ drift_work(void *arg)
 		return;
 
 	/*
-	 * The full comparison, with the catalogs' version read in the same
-	 * statement (one MVCC snapshot): the first row carries it, and no
-	 * object when nothing differs.
+	 * The full comparison, with the catalogs' version read again in the same
+	 * statement (one MVCC snapshot, so the version kept below is the one of
+	 * the schema compared): the first row carries it, and no object when
+	 * nothing differs.
 	 */
 	n = pgmig_spi_exec("SELECT v.v, s.recorded_at::text, d.object, d.kind, d.change, d.keys, d.recorded, d.current"
 					   "  FROM (SELECT pgmig._catalog_version() AS v) v"

@@ -21,7 +21,7 @@ CREATE TABLE pgmig.schema_state (
 	role_name		name NOT NULL DEFAULT CURRENT_USER,
 	session_role	name NOT NULL DEFAULT SESSION_USER,
 	txid			bigint DEFAULT pg_catalog.txid_current(),
-	catalog_version	text		/* pgmig._catalog_version() when recorded */
+	catalog_version	text		/* pgmig._catalog_version() kept by a comparison without drift */
 );
 COMMENT ON TABLE pgmig.schema_state IS 'pgmig: the schema (pgmig.snapshot()) the last schema-changing run left; pgmig.drift() compares with it';
 SELECT pg_catalog.pg_extension_config_dump('pgmig.schema_state', '');
@@ -62,9 +62,9 @@ $diff$;
  * object (and of every role's name, which grants and policies print).  Any
  * DDL, GRANT, COMMENT, ... leaves a row version that was not there (an
  * update writes a new version at a new ctid, stamped with its transaction),
- * so while this digest is the one recorded with the snapshot, the schema is
- * the recorded one and check(), status() and drift() need not take a new
- * snapshot (a catalog read without a single pg_get_* call: a few ms instead
+ * so while this digest is the one a comparison without drift kept with the
+ * record (schema_state.catalog_version), the schema is the recorded one and
+ * check(), status() and drift() need not take a new snapshot (a catalog read without a single pg_get_* call: a few ms instead
  * of hundreds at 1,000 tables).  A digest can change without the schema
  * changing (a temporary table, VACUUM FULL of a catalog, a dump and
  * restore): then the snapshots are compared as before.  The only catalog

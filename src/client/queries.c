@@ -87,15 +87,15 @@ find_query(const char *name)
 	exit(EXIT_FAIL);
 }
 
+/* set by see_folder(): it loaded the folder (the database's view changed) */
+static bool folder_loaded = false;
+
 /*
  * Open a transaction and load the folder into it (see the header).  A load
  * refused because an applied file was edited or deleted has printed the
  * files; that counts as an error for check (*errors).  false only when
  * the connection is unusable.
  */
-/* set by see_folder(): it loaded the folder (the database's view changed) */
-static bool folder_loaded = false;
-
 static bool
 see_folder(PGconn *conn, int *errors)
 {
