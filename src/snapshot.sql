@@ -14,9 +14,10 @@
 --    outside pg_catalog comes out schema-qualified, and pg_temp, searched
 --    last, cannot hide a catalog behind a temporary table of the same name
 --    (with search_path = '' it would be searched first); also jit = off:
---    compiling the query costs more than running it; and work_mem = 64MB:
+--    compiling the query costs more than running it; work_mem = 64MB:
 --    the sorts of every object and dependency spill to disk at 1,000 tables
---    with the default 4 MB;
+--    with the default 4 MB; and enable_nestloop, enable_mergejoin,
+--    enable_hashagg = off (src/snapshot_fn.sql.in says why);
 --  * reads catalogs only: no table of the user is read.  pg_get_viewdef takes
 --    ACCESS SHARE on the relations a view reads, as pg_dump does;
 --  * no OID, attnum, timestamp or owner name in the output;
@@ -80,45 +81,96 @@ fn AS (
 	   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
 						  AND d.deptype = 'i')
 ),
+-- A column's object is written as text at the end (the most numerous kind:
+-- jsonb_build_object and to_json cost more than the rest of it): head and
+-- tail are its text before and after the list of dependencies, keys in
+-- jsonb's order, strings escaped as jsonb's output escapes them.  A name
+-- that quote_ident leaves as it is, and a text of such names without a
+-- double quote (a qualified name, format_type's output), has nothing to
+-- escape; any other string goes through to_json.
 col AS (
-	SELECT r.oid AS relid, r.qn AS tqn, r.rid, r.nspname, r.relname, a.attnum, a.attname, a.attacl,
-		   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
-		   -- a column's object is written as text at the end (the most
-		   -- numerous kind: jsonb_build_object and || cost more than the
-		   -- rest of it); these are its parts after "type": and "schema":,
-		   -- in jsonb's key order, every string escaped by to_json as
-		   -- jsonb's output escapes it
-		   to_json(format_type(a.atttypid, a.atttypmod))::text AS t_type,
-		   format('"default": %s, "ordinal": %s, "identity": %s, "not_null": %s, "collation": %s, "generated": %s, "inherited": %s',
-				  coalesce(to_json(pg_get_expr(d.adbin, d.adrelid))::text, 'null'),
-				  row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
-				  to_json(a.attidentity::text), a.attnotnull::text,
-				  coalesce(to_json(CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END)::text, 'null'),
-				  to_json(a.attgenerated::text), (a.attinhcount > 0)::text) AS t_rest,
-		   d.oid AS defoid
-	  FROM rel r
-	  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-	  JOIN pg_type t ON t.oid = a.atttypid
-	  LEFT JOIN coll cl ON cl.oid = a.attcollation
-	  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-	 WHERE r.relkind IN ('r', 'p')
+	SELECT x.relid, x.tqn, x.rid, x.nspname, x.attname, x.attnum, x.attacl, x.relowner, x.id, x.defoid,
+		   '{"id": ' || CASE WHEN strpos(x.tqn, '"') = 0 AND quote_ident(x.attname) = x.attname
+							 THEN '"' || x.id || '"' ELSE to_json(x.id)::text END
+		   || ', "deps": ' AS head,
+		   format(', "kind": "column", "name": %s, "type": %s, "table": %s, "schema": %s, "default": %s, "ordinal": %s, "identity": "%s", "not_null": %s, "collation": %s, "generated": "%s", "inherited": %s}',
+				  CASE WHEN quote_ident(x.attname) = x.attname THEN '"' || x.attname || '"' ELSE to_json(x.attname)::text END,
+				  CASE WHEN strpos(x.ft, '"') = 0 THEN '"' || x.ft || '"' ELSE to_json(x.ft)::text END,
+				  CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END,
+				  CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname)::text END,
+				  coalesce(to_json(x.dflt)::text, 'null'), x.ordinal, x.attidentity, x.attnotnull::text,
+				  coalesce(to_json(x.collation)::text, 'null'), x.attgenerated, x.inherited::text) AS tail
+	  FROM (SELECT r.oid AS relid, r.qn AS tqn, r.rid, r.nspname::text, a.attname::text, a.attnum, a.attacl,
+				   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
+				   format_type(a.atttypid, a.atttypmod) AS ft, pg_get_expr(d.adbin, d.adrelid) AS dflt,
+				   row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS ordinal,
+				   a.attidentity::text, a.attnotnull,
+				   CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END AS collation,
+				   a.attgenerated::text, a.attinhcount > 0 AS inherited, d.oid AS defoid
+			  FROM rel r
+			  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+			  JOIN pg_type t ON t.oid = a.atttypid
+			  LEFT JOIN coll cl ON cl.oid = a.attcollation
+			  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+			 WHERE r.relkind IN ('r', 'p')) x
 ),
 con AS (
 	SELECT c.oid, c.conname, c.contype, c.conindid, r.qn AS tqn, r.rid, r.nspname,
 		   'constraint ' || r.qn || '.' || quote_ident(c.conname) AS id,
-		   c.confrelid
+		   c.confrelid,
+		   -- the object as text (see col)
+		   '{"id": ' || CASE WHEN strpos(('constraint ' || r.qn || '.' || quote_ident(c.conname)), '"') = 0 THEN '"' || ('constraint ' || r.qn || '.' || quote_ident(c.conname)) || '"' ELSE to_json(('constraint ' || r.qn || '.' || quote_ident(c.conname)))::text END
+		   || ', "def": ' || coalesce(to_json(pg_get_constraintdef(c.oid, true))::text, 'null') || ', "deps": ' AS head,
+		   ', "kind": "constraint", "name": ' || CASE WHEN quote_ident(c.conname) = c.conname THEN '"' || c.conname || '"' ELSE to_json(c.conname::text)::text END || ', "table": ' || CASE WHEN strpos(r.qn, '"') = 0 THEN '"' || r.qn || '"' ELSE to_json(r.qn)::text END
+		   || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END || ', "contype": "' || c.contype::text
+		   || '", "inherited": ' || (c.coninhcount > 0)::text || ', "validated": ' || c.convalidated::text || '}' AS tail
 	  FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid
 	 WHERE c.contype IN ('p', 'u', 'c', 'f', 'x')
 ),
 idx AS (
-	SELECT i.indexrelid AS oid, ic.relname, r.nspname, r.qn AS tqn, r.rid, ic.relispartition,
+	SELECT x.*,
+		   '{"id": ' || CASE WHEN strpos(('index ' || x.qn), '"') = 0 THEN '"' || ('index ' || x.qn) || '"' ELSE to_json(('index ' || x.qn))::text END || ', "def": ' || coalesce(to_json(pg_get_indexdef(x.oid))::text, 'null') || ', "deps": ' AS head,
+		   ', "kind": "index", "name": ' || CASE WHEN quote_ident(x.relname) = x.relname THEN '"' || x.relname || '"' ELSE to_json(x.relname::text)::text END || ', "table": ' || CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END
+		   || ', "schema": ' || CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname::text)::text END || ', "inherited": ' || x.relispartition::text
+		   || ', "constraint": ' || coalesce(CASE WHEN strpos(x.conid, '"') = 0 THEN '"' || x.conid || '"' ELSE to_json(x.conid)::text END, 'null') || '}' AS tail
+	  FROM (
+	SELECT i.indexrelid AS oid, ic.relname::text, r.nspname::text, r.qn AS tqn, r.rid, ic.relispartition,
 		   quote_ident(r.nspname) || '.' || quote_ident(ic.relname) AS qn,
 		   'constraint ' || r.qn || '.' || quote_ident(k.conname) AS conid
 	  FROM pg_index i
 	  JOIN pg_class ic ON ic.oid = i.indexrelid
 	  JOIN rel r ON r.oid = i.indrelid
 	  LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
-							   AND k.contype IN ('p', 'u', 'x')
+							   AND k.contype IN ('p', 'u', 'x')) x
+),
+-- tables, views and materialized views as text (see col)
+reltxt AS (
+	SELECT 'table ' || r.qn AS id,
+		   '{"id": ' || CASE WHEN strpos(('table ' || r.qn), '"') = 0 THEN '"' || ('table ' || r.qn) || '"' ELSE to_json(('table ' || r.qn))::text END || ', "rls": ' || r.relrowsecurity::text || ', "deps": ' AS head,
+		   ', "kind": "table", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
+		   || ', "options": ' || coalesce((SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text, 'null')
+		   || ', "inherits": '
+		   || coalesce((SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
+						  FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+						  JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+						 WHERE h.inhrelid = r.oid AND NOT r.relispartition), '[]')::text
+		   || ', "rls_force": ' || r.relforcerowsecurity::text || ', "persistence": "' || r.relpersistence::text
+		   || '", "partition_of": '
+		   || coalesce(to_json((SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
+							   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+							   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+							  WHERE h.inhrelid = r.oid AND r.relispartition))::text, 'null')
+		   || ', "partition_key": ' || coalesce(to_json(CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END)::text, 'null')
+		   || ', "partition_bound": ' || coalesce(to_json(pg_get_expr(r.relpartbound, r.oid))::text, 'null') || '}' AS tail
+	  FROM rel r WHERE r.relkind IN ('r', 'p')
+	UNION ALL
+	SELECT CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn,
+		   '{"id": ' || CASE WHEN strpos((CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn), '"') = 0 THEN '"' || (CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn) || '"' ELSE to_json((CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn))::text END
+		   || ', "def": ' || coalesce(to_json(pg_get_viewdef(r.oid, true))::text, 'null') || ', "deps": ',
+		   ', "kind": "' || CASE r.relkind WHEN 'v' THEN 'view' ELSE 'matview' END || '", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END
+		   || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
+		   || ', "options": ' || coalesce((SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text, 'null') || '}'
+	  FROM rel r WHERE r.relkind IN ('v', 'm')
 ),
 -- the non-owner entries of an ACL, and of the default ACL it replaced
 acl_src AS (
@@ -176,22 +228,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 	  FROM xt x
 	UNION ALL
 	SELECT 'table', r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
-		   jsonb_build_object(
-			'persistence', r.relpersistence::text,
-			'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
-			'partition_of', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
-							   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
-							   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-							  WHERE h.inhrelid = r.oid AND r.relispartition),
-			'partition_bound', pg_get_expr(r.relpartbound, r.oid),
-			'inherits', coalesce((SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
-									FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
-									JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-								   WHERE h.inhrelid = r.oid AND NOT r.relispartition), '[]'),
-			'rls', r.relrowsecurity,
-			'rls_force', r.relforcerowsecurity,
-			'options', (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)),
-		   NULL
+		   NULL, NULL
 	  FROM rel r WHERE r.relkind IN ('r', 'p')
 	UNION ALL
 	SELECT 'column', substr(c.id, 8), c.nspname, c.attname, c.tqn, 'pg_class'::regclass, c.relid, c.attnum, NULL,
@@ -199,14 +236,11 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 	  FROM col c
 	UNION ALL
 	SELECT 'constraint', substr(k.id, 12), k.nspname, k.conname, k.tqn, 'pg_constraint'::regclass, k.oid, 0, NULL,
-		   jsonb_build_object('contype', c.contype::text, 'def', pg_get_constraintdef(c.oid, true),
-							  'validated', c.convalidated, 'inherited', c.coninhcount > 0),
-		   ARRAY[k.rid]
-	  FROM con k JOIN pg_constraint c ON c.oid = k.oid
+		   NULL, ARRAY[k.rid]
+	  FROM con k
 	UNION ALL
 	SELECT 'index', i.qn, i.nspname, i.relname, i.tqn, 'pg_class'::regclass, i.oid, 0, i.conid,
-		   jsonb_build_object('def', pg_get_indexdef(i.oid), 'constraint', i.conid, 'inherited', i.relispartition),
-		   ARRAY[i.rid]
+		   NULL, ARRAY[i.rid]
 	  FROM idx i
 	UNION ALL
 	SELECT 'sequence', r.qn, r.nspname, r.relname, NULL, 'pg_class'::regclass, r.oid, 0, NULL,
@@ -265,9 +299,7 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 	UNION ALL
 	SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'matview' END, r.qn, r.nspname, r.relname, NULL,
 		   'pg_class'::regclass, r.oid, 0, NULL,
-		   jsonb_build_object('def', pg_get_viewdef(r.oid, true),
-							  'options', (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)),
-		   NULL
+		   NULL, NULL
 	  FROM rel r WHERE r.relkind IN ('v', 'm')
 	UNION ALL
 	SELECT 'function', f.qn, f.nspname, f.proname, NULL, 'pg_proc'::regclass, f.oid, 0, NULL,
@@ -485,19 +517,26 @@ dep_pair AS (
 	UNION ALL
 	-- the relation an object lives on, the schema of a schema object: all
 	-- of them in the snapshot by construction
-	SELECT i.id, x.dep
-	  FROM ids i, unnest(i.xdeps || CASE WHEN i.kind NOT IN ('schema', 'extension', 'acl', 'comment') AND i.schema IS NOT NULL
-										 THEN ARRAY['schema ' || quote_ident(i.schema)] END) x(dep)
+	SELECT i.id, i.xdeps[1]
+	  FROM ids i WHERE i.xdeps IS NOT NULL
+	UNION ALL
+	SELECT i.id, 'schema ' || quote_ident(i.schema)
+	  FROM ids i WHERE i.kind NOT IN ('schema', 'extension', 'acl', 'comment') AND i.schema IS NOT NULL
 ),
+-- each list as text, in one sort of all pairs (an ORDER BY inside the
+-- aggregate would start a sort per object); an id has nothing to escape
+-- unless it has a double quote (it is made of names quote_ident
+-- leaves alone, or quoted ones)
 deps AS (
-	SELECT id, to_jsonb(array_agg(DISTINCT dep COLLATE "C" ORDER BY dep COLLATE "C")) AS deps
-	  FROM dep_pair WHERE id <> dep
+	SELECT id, '[' || string_agg(CASE WHEN strpos(dep, '"') = 0 AND strpos(dep, '\') = 0 THEN '"' || dep || '"'
+								  ELSE to_json(dep)::text END, ', ') || ']' AS deps
+	  FROM (SELECT DISTINCT id COLLATE "C" AS id, dep COLLATE "C" AS dep FROM dep_pair WHERE id <> dep ORDER BY 1, 2) p
 	 GROUP BY id
 ),
 comments AS (
 	SELECT 'comment ' || i.id AS id, 'comment' AS kind, i.schema, i.name, i.tbl,
 		   jsonb_build_object('target', i.id, 'text', d.description) AS body,
-		   jsonb_build_array(i.id) AS deps
+		   jsonb_build_array(i.id)::text AS deps
 	  FROM ids i JOIN pg_description d
 		ON d.classoid = i.classid AND d.objoid = i.objid AND d.objsubid = i.objsubid
 	 WHERE i.kind NOT IN ('acl', 'comment')
@@ -508,7 +547,7 @@ orphan_comments AS (
 	SELECT 'unsupported comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) AS id,
 		   'unsupported' AS kind, io.schema, NULL::text AS name, NULL::text AS tbl,
 		   jsonb_build_object('what', 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid)) AS body,
-		   '[]'::jsonb AS deps
+		   '[]'::text AS deps
 	  FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) io
 	 WHERE d.objoid >= 16384
 	   AND io.schema IN (SELECT nspname FROM sch)
@@ -531,16 +570,20 @@ objects AS (
 -- bytes; ", " and ": " as separators), so it is the canonical form;
 -- pgmig.snapshot() casts it to jsonb.
 SELECT '{"format": 1, "objects": ['
-		|| coalesce(string_agg(CASE WHEN o.kind = 'column'
-								THEN format('{"id": %s, "deps": %s, "kind": "column", "name": %s, "type": %s, "table": %s, "schema": %s, %s}',
-											to_json(o.id), o.deps, to_json(o.name), c.t_type, to_json(o.tbl),
-											to_json(o.schema), c.t_rest)
-								ELSE (jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps)
+		|| coalesce(string_agg(CASE WHEN t.id IS NOT NULL
+								THEN t.head || o.deps || t.tail
+								ELSE (jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps::jsonb)
 									  || CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
 									  || o.body)::text END, ', ' ORDER BY o.id COLLATE "C"), '')
 		|| '], "server_version_num": ' || current_setting('server_version_num')::integer || '}'
   FROM objects o
-	   LEFT JOIN col c ON o.kind = 'column' AND c.id = o.id,
+	   LEFT JOIN (SELECT id, head, tail FROM col
+				  UNION ALL
+				  SELECT id, head, tail FROM con
+				  UNION ALL
+				  SELECT 'index ' || qn, head, tail FROM idx
+				  UNION ALL
+				  SELECT id, head, tail FROM reltxt) t ON t.id = o.id,
 	   -- a schema named in $1 that does not exist is an error (3F000), not an
 	   -- empty snapshot that a diff would read as "drop everything"
 	   (SELECT count(quote_ident(x)::regnamespace) AS n FROM unnest($1::text[]) x) AS named

@@ -172,13 +172,18 @@ snapshot_send(PGconn *conn)
 	 * the query's own rules (doc/snapshot-format.md): search_path =
 	 * pg_catalog, pg_temp; no JIT (compiling it costs more than running it);
 	 * work_mem for its sorts of every object and dependency to stay in
-	 * memory (the default 4 MB spills them to disk at 1,000 tables).  All
-	 * three local to the transaction, set in one round trip.
+	 * memory (the default 4 MB spills them to disk at 1,000 tables); the
+	 * plan shape pgmig.snapshot() sets too (no nested loop, merge join or
+	 * hash aggregate: src/snapshot_fn.sql.in says why).  All local to the
+	 * transaction, set in one round trip.
 	 */
 	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
 		!exec_sql(conn, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
 				  "pg_catalog.set_config('jit', 'off', true), "
-				  "pg_catalog.set_config('work_mem', '64MB', true)", 0, NULL))
+				  "pg_catalog.set_config('work_mem', '64MB', true), "
+				  "pg_catalog.set_config('enable_nestloop', 'off', true), "
+				  "pg_catalog.set_config('enable_mergejoin', 'off', true), "
+				  "pg_catalog.set_config('enable_hashagg', 'off', true)", 0, NULL))
 		return false;
 	if (!PQsendQueryParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
 						   NULL, NULL, 0))
