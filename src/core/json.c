@@ -394,6 +394,9 @@ parse_string(jparser *p, char **str, size_t *len)
 	return true;
 }
 
+/* objects with at most this many keys are sorted by insertion */
+#define MEMBER_INSERTION_SORT 24
+
 static int
 member_cmp(const void *a, const void *b)
 {
@@ -449,8 +452,29 @@ parse_object(jparser *p, pm_json *out, int depth)
 		}
 	n = (int) (p->nstk - base);
 	m = n > 0 ? p->stk + base : NULL;	/* the stack is NULL until a push */
-	if (n > 1)
+	if (n > MEMBER_INSERTION_SORT)
 		qsort(m, n, sizeof(member), member_cmp);
+	else
+	{
+		/*
+		 * A snapshot's objects have a dozen keys each, in jsonb's order (by
+		 * length first), tens of thousands of them: an insertion sort does
+		 * those without qsort's set-up and indirect calls (a sixth of the
+		 * parse).
+		 */
+		for (i = 1; i < n; i++)
+		{
+			member		cur = m[i];
+			int			j = i;
+
+			while (j > 0 && strcmp(m[j - 1].key, cur.key) > 0)
+			{
+				m[j] = m[j - 1];
+				j--;
+			}
+			m[j] = cur;
+		}
+	}
 	for (i = 1; i < n; i++)
 		if (strcmp(m[i - 1].key, m[i].key) == 0)
 		{
