@@ -148,12 +148,16 @@ reltxt AS (
 	SELECT 'table ' || r.qn AS id,
 		   '{"id": ' || CASE WHEN strpos(('table ' || r.qn), '"') = 0 THEN '"' || ('table ' || r.qn) || '"' ELSE to_json(('table ' || r.qn))::text END || ', "rls": ' || r.relrowsecurity::text || ', "deps": ' AS head,
 		   ', "kind": "table", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
-		   || ', "options": ' || coalesce((SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text, 'null')
+		   -- (an aggregate with ORDER BY starts a sort each time it runs:
+		   -- only where there is something to sort)
+		   || ', "options": ' || CASE WHEN r.reloptions IS NULL THEN 'null'
+								  ELSE (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text END
 		   || ', "inherits": '
-		   || coalesce((SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
-						  FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
-						  JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-						 WHERE h.inhrelid = r.oid AND NOT r.relispartition), '[]')::text
+		   || CASE WHEN r.relispartition OR NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = r.oid) THEN '[]'
+				   ELSE (SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
+						   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+						   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+						  WHERE h.inhrelid = r.oid)::text END
 		   || ', "rls_force": ' || r.relforcerowsecurity::text || ', "persistence": "' || r.relpersistence::text
 		   || '", "partition_of": '
 		   || coalesce(to_json((SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
@@ -169,7 +173,8 @@ reltxt AS (
 		   || ', "def": ' || coalesce(to_json(pg_get_viewdef(r.oid, true))::text, 'null') || ', "deps": ',
 		   ', "kind": "' || CASE r.relkind WHEN 'v' THEN 'view' ELSE 'matview' END || '", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END
 		   || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
-		   || ', "options": ' || coalesce((SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text, 'null') || '}'
+		   || ', "options": ' || CASE WHEN r.reloptions IS NULL THEN 'null'
+								  ELSE (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text END || '}'
 	  FROM rel r WHERE r.relkind IN ('v', 'm')
 ),
 -- the non-owner entries of an ACL, and of the default ACL it replaced
@@ -464,41 +469,44 @@ items (kind, qid, schema, name, tbl, classid, objid, objsubid, ref_id, body, xde
 							  AND d.deptype = 'i')
 	  ) u
 ),
+-- n numbers the objects (in no particular order) for the dependency lists
 ids AS (
-	SELECT kind || ' ' || qid AS id, * FROM items
+	SELECT row_number() OVER ()::integer AS n, kind || ' ' || qid AS id, * FROM items
 ),
 -- where each catalog address points: an object's own address, plus the
 -- addresses that stand for it (a view's rule, a column's default, a table's
 -- row type, a composite type's relation, a domain's constraints)
 addr AS (
-	SELECT classid, objid, objsubid, id, coalesce(ref_id, id) AS ref_id, kind FROM ids WHERE classid IS NOT NULL
+	SELECT classid, objid, objsubid, n, id, coalesce(ref_id, id) AS ref_id, kind FROM ids WHERE classid IS NOT NULL
 	UNION ALL
-	SELECT 'pg_rewrite'::regclass, w.oid, 0, i.id, i.id, i.kind
+	SELECT 'pg_rewrite'::regclass, w.oid, 0, i.n, i.id, i.id, i.kind
 	  FROM ids i JOIN pg_rewrite w ON w.ev_class = i.objid AND w.rulename = '_RETURN'
 	 WHERE i.kind IN ('view', 'matview')
 	UNION ALL
-	SELECT 'pg_attrdef'::regclass, c.defoid, 0, c.id, c.id, 'column' FROM col c WHERE c.defoid IS NOT NULL
+	SELECT 'pg_attrdef'::regclass, d.oid, 0, i.n, i.id, i.id, 'column'
+	  FROM ids i JOIN pg_attrdef d ON d.adrelid = i.objid AND d.adnum = i.objsubid
+	 WHERE i.kind = 'column'
 	UNION ALL
-	SELECT 'pg_type'::regclass, r.reltype, 0, i.id, i.id, i.kind
+	SELECT 'pg_type'::regclass, r.reltype, 0, i.n, i.id, i.id, i.kind
 	  FROM ids i JOIN rel r ON r.oid = i.objid
 	 WHERE i.kind IN ('table', 'view', 'matview') AND i.classid = 'pg_class'::regclass AND r.reltype <> 0
 	UNION ALL
-	SELECT 'pg_class'::regclass, t.typrelid, a.attnum, i.id, i.id, i.kind
+	SELECT 'pg_class'::regclass, t.typrelid, a.attnum, i.n, i.id, i.id, i.kind
 	  FROM ids i JOIN pg_type t ON t.oid = i.objid
 	  JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum >= 0
 	 WHERE i.kind = 'composite'
 	UNION ALL
-	SELECT 'pg_constraint'::regclass, dc.oid, 0, i.id, i.id, i.kind
+	SELECT 'pg_constraint'::regclass, dc.oid, 0, i.n, i.id, i.id, i.kind
 	  FROM ids i JOIN pg_constraint dc ON dc.contypid = i.objid
 	 WHERE i.kind = 'domain'
 	UNION ALL
 	-- what an extension brings stands for the extension
-	SELECT d.classid, d.objid, d.objsubid, x.id, x.id, 'extension'
-	  FROM pg_depend d JOIN xt x ON x.oid = d.refobjid
+	SELECT d.classid, d.objid, d.objsubid, i.n, i.id, i.id, 'extension'
+	  FROM pg_depend d JOIN xt x ON x.oid = d.refobjid JOIN ids i ON i.id = x.id
 	 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 ),
 dep_pair AS (
-	SELECT a.id, r.ref_id AS dep
+	SELECT a.n, a.id, r.ref_id AS dep
 	  FROM pg_depend d
 	  JOIN addr a ON a.classid = d.classid AND a.objid = d.objid AND a.objsubid = d.objsubid
 	  JOIN addr r ON r.classid = d.refclassid AND r.objid = d.refobjid AND r.objsubid = d.refobjsubid
@@ -508,7 +516,7 @@ dep_pair AS (
 	   AND NOT (a.kind = 'sequence' AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)
 	UNION ALL
 	-- a reference to a column also names its table (or view)
-	SELECT a.id, r.ref_id
+	SELECT a.n, a.id, r.ref_id
 	  FROM pg_depend d
 	  JOIN addr a ON a.classid = d.classid AND a.objid = d.objid AND a.objsubid = d.objsubid
 	  JOIN addr r ON r.classid = d.refclassid AND r.objid = d.refobjid AND r.objsubid = 0
@@ -517,10 +525,10 @@ dep_pair AS (
 	UNION ALL
 	-- the relation an object lives on, the schema of a schema object: all
 	-- of them in the snapshot by construction
-	SELECT i.id, i.xdeps[1]
+	SELECT i.n, i.id, i.xdeps[1]
 	  FROM ids i WHERE i.xdeps IS NOT NULL
 	UNION ALL
-	SELECT i.id, 'schema ' || quote_ident(i.schema)
+	SELECT i.n, i.id, 'schema ' || quote_ident(i.schema)
 	  FROM ids i WHERE i.kind NOT IN ('schema', 'extension', 'acl', 'comment') AND i.schema IS NOT NULL
 ),
 -- each list as text, in one sort of all pairs (an ORDER BY inside the
@@ -528,10 +536,10 @@ dep_pair AS (
 -- unless it has a double quote (it is made of names quote_ident
 -- leaves alone, or quoted ones)
 deps AS (
-	SELECT id, '[' || string_agg(CASE WHEN strpos(dep, '"') = 0 AND strpos(dep, '\') = 0 THEN '"' || dep || '"'
-								  ELSE to_json(dep)::text END, ', ') || ']' AS deps
-	  FROM (SELECT DISTINCT id COLLATE "C" AS id, dep COLLATE "C" AS dep FROM dep_pair WHERE id <> dep ORDER BY 1, 2) p
-	 GROUP BY id
+	SELECT n, '[' || string_agg(CASE WHEN strpos(dep, '"') = 0 AND strpos(dep, '\') = 0 THEN '"' || dep || '"'
+								 ELSE to_json(dep)::text END, ', ') || ']' AS deps
+	  FROM (SELECT DISTINCT n, dep COLLATE "C" AS dep FROM dep_pair WHERE id <> dep ORDER BY 1, 2) p
+	 GROUP BY n
 ),
 comments AS (
 	SELECT 'comment ' || i.id AS id, 'comment' AS kind, i.schema, i.name, i.tbl,
@@ -557,7 +565,7 @@ orphan_comments AS (
 ),
 objects AS (
 	SELECT i.id, i.kind, i.schema, i.name, i.tbl, i.body, coalesce(d.deps, '[]') AS deps
-	  FROM ids i LEFT JOIN deps d ON d.id = i.id
+	  FROM ids i LEFT JOIN deps d ON d.n = i.n
 	UNION ALL
 	SELECT id, kind, schema, name, tbl, body, deps FROM comments
 	UNION ALL
