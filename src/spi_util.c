@@ -215,13 +215,31 @@ pgmig_fetch_revision_scripts(const char *id, PgmigScripts *s)
 	static const char *sql_03 =
 	"SELECT upgrade, downgrade, checksum, NULL::int, NULL::int, loaded_by"
 	"  FROM pgmig.revision WHERE id OPERATOR(pg_catalog.=) $1";
+	/*
+	 * Saved for the backend's life (SPI_keepplan): a run reads one
+	 * revision at a time, and parsing and planning this query for each of
+	 * 1,000 revisions cost more than reading their rows.  The names are
+	 * qualified, so the plan does not depend on search_path; the plan cache
+	 * plans it again when pgmig.revision changes.
+	 */
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan_03 = NULL;
+	bool		lines = pgmig_revision_has_lines();
+	SPIPlanPtr *pp = lines ? &plan : &plan_03;
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
 	bool		isnull;
 
+	if (*pp == NULL)
+	{
+		SPIPlanPtr	p = pgmig_spi_prepare(lines ? sql : sql_03, 1, types);
+
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*pp = p;
+	}
 	v[0] = CStringGetTextDatum(id);
-	if (pgmig_spi_exec(pgmig_revision_has_lines() ? sql : sql_03, 1, types, v,
-					   NULL, false, 1, SPI_OK_SELECT) != 1)
+	if (pgmig_spi_exec_plan(*pp, v, NULL, false, 1, SPI_OK_SELECT) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_UNDEFINED_REVISION),
 				 errmsg("revision \"%s\" disappeared during the run", id),
