@@ -95,7 +95,9 @@ col AS (
 		   || ', "deps": ' AS head,
 		   format(', "kind": "column", "name": %s, "type": %s, "table": %s, "schema": %s, "default": %s, "ordinal": %s, "identity": "%s", "not_null": %s, "collation": %s, "generated": "%s", "inherited": %s}',
 				  CASE WHEN quote_ident(x.attname) = x.attname THEN '"' || x.attname || '"' ELSE to_json(x.attname)::text END,
-				  CASE WHEN strpos(x.ft, '"') = 0 THEN '"' || x.ft || '"' ELSE to_json(x.ft)::text END,
+				  -- (a type's typmod is printed by its own typmodout function,
+				  -- which may print anything)
+				  CASE WHEN x.ft !~ '["\\\x01-\x1f]' THEN '"' || x.ft || '"' ELSE to_json(x.ft)::text END,
 				  CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END,
 				  CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname)::text END,
 				  coalesce(to_json(x.dflt)::text, 'null'), x.ordinal, x.attidentity, x.attnotnull::text,

@@ -90,6 +90,38 @@ SELECT o->>'default' FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
 SELECT pgmig.snapshot() = (SELECT s FROM pg_temp.snap) AS same_after_change;
 SELECT pgmig.snapshot('{app}') = pgmig.snapshot('{app}') AS app_same;
 
+-- names that JSON must escape (a backslash, a double quote, a newline, a
+-- tab) and names quote_ident quotes (upper case, a keyword) on every kind
+-- the snapshot writes as text: each comes back exactly as the catalogs
+-- hold it (the snapshot escapes only what needs it, and is valid JSON)
+CREATE SCHEMA "esc\ape";
+CREATE TABLE "esc\ape"."T""ab\le" (
+	"c\1" integer PRIMARY KEY,
+	"Line
+Feed" text CONSTRAINT "chk\""" CHECK ("Line
+Feed" <> E'\\'),
+	"order" integer DEFAULT 0,
+	"tab	bed" character varying(5));
+CREATE INDEX "ix\""" ON "esc\ape"."T""ab\le" ("tab	bed");
+CREATE VIEW "esc\ape"."V\iew" AS SELECT "c\1", "Line
+Feed" FROM "esc\ape"."T""ab\le";
+SELECT o->>'id' AS id, o->>'name' = n.name AS name_exact, o->>'schema' = 'esc\ape' AS schema_exact,
+	   coalesce(o->>'table' = '"esc\ape"."T""ab\le"', true) AS table_exact
+  FROM jsonb_array_elements(pgmig.snapshot('{esc\\ape}')->'objects') o
+  LEFT JOIN (SELECT attname::text AS name FROM pg_attribute
+			  WHERE attrelid = '"esc\ape"."T""ab\le"'::regclass AND attnum > 0
+			 UNION SELECT conname::text FROM pg_constraint
+			  WHERE conrelid = '"esc\ape"."T""ab\le"'::regclass
+			 UNION SELECT relname::text FROM pg_class
+			  WHERE relnamespace = '"esc\ape"'::regnamespace) n ON n.name = o->>'name'
+ WHERE o->>'kind' IN ('table', 'column', 'constraint', 'index', 'view')
+ ORDER BY o->>'id' COLLATE "C";
+SELECT o->>'id' AS id, o->'deps' AS deps
+  FROM jsonb_array_elements(pgmig.snapshot('{esc\\ape}')->'objects') o
+ WHERE o->>'kind' IN ('column', 'view') AND o->>'name' ~ '^(Line|V)'
+ ORDER BY o->>'id' COLLATE "C";
+DROP SCHEMA "esc\ape" CASCADE;
+
 DROP TABLE pg_temp.snap;
 DROP EVENT TRIGGER regress_snapshot_ddl;
 DROP FOREIGN DATA WRAPPER regress_snapshot_fdw CASCADE;
