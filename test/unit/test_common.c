@@ -103,12 +103,30 @@ test_names(void)
 	CHECK(!pm_valid_name("a\0b", 3), "NUL invalid");
 	CHECK(!pm_valid_name("\xc3\xa9", 2), "non-ASCII invalid");
 	CHECK(pm_valid_name("ab-", 2), "length-bounded");
+	{
+		int			c,
+					wrong = 0;
+
+		for (c = 1; c < 256; c++)
+		{
+			char		one[2] = {(char) c, '\0'};
+			bool		want = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				(c >= '0' && c <= '9') || c == '_';
+
+			if (pm_valid_name(one, 1) != want)
+				wrong++;
+		}
+		CHECK(wrong == 0, "every byte: valid exactly when an ASCII letter, a digit or an underscore");
+	}
 
 	CHECK(pm_reserved_name("head") && pm_reserved_name("heads") &&
 		  pm_reserved_name("base") && pm_reserved_name("current"),
 		  "head, heads, base, current reserved");
 	CHECK(!pm_reserved_name("Head") && !pm_reserved_name("header") &&
 		  !pm_reserved_name("bases"), "reserved words are exact and case-sensitive");
+	CHECK(!pm_reserved_name("h") && !pm_reserved_name("hea") && !pm_reserved_name("b") &&
+		  !pm_reserved_name("curren") && !pm_reserved_name("c") && !pm_reserved_name(""),
+		  "prefixes of reserved words are not reserved");
 }
 
 static void
