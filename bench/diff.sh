@@ -85,6 +85,12 @@ for n in $SIZES; do
   done
   "${PSQL[@]}" -d postgres -c "DROP DATABASE tgt_$n" -c "CREATE DATABASE tgt_$n TEMPLATE src_$n"
   change_schema "tgt_$n" "$n"
+  # settle both databases first: timed right after the build, the snapshot
+  # competed with autovacuum on the fresh catalogs (9.0 s at 10,000 tables
+  # where bench/snapshot.sh read 5.1 s); every tool then meets the same state
+  for db in "src_$n" "tgt_$n"; do
+    "${PSQL[@]}" -d "$db" -c "VACUUM ANALYZE"
+  done
 
   read -r snap_ms snap_cpu < <(time_call "src_$n" "SELECT pgmig.snapshot(ARRAY['bench'])")
   psql -X -At -d "src_$n" -c "SELECT pgmig.snapshot(ARRAY['bench'])" >"$work/a.json"
