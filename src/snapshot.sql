@@ -86,10 +86,11 @@ fn AS (
 -- tail are its text before and after the list of dependencies, keys in
 -- jsonb's order, strings escaped as jsonb's output escapes them.  A name
 -- that quote_ident leaves as it is, and a text of such names without a
--- double quote (a qualified name, format_type's output), has nothing to
--- escape; any other string goes through to_json.
+-- double quote (a qualified name, an id), has nothing to escape; any other
+-- string goes through to_json.  con, idx and reltxt do the same for their
+-- kinds.
 col AS (
-	SELECT x.relid, x.tqn, x.rid, x.nspname, x.attname, x.attnum, x.attacl, x.relowner, x.id, x.defoid,
+	SELECT x.relid, x.tqn, x.rid, x.nspname, x.attname, x.attnum, x.attacl, x.relowner, x.id,
 		   '{"id": ' || CASE WHEN strpos(x.tqn, '"') = 0 AND quote_ident(x.attname) = x.attname
 							 THEN '"' || x.id || '"' ELSE to_json(x.id)::text END
 		   || ', "deps": ' AS head,
@@ -108,7 +109,7 @@ col AS (
 				   row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS ordinal,
 				   a.attidentity::text, a.attnotnull,
 				   CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END AS collation,
-				   a.attgenerated::text, a.attinhcount > 0 AS inherited, d.oid AS defoid
+				   a.attgenerated::text, a.attinhcount > 0 AS inherited
 			  FROM rel r
 			  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 			  JOIN pg_type t ON t.oid = a.atttypid
@@ -117,44 +118,63 @@ col AS (
 			 WHERE r.relkind IN ('r', 'p')) x
 ),
 con AS (
-	SELECT c.oid, c.conname, c.contype, c.conindid, r.qn AS tqn, r.rid, r.nspname,
-		   'constraint ' || r.qn || '.' || quote_ident(c.conname) AS id,
-		   c.confrelid,
-		   -- the object as text (see col)
-		   '{"id": ' || CASE WHEN strpos(('constraint ' || r.qn || '.' || quote_ident(c.conname)), '"') = 0 THEN '"' || ('constraint ' || r.qn || '.' || quote_ident(c.conname)) || '"' ELSE to_json(('constraint ' || r.qn || '.' || quote_ident(c.conname)))::text END
-		   || ', "def": ' || coalesce(to_json(pg_get_constraintdef(c.oid, true))::text, 'null') || ', "deps": ' AS head,
-		   ', "kind": "constraint", "name": ' || CASE WHEN quote_ident(c.conname) = c.conname THEN '"' || c.conname || '"' ELSE to_json(c.conname::text)::text END || ', "table": ' || CASE WHEN strpos(r.qn, '"') = 0 THEN '"' || r.qn || '"' ELSE to_json(r.qn)::text END
-		   || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END || ', "contype": "' || c.contype::text
-		   || '", "inherited": ' || (c.coninhcount > 0)::text || ', "validated": ' || c.convalidated::text || '}' AS tail
-	  FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid
-	 WHERE c.contype IN ('p', 'u', 'c', 'f', 'x')
+	SELECT x.*,
+		   '{"id": ' || CASE WHEN strpos(x.id, '"') = 0 THEN '"' || x.id || '"' ELSE to_json(x.id)::text END
+		   || ', "def": ' || coalesce(to_json(pg_get_constraintdef(x.oid, true))::text, 'null') || ', "deps": ' AS head,
+		   ', "kind": "constraint", "name": '
+		   || CASE WHEN quote_ident(x.conname) = x.conname THEN '"' || x.conname || '"' ELSE to_json(x.conname)::text END
+		   || ', "table": ' || CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END
+		   || ', "schema": ' || CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname)::text END
+		   || ', "contype": "' || x.contype::text || '", "inherited": ' || (x.coninhcount > 0)::text
+		   || ', "validated": ' || x.convalidated::text || '}' AS tail
+	  FROM (SELECT c.oid, c.conname::text, c.contype, c.conindid, r.qn AS tqn, r.rid, r.nspname::text,
+				   'constraint ' || r.qn || '.' || quote_ident(c.conname) AS id,
+				   c.confrelid, c.coninhcount, c.convalidated
+			  FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid
+			 WHERE c.contype IN ('p', 'u', 'c', 'f', 'x')) x
 ),
 idx AS (
 	SELECT x.*,
-		   '{"id": ' || CASE WHEN strpos(('index ' || x.qn), '"') = 0 THEN '"' || ('index ' || x.qn) || '"' ELSE to_json(('index ' || x.qn))::text END || ', "def": ' || coalesce(to_json(pg_get_indexdef(x.oid))::text, 'null') || ', "deps": ' AS head,
-		   ', "kind": "index", "name": ' || CASE WHEN quote_ident(x.relname) = x.relname THEN '"' || x.relname || '"' ELSE to_json(x.relname::text)::text END || ', "table": ' || CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END
-		   || ', "schema": ' || CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname::text)::text END || ', "inherited": ' || x.relispartition::text
-		   || ', "constraint": ' || coalesce(CASE WHEN strpos(x.conid, '"') = 0 THEN '"' || x.conid || '"' ELSE to_json(x.conid)::text END, 'null') || '}' AS tail
-	  FROM (
-	SELECT i.indexrelid AS oid, ic.relname::text, r.nspname::text, r.qn AS tqn, r.rid, ic.relispartition,
-		   quote_ident(r.nspname) || '.' || quote_ident(ic.relname) AS qn,
-		   'constraint ' || r.qn || '.' || quote_ident(k.conname) AS conid
-	  FROM pg_index i
-	  JOIN pg_class ic ON ic.oid = i.indexrelid
-	  JOIN rel r ON r.oid = i.indrelid
-	  LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
-							   AND k.contype IN ('p', 'u', 'x')) x
+		   '{"id": ' || CASE WHEN strpos(x.id, '"') = 0 THEN '"' || x.id || '"' ELSE to_json(x.id)::text END
+		   || ', "def": ' || coalesce(to_json(pg_get_indexdef(x.oid))::text, 'null') || ', "deps": ' AS head,
+		   ', "kind": "index", "name": '
+		   || CASE WHEN quote_ident(x.relname) = x.relname THEN '"' || x.relname || '"' ELSE to_json(x.relname)::text END
+		   || ', "table": ' || CASE WHEN strpos(x.tqn, '"') = 0 THEN '"' || x.tqn || '"' ELSE to_json(x.tqn)::text END
+		   || ', "schema": ' || CASE WHEN quote_ident(x.nspname) = x.nspname THEN '"' || x.nspname || '"' ELSE to_json(x.nspname)::text END
+		   || ', "inherited": ' || x.relispartition::text
+		   || ', "constraint": ' || coalesce(CASE WHEN strpos(x.conid, '"') = 0 THEN '"' || x.conid || '"' ELSE to_json(x.conid)::text END, 'null')
+		   || '}' AS tail
+	  FROM (SELECT i.indexrelid AS oid, ic.relname::text, r.nspname::text, r.qn AS tqn, r.rid, ic.relispartition,
+				   quote_ident(r.nspname) || '.' || quote_ident(ic.relname) AS qn,
+				   'index ' || quote_ident(r.nspname) || '.' || quote_ident(ic.relname) AS id,
+				   'constraint ' || r.qn || '.' || quote_ident(k.conname) AS conid
+			  FROM pg_index i
+			  JOIN pg_class ic ON ic.oid = i.indexrelid
+			  JOIN rel r ON r.oid = i.indrelid
+			  LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+									   AND k.contype IN ('p', 'u', 'x')) x
+),
+-- what reltxt's tables and views share: the id, the escaped name and
+-- schema, the options
+relj AS (
+	SELECT r.*, k.kind, k.kind || ' ' || r.qn AS id,
+		   CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END AS name_j,
+		   CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END AS schema_j,
+		   CASE WHEN r.reloptions IS NULL THEN 'null'
+				ELSE (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text END AS options_j
+	  FROM rel r, LATERAL (SELECT CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'matview' ELSE 'table' END AS kind) k
+	 WHERE r.relkind IN ('r', 'p', 'v', 'm')
 ),
 -- tables, views and materialized views as text (see col)
 reltxt AS (
-	SELECT 'table ' || r.qn AS id,
-		   '{"id": ' || CASE WHEN strpos(('table ' || r.qn), '"') = 0 THEN '"' || ('table ' || r.qn) || '"' ELSE to_json(('table ' || r.qn))::text END || ', "rls": ' || r.relrowsecurity::text || ', "deps": ' AS head,
-		   ', "kind": "table", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
+	SELECT r.id,
+		   '{"id": ' || CASE WHEN strpos(r.id, '"') = 0 THEN '"' || r.id || '"' ELSE to_json(r.id)::text END
+		   || ', "rls": ' || r.relrowsecurity::text || ', "deps": ' AS head,
+		   ', "kind": "table", "name": ' || r.name_j || ', "schema": ' || r.schema_j
+		   || ', "options": ' || r.options_j
+		   || ', "inherits": '
 		   -- (an aggregate with ORDER BY starts a sort each time it runs:
 		   -- only where there is something to sort)
-		   || ', "options": ' || CASE WHEN r.reloptions IS NULL THEN 'null'
-								  ELSE (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text END
-		   || ', "inherits": '
 		   || CASE WHEN r.relispartition OR NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = r.oid) THEN '[]'
 				   ELSE (SELECT jsonb_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY h.inhseqno)
 						   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
@@ -163,21 +183,19 @@ reltxt AS (
 		   || ', "rls_force": ' || r.relforcerowsecurity::text || ', "persistence": "' || r.relpersistence::text
 		   || '", "partition_of": '
 		   || coalesce(to_json((SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)
-							   FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
-							   JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-							  WHERE h.inhrelid = r.oid AND r.relispartition))::text, 'null')
+								  FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+								  JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+								 WHERE h.inhrelid = r.oid AND r.relispartition))::text, 'null')
 		   || ', "partition_key": ' || coalesce(to_json(CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END)::text, 'null')
 		   || ', "partition_bound": ' || coalesce(to_json(pg_get_expr(r.relpartbound, r.oid))::text, 'null') || '}' AS tail
-	  FROM rel r WHERE r.relkind IN ('r', 'p')
+	  FROM relj r WHERE r.relkind IN ('r', 'p')
 	UNION ALL
-	SELECT CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn,
-		   '{"id": ' || CASE WHEN strpos((CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn), '"') = 0 THEN '"' || (CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn) || '"' ELSE to_json((CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'matview ' END || r.qn))::text END
+	SELECT r.id,
+		   '{"id": ' || CASE WHEN strpos(r.id, '"') = 0 THEN '"' || r.id || '"' ELSE to_json(r.id)::text END
 		   || ', "def": ' || coalesce(to_json(pg_get_viewdef(r.oid, true))::text, 'null') || ', "deps": ',
-		   ', "kind": "' || CASE r.relkind WHEN 'v' THEN 'view' ELSE 'matview' END || '", "name": ' || CASE WHEN quote_ident(r.relname) = r.relname THEN '"' || r.relname || '"' ELSE to_json(r.relname::text)::text END
-		   || ', "schema": ' || CASE WHEN quote_ident(r.nspname) = r.nspname THEN '"' || r.nspname || '"' ELSE to_json(r.nspname::text)::text END
-		   || ', "options": ' || CASE WHEN r.reloptions IS NULL THEN 'null'
-								  ELSE (SELECT jsonb_agg(o ORDER BY o COLLATE "C") FROM unnest(r.reloptions) o)::text END || '}'
-	  FROM rel r WHERE r.relkind IN ('v', 'm')
+		   ', "kind": "' || r.kind || '", "name": ' || r.name_j || ', "schema": ' || r.schema_j
+		   || ', "options": ' || r.options_j || '}'
+	  FROM relj r WHERE r.relkind IN ('v', 'm')
 ),
 -- the non-owner entries of an ACL, and of the default ACL it replaced
 acl_src AS (
@@ -591,7 +609,7 @@ SELECT '{"format": 1, "objects": ['
 				  UNION ALL
 				  SELECT id, head, tail FROM con
 				  UNION ALL
-				  SELECT 'index ' || qn, head, tail FROM idx
+				  SELECT id, head, tail FROM idx
 				  UNION ALL
 				  SELECT id, head, tail FROM reltxt) t ON t.id = o.id,
 	   -- a schema named in $1 that does not exist is an error (3F000), not an
