@@ -2,8 +2,9 @@
  *
  * exec.c
  *	  Running one revision: fetch its script, cut it into statements with
- *	  PostgreSQL's raw parser, run them through SPI inside a subtransaction
- *	  (subxact.c), retry on lock timeout, record the run (bookkeeping.c).
+ *	  PostgreSQL's raw parser, run them through SPI (inside a subtransaction,
+ *	  subxact.c, when a lock timeout may be retried), retry on lock timeout,
+ *	  record the run (bookkeeping.c).
  *
  * Policy kept here:
  *	- lock timeouts: pgmig.lock_timeout is set for the attempt only (a GUC
@@ -317,7 +318,7 @@ run_statements(StepErrorContext *ec, const char *script)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 					 errmsg("transaction control statements are not allowed in revision scripts"),
-					 errdetail("pgmig runs every revision inside its own subtransaction."),
+					 errdetail("pgmig runs every revision inside the transaction of the call that runs it."),
 					 errhint("Remove BEGIN/COMMIT/SAVEPOINT from the script.")));
 		what = non_transactional_statement(rs->stmt);
 		if (what != NULL)
@@ -343,7 +344,7 @@ run_statements(StepErrorContext *ec, const char *script)
 	MemoryContextDelete(stmtcxt);
 }
 
-/* One attempt: the body of the subtransaction. */
+/* One attempt (in a subtransaction when it may be retried). */
 static void
 run_attempt(void *arg)
 {
@@ -359,7 +360,8 @@ run_attempt(void *arg)
 
 	/*
 	 * A script that runs as its author (deputy.c) runs with the user id
-	 * switched inside the subtransaction, whose abort restores it.
+	 * switched; on error the subtransaction's abort, or without one
+	 * run_without_subxact(), restores it.
 	 */
 	if (OidIsValid(ec->run_as) && ec->run_as != GetUserId())
 	{
@@ -402,15 +404,93 @@ add_advice(ErrorData *edata)
 }
 
 /*
- * Run one script in a subtransaction; on lock timeout roll it back and
- * try again with backoff (the retry policy lives here, the subtransaction
- * protocol in subxact.c).
+ * Run one script without a subtransaction of its own: used when no lock
+ * retry can happen, so an error always ends the whole call (or the
+ * caller's own subtransaction: migrate(), test_roundtrip()) and nothing
+ * would ever be rolled back to a savepoint here.  Skipping it matters: a
+ * run of N revisions otherwise ends N subtransactions, each of which walks
+ * every file and relcache entry the transaction created so far (quadratic
+ * in what the run creates), and past 64 subtransactions the backend's
+ * subtransaction cache overflows, which makes every other session's
+ * snapshots consult pg_subtrans until the run ends.
+ *
+ * The error still gets pgmig's advice; what the subtransaction abort would
+ * have restored (the user id a script ran as, the run flags) is put back
+ * before the error goes on, and the GUC nest level is undone by whoever
+ * aborts.
+ */
+static void
+run_without_subxact(StepErrorContext *ec)
+{
+	MemoryContext errcxt = CurrentMemoryContext;
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	PG_TRY();
+	{
+		run_attempt(ec);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		SetUserIdAndSecContext(save_userid, save_sec);
+		MemoryContextSwitchTo(errcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		add_advice(edata);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Run one script; with pgmig.lock_timeout set, in a subtransaction that a
+ * lock timeout rolls back before the script is tried again with backoff
+ * (the retry policy lives here, the subtransaction protocol in
+ * subxact.c).
  */
 static void
 run_with_lock_retries(StepErrorContext *ec)
 {
 	MemoryContext errcxt = CurrentMemoryContext;
 	int			attempt;
+
+	if (pgmig_lock_timeout <= 0 || pgmig_lock_retries <= 0)
+	{
+		bool		save_in_run = pgmig_in_run;
+		const char *save_id = pgmig_run_id;
+		const char *save_script = pgmig_run_script;
+		int			nestlevel = NewGUCNestLevel();
+
+		/* lock_timeout is set for the attempt only, as below */
+		if (pgmig_lock_timeout > 0)
+		{
+			char		buf[32];
+
+			snprintf(buf, sizeof(buf), "%d", pgmig_lock_timeout);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+									 false);
+		}
+		pgmig_in_run = true;
+		pgmig_run_id = ec->id;
+		pgmig_run_script = ec->script;
+		PG_TRY();
+		{
+			run_without_subxact(ec);
+		}
+		PG_FINALLY();
+		{
+			pgmig_in_run = save_in_run;
+			pgmig_run_id = save_id;
+			pgmig_run_script = save_script;
+		}
+		PG_END_TRY();
+		AtEOXact_GUC(true, nestlevel);
+		return;
+	}
 
 	for (attempt = 0;; attempt++)
 	{

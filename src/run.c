@@ -11,7 +11,7 @@
  *	4. refuse the whole call before running anything if one of them is
  *	   non-transactional or irreversible;
  *	5. for each: run it (exec.c: fetch that one script, run it statement
- *	   by statement inside its own subtransaction), note it for
+ *	   by statement; in a subtransaction when lock retries are on), note it for
  *	   pgmig.applied and pgmig.journal, then reset the per-revision memory
  *	   context;
  *	6. write the noted rows in one statement per table (bookkeeping.c) and

@@ -59,4 +59,69 @@ SELECT object_identity FROM pgmig.drift;
 SET pgmig.guard = off;
 
 DROP TABLE sx_a, sx_c;
+
+-- A revision runs in a subtransaction of its own only when a lock timeout
+-- can be retried (pgmig.lock_timeout and pgmig.lock_retries both above 0):
+-- otherwise an error ends the whole call anyway, and a run of hundreds of
+-- revisions must not open hundreds of subtransactions (past 64 the
+-- backend's subtransaction cache overflows and every other session's
+-- snapshots consult pg_subtrans).  The catalog rows a revision writes carry
+-- the id of the (sub)transaction that ran it.
+SET client_min_messages = warning;
+SELECT pgmig.load($f$-- revision: sx1
+-- migrate:up
+CREATE TABLE sx_r1 (id int);
+-- migrate:down
+DROP TABLE sx_r1;
+$f$);
+SELECT pgmig.load($f$-- revision: sx2
+-- down_revision: sx1
+-- migrate:up
+CREATE TABLE sx_r2 (id int);
+-- migrate:down
+DROP TABLE sx_r2;
+$f$);
+BEGIN;
+SELECT pgmig.upgrade('head');
+SELECT count(DISTINCT xmin::text) AS xids,
+       bool_and(xmin = xid(pg_current_xact_id())) AS all_top_level
+  FROM pg_class WHERE relname IN ('sx_r1', 'sx_r2');
+ROLLBACK;
+BEGIN;
+SET LOCAL pgmig.lock_timeout = '1s';
+SELECT pgmig.upgrade('head');
+SELECT count(DISTINCT xmin::text) AS xids,
+       bool_or(xmin = xid(pg_current_xact_id())) AS any_top_level
+  FROM pg_class WHERE relname IN ('sx_r1', 'sx_r2');
+ROLLBACK;
+
+-- Without the subtransaction, a failing revision still leaves pgmig as it
+-- found it when the caller catches the error: the error names the
+-- revision, nothing of the call stays, and the session is no longer "in
+-- a run" (the guard sees the DDL that follows).
+SELECT pgmig.load($f$-- revision: sx3
+-- down_revision: sx2
+-- migrate:up
+CREATE TABLE sx_r3 (id int);
+SELECT 1 / 0;
+-- migrate:down
+DROP TABLE sx_r3;
+$f$);
+RESET client_min_messages;
+DO $$
+DECLARE
+  ctx text;
+BEGIN
+  PERFORM pgmig.upgrade('head');
+EXCEPTION WHEN division_by_zero THEN
+  GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+  RAISE NOTICE 'caught: % (%)', SQLERRM,
+    substring(ctx FROM 'pgmig upgrade of revision [^\n]*');
+END $$;
+SELECT to_regclass('sx_r1') IS NULL AS sx_r1_absent, count(*) AS applied FROM pgmig.applied;
+SET pgmig.guard = warn;
+CREATE TABLE sx_after (id int);
+SET pgmig.guard = off;
+SELECT object_identity FROM pgmig.drift WHERE object_identity = 'public.sx_after';
+DROP TABLE sx_after;
 DROP EXTENSION pgmig CASCADE;
