@@ -170,7 +170,7 @@ record_work(void *arg)
 						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid,"
 						  "  catalog_version)"
 						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
-						  "         pg_catalog.txid_current(), NULL)"
+						  "         pg_catalog.txid_current(), pgmig._catalog_version())"
 						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
 						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
 						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
@@ -258,15 +258,15 @@ drift_work(void *arg)
 	 * found no drift: the schema is still the recorded one, no snapshot
 	 * needed (pgmig._catalog_version(), 31_drift.sql).
 	 */
-	(void) pgmig_spi_exec("SELECT EXISTS (SELECT FROM pgmig.schema_state),"
-						  "  CASE WHEN (SELECT catalog_version FROM pgmig.schema_state) IS NULL THEN false"
-						  "       ELSE (SELECT catalog_version FROM pgmig.schema_state)"
-						  "            OPERATOR(pg_catalog.=) pgmig._catalog_version() END",
-						  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
-	da->recorded = pgmig_spi_bool(0, 1, false);
-	same = pgmig_spi_bool(0, 2, false);
+	n = pgmig_spi_exec("SELECT catalog_version FROM pgmig.schema_state",
+					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
+	da->recorded = n > 0;
+	version = n > 0 ? pgmig_spi_text(0, 1) : NULL;
 	pgmig_spi_done();
-	if (!da->recorded || same)
+	if (!da->recorded)
+		return;
+	same = version != NULL && strcmp(version, pgmig_catalog_version()) == 0;
+	if (same)
 		return;
 
 	/*

@@ -785,7 +785,7 @@ pgmig_status(PG_FUNCTION_ARGS)
 	Datum		v[8];
 	bool		n[8] = {0};
 	int64		drift;
-	char		sql[512];
+	int			holder;
 
 	pgmig_srf_init(fcinfo);
 	info_begin_verdict(&ic);
@@ -814,26 +814,26 @@ pgmig_status(PG_FUNCTION_ARGS)
 	v[3] = Int32GetDatum(list_length(problems));
 	v[4] = Int64GetDatum(drift);
 
-	snprintf(sql, sizeof(sql),
-			 "SELECT l.pid, a.usename, COALESCE(a.xact_start, a.backend_start)"
-			 "  FROM pg_catalog.pg_locks l"
-			 "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
-			 " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
-			 "   AND l.database OPERATOR(pg_catalog.=) %u"
-			 "   AND l.classid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-			 "   AND l.objid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-			 "   AND l.objsubid OPERATOR(pg_catalog.=) %d"
-			 " LIMIT 1",
-			 MyDatabaseId, (unsigned) PGMIG_LOCK_KEY1, (unsigned) PGMIG_LOCK_KEY2,
-			 PGMIG_LOCK_CLASS);
 	n[5] = n[6] = n[7] = true;
-	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, SPI_OK_SELECT) == 1)
+	holder = pgmig_lock_holder();
+	if (holder != 0)
 	{
-		v[5] = pgmig_spi_datum(0, 1, &n[5]);
-		v[6] = pgmig_spi_datum(0, 2, &n[6]);
-		v[7] = pgmig_spi_datum(0, 3, &n[7]);
+		Oid			types[1] = {INT4OID};
+		Datum		args[1];
+
+		v[5] = Int32GetDatum(holder);
+		n[5] = false;
+		args[0] = Int32GetDatum(holder);
+		if (pgmig_spi_exec("SELECT a.usename, COALESCE(a.xact_start, a.backend_start)"
+						   "  FROM pg_catalog.pg_stat_activity a"
+						   " WHERE a.pid OPERATOR(pg_catalog.=) $1",
+						   1, types, args, NULL, false, 1, SPI_OK_SELECT) == 1)
+		{
+			v[6] = pgmig_spi_datum(0, 1, &n[6]);
+			v[7] = pgmig_spi_datum(0, 2, &n[7]);
+		}
+		pgmig_spi_done();
 	}
-	pgmig_spi_done();
 	put_row(fcinfo, v, n);
 	info_end(&ic);
 	return (Datum) 0;

@@ -259,6 +259,37 @@ pgmig_unlock_session(void)
 }
 
 /*
+ * The pid of a backend that holds the migration lock, or 0: read from the
+ * lock manager's own table (what pg_locks shows), so that status() plans
+ * no query over the pg_locks and pg_stat_activity views when, as nearly
+ * always, nobody holds it.
+ */
+int
+pgmig_lock_holder(void)
+{
+	LOCKTAG		tag;
+	LockData   *ld;
+	int			i;
+
+	set_lock_tag(&tag);
+	ld = GetLockStatusData();
+	for (i = 0; i < ld->nelements; i++)
+	{
+		LockInstanceData *li = &ld->locks[i];
+
+		if (li->holdMask != 0 &&
+			li->locktag.locktag_type == tag.locktag_type &&
+			li->locktag.locktag_lockmethodid == tag.locktag_lockmethodid &&
+			li->locktag.locktag_field1 == tag.locktag_field1 &&
+			li->locktag.locktag_field2 == tag.locktag_field2 &&
+			li->locktag.locktag_field3 == tag.locktag_field3 &&
+			li->locktag.locktag_field4 == tag.locktag_field4)
+			return li->pid;
+	}
+	return 0;
+}
+
+/*
  * Does this backend hold the migration lock (session or transaction)?  The
  * guard treats that as "inside a pgmig run": the pgmig client runs
  * non-transactional revisions as plain top-level statements while holding

@@ -108,6 +108,7 @@ extern void pgmig_lock_xact(void);
 extern bool pgmig_lock_session(bool wait);
 extern bool pgmig_unlock_session(void);
 extern bool pgmig_lock_held(void);
+extern int	pgmig_lock_holder(void);
 extern void pgmig_srf_init(FunctionCallInfo fcinfo);
 extern bool pgmig_restoring(void);
 
@@ -157,6 +158,7 @@ extern int	pgmig_plan_command(PgmigGraph *pg, const char *command,
 
 /* drift.c */
 extern bool pgmig_schema_state_exists(void);
+extern char *pgmig_catalog_version(void);
 extern int	pgmig_record_schema_state(const char *action, const char *target);
 typedef struct PgmigChange
 {

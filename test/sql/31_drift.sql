@@ -118,20 +118,44 @@ RESET ROLE;
 
 DROP TABLE drift_seen, drift_accepted;
 
--- the shortcut: a comparison that finds no drift keeps the catalogs' row
--- versions (pgmig._catalog_version()) with the record; while they are the
--- same, check(), status() and drift() take no new snapshot.  A run does not
--- pay for it (recorded NULL).  Every change below must still be named.
+-- the shortcut: the catalogs' row versions (pgmig._catalog_version()) are
+-- kept with the record, by the run or record_schema() that records it and
+-- by a comparison that finds no drift; while they are the same, check(),
+-- status() and drift() take no new snapshot.  Every change below must
+-- still be named.
 SELECT pgmig.record_schema() > 0 AS recorded;
-SELECT catalog_version IS NULL AS not_yet FROM pgmig.schema_state;
+SELECT catalog_version = pgmig._catalog_version() AS recorded_with_version FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+-- a comparison without drift keeps it too (here after it was cleared)
+UPDATE pgmig.schema_state SET catalog_version = NULL;
 SELECT * FROM pgmig.drift();
 SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 SELECT * FROM pgmig.drift();
--- a temporary table is not part of the schema, and not a change
-CREATE TEMP TABLE drift_tmp (a integer PRIMARY KEY);
+-- a temporary table is not part of the schema, and not a change: nor are
+-- its columns, index, constraints, default, trigger, type, dependencies
+-- and comments
+CREATE TEMP TABLE drift_tmp (a serial PRIMARY KEY, b text CHECK (b <> ''));
+COMMENT ON TABLE drift_tmp IS 'temporary';
+COMMENT ON COLUMN drift_tmp.b IS 'temporary too';
+CREATE FUNCTION pg_temp.drift_tmp_trg() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER drift_tmp_t BEFORE INSERT ON drift_tmp FOR EACH ROW EXECUTE FUNCTION pg_temp.drift_tmp_trg();
+CREATE TEMP VIEW drift_tmp_v AS SELECT a FROM drift_tmp;
 SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
 SELECT * FROM pgmig.drift();
-DROP TABLE drift_tmp;
+DROP TABLE drift_tmp CASCADE;
+DROP FUNCTION pg_temp.drift_tmp_trg();
+-- a table created and dropped again leaves the catalogs' visible rows as
+-- they were
+CREATE TABLE drift_gone (a integer);
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+DROP TABLE drift_gone;
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+-- a comment on a column is a change
+COMMENT ON COLUMN drift_t.id IS 'drift by comment';
+SELECT catalog_version = pgmig._catalog_version() AS same_version FROM pgmig.schema_state;
+SELECT object, change, keys FROM pgmig.drift();
+COMMENT ON COLUMN drift_t.id IS NULL;
+SELECT * FROM pgmig.drift();
 -- a change in the same transaction as the comparison that stored the
 -- version: same transaction id, but a new row version at a new place
 BEGIN;
@@ -178,6 +202,7 @@ ALTER TABLE drift_t DROP COLUMN hidden;
 SELECT * FROM pgmig.drift();
 -- a read-only transaction compares, and stores nothing
 SELECT pgmig.record_schema() > 0 AS recorded;
+UPDATE pgmig.schema_state SET catalog_version = NULL;
 BEGIN READ ONLY;
 SELECT count(*) AS drifted FROM pgmig.drift();
 SELECT catalog_version IS NULL AS not_stored FROM pgmig.schema_state;
