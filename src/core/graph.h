@@ -26,25 +26,27 @@
 
 typedef struct pm_rev
 {
+	/* pointers first, then the counts: 104 bytes a revision instead of 120 */
 	char	   *id;
 	char	  **parent_names;	/* down_revision as given */
-	int			nparents;
 	char	  **dep_names;		/* depends_on as given */
-	int			ndeps;
 	char	  **labels;
-	int			nlabels;
-	bool		applied;
 
 	/* filled by pm_graph_build; unresolved names are left out */
 	int		   *parents;
-	int			nparents_ok;
 	int		   *deps;
-	int			ndeps_ok;
 	int		   *children;		/* via down_revision */
-	int			nchildren;
 	int		   *dependents;		/* via depends_on */
+
+	int			nparents;
+	int			ndeps;
+	int			nlabels;
+	int			nparents_ok;
+	int			ndeps_ok;
+	int			nchildren;
 	int			ndependents;
 	int			topo;			/* position in pm_graph_topo() */
+	bool		applied;
 } pm_rev;
 
 typedef struct pm_problem
