@@ -18,7 +18,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${PGMIG_BENCH_INSIDE:-}" ]; then
   export PGMIG_BENCH_INSIDE=1
+  # with PGMIG_PG_ROOT (a private PostgreSQL copy, test/dev/pgcopy.sh) the
+  # cluster runs that copy's binaries, where `make install` put this build
+  if [ -n "${PGMIG_PG_ROOT:-}" ]; then
+    exec bash "$here/../test/with_cluster.sh" bash "$here/run.sh" "$@"
+  fi
   exec pg_virtualenv -t bash "$here/run.sh" "$@"
+fi
+
+# Measure this tree's build, not a stale install: the server's pgmig.so must
+# be the one built here (a bench of another build once went unnoticed).
+installed_so=$(pg_config --pkglibdir)/pgmig.so
+if [ -f "$here/../pgmig.so" ] && ! cmp -s "$here/../pgmig.so" "$installed_so"; then
+  echo "bench/run.sh: $installed_so is not this tree's pgmig.so; run make install PG_CONFIG=$(command -v pg_config) first" >&2
+  exit 1
 fi
 
 QUICK=${QUICK:-0}
@@ -151,9 +164,9 @@ if ! skip apply; then
       if [ ${#g[@]} -gt 0 ]; then
         record apply "n=$N_APPLY $m" "psql -1 -f in pgmig db (median)" "$(median "${g[@]}")" ms "" "guard off; event triggers installed"
       fi
-      record apply "n=$N_APPLY $m" "$d ratio (medians)" "$r" x "<=1.10" "$(verdict "$r" 1.10)"
+      record apply "n=$N_APPLY $m" "$d ratio (medians)" "$r" x "<=1.05" "$(verdict "$r" 1.05)"
       r=$(ratio "$(minof "${p[@]}")" "$(minof "${s[@]}")")
-      record apply "n=$N_APPLY $m" "$d ratio (best of $APPLY_REPS)" "$r" x "<=1.10" "$(verdict "$r" 1.10)"
+      record apply "n=$N_APPLY $m" "$d ratio (best of $APPLY_REPS)" "$r" x "<=1.05" "$(verdict "$r" 1.05)"
       unset -n arr
     done
   done
