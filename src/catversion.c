@@ -216,16 +216,17 @@ add_temp(CvState *st, Oid classid, Oid objid)
 	(void) hash_search(st->tobj, &o, HASH_ENTER, NULL);
 }
 
-/* Leave out a temporary object of catalog classid, keep the rest. */
+/*
+ * Keep an object unless its owner (a relation in trel, a schema in tnsp) is
+ * temporary; a temporary one is noted for pg_depend and pg_description.
+ */
 static bool
-keep_unless_temp(CvState *st, Oid classid, Oid objid, Oid relid)
+keep_unless_temp(CvState *st, HTAB *owners, Oid owner, Oid classid, Oid objid)
 {
-	if (in_set(st->trel, &relid))
-	{
-		add_temp(st, classid, objid);
-		return false;
-	}
-	return true;
+	if (!in_set(owners, &owner))
+		return true;
+	add_temp(st, classid, objid);
+	return false;
 }
 
 /* Whether a row goes into the digest (and note what is temporary). */
@@ -256,60 +257,34 @@ keep_row(CvState *st, int cat, HeapTuple tup)
 			{
 				Form_pg_class f = (Form_pg_class) row;
 
-				if (in_set(st->tnsp, &f->relnamespace))
-				{
-					(void) hash_search(st->trel, &f->oid, HASH_ENTER, NULL);
-					add_temp(st, RelationRelationId, f->oid);
-					return false;
-				}
-				return true;
+				if (keep_unless_temp(st, st->tnsp, f->relnamespace, RelationRelationId, f->oid))
+					return true;
+				(void) hash_search(st->trel, &f->oid, HASH_ENTER, NULL);
+				return false;
 			}
 		case CAT_TYPE:
-			{
-				Form_pg_type f = (Form_pg_type) row;
-
-				if (in_set(st->tnsp, &f->typnamespace))
-				{
-					add_temp(st, TypeRelationId, f->oid);
-					return false;
-				}
-				return true;
-			}
+			return keep_unless_temp(st, st->tnsp, ((Form_pg_type) row)->typnamespace,
+									TypeRelationId, ((Form_pg_type) row)->oid);
 		case CAT_PROC:
-			{
-				Form_pg_proc f = (Form_pg_proc) row;
-
-				if (in_set(st->tnsp, &f->pronamespace))
-				{
-					add_temp(st, ProcedureRelationId, f->oid);
-					return false;
-				}
-				return true;
-			}
+			return keep_unless_temp(st, st->tnsp, ((Form_pg_proc) row)->pronamespace,
+									ProcedureRelationId, ((Form_pg_proc) row)->oid);
 		case CAT_CONSTRAINT:
 			{
+				/* a temporary table's, or a temporary domain's */
 				Form_pg_constraint f = (Form_pg_constraint) row;
 
-				/* a temporary table's, or a temporary domain's */
-				if (in_set(st->tnsp, &f->connamespace))
-				{
-					add_temp(st, ConstraintRelationId, f->oid);
-					return false;
-				}
-				return keep_unless_temp(st, ConstraintRelationId, f->oid, f->conrelid);
+				return keep_unless_temp(st, st->tnsp, f->connamespace, ConstraintRelationId, f->oid) &&
+					keep_unless_temp(st, st->trel, f->conrelid, ConstraintRelationId, f->oid);
 			}
 		case CAT_ATTRDEF:
-			return keep_unless_temp(st, AttrDefaultRelationId,
-									((Form_pg_attrdef) row)->oid,
-									((Form_pg_attrdef) row)->adrelid);
+			return keep_unless_temp(st, st->trel, ((Form_pg_attrdef) row)->adrelid,
+									AttrDefaultRelationId, ((Form_pg_attrdef) row)->oid);
 		case CAT_TRIGGER:
-			return keep_unless_temp(st, TriggerRelationId,
-									((Form_pg_trigger) row)->oid,
-									((Form_pg_trigger) row)->tgrelid);
+			return keep_unless_temp(st, st->trel, ((Form_pg_trigger) row)->tgrelid,
+									TriggerRelationId, ((Form_pg_trigger) row)->oid);
 		case CAT_REWRITE:
-			return keep_unless_temp(st, RewriteRelationId,
-									((Form_pg_rewrite) row)->oid,
-									((Form_pg_rewrite) row)->ev_class);
+			return keep_unless_temp(st, st->trel, ((Form_pg_rewrite) row)->ev_class,
+									RewriteRelationId, ((Form_pg_rewrite) row)->oid);
 		case CAT_ATTRIBUTE:
 			return !in_set(st->trel, &((Form_pg_attribute) row)->attrelid);
 		case CAT_INDEX:

@@ -445,6 +445,48 @@ run_without_subxact(StepErrorContext *ec)
 	PG_END_TRY();
 }
 
+/* What one attempt changes, and puts back after it. */
+typedef struct AttemptState
+{
+	int			nestlevel;
+	bool		in_run;
+	const char *id;
+	const char *script;
+} AttemptState;
+
+/*
+ * Before an attempt: pgmig.lock_timeout set for the attempt only (a GUC
+ * nest level), and the session marked as inside a run of this revision.
+ */
+static void
+attempt_begin(StepErrorContext *ec, AttemptState *as)
+{
+	as->in_run = pgmig_in_run;
+	as->id = pgmig_run_id;
+	as->script = pgmig_run_script;
+	as->nestlevel = NewGUCNestLevel();
+	if (pgmig_lock_timeout > 0)
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%d", pgmig_lock_timeout);
+		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	}
+	pgmig_in_run = true;
+	pgmig_run_id = ec->id;
+	pgmig_run_script = ec->script;
+}
+
+static void
+attempt_end_run(const AttemptState *as)
+{
+	pgmig_in_run = as->in_run;
+	pgmig_run_id = as->id;
+	pgmig_run_script = as->script;
+}
+
 /*
  * Run one script; with pgmig.lock_timeout set, in a subtransaction that a
  * lock timeout rolls back before the script is tried again with backoff
@@ -455,68 +497,33 @@ static void
 run_with_lock_retries(StepErrorContext *ec)
 {
 	MemoryContext errcxt = CurrentMemoryContext;
+	AttemptState as;
 	int			attempt;
 
 	if (pgmig_lock_timeout <= 0 || pgmig_lock_retries <= 0)
 	{
-		bool		save_in_run = pgmig_in_run;
-		const char *save_id = pgmig_run_id;
-		const char *save_script = pgmig_run_script;
-		int			nestlevel = NewGUCNestLevel();
-
-		/* lock_timeout is set for the attempt only, as below */
-		if (pgmig_lock_timeout > 0)
-		{
-			char		buf[32];
-
-			snprintf(buf, sizeof(buf), "%d", pgmig_lock_timeout);
-			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-									 false);
-		}
-		pgmig_in_run = true;
-		pgmig_run_id = ec->id;
-		pgmig_run_script = ec->script;
+		attempt_begin(ec, &as);
 		PG_TRY();
 		{
 			run_without_subxact(ec);
 		}
 		PG_FINALLY();
 		{
-			pgmig_in_run = save_in_run;
-			pgmig_run_id = save_id;
-			pgmig_run_script = save_script;
+			attempt_end_run(&as);
 		}
 		PG_END_TRY();
-		AtEOXact_GUC(true, nestlevel);
+		AtEOXact_GUC(true, as.nestlevel);
 		return;
 	}
 
 	for (attempt = 0;; attempt++)
 	{
 		ErrorData  *edata;
-		int			nestlevel = NewGUCNestLevel();
-		bool		save_in_run = pgmig_in_run;
-		const char *save_id = pgmig_run_id;
-		const char *save_script = pgmig_run_script;
 
-		if (pgmig_lock_timeout > 0)
-		{
-			char		buf[32];
-
-			snprintf(buf, sizeof(buf), "%d", pgmig_lock_timeout);
-			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-									 false);
-		}
-		pgmig_in_run = true;
-		pgmig_run_id = ec->id;
-		pgmig_run_script = ec->script;
+		attempt_begin(ec, &as);
 		edata = pgmig_subxact_run(run_attempt, ec, errcxt, true);
-		pgmig_in_run = save_in_run;
-		pgmig_run_id = save_id;
-		pgmig_run_script = save_script;
-		AtEOXact_GUC(edata == NULL, nestlevel);
+		attempt_end_run(&as);
+		AtEOXact_GUC(edata == NULL, as.nestlevel);
 		if (edata == NULL)
 			return;
 
