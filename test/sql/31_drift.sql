@@ -200,6 +200,65 @@ SELECT object, change FROM pgmig.drift();
 SELECT severity, problem FROM pgmig.check();
 ALTER TABLE drift_t DROP COLUMN hidden;
 SELECT * FROM pgmig.drift();
+-- the digest never hides a change: for each kind of change below, whenever
+-- the snapshot differs after it, the digest differs too (both read in the
+-- same function, statement by statement)
+SET pgmig.guard = off;
+CREATE TEMP TABLE drift_steps (n serial, stmt text, schema_changed boolean, version_changed boolean);
+CREATE FUNCTION pg_temp.drift_step(stmt text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  s0 jsonb := pgmig.snapshot();
+  v0 text := pgmig._catalog_version();
+BEGIN
+  EXECUTE stmt;
+  INSERT INTO drift_steps (stmt, schema_changed, version_changed)
+  VALUES (stmt, s0 IS DISTINCT FROM pgmig.snapshot(), v0 IS DISTINCT FROM pgmig._catalog_version());
+END $$;
+SELECT count(pg_temp.drift_step(x)) AS steps FROM unnest(ARRAY[
+  'CREATE TABLE drift_k (a integer, b text)',
+  'ALTER TABLE drift_k ADD COLUMN c integer',
+  'ALTER TABLE drift_k ALTER COLUMN c TYPE bigint',
+  'ALTER TABLE drift_k ALTER COLUMN c SET DEFAULT 1',
+  'ALTER TABLE drift_k ALTER COLUMN c SET NOT NULL',
+  'ALTER TABLE drift_k RENAME COLUMN c TO d',
+  'CREATE INDEX drift_k_i ON drift_k (a)',
+  'ALTER INDEX drift_k_i RENAME TO drift_k_j',
+  'ALTER TABLE drift_k ADD CONSTRAINT drift_k_ck CHECK (a > 0)',
+  'CREATE VIEW drift_kv AS SELECT a, b FROM drift_k',
+  'ALTER TABLE drift_k RENAME TO drift_k2',
+  'CREATE SEQUENCE drift_kseq',
+  'ALTER SEQUENCE drift_kseq INCREMENT BY 2',
+  'CREATE TYPE drift_ke AS ENUM (''a'')',
+  'ALTER TYPE drift_ke ADD VALUE ''b''',
+  'CREATE DOMAIN drift_kd AS integer CHECK (VALUE > 0)',
+  'ALTER DOMAIN drift_kd ADD CONSTRAINT drift_kd_max CHECK (VALUE < 100)',
+  'CREATE FUNCTION drift_kf() RETURNS integer LANGUAGE sql AS ''SELECT 1''',
+  'CREATE OR REPLACE FUNCTION drift_kf() RETURNS integer LANGUAGE sql AS ''SELECT 2''',
+  'ALTER FUNCTION drift_kf() RENAME TO drift_kg',
+  'CREATE FUNCTION drift_kt() RETURNS trigger LANGUAGE plpgsql AS ''BEGIN RETURN NEW; END''',
+  'CREATE TRIGGER drift_ktr BEFORE INSERT ON drift_k2 FOR EACH ROW EXECUTE FUNCTION drift_kt()',
+  'ALTER TABLE drift_k2 DISABLE TRIGGER drift_ktr',
+  'COMMENT ON TABLE drift_k2 IS ''commented''',
+  'ALTER TABLE drift_k2 ENABLE ROW LEVEL SECURITY',
+  'CREATE POLICY drift_kp ON drift_k2 USING (a > 0)',
+  'GRANT SELECT ON drift_k2 TO regress_drift_monitor',
+  'ALTER ROLE regress_drift_monitor RENAME TO regress_drift_renamed',
+  'ALTER ROLE regress_drift_renamed RENAME TO regress_drift_monitor',
+  'REVOKE SELECT ON drift_k2 FROM regress_drift_monitor',
+  'CREATE SCHEMA drift_ks',
+  'ALTER TABLE drift_k2 SET SCHEMA drift_ks',
+  'ALTER TABLE drift_ks.drift_k2 SET UNLOGGED',
+  'DROP VIEW drift_kv',
+  'DROP SCHEMA drift_ks CASCADE',
+  'DROP FUNCTION drift_kg(), drift_kt()',
+  'DROP DOMAIN drift_kd',
+  'DROP TYPE drift_ke',
+  'DROP SEQUENCE drift_kseq'
+]) AS x;
+SELECT n, schema_changed, version_changed, stmt FROM drift_steps ORDER BY n;
+SELECT count(*) FILTER (WHERE schema_changed AND NOT version_changed) AS hidden FROM drift_steps;
+DROP TABLE drift_steps;
+DROP FUNCTION pg_temp.drift_step(text);
 -- a read-only transaction compares, and stores nothing
 SELECT pgmig.record_schema() > 0 AS recorded;
 UPDATE pgmig.schema_state SET catalog_version = NULL;
