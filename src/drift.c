@@ -149,6 +149,7 @@ typedef struct RecordArgs
 	const char *target;
 	const char *role;
 	const char *session_role;
+	bool		deferred;		/* a run under pgmig.record_schema = deferred */
 	int			nobjects;
 } RecordArgs;
 
@@ -166,6 +167,24 @@ record_work(void *arg)
 	n[1] = ra->target ? ' ' : 'n';
 	v[2] = DirectFunctionCall1(namein, CStringGetDatum(ra->role));
 	v[3] = DirectFunctionCall1(namein, CStringGetDatum(ra->session_role));
+
+	/*
+	 * Deferred: keep the snapshot recorded before (the fallback if the
+	 * schema changes before the next comparison), and note the digest of
+	 * the schema this run leaves; the next comparison that finds the
+	 * catalogs at that digest takes the snapshot (drift_work()).  The very
+	 * first record is always taken at once.
+	 */
+	if (ra->deferred &&
+		pgmig_spi_exec("UPDATE pgmig.schema_state SET pending_version = pgmig._catalog_version(),"
+					   "  recorded_at = pg_catalog.clock_timestamp(), action = $1, target = $2,"
+					   "  role_name = $3, session_role = $4, txid = pg_catalog.txid_current()",
+					   4, types, v, n, false, 0, SPI_OK_UPDATE) == 1)
+	{
+		pgmig_spi_done();
+		ra->nobjects = 0;
+		return;
+	}
 	(void) pgmig_spi_exec("INSERT INTO pgmig.schema_state AS s"
 						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid,"
 						  "  catalog_version)"
@@ -175,7 +194,7 @@ record_work(void *arg)
 						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
 						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
 						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid,"
-						  "  catalog_version = EXCLUDED.catalog_version"
+						  "  catalog_version = EXCLUDED.catalog_version, pending_version = NULL"
 						  " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
 						  4, types, v, n, false, 1, SPI_OK_INSERT_RETURNING);
 	ra->nobjects = DatumGetInt32(pgmig_spi_datum(0, 1, &isnull));
@@ -200,6 +219,7 @@ pgmig_record_schema_state(const char *action, const char *target)
 	ra.target = target;
 	ra.role = GetUserNameFromId(GetUserId(), false);
 	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.deferred = pgmig_record_mode == PGMIG_RECORD_DEFERRED;
 	ra.nobjects = -1;
 	if (!as_state_owner(relid, "record the schema", record_work, &ra, true))
 		return -1;
@@ -224,6 +244,7 @@ pgmig_record_schema(PG_FUNCTION_ARGS)
 	ra.target = NULL;
 	ra.role = GetUserNameFromId(GetUserId(), false);
 	ra.session_role = GetUserNameFromId(GetSessionUserId(), false);
+	ra.deferred = false;		/* accepting the schema is always at once */
 	ra.nobjects = -1;
 	(void) as_state_owner(relid, "record the schema", record_work, &ra, false);
 	PG_RETURN_INT32(ra.nobjects);
@@ -248,8 +269,9 @@ drift_work(void *arg)
 	uint64		n;
 	uint64		i;
 
-	bool		same;
 	char	   *version;
+	char	   *pending;
+	char	   *now;
 	char	   *recorded_at;
 	uint64		first;
 
@@ -258,15 +280,48 @@ drift_work(void *arg)
 	 * found no drift: the schema is still the recorded one, no snapshot
 	 * needed (pgmig._catalog_version(), 31_drift.sql).
 	 */
-	n = pgmig_spi_exec("SELECT catalog_version FROM pgmig.schema_state",
+	n = pgmig_spi_exec("SELECT catalog_version, pending_version FROM pgmig.schema_state",
 					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
 	da->recorded = n > 0;
 	version = n > 0 ? pgmig_spi_text(0, 1) : NULL;
+	pending = n > 0 ? pgmig_spi_text(0, 2) : NULL;
 	pgmig_spi_done();
 	if (!da->recorded)
 		return;
-	same = version != NULL && strcmp(version, pgmig_catalog_version()) == 0;
-	if (same)
+	now = pgmig_catalog_version();
+	if (pending != NULL)
+	{
+		/*
+		 * A deferred record: while the catalogs hold what the run left, the
+		 * schema now is that schema; take its snapshot (when this
+		 * transaction may write; a run recording meanwhile holds the row and
+		 * replaces the record anyway).
+		 */
+		if (strcmp(pending, now) == 0)
+		{
+			if (!RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot())
+			{
+				Oid			types[1] = {TEXTOID};
+				Datum		v[1];
+
+				v[0] = CStringGetTextDatum(pending);
+				(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET snapshot = pgmig.snapshot(),"
+									  "  catalog_version = pending_version, pending_version = NULL"
+									  " WHERE id IN (SELECT id FROM pgmig.schema_state"
+									  "               WHERE pending_version OPERATOR(pg_catalog.=) $1"
+									  "               FOR UPDATE SKIP LOCKED)",
+									  1, types, v, NULL, false, 0, SPI_OK_UPDATE);
+				pgmig_spi_done();
+			}
+			return;
+		}
+		ereport(WARNING,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("the schema the last pgmig run left was not recorded"),
+				 errdetail("pgmig.record_schema is deferred, and the catalogs changed after the run before a comparison could take its snapshot; objects are compared with the schema recorded before that run, so what the run changed is listed too."),
+				 errhint("Review the changes, then accept the schema with SELECT pgmig.record_schema().")));
+	}
+	else if (version != NULL && strcmp(version, now) == 0)
 		return;
 
 	/*
@@ -310,8 +365,8 @@ drift_work(void *arg)
 	 * serializable one (a record written since its snapshot would make the
 	 * write fail).
 	 */
-	if (first == 1 && version != NULL && !RecoveryInProgress() && !XactReadOnly &&
-		!IsolationUsesXactSnapshot())
+	if (first == 1 && version != NULL && pending == NULL && !RecoveryInProgress() &&
+		!XactReadOnly && !IsolationUsesXactSnapshot())
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
 		Datum		v[2];

@@ -41,6 +41,7 @@ PG_MODULE_MAGIC;
 int			pgmig_lock_timeout = 0;
 int			pgmig_lock_retries = 3;
 int			pgmig_guard_mode = PGMIG_GUARD_WARN;
+int			pgmig_record_mode = PGMIG_RECORD_IMMEDIATE;
 bool		pgmig_in_run = false;
 const char *pgmig_run_id = NULL;
 const char *pgmig_run_script = NULL;
@@ -49,6 +50,12 @@ static const struct config_enum_entry guard_options[] = {
 	{"off", PGMIG_GUARD_OFF, false},
 	{"warn", PGMIG_GUARD_WARN, false},
 	{"error", PGMIG_GUARD_ERROR, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry record_options[] = {
+	{"immediate", PGMIG_RECORD_IMMEDIATE, false},
+	{"deferred", PGMIG_RECORD_DEFERRED, false},
 	{NULL, 0, false}
 };
 
@@ -131,6 +138,13 @@ _PG_init(void)
 							 "off ignores it, warn records it in pgmig.drift and warns, error refuses it.",
 							 &pgmig_guard_mode,
 							 PGMIG_GUARD_WARN, guard_options,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("pgmig.record_schema",
+							 "When a run records the schema it leaves (pgmig.drift() compares with it).",
+							 "immediate: before the run commits (its locks are held meanwhile); deferred: the run keeps only the catalogs' digest, and the next comparison that finds it unchanged takes the snapshot.",
+							 &pgmig_record_mode,
+							 PGMIG_RECORD_IMMEDIATE, record_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 	review_init_gucs();

@@ -78,6 +78,14 @@ typedef enum PgmigGuardMode
 	PGMIG_GUARD_ERROR
 } PgmigGuardMode;
 
+/* Values of pgmig.record_schema (drift.c) */
+typedef enum PgmigRecordMode
+{
+	PGMIG_RECORD_IMMEDIATE,
+	PGMIG_RECORD_DEFERRED
+} PgmigRecordMode;
+extern int	pgmig_record_mode;
+
 /* Set while pgmig itself runs revision scripts (read by the DDL guard). */
 extern bool pgmig_in_run;
 /* The revision and script being run while pgmig_in_run (review_guard.c) */

@@ -21,7 +21,9 @@ CREATE TABLE pgmig.schema_state (
 	role_name		name NOT NULL DEFAULT CURRENT_USER,
 	session_role	name NOT NULL DEFAULT SESSION_USER,
 	txid			bigint DEFAULT pg_catalog.txid_current(),
-	catalog_version	text		/* pgmig._catalog_version() kept by a comparison without drift */
+	catalog_version	text,		/* pgmig._catalog_version() of the schema recorded */
+	pending_version	text		/* pgmig.record_schema = deferred: the digest of the
+								 * schema the last run left, not snapshotted yet */
 );
 COMMENT ON TABLE pgmig.schema_state IS 'pgmig: the schema (pgmig.snapshot()) the last schema-changing run left; pgmig.drift() compares with it';
 SELECT pg_catalog.pg_extension_config_dump('pgmig.schema_state', '');

@@ -259,6 +259,42 @@ SELECT n, schema_changed, version_changed, stmt FROM drift_steps ORDER BY n;
 SELECT count(*) FILTER (WHERE schema_changed AND NOT version_changed) AS hidden FROM drift_steps;
 DROP TABLE drift_steps;
 DROP FUNCTION pg_temp.drift_step(text);
+-- pgmig.record_schema = deferred: a run keeps only the digest of the schema
+-- it leaves (its locks are not held while a snapshot is taken); the next
+-- comparison that finds the catalogs at that digest takes the snapshot
+SELECT pgmig.record_schema() > 0 AS recorded;
+SET pgmig.record_schema = deferred;
+SELECT pgmig.add('d5', '{d4}', 'CREATE TABLE drift_d5 (a integer)', 'DROP TABLE drift_d5', 'd5');
+SET client_min_messages = warning;
+SELECT pgmig.upgrade();
+RESET client_min_messages;
+SELECT action, target, pending_version = pgmig._catalog_version() AS pending,
+       snapshot->'objects' @> '[{"id": "table public.drift_d5"}]' AS has_d5
+  FROM pgmig.schema_state;
+SELECT * FROM pgmig.drift();
+SELECT pending_version IS NULL AS taken, catalog_version = pgmig._catalog_version() AS same_version,
+       snapshot->'objects' @> '[{"id": "table public.drift_d5"}]' AS has_d5
+  FROM pgmig.schema_state;
+SELECT snapshot = pgmig.snapshot() AS equals_a_snapshot_now FROM pgmig.schema_state;
+-- a change before the snapshot was taken: a warning, and the comparison
+-- with the schema recorded before the run (which lists the run's change too)
+SET client_min_messages = warning;
+SELECT pgmig.downgrade('d4');
+RESET client_min_messages;
+CREATE TABLE drift_sneaky (a integer);
+SELECT object, change FROM pgmig.drift();
+SELECT pending_version IS NOT NULL AS still_pending FROM pgmig.schema_state;
+-- accepting the schema records it at once, whatever the setting
+SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT pending_version IS NULL AS taken, snapshot = pgmig.snapshot() AS equals_a_snapshot_now
+  FROM pgmig.schema_state;
+DROP TABLE drift_sneaky;
+-- only a superuser chooses it: a deploy role cannot weaken the record
+SET ROLE regress_drift_monitor;
+SET pgmig.record_schema = immediate;
+RESET ROLE;
+RESET pgmig.record_schema;
+SELECT pgmig.record_schema() > 0 AS recorded;
 -- a read-only transaction compares, and stores nothing
 SELECT pgmig.record_schema() > 0 AS recorded;
 UPDATE pgmig.schema_state SET catalog_version = NULL;
