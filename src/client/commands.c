@@ -865,6 +865,23 @@ run_migration(bool down, int argc, char **argv)
 	if (done > 0)
 		progress("%s: %d revision%s %s", down ? "Downgraded" : "Upgraded", done,
 				 done == 1 ? "" : "s", down ? "reverted" : "applied");
+
+	/*
+	 * Under pgmig.record_schema = deferred the runs above kept only the
+	 * digest of the schema they left: a comparison takes the snapshot now,
+	 * outside their locks, while this session still holds the migration
+	 * lock (no other run can change the schema meanwhile).  A role without
+	 * EXECUTE on pgmig.drift() leaves it to the next pgmig check.
+	 */
+	if (done > 0)
+	{
+		PGresult   *mode = PQexec(conn, "SELECT pg_catalog.current_setting('pgmig.record_schema', true)");
+
+		if (PQresultStatus(mode) == PGRES_TUPLES_OK && PQntuples(mode) == 1 &&
+			strcmp(PQgetvalue(mode, 0, 0), "deferred") == 0)
+			PQclear(PQexec(conn, "SELECT pg_catalog.count(*) FROM pgmig.drift()"));
+		PQclear(mode);
+	}
 	PQclear(PQexec(conn, "SELECT pgmig.unlock()"));
 	disconnect_db(conn);
 	return EXIT_OK;

@@ -291,6 +291,14 @@ sed -i 's/ADD COLUMN b int/ADD COLUMN b bigint/' $M/r2_add_b.sql
 pgmig repair $M/r2_add_b.sql; expect_rc 0 "repair records a deliberate change"
 pgmig load; expect_rc 0 "load after repair"
 pgmig repair $M/nonexistent.sql; expect_rc 1 "repair of a missing file"
+# pgmig.record_schema = deferred (set by a superuser for the database): the
+# run keeps only the digest; the client takes the snapshot right after it
+sql "ALTER DATABASE $DB SET pgmig.record_schema = deferred" >/dev/null
+revfile $M r4 "r3" "Add d" "ALTER TABLE t ADD COLUMN d int;" "ALTER TABLE t DROP COLUMN d;"
+pgmig upgrade; expect_rc 0 "upgrade with a deferred record"
+expect_sql "SELECT pending_version IS NULL AND snapshot->'objects' @> '[{\"id\": \"column public.t.d\"}]' FROM pgmig.schema_state" t "the client took the deferred snapshot after the run"
+expect_sql "SELECT count(*) FROM pgmig.drift()" 0 "no drift after it"
+sql "ALTER DATABASE $DB RESET pgmig.record_schema" >/dev/null
 
 # ======================================================================
 group nontx
