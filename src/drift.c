@@ -49,6 +49,7 @@
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -262,6 +263,76 @@ typedef struct DriftArgs
 								 * isnull flags as Datums */
 } DriftArgs;
 
+/*
+ * A deferred record whose digest is the catalogs' digest now: the schema
+ * now is the one the run left; take its snapshot (when this transaction
+ * may write; a run recording meanwhile holds the row, is skipped, and
+ * replaces the record anyway).  SPI is connected, as the state's owner.
+ */
+static void
+take_pending(const char *pending)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1];
+
+	if (RecoveryInProgress() || XactReadOnly || IsolationUsesXactSnapshot())
+		return;
+	v[0] = CStringGetTextDatum(pending);
+	(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET snapshot = pgmig.snapshot(),"
+						  "  catalog_version = pending_version, pending_version = NULL"
+						  " WHERE id IN (SELECT id FROM pgmig.schema_state"
+						  "               WHERE pending_version OPERATOR(pg_catalog.=) $1"
+						  "               FOR UPDATE SKIP LOCKED)",
+						  1, types, v, NULL, false, 0, SPI_OK_UPDATE);
+	pgmig_spi_done();
+}
+
+/* The event trigger's part: take a deferred record if it still can be. */
+static void
+pending_work(void *arg)
+{
+	char	   *pending;
+
+	if (pgmig_spi_exec("SELECT pending_version FROM pgmig.schema_state",
+					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) != 1)
+	{
+		pgmig_spi_done();
+		return;
+	}
+	pending = pgmig_spi_text(0, 1);
+	pgmig_spi_done();
+	if (pending != NULL && strcmp(pending, pgmig_catalog_version()) == 0)
+		take_pending(pending);
+}
+
+/*
+ * pgmig._record_pending(), the pgmig_record_pending event trigger
+ * (ddl_command_start): under pgmig.record_schema = deferred, DDL run
+ * outside pgmig first takes the snapshot a run left pending, while the
+ * catalogs still hold what the run left, so the comparison names exactly
+ * what that DDL changed.  Statements on shared objects (roles, databases)
+ * fire no event trigger; event triggers can be disabled (a superuser's
+ * session_replication_role): then the next comparison warns instead.
+ */
+PG_FUNCTION_INFO_V1(pgmig_record_pending);
+Datum
+pgmig_record_pending(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pgmig._record_pending() must be called as an event trigger")));
+	if (pgmig_record_mode != PGMIG_RECORD_DEFERRED || pgmig_in_run || pgmig_lock_held())
+		PG_RETURN_VOID();
+	relid = state_relid();
+	if (OidIsValid(relid))
+		(void) as_state_owner(relid, "take the schema snapshot a run left pending",
+							  pending_work, NULL, true);
+	PG_RETURN_VOID();
+}
+
 static void
 drift_work(void *arg)
 {
@@ -299,20 +370,7 @@ drift_work(void *arg)
 		 */
 		if (strcmp(pending, now) == 0)
 		{
-			if (!RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot())
-			{
-				Oid			types[1] = {TEXTOID};
-				Datum		v[1];
-
-				v[0] = CStringGetTextDatum(pending);
-				(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET snapshot = pgmig.snapshot(),"
-									  "  catalog_version = pending_version, pending_version = NULL"
-									  " WHERE id IN (SELECT id FROM pgmig.schema_state"
-									  "               WHERE pending_version OPERATOR(pg_catalog.=) $1"
-									  "               FOR UPDATE SKIP LOCKED)",
-									  1, types, v, NULL, false, 0, SPI_OK_UPDATE);
-				pgmig_spi_done();
-			}
+			take_pending(pending);
 			return;
 		}
 		ereport(WARNING,

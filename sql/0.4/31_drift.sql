@@ -86,3 +86,13 @@ REVOKE ALL ON FUNCTION pgmig._snapshot_diff(jsonb, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig._catalog_version() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.drift() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.record_schema() FROM PUBLIC;
+
+/*
+ * Under pgmig.record_schema = deferred, DDL run outside pgmig first takes
+ * the snapshot a run left pending (src/drift.c, pgmig_record_pending).
+ */
+CREATE FUNCTION pgmig._record_pending() RETURNS event_trigger
+	LANGUAGE c AS 'MODULE_PATHNAME', 'pgmig_record_pending';
+REVOKE ALL ON FUNCTION pgmig._record_pending() FROM PUBLIC;
+CREATE EVENT TRIGGER pgmig_record_pending ON ddl_command_start
+	EXECUTE FUNCTION pgmig._record_pending();

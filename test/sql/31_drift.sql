@@ -276,12 +276,28 @@ SELECT pending_version IS NULL AS taken, catalog_version = pgmig._catalog_versio
        snapshot->'objects' @> '[{"id": "table public.drift_d5"}]' AS has_d5
   FROM pgmig.schema_state;
 SELECT snapshot = pgmig.snapshot() AS equals_a_snapshot_now FROM pgmig.schema_state;
--- a change before the snapshot was taken: a warning, and the comparison
--- with the schema recorded before the run (which lists the run's change too)
+-- DDL run outside pgmig first takes the snapshot a run left pending (the
+-- event trigger pgmig_record_pending), so the comparison names that DDL only
 SET client_min_messages = warning;
 SELECT pgmig.downgrade('d4');
 RESET client_min_messages;
+SELECT pending_version IS NOT NULL AS pending FROM pgmig.schema_state;
+CREATE TABLE drift_outside (a integer);
+SELECT pending_version IS NULL AS taken,
+       snapshot->'objects' @> '[{"id": "table public.drift_d5"}]' AS has_d5
+  FROM pgmig.schema_state;
+SELECT object, change FROM pgmig.drift();
+DROP TABLE drift_outside;
+SELECT * FROM pgmig.drift();
+-- with event triggers disabled (a superuser's session_replication_role), a
+-- change before the snapshot was taken: a warning, and the comparison with
+-- the schema recorded before the run (which lists the run's change too)
+SET client_min_messages = warning;
+SELECT pgmig.upgrade();
+RESET client_min_messages;
+SET session_replication_role = replica;
 CREATE TABLE drift_sneaky (a integer);
+RESET session_replication_role;
 SELECT object, change FROM pgmig.drift();
 SELECT pending_version IS NOT NULL AS still_pending FROM pgmig.schema_state;
 -- accepting the schema records it at once, whatever the setting
