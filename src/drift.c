@@ -10,8 +10,15 @@
  *
  *	pgmig_record_schema_state()	 C, called at the end of a run that changed
  *								 the applied set (upgrade, downgrade, stamp,
- *								 migrate, step)
- *	pgmig.record_schema()		 SQL: accept the schema as it is now
+ *								 migrate, step); under pgmig.record_schema =
+ *								 deferred it notes only the catalogs' digest
+ *								 (pending_version), and the snapshot is taken
+ *								 by the next comparison that finds the
+ *								 catalogs at that digest
+ *	pgmig._record_pending()		 event trigger (ddl_command_start): takes a
+ *								 pending snapshot before DDL outside pgmig
+ *	pgmig.record_schema()		 SQL: accept the schema as it is now (always
+ *								 at once)
  *	pgmig.drift()				 SQL: one row per object added, changed or
  *								 removed since the record (no new snapshot
  *								 while pgmig._catalog_version() is the one
