@@ -105,7 +105,15 @@ col AS (
 				  coalesce(to_json(x.collation)::text, 'null'), x.attgenerated, x.inherited::text) AS tail
 	  FROM (SELECT r.oid AS relid, r.qn AS tqn, r.rid, r.nspname::text, a.attname::text, a.attnum, a.attacl,
 				   r.relowner, 'column ' || r.qn || '.' || quote_ident(a.attname) AS id,
-				   format_type(a.atttypid, a.atttypmod) AS ft, pg_get_expr(d.adbin, d.adrelid) AS dflt,
+				   format_type(a.atttypid, a.atttypmod) AS ft,
+				   -- a default that reads no column (no Var node: nodeToString
+				   -- writes one as "{VAR ", and escapes a brace in any string
+				   -- it prints) is deparsed without its table: with the
+				   -- table, pg_get_expr opens it, which builds a relcache
+				   -- entry per table in a new backend (3% of this query).
+				   -- Same text either way: only Vars read the table's names.
+				   CASE WHEN strpos(d.adbin::text, '{VAR ') = 0 THEN pg_get_expr(d.adbin, 0)
+						ELSE pg_get_expr(d.adbin, d.adrelid) END AS dflt,
 				   row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS ordinal,
 				   a.attidentity::text, a.attnotnull,
 				   CASE WHEN a.attcollation <> t.typcollation THEN cl.qn END AS collation,

@@ -19,6 +19,12 @@ SELECT action, target, role_name = current_user AS by_me,
 	   txid = (SELECT txid FROM pgmig.journal ORDER BY id DESC LIMIT 1) AS same_xact_as_journal,
 	   snapshot = pgmig.snapshot() AS is_now
   FROM pgmig.schema_state;
+-- the snapshot column is compressed with lz4 from PostgreSQL 14 on (to_jsonb:
+-- pg_attribute has no attcompression on 13)
+SELECT CASE WHEN current_setting('server_version_num')::integer < 140000 THEN true
+			ELSE to_jsonb(a)->>'attcompression' = 'l' END AS lz4_where_available
+  FROM pg_attribute a
+ WHERE a.attrelid = 'pgmig.schema_state'::regclass AND a.attname = 'snapshot';
 SELECT * FROM pgmig.drift();
 SELECT * FROM pgmig.check();
 SELECT drift FROM pgmig.status();
@@ -318,6 +324,30 @@ BEGIN READ ONLY;
 SELECT count(*) AS drifted FROM pgmig.drift();
 SELECT catalog_version IS NULL AS not_stored FROM pgmig.schema_state;
 COMMIT;
+-- a run that changes no catalog row (a data migration) keeps the snapshot
+-- recorded with the catalogs' digest, and records who and when: the marker
+-- no snapshot has (schema_state is data, outside the digest) stays
+SELECT pgmig.record_schema() > 0 AS recorded;
+UPDATE pgmig.schema_state SET snapshot = snapshot || '{"marker": true}';
+SELECT pgmig.add('d6', (SELECT array_agg(revision) FROM pgmig.heads()),
+				 'INSERT INTO drift_t (id) VALUES (6)', 'DELETE FROM drift_t WHERE id = 6', 'd6 data');
+SELECT pgmig.upgrade();
+SELECT action, target, snapshot ? 'marker' AS kept,
+	   txid = (SELECT txid FROM pgmig.journal ORDER BY id DESC LIMIT 1) AS same_xact_as_journal
+  FROM pgmig.schema_state;
+SELECT pgmig.downgrade('-1');
+SELECT action, target, snapshot ? 'marker' AS kept FROM pgmig.schema_state;
+-- not when the catalogs changed since: a schema change takes it again
+SELECT pgmig.upgrade();
+COMMENT ON TABLE drift_t IS 'changed outside';
+SELECT pgmig.downgrade('-1');
+SELECT action, snapshot ? 'marker' AS kept, snapshot = pgmig.snapshot() AS is_now FROM pgmig.schema_state;
+COMMENT ON TABLE drift_t IS NULL;
+-- nor under record_schema(), which always takes it again
+SELECT pgmig.record_schema() > 0 AS recorded;
+UPDATE pgmig.schema_state SET snapshot = snapshot || '{"marker": true}';
+SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT snapshot ? 'marker' AS kept FROM pgmig.schema_state;
 SELECT pgmig.downgrade('base');
 SELECT to_regclass('drift_t') IS NULL AS gone, action, target FROM pgmig.schema_state;
 DROP SCHEMA drift_evil CASCADE;
