@@ -12,7 +12,8 @@
 # revision, CREATE TABLE bench_probe.  Wall and backend CPU ms, medians of
 # REPS: upgrade('head') and downgrade('base') in each mode, the same
 # statement in psql, and, deferred, the comparison that takes the snapshot
-# after the run.  Runs in a throwaway cluster (test/with_cluster.sh).
+# after the run.  Then a data revision (an UPDATE, no catalog row changed),
+# whose run keeps the recorded snapshot.  Runs in a throwaway cluster (test/with_cluster.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/schema_lib.sh"
@@ -54,5 +55,14 @@ for n in $SIZES; do
   done
   line "deferred: the comparison that takes the snapshot after" \
     "$(series "$db" "SET pgmig.record_schema = deferred; SELECT pgmig.downgrade('base'); SELECT pgmig.upgrade('head')" "SELECT count(*) FROM pgmig.drift()")"
+  # a data migration changes no catalog row: the record keeps its snapshot
+  "${PSQL[@]}" -d "$db" -c "SELECT pgmig.add('backfill', '{probe}', 'UPDATE bench.t_1 SET c4 = 1', 'UPDATE bench.t_1 SET c4 = NULL', 'backfill')" >/dev/null
+  "${PSQL[@]}" -d "$db" -c 'SELECT pgmig.record_schema()' >/dev/null
+  line "data revision: upgrade('head'), immediate" \
+    "$(series "$db" "SELECT pgmig.downgrade('probe')" "SELECT pgmig.upgrade('head')")"
+  line "data revision: downgrade('probe'), immediate" \
+    "$(series "$db" "SELECT pgmig.upgrade('head')" "SELECT pgmig.downgrade('probe')")"
+  line "psql: the UPDATE" \
+    "$(series "$db" "" "UPDATE bench.t_1 SET c4 = 1")"
   dropdb "$db"
 done

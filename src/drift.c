@@ -28,6 +28,8 @@
  *								 recorded with it: the catalogs hold the
  *								 very row versions they held then)
  *	pgmig_drift_count()			 C, for check() and status()
+ *	pgmig._recorded_snapshot()	 SQL: the recorded snapshot when it is the
+ *								 schema now (for the client's diff)
  *	pgmig_snapshot_now(),		 C, for test_roundtrip(): a snapshot, and
  *	pgmig_snapshot_changes()	 how the schema now differs from it
  *
@@ -202,12 +204,11 @@ record_work(void *arg)
 		pgmig_spi_exec("UPDATE pgmig.schema_state SET recorded_at = pg_catalog.clock_timestamp(),"
 					   "  action = $1, target = $2, role_name = $3, session_role = $4,"
 					   "  txid = pg_catalog.txid_current()"
-					   " WHERE catalog_version = $5 AND pending_version IS NULL"
-					   " RETURNING pg_catalog.jsonb_array_length(snapshot OPERATOR(pg_catalog.->) 'objects')",
-					   5, types, v, n, false, 0, SPI_OK_UPDATE_RETURNING) == 1)
+					   " WHERE catalog_version = $5 AND pending_version IS NULL",
+					   5, types, v, n, false, 0, SPI_OK_UPDATE) == 1)
 	{
-		ra->nobjects = DatumGetInt32(pgmig_spi_datum(0, 1, &isnull));
 		pgmig_spi_done();
+		ra->nobjects = 0;		/* not counted: that would read it all */
 		return;
 	}
 
@@ -247,8 +248,9 @@ record_work(void *arg)
 /*
  * Record the schema as the expected one.  action: "upgrade", "downgrade",
  * "stamp", "migrate", "step", "record_schema"; target may be NULL.
- * Returns the number of objects recorded, or -1 when nothing was recorded
- * (no pgmig.schema_state, or a failure, reported as a WARNING).
+ * Returns the number of objects recorded (0 when the snapshot was kept or
+ * left pending), or -1 when nothing was recorded (no pgmig.schema_state, or
+ * a failure, reported as a WARNING).
  */
 int
 pgmig_record_schema_state(const char *action, const char *target)
@@ -293,6 +295,63 @@ pgmig_record_schema(PG_FUNCTION_ARGS)
 	ra.nobjects = -1;
 	(void) as_state_owner(relid, "record the schema", record_work, &ra, false);
 	PG_RETURN_INT32(ra.nobjects);
+}
+
+/* ---- the recorded snapshot, when it is the schema now ---- */
+
+typedef struct RecordedArgs
+{
+	MemoryContext cxt;			/* where the text is copied */
+	text	   *snapshot;		/* out: NULL when not current */
+} RecordedArgs;
+
+static void
+recorded_work(void *arg)
+{
+	RecordedArgs *ra = (RecordedArgs *) arg;
+	bool		isnull;
+
+	/*
+	 * Current: nothing pending, the catalogs at the digest recorded with it
+	 * (the rule drift() keeps), and the same server version (its number is
+	 * in the snapshot, and a minor release may print a definition anew).
+	 */
+	if (pgmig_spi_exec("SELECT snapshot::pg_catalog.text FROM pgmig.schema_state"
+					   " WHERE pending_version IS NULL"
+					   "   AND catalog_version OPERATOR(pg_catalog.=) pgmig._catalog_version()"
+					   "   AND snapshot OPERATOR(pg_catalog.->) 'server_version_num' OPERATOR(pg_catalog.=)"
+					   "       pg_catalog.to_jsonb(pg_catalog.current_setting('server_version_num')::pg_catalog.int4)",
+					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) == 1)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ra->cxt);
+
+		ra->snapshot = DatumGetTextPCopy(pgmig_spi_datum(0, 1, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	pgmig_spi_done();
+}
+
+/*
+ * pgmig._recorded_snapshot(): the recorded snapshot as text (jsonb's
+ * canonical output, the very text the snapshot query prints) when it is the
+ * schema now, NULL otherwise.  The pgmig client's `diff` reads it instead of
+ * reading every object again (7.6 s at 10,000 tables).  Read as the owner of
+ * pgmig.schema_state, like drift(); it tells the caller nothing the catalogs
+ * would not (pgmig.snapshot() reads them with any role's rights).
+ */
+PG_FUNCTION_INFO_V1(pgmig_recorded_snapshot);
+Datum
+pgmig_recorded_snapshot(PG_FUNCTION_ARGS)
+{
+	Oid			relid = state_relid();
+	RecordedArgs ra = {CurrentMemoryContext, NULL};
+
+	if (!OidIsValid(relid))
+		PG_RETURN_NULL();
+	(void) as_state_owner(relid, "read the recorded schema", recorded_work, &ra, false);
+	if (ra.snapshot == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(ra.snapshot);
 }
 
 /* ---- comparing ---- */

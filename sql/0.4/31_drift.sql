@@ -112,3 +112,18 @@ CREATE FUNCTION pgmig._record_pending() RETURNS event_trigger
 REVOKE ALL ON FUNCTION pgmig._record_pending() FROM PUBLIC;
 CREATE EVENT TRIGGER pgmig_record_pending ON ddl_command_start
 	EXECUTE FUNCTION pgmig._record_pending();
+
+/*
+ * pgmig._recorded_snapshot(): the recorded snapshot, as the text
+ * pgmig.snapshot()::text prints, when it is the schema now (nothing
+ * pending, the catalogs at the digest recorded with it, the same server
+ * version); NULL otherwise.  The pgmig client's `diff` reads it instead of
+ * every object of a database pgmig keeps.  C, reading schema_state as its
+ * owner; what it returns, the catalogs tell any role.  Granted like
+ * snapshot().
+ */
+CREATE FUNCTION pgmig._recorded_snapshot()
+	RETURNS text
+	LANGUAGE C STABLE
+	AS 'MODULE_PATHNAME', 'pgmig_recorded_snapshot';
+REVOKE ALL ON FUNCTION pgmig._recorded_snapshot() FROM PUBLIC;

@@ -230,17 +230,62 @@ take_snapshot(PGconn *conn)
 }
 
 /*
+ * The snapshot a database pgmig keeps has recorded, when it is the schema
+ * now (pgmig._recorded_snapshot(), src/drift.c: nothing pending, the
+ * catalogs at the digest recorded with it): the very text the query would
+ * print, without reading every object again.  Only the installed
+ * extension's own function is called, and only when the role may execute
+ * it; NULL in every other case (no pgmig, an older one, no grant, not
+ * current, an error), and the caller takes the snapshot.
+ */
+static char *
+recorded_snapshot(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *json = NULL;
+	bool		callable;
+
+	res = PQexec(conn,
+				 "SELECT pg_catalog.has_function_privilege(p.oid, 'EXECUTE')"
+				 "  FROM pg_catalog.pg_extension x"
+				 "  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass"
+				 "   AND d.refobjid = x.oid AND d.deptype = 'e'"
+				 "   AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
+				 "  JOIN pg_catalog.pg_proc p ON p.oid = d.objid"
+				 " WHERE x.extname = 'pgmig' AND p.proname = '_recorded_snapshot'"
+				 "   AND p.pronamespace = pg_catalog.to_regnamespace('pgmig')");
+	callable = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!callable)
+		return NULL;
+	res = PQexec(conn, "SELECT pgmig._recorded_snapshot()");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		!PQgetisnull(res, 0, 0))
+		json = pm_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return json;
+}
+
+/*
  * The snapshots of two databases, read at the same time; false (both
- * NULL) on an error.
+ * NULL) on an error.  record_a/record_b: a side that is a live database
+ * may give its recorded snapshot (recorded_snapshot()); a scratch database
+ * the client built never does.
  */
 static bool
-take_snapshots(PGconn *a, PGconn *b, char **ja, char **jb)
+take_snapshots(PGconn *a, PGconn *b, bool record_a, bool record_b,
+			   char **ja, char **jb)
 {
-	bool		sent_a = snapshot_send(a);
-	bool		sent_b = sent_a && snapshot_send(b);
+	char	   *ra = record_a ? recorded_snapshot(a) : NULL;
+	char	   *rb = record_b ? recorded_snapshot(b) : NULL;
+	bool		sent_a = ra != NULL || snapshot_send(a);
+	bool		sent_b = sent_a && (rb != NULL || snapshot_send(b));
 
-	*ja = sent_a ? snapshot_recv(a) : NULL;
-	*jb = sent_b ? snapshot_recv(b) : NULL;
+	*ja = ra != NULL ? ra : sent_a ? snapshot_recv(a) : NULL;
+	*jb = rb != NULL ? rb : sent_b ? snapshot_recv(b) : NULL;
+	if (!sent_b)
+		pm_free(rb);
 	if (*ja && *jb)
 		return true;
 	pm_free(*ja);
@@ -568,6 +613,7 @@ autogen_diff(const char *from, const char *to, const char *dev_url,
 			 const char *renames, bool exit_code)
 {
 	bool		live = strcmp(from, "migrations") != 0 && !ends_with(from, ".sql");
+	bool		live_to = strcmp(to, "migrations") != 0 && !ends_with(to, ".sql");
 	PGconn	   *from_conn = side_connect(from, dev_url);
 	PGconn	   *to_conn = from_conn ? side_connect(to, dev_url) : NULL;
 	char	   *a = NULL,
@@ -576,7 +622,7 @@ autogen_diff(const char *from, const char *to, const char *dev_url,
 	pm_buf		script;
 	int			rc;
 
-	if (to_conn == NULL || !take_snapshots(from_conn, to_conn, &a, &b) ||
+	if (to_conn == NULL || !take_snapshots(from_conn, to_conn, live, live_to, &a, &b) ||
 		!run_engine(a, b, renames, true, &df))
 	{
 		if (from_conn)
@@ -677,7 +723,7 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	work = create_scratch(dev_url);
 	if (work == NULL || !build_folder(work, d) ||
 		(wconn = side_connect(schema_file ? schema_file : from_db, dev_url)) == NULL ||
-		!take_snapshots(work, wconn, &head, &want) ||
+		!take_snapshots(work, wconn, false, false, &head, &want) ||
 		!run_engine(head, want, renames, false, &df))
 		goto done;
 	PQfinish(wconn);

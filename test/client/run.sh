@@ -1035,6 +1035,33 @@ if [ -s raw.txt ] && cmp -s raw.txt jsonb.txt; then pass "the query's text is js
 grep -q 'line\\nbreak' raw.txt && grep -q '"ordinal": 5' raw.txt && grep -q '"inherited": true' raw.txt \
 	&& pass "and the fixture has what it should test" || fail "and the fixture has what it should test"
 
+group diff_record
+# A database pgmig keeps gives `pgmig diff` its recorded snapshot while that
+# is the schema now (pgmig._recorded_snapshot()); in every other case the
+# catalogs are read.  A record altered by hand shows which one diff used.
+R2=${DB}_plain
+dropdb --if-exists "$R2" >/dev/null 2>&1; createdb "$R2"; DBS+=("$R2")
+sql "CREATE TABLE rec_a (id integer PRIMARY KEY)" "$R2" >/dev/null
+sql "CREATE EXTENSION pgmig" >/dev/null
+sql "SET pgmig.guard = off; CREATE TABLE rec_a (id integer PRIMARY KEY)" >/dev/null
+pgmig diff "dbname=$DB" "dbname=$R2" --exit-code; expect_rc 0 "no record yet: the catalogs are read (equal)"
+sql "SELECT pgmig.record_schema()" >/dev/null
+sql "UPDATE pgmig.schema_state SET snapshot = replace(snapshot::text, '\"name\": \"id\", \"type\": \"integer\"', '\"name\": \"id\", \"type\": \"bigint\"')::jsonb" >/dev/null
+pgmig diff "dbname=$DB" "dbname=$R2" --exit-code
+expect_rc 3 "a current record is read instead of the catalogs"; expect_out "ALTER COLUMN id TYPE integer" "(the altered record shows it)"
+pgmig diff "dbname=$R2" "dbname=$DB" --exit-code
+expect_rc 3 "on either side"; expect_out "ALTER COLUMN id TYPE bigint" "(TO side too)"
+# a role that may not execute it reads the catalogs
+sql "DROP ROLE IF EXISTS pgmig_rec_reader" >/dev/null; sql "CREATE ROLE pgmig_rec_reader LOGIN" >/dev/null
+pgmig diff "dbname=$DB user=pgmig_rec_reader" "dbname=$R2" --exit-code; expect_rc 0 "no EXECUTE: the catalogs are read"
+sql "GRANT USAGE ON SCHEMA pgmig TO pgmig_rec_reader; GRANT EXECUTE ON FUNCTION pgmig._recorded_snapshot() TO pgmig_rec_reader; SELECT pgmig.record_schema()" >/dev/null
+sql "UPDATE pgmig.schema_state SET snapshot = replace(snapshot::text, '\"name\": \"id\", \"type\": \"integer\"', '\"name\": \"id\", \"type\": \"bigint\"')::jsonb" >/dev/null
+pgmig diff "dbname=$DB user=pgmig_rec_reader" "dbname=$R2" --exit-code; expect_rc 3 "granted: the record is read"
+# any change of the catalogs since the record: read them again
+sql "SET pgmig.guard = off; ALTER TABLE rec_a ADD COLUMN b integer; ALTER TABLE rec_a DROP COLUMN b" >/dev/null
+pgmig diff "dbname=$DB" "dbname=$R2" --exit-code; expect_rc 0 "the catalogs changed since: read again (equal)"
+sql "REVOKE ALL ON SCHEMA pgmig FROM pgmig_rec_reader; REVOKE ALL ON FUNCTION pgmig._recorded_snapshot() FROM pgmig_rec_reader; DROP ROLE pgmig_rec_reader" >/dev/null
+
 group review
 pgmig init
 M=migrations

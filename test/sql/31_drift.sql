@@ -32,6 +32,9 @@ SELECT drift FROM pgmig.status();
 SELECT o->>'id' AS id FROM jsonb_array_elements(pgmig.snapshot()->'objects') o;
 SELECT jsonb_pretty(o) FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
  WHERE o->>'id' = 'column public.drift_t.v';
+-- while the record is the schema now, pgmig._recorded_snapshot() gives it
+-- (the client's diff reads it), exactly pgmig.snapshot()'s text
+SELECT pgmig._recorded_snapshot() = pgmig.snapshot()::text AS recorded_is_now;
 
 -- changes outside a migration with the guard off: the guard logs nothing,
 -- drift() names every object added, changed or removed
@@ -42,6 +45,7 @@ ALTER TABLE drift_t DROP COLUMN v;
 ALTER TABLE drift_t ALTER COLUMN id SET DEFAULT 0;
 CREATE INDEX drift_t_id ON drift_t (id DESC);
 COMMENT ON TABLE drift_t IS 'changed by hand';
+SELECT pgmig._recorded_snapshot() IS NULL AS not_the_schema_now;
 SELECT count(*) AS guard_rows FROM pgmig.drift;
 SELECT object, kind, change, keys FROM pgmig.drift();
 SELECT object, recorded->>'def' AS recorded, current->>'def' AS current
@@ -119,8 +123,18 @@ SET search_path = drift_evil, pg_catalog, public;
 SELECT object, change FROM pgmig.drift();
 SELECT count(*) FROM pgmig.schema_state;
 SELECT pgmig.record_schema();
+SELECT pgmig._recorded_snapshot() IS NULL;
 RESET search_path;
 RESET ROLE;
+-- (granting changes a catalog row: record after it)
+GRANT EXECUTE ON FUNCTION pgmig._recorded_snapshot() TO regress_drift_monitor;
+SELECT pgmig.record_schema() > 0 AS recorded;
+SET ROLE regress_drift_monitor;
+SET search_path = drift_evil, pg_catalog, public;
+SELECT pgmig._recorded_snapshot()::jsonb->'objects' @> '[{"id": "table public.drift_seen"}]' AS granted_reads_it;
+RESET search_path;
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION pgmig._recorded_snapshot() FROM regress_drift_monitor;
 
 DROP TABLE drift_seen, drift_accepted;
 
@@ -306,6 +320,7 @@ CREATE TABLE drift_sneaky (a integer);
 RESET session_replication_role;
 SELECT object, change FROM pgmig.drift();
 SELECT pending_version IS NOT NULL AS still_pending FROM pgmig.schema_state;
+SELECT pgmig._recorded_snapshot() IS NULL AS not_while_pending;
 -- accepting the schema records it at once, whatever the setting
 SELECT pgmig.record_schema() > 0 AS recorded;
 SELECT pending_version IS NULL AS taken, snapshot = pgmig.snapshot() AS equals_a_snapshot_now
