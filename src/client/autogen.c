@@ -235,14 +235,14 @@ take_snapshot(PGconn *conn)
  * catalogs at the digest recorded with it): the very text the query would
  * print, without reading every object again.  Only the installed
  * extension's own function is called, and only when the role may execute
- * it; NULL in every other case (no pgmig, an older one, no grant, not
- * current, an error), and the caller takes the snapshot.
+ * it; in every other case (no pgmig, an older one, no grant, not current,
+ * an error) the caller takes the snapshot.  Split like snapshot_send() and
+ * snapshot_recv(), so both sides are asked at the same time.
  */
-static char *
-recorded_snapshot(PGconn *conn)
+static bool
+recorded_send(PGconn *conn)
 {
 	PGresult   *res;
-	char	   *json = NULL;
 	bool		callable;
 
 	res = PQexec(conn,
@@ -257,35 +257,50 @@ recorded_snapshot(PGconn *conn)
 	callable = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (!callable)
-		return NULL;
-	res = PQexec(conn, "SELECT pgmig._recorded_snapshot()");
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		!PQgetisnull(res, 0, 0))
-		json = pm_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	return callable && PQsendQuery(conn, "SELECT pgmig._recorded_snapshot()");
+}
+
+/* The answer to recorded_send(): the snapshot's text, or NULL. */
+static char *
+recorded_recv(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *json = NULL;
+
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (json == NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+			PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+			json = pm_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
 	return json;
 }
 
 /*
  * The snapshots of two databases, read at the same time; false (both
  * NULL) on an error.  record_a/record_b: a side that is a live database
- * may give its recorded snapshot (recorded_snapshot()); a scratch database
- * the client built never does.
+ * may give its recorded snapshot (recorded_send()); a scratch database the
+ * client built never does.
  */
 static bool
 take_snapshots(PGconn *a, PGconn *b, bool record_a, bool record_b,
 			   char **ja, char **jb)
 {
-	char	   *ra = record_a ? recorded_snapshot(a) : NULL;
-	char	   *rb = record_b ? recorded_snapshot(b) : NULL;
+	bool		ask_a = record_a && recorded_send(a);
+	bool		ask_b = record_b && recorded_send(b);
+	char	   *ra = ask_a ? recorded_recv(a) : NULL;
 	bool		sent_a = ra != NULL || snapshot_send(a);
+	char	   *rb = ask_b ? recorded_recv(b) : NULL;
 	bool		sent_b = sent_a && (rb != NULL || snapshot_send(b));
 
+	if (!sent_a)
+	{
+		pm_free(rb);
+		rb = NULL;
+	}
 	*ja = ra != NULL ? ra : sent_a ? snapshot_recv(a) : NULL;
 	*jb = rb != NULL ? rb : sent_b ? snapshot_recv(b) : NULL;
-	if (!sent_b)
-		pm_free(rb);
 	if (*ja && *jb)
 		return true;
 	pm_free(*ja);
