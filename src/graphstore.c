@@ -122,6 +122,18 @@ image_of(PgmigGraph *pg)
 	return result;
 }
 
+/*
+ * Each lower-case hex digit's value plus one, 0 for every other byte (so
+ * only the digits need an initializer): one lookup per digit.  check() and
+ * status() decode 50,000 applied checksums at 100,000 revisions; a compare
+ * and branch per digit was 16% of a first status().
+ */
+static const unsigned char hex_value[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13,
+	['d'] = 14, ['e'] = 15, ['f'] = 16
+};
+
 /* The 32 bytes of a checksum of len hex digits (lower case, 64 of them). */
 static bool
 checksum_bytes_n(const char *hex, size_t len, unsigned char *out)
@@ -130,21 +142,14 @@ checksum_bytes_n(const char *hex, size_t len, unsigned char *out)
 
 	if (len != 64)
 		return false;
-	for (k = 0; k < 64; k++)
+	for (k = 0; k < 32; k++)
 	{
-		char		c = hex[k];
-		int			v;
+		int			hi = hex_value[(unsigned char) hex[2 * k]];
+		int			lo = hex_value[(unsigned char) hex[2 * k + 1]];
 
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else
+		if (hi == 0 || lo == 0)
 			return false;		/* pgmig writes lower case only */
-		if (k % 2 == 0)
-			out[k / 2] = (unsigned char) (v << 4);
-		else
-			out[k / 2] |= (unsigned char) v;
+		out[k] = (unsigned char) (((hi - 1) << 4) | (lo - 1));
 	}
 	return true;
 }
