@@ -27,6 +27,8 @@ typedef struct ReviewRel
 	Oid			relid;			/* InvalidOid: does not exist yet */
 	char	   *name;			/* schema.name, or the name as written */
 	bool		created;		/* created earlier in this run, or absent */
+	bool		absent;			/* not in this database, and no earlier
+								 * statement of the run creates it */
 	int64		rows;
 	int64		bytes;
 } ReviewRel;
@@ -56,6 +58,13 @@ typedef struct ReviewState
 	List	   *created;
 	/* relations created by the current revision */
 	List	   *created_here;
+
+	/*
+	 * An earlier statement of the run may have created relations, or
+	 * changed where names resolve, out of review's sight (DO, CALL, SELECT,
+	 * SET, CREATE EXTENSION, ...): absent relations are not reported.
+	 */
+	bool		opaque;
 	/* facts already looked up (ReviewRel *), by relid */
 	List	   *relcache;
 	/* ReviewLock * over the whole run */
@@ -105,6 +114,7 @@ extern void review_count_in_subxact(void *arg);
 extern ReviewRel *review_relation(ReviewState *st, RangeVar *rv);
 extern ReviewRel *review_relation_oid(ReviewState *st, Oid relid);
 extern void review_note_created(ReviewState *st, RangeVar *rv);
+extern void review_note_name(ReviewState *st, RangeVar *rv);
 extern char *review_qualified(ReviewRel *rel);
 extern int64 review_count(ReviewState *st, ReviewRel *rel, ReviewRel *rel2,
 						  const char *sql);

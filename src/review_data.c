@@ -74,11 +74,22 @@ rv_name(RangeVar *rv)
 void
 review_note_created(ReviewState *st, RangeVar *rv)
 {
+	review_note_name(st, rv);
+	st->created_here = lappend(st->created_here, rv_name(rv));
+}
+
+/*
+ * A relation name that exists from this statement on (an index, a
+ * sequence, a new name after RENAME or SET SCHEMA), without counting as a
+ * table this revision creates (created_here, for index-beside-create).
+ */
+void
+review_note_name(ReviewState *st, RangeVar *rv)
+{
 	MemoryContext old = MemoryContextSwitchTo(st->cxt);
 
 	st->created = lappend(st->created, copyObject(rv));
 	MemoryContextSwitchTo(old);
-	st->created_here = lappend(st->created_here, rv_name(rv));
 }
 
 /* Exact count of a small, never analyzed table, or the catalog's estimate. */
@@ -163,6 +174,7 @@ review_relation(ReviewState *st, RangeVar *rv)
 	rel = palloc0(sizeof(ReviewRel));
 	rel->name = rv_name(rv);
 	rel->created = true;
+	rel->absent = !created_match(st, rv);
 	return rel;
 }
 

@@ -40,6 +40,7 @@
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_type.h"
@@ -118,6 +119,26 @@ take_lock(ReviewState *st, ReviewRel *rel, LOCKMODE mode)
 		!list_member_ptr(st->held_ae, rel))
 		st->held_ae = lappend(st->held_ae, rel);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The relation a statement cannot run without (no IF EXISTS).  When it is
+ * not in this database and no earlier statement of the run creates it, the
+ * run would fail there with "relation does not exist": say so now.  Not
+ * after a statement that may create relations or change where names
+ * resolve out of review's sight (st->opaque): no false alarms.
+ */
+static ReviewRel *
+needed(ReviewState *st, RangeVar *rv, bool missing_ok)
+{
+	ReviewRel  *rel = review_relation(st, rv);
+
+	if (rel->absent && !missing_ok && !st->opaque)
+		review_emit(st, "error", "missing-relation", rel, NoLock,
+					psprintf("%s does not exist in this database, and no earlier statement of the run creates it: the run would fail here",
+							 rel->name),
+					"Check the name, its schema and the search_path, and that the revision creating it comes first (down_revision).");
+	return rel;
 }
 
 /*
@@ -436,7 +457,7 @@ review_constraint(ReviewState *st, ReviewRel *rel, Constraint *c,
 			break;
 		case CONSTR_FOREIGN:
 			{
-				ReviewRel  *ref = review_relation(st, c->pktable);
+				ReviewRel  *ref = needed(st, c->pktable, false);
 				List	   *fk = cols ? cols : name_list(c->fk_attrs);
 
 				take_lock(st, ref, ShareRowExclusiveLock);
@@ -521,7 +542,7 @@ review_add_column(ReviewState *st, ReviewRel *rel, LOCKMODE mode,
 static void
 review_alter_table(ReviewState *st, AlterTableStmt *stmt, const char *script)
 {
-	ReviewRel  *rel = review_relation(st, stmt->relation);
+	ReviewRel  *rel = needed(st, stmt->relation, stmt->missing_ok);
 	LOCKMODE	mode = AlterTableGetLockLevel(stmt->cmds);
 	ListCell   *lc;
 
@@ -591,7 +612,7 @@ review_alter_table(ReviewState *st, AlterTableStmt *stmt, const char *script)
 static void
 review_index(ReviewState *st, IndexStmt *stmt)
 {
-	ReviewRel  *rel = review_relation(st, stmt->relation);
+	ReviewRel  *rel = needed(st, stmt->relation, false);
 	LOCKMODE	mode = stmt->concurrent ? ShareUpdateExclusiveLock : ShareLock;
 
 	if (stmt->concurrent)
@@ -611,6 +632,9 @@ review_index(ReviewState *st, IndexStmt *stmt)
 	if (stmt->unique)
 		check_duplicates(st, rel, stmt->whereClause ? NIL : name_list(stmt->indexParams), false);
 	take_lock(st, rel, mode);
+	/* the index, in its table's schema, exists from here on */
+	if (stmt->idxname)
+		review_note_name(st, makeRangeVar(stmt->relation->schemaname, stmt->idxname, -1));
 }
 
 static void
@@ -624,7 +648,7 @@ review_drop(ReviewState *st, DropStmt *stmt)
 	foreach(lc, stmt->objects)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
-		ReviewRel  *rel = review_relation(st, rv);
+		ReviewRel  *rel = needed(st, rv, stmt->missing_ok);
 
 		if (rel->created)
 			continue;
@@ -652,7 +676,12 @@ review_rename(ReviewState *st, RenameStmt *stmt)
 
 	if (stmt->relation == NULL)
 		return;
-	rel = review_relation(st, stmt->relation);
+	rel = needed(st, stmt->relation, stmt->missing_ok);
+	/* the new name exists from here on */
+	if (stmt->renameType != OBJECT_COLUMN && stmt->renameType != OBJECT_TABCONSTRAINT &&
+		stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_POLICY &&
+		stmt->renameType != OBJECT_RULE)
+		review_note_name(st, makeRangeVar(stmt->relation->schemaname, stmt->newname, -1));
 	if (rel->created)
 		return;
 	if (stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_TABLE)
@@ -670,7 +699,7 @@ review_rename(ReviewState *st, RenameStmt *stmt)
 static void
 review_dml(ReviewState *st, RangeVar *rv, bool update_or_delete)
 {
-	ReviewRel  *rel = review_relation(st, rv);
+	ReviewRel  *rel = needed(st, rv, false);
 
 	if (rel->created)
 		return;
@@ -721,12 +750,14 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 				CreateStmt *cs = (CreateStmt *) s;
 
 				st->rev_ddl = true;
+				/* first: a foreign key may reference the table itself */
+				review_note_created(st, cs->relation);
 				foreach(lc, cs->tableElts)
 				{
 					Node	   *e = lfirst(lc);
 
 					if (IsA(e, Constraint) && ((Constraint *) e)->contype == CONSTR_FOREIGN)
-						take_lock(st, review_relation(st, ((Constraint *) e)->pktable),
+						take_lock(st, needed(st, ((Constraint *) e)->pktable, false),
 								  ShareRowExclusiveLock);
 					else if (IsA(e, ColumnDef))
 					{
@@ -734,14 +765,13 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 
 						foreach(c, ((ColumnDef *) e)->constraints)
 							if (((Constraint *) lfirst(c))->contype == CONSTR_FOREIGN)
-								take_lock(st, review_relation(st, ((Constraint *) lfirst(c))->pktable),
+								take_lock(st, needed(st, ((Constraint *) lfirst(c))->pktable, false),
 										  ShareRowExclusiveLock);
 					}
 				}
 				foreach(lc, cs->inhRelations)
-					take_lock(st, review_relation(st, lfirst(lc)),
+					take_lock(st, needed(st, lfirst(lc), false),
 							  cs->partbound ? AccessExclusiveLock : ShareUpdateExclusiveLock);
-				review_note_created(st, cs->relation);
 			}
 			break;
 		case T_CreateTableAsStmt:
@@ -762,7 +792,7 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 			break;
 		case T_TruncateStmt:
 			foreach(lc, ((TruncateStmt *) s)->relations)
-				take_lock(st, review_relation(st, lfirst(lc)), AccessExclusiveLock);
+				take_lock(st, needed(st, lfirst(lc), false), AccessExclusiveLock);
 			break;
 		case T_VacuumStmt:
 			{
@@ -776,7 +806,7 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 
 					if (vr->relation == NULL)
 						continue;
-					rel = review_relation(st, vr->relation);
+					rel = needed(st, vr->relation, false);
 					if (full)
 						long_operation(st, rel, AccessExclusiveLock, "rewrite",
 									   "VACUUM FULL rewrites",
@@ -788,7 +818,7 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 		case T_ClusterStmt:
 			if (((ClusterStmt *) s)->relation)
 			{
-				ReviewRel  *rel = review_relation(st, ((ClusterStmt *) s)->relation);
+				ReviewRel  *rel = needed(st, ((ClusterStmt *) s)->relation, false);
 
 				long_operation(st, rel, AccessExclusiveLock, "rewrite", "CLUSTER rewrites",
 							   "every query on it waits until the copy is done", HINT_REWRITE);
@@ -796,21 +826,21 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 			}
 			break;
 		case T_RefreshMatViewStmt:
-			take_lock(st, review_relation(st, ((RefreshMatViewStmt *) s)->relation),
+			take_lock(st, needed(st, ((RefreshMatViewStmt *) s)->relation, false),
 					  ((RefreshMatViewStmt *) s)->concurrent ? ExclusiveLock : AccessExclusiveLock);
 			break;
 		case T_CreateTrigStmt:
 			st->rev_ddl = true;
-			take_lock(st, review_relation(st, ((CreateTrigStmt *) s)->relation),
+			take_lock(st, needed(st, ((CreateTrigStmt *) s)->relation, false),
 					  ShareRowExclusiveLock);
 			break;
 		case T_RuleStmt:
 			st->rev_ddl = true;
-			take_lock(st, review_relation(st, ((RuleStmt *) s)->relation), AccessExclusiveLock);
+			take_lock(st, needed(st, ((RuleStmt *) s)->relation, false), AccessExclusiveLock);
 			break;
 		case T_LockStmt:
 			foreach(lc, ((LockStmt *) s)->relations)
-				take_lock(st, review_relation(st, lfirst(lc)), ((LockStmt *) s)->mode);
+				take_lock(st, needed(st, lfirst(lc), false), ((LockStmt *) s)->mode);
 			break;
 		case T_InsertStmt:
 			review_dml(st, ((InsertStmt *) s)->relation, false);
@@ -823,12 +853,50 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 			break;
 		case T_DoStmt:
 		case T_CallStmt:
+			st->opaque = true;
 			review_emit(st, "info", "opaque", NULL, NoLock,
 						"review cannot see inside DO blocks and procedure calls: what they lock and change is not predicted",
 						"Prefer plain SQL statements in revisions, so review can check them.");
 			break;
-		case T_SelectStmt:
+		case T_SelectStmt:		/* may call a function that creates tables */
+		case T_ExecuteStmt:
+		case T_ExplainStmt:
+			st->opaque = true;
+			break;
 		case T_VariableSetStmt:
+			{
+				VariableSetStmt *vs = (VariableSetStmt *) s;
+
+				if (vs->kind == VAR_RESET_ALL ||
+					(vs->name && strcmp(vs->name, "search_path") == 0))
+					st->opaque = true;
+			}
+			break;
+		case T_CreateExtensionStmt:
+		case T_AlterExtensionStmt:
+		case T_ImportForeignSchemaStmt:
+		case T_CreateSchemaStmt:	/* its CREATE TABLE elements */
+			st->opaque = true;
+			st->rev_ddl = true;
+			break;
+		case T_CreateSeqStmt:
+			st->rev_ddl = true;
+			review_note_name(st, ((CreateSeqStmt *) s)->sequence);
+			break;
+		case T_CreateForeignTableStmt:
+			st->rev_ddl = true;
+			review_note_name(st, ((CreateForeignTableStmt *) s)->base.relation);
+			break;
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *as = (AlterObjectSchemaStmt *) s;
+
+				st->rev_ddl = true;
+				if (as->relation)
+					review_note_name(st, makeRangeVar(as->newschema,
+													  as->relation->relname, -1));
+			}
+			break;
 		case T_AlterEnumStmt:
 		case T_CommentStmt:
 		case T_GrantStmt:

@@ -205,6 +205,44 @@ SELECT count(*) AS applied_after FROM pgmig.applied;
 SELECT count(*) AS big_rows, count(note) AS notes FROM big;
 SELECT conname FROM pg_constraint WHERE conrelid = 'big'::regclass ORDER BY 1;
 
+-- A relation that is not in this database, and that no earlier statement
+-- of the run creates: the run would fail there (missing-relation, an
+-- error).  Created, renamed or indexed earlier in the run, named with IF
+-- EXISTS, or after a statement review cannot see into (a DO block, a
+-- SELECT, SET search_path): nothing.
+SELECT scenario('s_missing', $$ALTER TABLE no_such ADD COLUMN x int;
+INSERT INTO public.no_such_either VALUES (1);
+CREATE INDEX no_such_idx ON no_such_third (id);
+CREATE TABLE child (id int REFERENCES no_such_parent, self_ref int REFERENCES child);
+DROP TABLE no_such_fourth;
+ALTER TABLE IF EXISTS no_such ADD COLUMN y int;
+DROP TABLE IF EXISTS no_such;$$, 'DROP TABLE child;');
+SELECT * FROM findings('s_missing');
+SELECT message, hint FROM pgmig.review('s_missing') WHERE rule = 'missing-relation' AND statement = 1;
+SELECT scenario('s_missing_ok', $$CREATE TABLE made (id int PRIMARY KEY);
+ALTER TABLE made ADD COLUMN v text;
+CREATE INDEX made_v ON made (v);
+ALTER INDEX made_v RENAME TO made_v2;
+ALTER INDEX made_v2 SET (fillfactor = 90);
+ALTER TABLE made RENAME TO made2;
+INSERT INTO made2 (id) VALUES (1);
+CREATE SEQUENCE made_seq;
+ALTER TABLE made2 ALTER COLUMN id SET DEFAULT nextval('made_seq');$$,
+				'DROP TABLE made2; DROP SEQUENCE made_seq;');
+SELECT scenario('s_missing_later', $$ALTER TABLE made2 ADD COLUMN w text;$$, 'SELECT 1;',
+				true, 's_missing_ok');
+SELECT * FROM findings('s_missing_later');
+SELECT scenario('s_missing_do', $$DO $do$ BEGIN EXECUTE 'CREATE TABLE made_by_do (a int)'; END $do$;
+ALTER TABLE made_by_do ADD COLUMN b int;$$, 'DROP TABLE made_by_do;');
+SELECT * FROM findings('s_missing_do');
+SELECT scenario('s_missing_path', $$SET search_path = elsewhere, public;
+ALTER TABLE in_elsewhere ADD COLUMN b int;$$);
+SELECT * FROM findings('s_missing_path');
+-- and it is silenced like any rule
+SELECT scenario('s_missing_ignored', $$-- made by the application at start-up: pgmig:ignore missing-relation
+ALTER TABLE no_such ADD COLUMN x int;$$);
+SELECT * FROM findings('s_missing_ignored');
+
 -- Bad input: an unknown target is an error naming it.
 SELECT * FROM pgmig.review('nope');
 
