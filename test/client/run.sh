@@ -355,7 +355,8 @@ sql "ALTER DATABASE $DB RESET pgmig.guard" >/dev/null
 revfile $M r7 "r6" "Two indexes" "CREATE INDEX CONCURRENTLY t_d1 ON t (a, b);
 CREATE INDEX CONCURRENTLY t_d2 ON later (x);" "DROP INDEX CONCURRENTLY t_d2;
 DROP INDEX CONCURRENTLY t_d1;" "-- transactional: false"
-pgmig upgrade; expect_rc 1 "statement 2 fails"
+# (--force: review would stop it first, "later" does not exist; this is about the failing run)
+pgmig upgrade --force; expect_rc 1 "statement 2 fails"
 expect_err "failed at statement 2 of its upgrade script" "the failing statement is named"
 expect_err "failed at statement 2 of its upgrade script, at line 8$" "and its line in the revision file"
 expect_err "Statements 1 to 1 ran and stay committed" "says truthfully what ran"
@@ -1167,10 +1168,14 @@ revfile migrations p1 "" "one" "CREATE TABLE p1 (a int);" "DROP TABLE p1;"
 revfile migrations p2 p1 "two" "CREATE TABLE p2 (a int);" "DROP TABLE p2;"
 revfile migrations p3 p2 "three" "INSERT INTO nope VALUES (1);" "SELECT 1;"
 revfile migrations p4 p3 "four" "CREATE TABLE p4 (a int);" "DROP TABLE p4;"
-pgmig upgrade; expect_rc 1 "one-transaction run fails"
+pgmig upgrade; expect_rc 1 "review stops a run that would fail on a missing table"
+expect_err "error: missing-relation: nope does not exist in this database" "and names it"
+expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing was run"
+# (--force from here on: this is about the failing runs)
+pgmig upgrade --force; expect_rc 1 "one-transaction run fails"
 expect_err "all of it was rolled back, no revision changed state" "says everything was rolled back"
 expect_sql "SELECT count(*) FROM pgmig.applied" "0" "nothing applied"
-pgmig upgrade --commit-each; expect_rc 1 "--commit-each run fails at p3"
+pgmig upgrade --commit-each --force; expect_rc 1 "--commit-each run fails at p3"
 expect_err "Committed, and stay applied: p1, p2\\." "says what stays committed"
 expect_err "Rolled back, not applied: p3\\." "says what was rolled back"
 expect_err "Not run: p4\\." "says what did not run"
