@@ -64,6 +64,7 @@
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -72,6 +73,9 @@
 
 #include "spi_util.h"
 #include "subxact.h"
+
+/* the longest check() and status() wait for a lock a comparison needs */
+#define PGMIG_DRIFT_LOCK_WAIT_MS 2000
 
 #define DRIFT_NCOLS 6
 
@@ -100,6 +104,7 @@ typedef struct OwnerCall
 	int			save_sec;
 	OwnerWork	work;
 	void	   *arg;
+	int			lock_wait_ms;	/* > 0: wait at most this long for a lock */
 } OwnerCall;
 
 /* Inside the subtransaction: become the owner, connect SPI, work, undo. */
@@ -115,6 +120,14 @@ owner_call(void *arg)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+	if (oc->lock_wait_ms > 0 && (LockTimeout == 0 || LockTimeout > oc->lock_wait_ms))
+	{
+		char		ms[32];
+
+		snprintf(ms, sizeof(ms), "%dms", oc->lock_wait_ms);
+		(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	oc->work(oc->arg);
@@ -125,12 +138,15 @@ owner_call(void *arg)
 
 /*
  * Run work(arg) with SPI connected, in an internal subtransaction
- * (subxact.c), as the owner of pgmig.schema_state with a safe search_path.
- * On error: when soft, a WARNING naming what failed and false (but a
- * cancel, shutdown or out-of-memory goes on); else the error goes on.
+ * (subxact.c), as the owner of pgmig.schema_state with a safe search_path;
+ * lock_wait_ms > 0 bounds each lock wait (the session's lock_timeout when
+ * shorter).  On error: when soft, a WARNING naming what failed and false
+ * (but a cancel, shutdown or out-of-memory goes on); else the error goes
+ * on.
  */
 static bool
-as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
+as_state_owner_wait(Oid relid, const char *what, OwnerWork work, void *arg, bool soft,
+					int lock_wait_ms)
 {
 	OwnerCall	oc;
 	ErrorData  *edata;
@@ -141,6 +157,7 @@ as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft
 	GetUserIdAndSecContext(&oc.save_userid, &oc.save_sec);
 	oc.work = work;
 	oc.arg = arg;
+	oc.lock_wait_ms = lock_wait_ms;
 	edata = pgmig_subxact_run(owner_call, &oc, CurrentMemoryContext, true);
 	if (edata == NULL)
 		return true;
@@ -148,10 +165,24 @@ as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft
 	SetUserIdAndSecContext(oc.save_userid, oc.save_sec);
 	if (!soft || pgmig_error_must_propagate(edata))
 		ReThrowError(edata);
-	ereport(WARNING,
-			(errmsg("pgmig could not %s: %s", what, edata->message),
-			 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		ereport(WARNING,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("pgmig could not %s: another session holds a lock on a table it reads", what),
+				 errdetail("Reading a CHECK constraint or a view's definition opens its table, which waits behind an ACCESS EXCLUSIVE lock; check() and status() wait at most %d ms (or the session's lock_timeout), then leave drift uncounted.",
+						   lock_wait_ms),
+				 errhint("Retry once that session is done, or call pgmig.drift(), which waits.")));
+	else
+		ereport(WARNING,
+				(errmsg("pgmig could not %s: %s", what, edata->message),
+				 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
 	return false;
+}
+
+static bool
+as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
+{
+	return as_state_owner_wait(relid, what, work, arg, soft, 0);
 }
 
 /* ---- recording ---- */
@@ -551,7 +582,7 @@ drift_work(void *arg)
 
 /*
  * How many objects differ from the recorded schema; -1 when no schema is
- * recorded (or the comparison failed: a WARNING says why).  When changes is
+ * recorded, -2 when the comparison failed (a WARNING says why).  When changes is
  * not NULL, it gets every one of them as a PgmigChange (keys: the changed
  * keys, comma separated, "" for added and removed objects).
  */
@@ -564,9 +595,18 @@ pgmig_drift_count(List **changes)
 
 	if (changes != NULL)
 		*changes = NIL;
-	if (!OidIsValid(relid) ||
-		!as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, true) ||
-		!da.recorded)
+	/*
+	 * check() and status() answer at a glance: a comparison that takes a
+	 * snapshot opens the tables of CHECK constraints and views
+	 * (pg_get_constraintdef, pg_get_viewdef), which would wait behind another
+	 * session's ACCESS EXCLUSIVE lock for as long as it is held.
+	 */
+	if (!OidIsValid(relid))
+		return -1;
+	if (!as_state_owner_wait(relid, "compare the schema with the recorded one", drift_work, &da,
+							 true, PGMIG_DRIFT_LOCK_WAIT_MS))
+		return -2;
+	if (!da.recorded)
 		return -1;
 	if (changes != NULL)
 		foreach(lc, da.rows)

@@ -662,6 +662,8 @@ collect_problems(InfoCall *ic)
 			ADD("warning", NULL, "%s %s outside a migration%s%s%s; see pgmig.drift()",
 				c->object, c->change, c->keys[0] ? " (" : "", c->keys, c->keys[0] ? ")" : "");
 		}
+		if (ic->drift_objects == -2)
+			ADD("warning", NULL, "drift not counted: the schema could not be compared with the recorded one (the WARNING says why); retry, or see pgmig.drift()");
 	}
 #undef ADD
 	return rows;
@@ -802,7 +804,9 @@ pgmig_status(PG_FUNCTION_ARGS)
 	 * logged in pgmig.drift (0.2; absent in 0.1)
 	 */
 	drift = ic.drift_objects;
-	if (drift < 0)
+	if (drift == -2)
+		n[4] = true;			/* not counted: the WARNING says why */
+	else if (drift < 0)
 		drift = pgmig_spi_scalar("SELECT pg_catalog.to_regclass('pgmig.drift')",
 								 0, NULL, NULL, NULL) == NULL ? 0 :
 			pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
