@@ -352,6 +352,13 @@ SELECT action, target, snapshot ? 'marker' AS kept,
   FROM pgmig.schema_state;
 SELECT pgmig.downgrade('-1');
 SELECT action, target, snapshot ? 'marker' AS kept FROM pgmig.schema_state;
+-- the same under pgmig.record_schema = deferred: nothing left pending
+SET pgmig.record_schema = deferred;
+SELECT pgmig.upgrade();
+SELECT action, snapshot ? 'marker' AS kept, pending_version IS NULL AS nothing_pending
+  FROM pgmig.schema_state;
+SELECT pgmig.downgrade('-1');
+RESET pgmig.record_schema;
 -- not when the catalogs changed since: a schema change takes it again
 SELECT pgmig.upgrade();
 COMMENT ON TABLE drift_t IS 'changed outside';
