@@ -107,6 +107,8 @@ typedef struct OwnerCall
 	int			lock_wait_ms;	/* > 0: wait at most this long for a lock */
 } OwnerCall;
 
+static void drift_work(void *arg);
+
 /* Inside the subtransaction: become the owner, connect SPI, work, undo. */
 static void
 owner_call(void *arg)
@@ -172,6 +174,10 @@ as_state_owner_wait(Oid relid, const char *what, OwnerWork work, void *arg, bool
 				 errdetail("Reading a CHECK constraint or a view's definition opens its table, which waits behind an ACCESS EXCLUSIVE lock; check() and status() wait at most %d ms (or the session's lock_timeout), then leave drift uncounted.",
 						   lock_wait_ms),
 				 errhint("Retry once that session is done, or call pgmig.drift(), which waits.")));
+	else if (work == drift_work)
+		ereport(WARNING,
+				(errmsg("pgmig could not %s: %s", what, edata->message),
+				 errhint("SELECT * FROM pgmig.drift() shows the error; when the recorded schema is damaged, SELECT pgmig.record_schema() records the schema as it is now.")));
 	else
 		ereport(WARNING,
 				(errmsg("pgmig could not %s: %s", what, edata->message),

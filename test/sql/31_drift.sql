@@ -339,6 +339,14 @@ BEGIN READ ONLY;
 SELECT count(*) AS drifted FROM pgmig.drift();
 SELECT catalog_version IS NULL AS not_stored FROM pgmig.schema_state;
 COMMIT;
+-- a damaged record: check() and status() warn, say drift is not counted
+-- (status().drift NULL), and tell how to record the schema again
+SELECT pgmig.record_schema() > 0 AS recorded;
+UPDATE pgmig.schema_state SET snapshot = '{"format": 1, "objects": 5}', catalog_version = NULL;
+SELECT drift, problems FROM pgmig.status();
+SELECT severity, problem FROM pgmig.check() WHERE problem LIKE 'drift not counted%';
+SELECT pgmig.record_schema() > 0 AS recorded;
+SELECT drift FROM pgmig.status();
 -- a run that changes no catalog row (a data migration) keeps the snapshot
 -- recorded with the catalogs' digest, and records who and when: the marker
 -- no snapshot has (schema_state is data, outside the digest) stays
