@@ -74,6 +74,10 @@
 #include "spi_util.h"
 #include "subxact.h"
 
+/* the hint of a WARNING when a record could not be taken */
+#define HINT_RECORD_FAILED \
+	"pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed."
+
 /* the longest check() and status() wait for a lock a comparison needs */
 #define PGMIG_DRIFT_LOCK_WAIT_MS 2000
 
@@ -106,8 +110,6 @@ typedef struct OwnerCall
 	void	   *arg;
 	int			lock_wait_ms;	/* > 0: wait at most this long for a lock */
 } OwnerCall;
-
-static void drift_work(void *arg);
 
 /* Inside the subtransaction: become the owner, connect SPI, work, undo. */
 static void
@@ -142,13 +144,13 @@ owner_call(void *arg)
  * Run work(arg) with SPI connected, in an internal subtransaction
  * (subxact.c), as the owner of pgmig.schema_state with a safe search_path;
  * lock_wait_ms > 0 bounds each lock wait (the session's lock_timeout when
- * shorter).  On error: when soft, a WARNING naming what failed and false
- * (but a cancel, shutdown or out-of-memory goes on); else the error goes
- * on.
+ * shorter).  On error: with a soft_hint, a WARNING naming what failed, with
+ * that hint, and false (but a cancel, shutdown or out-of-memory goes on);
+ * without, the error goes on.
  */
 static bool
-as_state_owner_wait(Oid relid, const char *what, OwnerWork work, void *arg, bool soft,
-					int lock_wait_ms)
+as_state_owner_wait(Oid relid, const char *what, OwnerWork work, void *arg,
+					const char *soft_hint, int lock_wait_ms)
 {
 	OwnerCall	oc;
 	ErrorData  *edata;
@@ -165,30 +167,28 @@ as_state_owner_wait(Oid relid, const char *what, OwnerWork work, void *arg, bool
 		return true;
 	/* the abort restored the user id; say so for the reader */
 	SetUserIdAndSecContext(oc.save_userid, oc.save_sec);
-	if (!soft || pgmig_error_must_propagate(edata))
+	if (soft_hint == NULL || pgmig_error_must_propagate(edata))
 		ReThrowError(edata);
-	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	if (lock_wait_ms > 0 && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		ereport(WARNING,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("pgmig could not %s: another session holds a lock on a table it reads", what),
 				 errdetail("Reading a CHECK constraint or a view's definition opens its table, which waits behind an ACCESS EXCLUSIVE lock; check() and status() wait at most %d ms (or the session's lock_timeout), then leave drift uncounted.",
 						   lock_wait_ms),
 				 errhint("Retry once that session is done, or call pgmig.drift(), which waits.")));
-	else if (work == drift_work)
-		ereport(WARNING,
-				(errmsg("pgmig could not %s: %s", what, edata->message),
-				 errhint("SELECT * FROM pgmig.drift() shows the error; when the recorded schema is damaged, SELECT pgmig.record_schema() records the schema as it is now.")));
 	else
 		ereport(WARNING,
 				(errmsg("pgmig could not %s: %s", what, edata->message),
-				 errhint("pgmig.drift() compares with the schema recorded before; SELECT pgmig.record_schema() records it once the cause is fixed.")));
+				 errhint("%s", soft_hint)));
 	return false;
 }
 
+/* as_state_owner_wait() without a bound on lock waits */
 static bool
-as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg, bool soft)
+as_state_owner(Oid relid, const char *what, OwnerWork work, void *arg,
+			   const char *soft_hint)
 {
-	return as_state_owner_wait(relid, what, work, arg, soft, 0);
+	return as_state_owner_wait(relid, what, work, arg, soft_hint, 0);
 }
 
 /* ---- recording ---- */
@@ -304,7 +304,8 @@ pgmig_record_schema_state(const char *action, const char *target)
 	ra.deferred = pgmig_record_mode == PGMIG_RECORD_DEFERRED;
 	ra.keep_same = true;
 	ra.nobjects = -1;
-	if (!as_state_owner(relid, "record the schema", record_work, &ra, true))
+	if (!as_state_owner(relid, "record the schema", record_work, &ra,
+						HINT_RECORD_FAILED))
 		return -1;
 	return ra.nobjects;
 }
@@ -330,7 +331,7 @@ pgmig_record_schema(PG_FUNCTION_ARGS)
 	ra.deferred = false;		/* accepting the schema is always at once, */
 	ra.keep_same = false;		/* and takes the snapshot again */
 	ra.nobjects = -1;
-	(void) as_state_owner(relid, "record the schema", record_work, &ra, false);
+	(void) as_state_owner(relid, "record the schema", record_work, &ra, NULL);
 	PG_RETURN_INT32(ra.nobjects);
 }
 
@@ -385,7 +386,7 @@ pgmig_recorded_snapshot(PG_FUNCTION_ARGS)
 
 	if (!OidIsValid(relid))
 		PG_RETURN_NULL();
-	(void) as_state_owner(relid, "read the recorded schema", recorded_work, &ra, false);
+	(void) as_state_owner(relid, "read the recorded schema", recorded_work, &ra, NULL);
 	if (ra.snapshot == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(ra.snapshot);
@@ -469,7 +470,7 @@ pgmig_record_pending(PG_FUNCTION_ARGS)
 	relid = state_relid();
 	if (OidIsValid(relid))
 		(void) as_state_owner(relid, "take the schema snapshot a run left pending",
-							  pending_work, NULL, true);
+							  pending_work, NULL, HINT_RECORD_FAILED);
 	PG_RETURN_VOID();
 }
 
@@ -610,7 +611,8 @@ pgmig_drift_count(List **changes)
 	if (!OidIsValid(relid))
 		return -1;
 	if (!as_state_owner_wait(relid, "compare the schema with the recorded one", drift_work, &da,
-							 true, PGMIG_DRIFT_LOCK_WAIT_MS))
+							 "SELECT * FROM pgmig.drift() shows the error; when the recorded schema is damaged, SELECT pgmig.record_schema() records the schema as it is now.",
+							 PGMIG_DRIFT_LOCK_WAIT_MS))
 		return -2;
 	if (!da.recorded)
 		return -1;
@@ -660,7 +662,7 @@ pgmig_drift(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PGMIG_STATE),
 				 errmsg("pgmig.schema_state does not exist"),
 				 errhint("Update the extension: ALTER EXTENSION pgmig UPDATE.")));
-	(void) as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, false);
+	(void) as_state_owner(relid, "compare the schema with the recorded one", drift_work, &da, NULL);
 	if (!da.recorded)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
@@ -753,7 +755,7 @@ pgmig_snapshot_now(const char *caller)
 	SnapArgs	sa = {CurrentMemoryContext, (Datum) 0, (Datum) 0, NIL};
 
 	(void) as_state_owner(state_relid_or_error(caller), "take a snapshot",
-						  snapshot_work, &sa, false);
+						  snapshot_work, &sa, NULL);
 	return sa.snapshot;
 }
 
@@ -768,6 +770,6 @@ pgmig_snapshot_changes(Datum before, const char *caller)
 	SnapArgs	sa = {CurrentMemoryContext, before, (Datum) 0, NIL};
 
 	(void) as_state_owner(state_relid_or_error(caller), "compare snapshots",
-						  changes_work, &sa, false);
+						  changes_work, &sa, NULL);
 	return sa.changes;
 }
