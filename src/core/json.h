@@ -52,7 +52,8 @@ typedef struct pm_json
 	size_t		len;			/* length of str */
 	int			n;				/* ARRAY/OBJECT: number of items */
 	struct pm_json *items;		/* ARRAY: elements; OBJECT: values */
-	char	  **keys;			/* OBJECT: keys, sorted (byte order) */
+	char	  **keys;			/* OBJECT: keys, sorted in jsonb's order
+								 * (pm_json_key_cmp) */
 } pm_json;
 
 extern pm_json *pm_json_parse(const char *s, size_t len, pm_error *err);
@@ -63,6 +64,12 @@ extern void pm_json_free(pm_json *root);
  * string the tree now owns (freed by pm_json_free(root)).
  */
 extern void pm_json_set_str(pm_json *root, pm_json *v, char *s);
+
+/*
+ * The order of an object's keys: jsonb's (shorter first, then by bytes), the
+ * order PostgreSQL prints a jsonb object in and pm_json_write writes.
+ */
+extern int	pm_json_key_cmp(const char *a, const char *b);
 
 /* Member of an object by key (NULL when absent or v is not an object). */
 extern const pm_json *pm_json_get(const pm_json *v, const char *key);

@@ -321,7 +321,7 @@ streq(const char *a, const char *b)
 
 /*
  * Every key but deps (and a column's ordinal) equal.  The keys of a
- * parsed object are sorted, so both are walked in step (one strcmp per
+ * parsed object are sorted, so both are walked in step (one comparison per
  * key; this runs for every object of both snapshots).
  */
 static bool
@@ -334,7 +334,7 @@ obj_equal(const obj *a, const obj *b)
 
 	while (i < x->n || k < y->n)
 	{
-		int			c = i >= x->n ? 1 : k >= y->n ? -1 : strcmp(x->keys[i], y->keys[k]);
+		int			c = i >= x->n ? 1 : k >= y->n ? -1 : pm_json_key_cmp(x->keys[i], y->keys[k]);
 		const char *key = c <= 0 ? x->keys[i] : y->keys[k];
 		const pm_json *xv = c <= 0 ? &x->items[i] : NULL;
 		const pm_json *yv = c >= 0 ? &y->items[k] : NULL;

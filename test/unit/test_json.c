@@ -55,6 +55,14 @@ main(void)
 	/* values of every type */
 	CHECK_STR(roundtrip(" {\"b\": [1, -2.5e3, true, false, null], \"a\": \"x\"} "),
 			  "{\"a\":\"x\",\"b\":[1,-2.5e3,true,false,null]}", "object keys sorted, values kept");
+	/* jsonb's key order: shorter first, then bytes (as PostgreSQL prints) */
+	CHECK_STR(roundtrip("{\"bb\": 1, \"a\": 2, \"ab\": 3, \"b\": 4, \"aaa\": 5}"),
+			  "{\"a\":2,\"b\":4,\"ab\":3,\"bb\":1,\"aaa\":5}", "object keys in jsonb's order");
+	CHECK(pm_json_key_cmp("b", "aa") < 0 && pm_json_key_cmp("aa", "ab") < 0 &&
+		  pm_json_key_cmp("ab", "ab") == 0 && pm_json_key_cmp("abc", "b") > 0, "pm_json_key_cmp");
+	CHECK_STR(parse("{\"kind\":1,\"a\":0,\"kind\":2}"),
+			  "invalid JSON: duplicate key \"kind\" in the object ending at offset 25",
+			  "duplicate key apart from its twin");
 	CHECK_STR(roundtrip("[]"), "[]", "empty array");
 	CHECK_STR(roundtrip("{}"), "{}", "empty object");
 	CHECK_STR(roundtrip("{\"a\": {}, \"b\": [], \"c\": [{}, [], {\"d\": []}]}"),
