@@ -524,6 +524,28 @@ drift_work(void *arg)
 		return;
 
 	/*
+	 * The record must be a snapshot of the format compared here.  One edited
+	 * by hand (its owner or a superuser can) would otherwise fail inside the
+	 * comparison with a bare jsonb error, and one of another format would be
+	 * compared as if it were this one.
+	 */
+	if (pgmig_spi_exec("SELECT 1 FROM pgmig.schema_state s"
+					   " WHERE NOT coalesce(pg_catalog.jsonb_typeof(s.snapshot) OPERATOR(pg_catalog.=) 'object'"
+					   "   AND s.snapshot OPERATOR(pg_catalog.->) 'format' OPERATOR(pg_catalog.=) '1'::pg_catalog.jsonb"
+					   "   AND pg_catalog.jsonb_typeof(s.snapshot OPERATOR(pg_catalog.->) 'objects') OPERATOR(pg_catalog.=) 'array'"
+					   "   AND NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(s.snapshot OPERATOR(pg_catalog.->) 'objects') o"
+					   "                    WHERE pg_catalog.jsonb_typeof(o) OPERATOR(pg_catalog.<>) 'object'"
+					   "                       OR pg_catalog.jsonb_typeof(o OPERATOR(pg_catalog.->) 'id')"
+					   "                          IS DISTINCT FROM 'string'), false)",
+					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PGMIG_STATE),
+				 errmsg("the recorded schema in pgmig.schema_state is damaged"),
+				 errdetail("Its snapshot is not a schema snapshot of format 1 (an object with \"format\": 1 and an \"objects\" array of objects with an \"id\"); it was changed outside pgmig."),
+				 errhint("Review the schema (pgmig.snapshot()), then record it again with SELECT pgmig.record_schema().")));
+	pgmig_spi_done();
+
+	/*
 	 * The full comparison, with the catalogs' version read again in the same
 	 * statement (one MVCC snapshot, so the version kept below is the one of
 	 * the schema compared): the first row carries it, and no object when

@@ -345,6 +345,13 @@ SELECT pgmig.record_schema() > 0 AS recorded;
 UPDATE pgmig.schema_state SET snapshot = '{"format": 1, "objects": 5}', catalog_version = NULL;
 SELECT drift, problems FROM pgmig.status();
 SELECT severity, problem FROM pgmig.check() WHERE problem LIKE 'drift not counted%';
+-- drift() refuses it with its own error (not the bare jsonb one), also a
+-- record of another format and one whose objects have no id
+SELECT count(*) FROM pgmig.drift();
+UPDATE pgmig.schema_state SET snapshot = jsonb_set(pgmig.snapshot(), '{format}', '2');
+SELECT count(*) FROM pgmig.drift();
+UPDATE pgmig.schema_state SET snapshot = '{"format": 1, "objects": [{"kind": "schema"}]}';
+SELECT count(*) FROM pgmig.drift();
 SELECT pgmig.record_schema() > 0 AS recorded;
 SELECT drift FROM pgmig.status();
 -- a run that changes no catalog row (a data migration) keeps the snapshot
