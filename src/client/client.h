@@ -132,6 +132,7 @@ extern void report_result_error(const PGresult *res);
 extern bool require_extension(PGconn *conn);
 /* Print a result with psql's printer, in the --csv/-A/-x format. */
 extern void print_result(const PGresult *res, bool expanded);
+extern void print_titled(const PGresult *res, const char *title, bool expanded);
 
 /* ---- folder.c ---- */
 /* What the folder's fingerprint takes from a file's stat (48 bytes, not 144). */

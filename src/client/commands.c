@@ -1241,30 +1241,97 @@ cmd_repair(int argc, char **argv)
  * listed (pgmig.clear_drift(through the last id shown), journaled), so a
  * row recorded meanwhile is never cleared unseen.
  */
+/*
+ * pgmig drift: what changed behind the migrations' back, from both sources.
+ * First the objects that differ from the schema pgmig recorded after its
+ * last run (pgmig.drift(): it sees every change, also one made with the
+ * guard off or bypassed), then the DDL the guard logged (the table
+ * pgmig.drift: who ran what, when).  --accept records the schema as it is
+ * now as the expected one (pgmig.record_schema()); --clear acknowledges the
+ * log rows listed (pgmig.clear_drift()).
+ */
 int
 cmd_drift(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{"clear", no_argument, NULL, 1},
+		{"accept", no_argument, NULL, 2},
 		{NULL, 0, NULL, 0}
 	};
 	PGconn	   *conn;
 	PGresult   *res;
-	bool		clear = false;
+	bool		clear = false,
+				accept = false;
 	int			c,
 				rc = EXIT_OK;
 
 	while ((c = command_getopt(argc, argv, "", long_options)) != -1)
 	{
-		if (c != 1)
+		if (c == 1)
+			clear = true;
+		else if (c == 2)
+			accept = true;
+		else
 			return EXIT_USAGE;
-		clear = true;
 	}
 	if (!no_positionals(argc, argv))
 		return EXIT_USAGE;
+	if (clear && accept)
+	{
+		pg_log_error("--clear and --accept cannot be used together");
+		pg_log_error_hint("Run \"pgmig drift --accept\" to accept the schema, \"pgmig drift --clear\" to acknowledge the guard's log.");
+		return EXIT_USAGE;
+	}
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
+	if (accept)
+	{
+		res = run_sql(conn, "SELECT pgmig.record_schema()", 0, NULL);
+		if (res == NULL)
+			rc = EXIT_FAIL;
+		else
+			progress("Recorded the schema as it is now (%s objects) as the expected one: no object drifts.",
+					 PQgetvalue(res, 0, 0));
+		PQclear(res);
+		disconnect_db(conn);
+		return rc;
+	}
+	if (!clear)
+	{
+		/*
+		 * The comparison, when this role may run it (the monitor grant set
+		 * of the README has it; a role without it still sees the log).
+		 */
+		res = run_sql(conn,
+					  "SELECT COALESCE(pg_catalog.has_function_privilege("
+					  "  pg_catalog.to_regprocedure('pgmig.drift()'), 'EXECUTE'), false)",
+					  0, NULL);
+		if (res == NULL)
+		{
+			disconnect_db(conn);
+			return EXIT_FAIL;
+		}
+		if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+			pg_log_warning("objects are not compared with the recorded schema: this role may not execute pgmig.drift()");
+		else
+		{
+			PQclear(res);
+			res = run_sql(conn,
+						  "SELECT object, kind, change, pg_catalog.array_to_string(keys, ', ') AS keys"
+						  "  FROM pgmig.drift()", 0, NULL);
+			if (res == NULL)
+			{
+				disconnect_db(conn);
+				return EXIT_FAIL;
+			}
+			if (PQntuples(res) == 0)
+				progress("No object differs from the schema pgmig recorded.");
+			else
+				print_titled(res, "Objects changed since the schema pgmig recorded", opts.expanded);
+		}
+		PQclear(res);
+	}
 	res = run_sql(conn,
 				  "SELECT id, at, role_name, command_tag, object_type, object_identity,"
 				  "       action, statement"
@@ -1275,7 +1342,12 @@ cmd_drift(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (!clear)
-		print_result(res, opts.expanded);
+	{
+		if (PQntuples(res) == 0)
+			progress("No DDL outside pgmig in the guard's log.");
+		else
+			print_titled(res, "DDL run outside pgmig (the guard's log)", opts.expanded);
+	}
 	else if (PQntuples(res) == 0)
 		progress("No drift to clear.");
 	else

@@ -60,6 +60,8 @@ setup_cancel(void)
  * plain lines, so stdout stays clean for results; WARNINGs keep their
  * label and are shown even with --quiet.
  */
+static const char *client_command_for(const char *hint);
+
 static void
 notice_receiver(void *arg, const PGresult *res)
 {
@@ -77,6 +79,8 @@ notice_receiver(void *arg, const PGresult *res)
 			fprintf(stderr, "DETAIL:  %s\n", detail);
 		if (hint)
 			fprintf(stderr, "HINT:  %s\n", hint);
+		if (client_command_for(hint))
+			fprintf(stderr, "HINT:  From the client: %s.\n", client_command_for(hint));
 		return;
 	}
 	if (opts.quiet)
@@ -233,8 +237,8 @@ connect_pgmig(void)
  * is right for psql users; a client user gets the matching client command
  * after them.  Only the first SQL function named gets a line.
  */
-static void
-client_hint(const PGresult *res)
+static const char *
+client_command_for(const char *hint)
 {
 	static const struct
 	{
@@ -248,11 +252,25 @@ client_hint(const PGresult *res)
 		{"pgmig.upgrade(", "pgmig upgrade TARGET (pgmig upgrade --commit-each for one transaction per revision)"},
 		{"pgmig.downgrade(", "pgmig downgrade TARGET"},
 		{"pgmig.history(", "pgmig history"},
+		{"pgmig.record_schema(", "pgmig drift --accept"},
 		{"pgmig.drift(", "pgmig drift"},
 	};
+	int			k;
+
+	if (hint == NULL)
+		return NULL;
+	for (k = 0; k < lengthof(map); k++)
+		if (strstr(hint, map[k].sql))
+			return map[k].client;
+	return NULL;
+}
+
+static void
+client_hint(const PGresult *res)
+{
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	int			k;
+	const char *cmd;
 
 	/* the lock table filled up: the whole run was one transaction */
 	if (sqlstate && strcmp(sqlstate, "53200") == 0 &&
@@ -263,14 +281,8 @@ client_hint(const PGresult *res)
 		pg_log_error_hint("Run \"pgmig %s --commit-each\": one transaction per revision.", opts.command);
 		return;
 	}
-	if (hint == NULL)
-		return;
-	for (k = 0; k < lengthof(map); k++)
-		if (strstr(hint, map[k].sql))
-		{
-			pg_log_error_hint("From the client: %s.", map[k].client);
-			return;
-		}
+	if ((cmd = client_command_for(hint)) != NULL)
+		pg_log_error_hint("From the client: %s.", cmd);
 }
 
 void
@@ -362,6 +374,13 @@ require_extension(PGconn *conn)
 void
 print_result(const PGresult *res, bool expanded)
 {
+	print_titled(res, NULL, expanded);
+}
+
+/* A result with a title above it, as psql titles its \\d output (none in CSV). */
+void
+print_titled(const PGresult *res, const char *title, bool expanded)
+{
 	printQueryOpt popt;
 
 	memset(&popt, 0, sizeof(popt));
@@ -376,5 +395,6 @@ print_result(const PGresult *res, bool expanded)
 	popt.topt.csvFieldSep[0] = ',';
 	popt.topt.encoding = result_encoding;
 	popt.nullPrint = "";
+	popt.title = (char *) title;
 	printQuery(res, &popt, stdout, false, NULL);
 }

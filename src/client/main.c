@@ -167,10 +167,17 @@ static const command commands[] = {
 	{"status", cmd_readonly, "status",
 		"One line at a glance: current, heads, pending, problems, drift, and who\n"
 		"holds the migration lock.\n"},
-	{"drift", cmd_drift, "drift [--clear]",
-		"List the DDL the guard recorded as run outside pgmig (pgmig.drift).  With\n"
-		"--clear, acknowledge the rows listed: they are removed and the journal\n"
-		"records how many, which, and by whom (needs DELETE on pgmig.drift).\n"},
+	{"drift", cmd_drift, "drift [--accept | --clear]",
+		"What changed behind the migrations' back: the objects that differ from the\n"
+		"schema pgmig recorded after its last run (pgmig.drift(): every change, also\n"
+		"one made with the guard off), then the DDL the guard logged as run outside\n"
+		"pgmig (the table pgmig.drift: who, when, what).\n"
+		"\n"
+		"  --accept   record the schema as it is now as the expected one\n"
+		"             (pgmig.record_schema()): review the objects listed first\n"
+		"  --clear    acknowledge the guard's log rows listed: they are removed and\n"
+		"             the journal records how many, which, and by whom (needs\n"
+		"             DELETE on pgmig.drift)\n"},
 	{"test", cmd_test, "test [TARGET] [--junit FILE]",
 		"The CI job in one command, changing nothing (everything, the folder's\n"
 		"load included, is rolled back): the folder has a single head; every\n"

@@ -1194,8 +1194,14 @@ psql -XAtq -c "CREATE TABLE outside_pgmig (a int)" >/dev/null 2>&1
 pgmig drift; expect_rc 0 "drift lists"
 expect_out "outside_pgmig" "the DDL run outside pgmig is listed"
 expect_out "CREATE TABLE" "with its command tag"
+expect_out "Objects changed since the schema pgmig recorded" "objects compared with the recorded schema come first"
+expect_out "table public.outside_pgmig +\\| table +\\| added" "the table is an added object (pgmig.drift())"
+expect_out "DDL run outside pgmig \\(the guard's log\\)" "then the guard's log"
 psql -XAtq -c "CREATE ROLE pgmig_t_nodel LOGIN" >/dev/null 2>&1
 psql -XAtq -c "GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nodel; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nodel; GRANT EXECUTE ON FUNCTION pgmig.clear_drift(bigint), pgmig.status() TO pgmig_t_nodel" >/dev/null
+pgmig -U pgmig_t_nodel drift; expect_rc 0 "drift without EXECUTE on pgmig.drift()"
+expect_err "may not execute pgmig.drift\\(\\)" "says the objects are not compared"
+expect_out "outside_pgmig" "still lists the guard's log"
 pgmig -U pgmig_t_nodel drift --clear; expect_rc 1 "--clear without DELETE on pgmig.drift refused"
 expect_err "permission denied" "says permission denied"
 expect_sql "SELECT count(*) > 0 FROM pgmig.drift" "t" "drift kept"
@@ -1204,6 +1210,22 @@ expect_err "Acknowledged [0-9]+ drift rows? \\(recorded in the journal\\)" "says
 expect_sql "SELECT count(*) FROM pgmig.drift" "0" "drift cleared"
 expect_sql "SELECT count(*) FROM pgmig.journal WHERE action = 'clear_drift' AND detail LIKE '% acknowledged (ids %'" "1" "journaled"
 pgmig drift --clear; expect_rc 0 "nothing to clear"; expect_err "No drift to clear" "says so"
+pgmig drift --clear --accept; expect_rc 2 "--clear with --accept is a usage error"
+expect_sql "SELECT count(*) FROM pgmig.drift()" "2" "the table (and its column) still drift"
+# a damaged record: status warns, with the client command that records again
+psql -XAtq -c "UPDATE pgmig.schema_state SET snapshot = '{\"format\": 2}', catalog_version = NULL" >/dev/null 2>&1
+pgmig status; expect_rc 0 "status on a damaged record"
+expect_err "could not compare the schema with the recorded one: the recorded schema in pgmig.schema_state is damaged" "status warns that the record is damaged"
+expect_err "HINT:  From the client: pgmig drift --accept\\." "the warning's hint names the client command"
+pgmig drift; expect_rc 1 "drift refuses a damaged record"
+expect_err "recorded schema in pgmig.schema_state is damaged" "and says why"
+expect_err "From the client: pgmig drift --accept\\." "the error's hint names the client command"
+pgmig drift --accept; expect_rc 0 "drift --accept"
+expect_err "Recorded the schema as it is now \\([0-9]+ objects\\)" "says it recorded the schema"
+expect_sql "SELECT count(*) FROM pgmig.drift()" "0" "nothing drifts after --accept"
+expect_sql "SELECT action FROM pgmig.schema_state" "record_schema" "recorded as record_schema"
+pgmig drift; expect_rc 0 "drift after --accept"
+expect_err "No object differs from the schema pgmig recorded" "says no object differs"
 psql -XAtq -c "DROP OWNED BY pgmig_t_nodel; DROP ROLE pgmig_t_nodel" >/dev/null 2>&1
 # a second run waiting for the lock says so at once
 revfile migrations p5 p4 "five" "CREATE TABLE p5 (a int);" "DROP TABLE p5;"
