@@ -33,6 +33,7 @@
  */
 #include "postgres_fe.h"
 
+#include <ctype.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -161,6 +162,15 @@ create_scratch(const char *dev_url)
 /* ---- snapshots ---- */
 
 /*
+ * pgmig diff --lock-timeout: how long a snapshot may wait for a lock (NULL:
+ * the server's lock_timeout).  The snapshot takes ACCESS SHARE on the
+ * tables a view, a CHECK constraint or a default reads (as pg_dump does);
+ * behind another session's ACCESS EXCLUSIVE it would wait, and while it
+ * waits every session queued behind that lock waits too.
+ */
+static const char *snapshot_lock_timeout = NULL;
+
+/*
  * Start the snapshot of the database `conn` is connected to; the result is
  * collected by snapshot_recv().  Split in two so that the two sides of a
  * diff are read at the same time, each by its own server process.
@@ -177,13 +187,17 @@ snapshot_send(PGconn *conn)
 	 * hash aggregate: src/snapshot_fn.sql.in says why).  All local to the
 	 * transaction, set in one round trip.
 	 */
+	const char *lock_timeout = snapshot_lock_timeout;
+
 	if (!exec_sql(conn, "BEGIN", 0, NULL) ||
 		!exec_sql(conn, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
 				  "pg_catalog.set_config('jit', 'off', true), "
 				  "pg_catalog.set_config('work_mem', '64MB', true), "
 				  "pg_catalog.set_config('enable_nestloop', 'off', true), "
 				  "pg_catalog.set_config('enable_mergejoin', 'off', true), "
-				  "pg_catalog.set_config('enable_hashagg', 'off', true)", 0, NULL))
+				  "pg_catalog.set_config('enable_hashagg', 'off', true), "
+				  "pg_catalog.set_config('lock_timeout', COALESCE($1, pg_catalog.current_setting('lock_timeout')), true)",
+				  1, &lock_timeout))
 		return false;
 	if (!PQsendQueryParams(conn, pgmig_snapshot_sql, 1, NULL, (const char *const[]) {NULL},
 						   NULL, NULL, 0))
@@ -208,7 +222,12 @@ snapshot_recv(PGconn *conn)
 			json = pm_strdup(PQgetvalue(res, 0, 0));
 		else if (!failed)
 		{
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
 			report_result_error(res);
+			if (state && strcmp(state, "55P03") == 0)
+				pg_log_error_hint("Another session holds a lock on a table the snapshot reads (a view's, a CHECK constraint's or a default's): retry when it is done%s.",
+								  snapshot_lock_timeout ? ", or give --lock-timeout more time" : "");
 			failed = true;
 		}
 		PQclear(res);
@@ -803,6 +822,32 @@ done:
 	return ok;
 }
 
+/*
+ * A duration the server's lock_timeout takes: a number, optionally with a
+ * unit of time (us, ms, s, min, h, d); no unit means milliseconds.
+ */
+static bool
+valid_duration(const char *s)
+{
+	static const char *const units[] = {"", "us", "ms", "s", "min", "h", "d"};
+	const char *p = s;
+	int			k;
+
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (*p == '.' && isdigit((unsigned char) p[1]))
+		for (p++; isdigit((unsigned char) *p); p++)
+			;
+	while (*p == ' ')
+		p++;
+	for (k = 0; k < lengthof(units); k++)
+		if (strcmp(p, units[k]) == 0)
+			return true;
+	return false;
+}
+
 int
 cmd_diff(int argc, char **argv)
 {
@@ -810,12 +855,14 @@ cmd_diff(int argc, char **argv)
 	{
 		OPT_EXIT_CODE = 1,
 		OPT_DEV_URL,
-		OPT_RENAME
+		OPT_RENAME,
+		OPT_LOCK_TIMEOUT
 	};
 	static const struct option long_options[] = {
 		{"exit-code", no_argument, NULL, OPT_EXIT_CODE},
 		{"dev-url", required_argument, NULL, OPT_DEV_URL},
 		{"rename", required_argument, NULL, OPT_RENAME},
+		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 		{NULL, 0, NULL, 0}
 	};
 	bool		exit_code = false;
@@ -836,6 +883,12 @@ cmd_diff(int argc, char **argv)
 			case OPT_RENAME:
 				if (!autogen_rename(&map, optarg))
 					return EXIT_USAGE;
+				break;
+			case OPT_LOCK_TIMEOUT:
+				if (!valid_duration(optarg))
+					return usage_error("invalid --lock-timeout \"%s\": give a time such as 500ms, 5s or 1min (0: wait as long as it takes)",
+									   optarg);
+				snapshot_lock_timeout = optarg;
 				break;
 			default:
 				return EXIT_USAGE;

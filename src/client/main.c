@@ -194,7 +194,7 @@ static const command commands[] = {
 	{"repair", cmd_repair, "repair FILE",
 		"Deliberately replace the scripts of an applied revision with FILE's\n"
 		"(SELECT pgmig.repair); the old and new checksums are journaled.\n"},
-	{"diff", cmd_diff, "diff FROM TO [--exit-code] [--rename KIND.NAME=NEW] [--dev-url CONNINFO]",
+	{"diff", cmd_diff, "diff FROM TO [--exit-code] [--rename KIND.NAME=NEW] [--dev-url CONNINFO] [--lock-timeout TIME]",
 		"Print the SQL that turns the schema FROM into the schema TO, hazards as\n"
 		"\"-- WARNING:\" lines.  Each side is a connection string or URI (pgmig need\n"
 		"not be installed there), a FILE.sql (run in a scratch database), or the\n"
@@ -205,7 +205,11 @@ static const command commands[] = {
 		"  --exit-code               exit 3 when the schemas differ, 0 when equal\n"
 		"  --rename table.[S.]OLD=NEW, --rename column.[S.]TABLE.OLD=NEW\n"
 		"                            a rename, instead of a drop and an add\n"
-		"  --dev-url CONNINFO        where scratch databases are made\n"},
+		"  --dev-url CONNINFO        where scratch databases are made\n"
+		"  --lock-timeout TIME       how long reading a database's schema may wait\n"
+		"                            for a lock another session holds (500ms, 5s;\n"
+		"                            default: the server's lock_timeout), as\n"
+		"                            pg_dump --lock-wait-timeout\n"},
 	{"import-alembic", cmd_import_alembic,
 		"import-alembic --upgrade-sql FILE [--downgrade-sql FILE] [--versions DIR]... [--placeholder REV]... [--version-table NAME] [--force]",
 		"Turn Alembic's offline output into pgmig revision files in --dir, with the\n"

@@ -1062,6 +1062,22 @@ pgmig diff "dbname=$DB user=pgmig_rec_reader" "dbname=$R2" --exit-code; expect_r
 sql "SET pgmig.guard = off; ALTER TABLE rec_a ADD COLUMN b integer; ALTER TABLE rec_a DROP COLUMN b" >/dev/null
 pgmig diff "dbname=$DB" "dbname=$R2" --exit-code; expect_rc 0 "the catalogs changed since: read again (equal)"
 sql "REVOKE ALL ON SCHEMA pgmig FROM pgmig_rec_reader; REVOKE ALL ON FUNCTION pgmig._recorded_snapshot() FROM pgmig_rec_reader; DROP ROLE pgmig_rec_reader" >/dev/null
+# --lock-timeout: a snapshot behind another session's ACCESS EXCLUSIVE lock
+# on a table a view reads gives up after that time, and says why
+sql "CREATE VIEW rec_v AS SELECT id FROM rec_a" "$R2" >/dev/null
+PGAPPNAME=pgmig_t_locker psql -XAtq -d "$R2" -c "BEGIN" -c "LOCK TABLE rec_a IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+for i in $(seq 1 50); do
+	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'pgmig_t_locker' AND l.mode = 'AccessExclusiveLock' AND l.granted")" -ge 1 ] && break
+	sleep 0.2
+done
+pgmig diff "dbname=$DB" "dbname=$R2" --lock-timeout 300ms; expect_rc 1 "--lock-timeout: the locked side fails"
+expect_err "canceling statement due to lock timeout" "says it was the lock timeout"
+expect_err "hint: Another session holds a lock on a table the snapshot reads.*--lock-timeout" "the hint says what to do"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgmig_t_locker'" >/dev/null
+wait
+pgmig diff "dbname=$DB" "dbname=$R2" --lock-timeout 5s; expect_rc 0 "--lock-timeout once the lock is gone"
+pgmig diff "dbname=$DB" "dbname=$R2" --lock-timeout soon; expect_rc 2 "a --lock-timeout that is not a time: usage error"
+expect_err 'invalid --lock-timeout "soon"' "names it"
 
 group review
 pgmig init
