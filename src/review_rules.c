@@ -141,6 +141,57 @@ needed(ReviewState *st, RangeVar *rv, bool missing_ok)
 	return rel;
 }
 
+/* the relations a query names (see query_needs) */
+typedef struct RelRefs
+{
+	List	   *ctes;			/* names of its WITH queries */
+	List	   *rels;			/* of RangeVar */
+} RelRefs;
+
+static bool
+relref_walker(Node *node, void *context)
+{
+	RelRefs    *rr = (RelRefs *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, CommonTableExpr))
+		rr->ctes = lappend(rr->ctes, ((CommonTableExpr *) node)->ctename);
+	else if (IsA(node, RangeVar))
+		rr->rels = lappend(rr->rels, node);
+	return raw_expression_tree_walker(node, relref_walker, context);
+}
+
+/*
+ * The relations a view's or CREATE TABLE AS's query reads must be there
+ * (needed()): the statement fails at parse analysis otherwise, before it
+ * runs anything.  An unqualified name of one of its WITH queries is not a
+ * relation.
+ */
+static void
+query_needs(ReviewState *st, Node *query)
+{
+	RelRefs		rr = {NIL, NIL};
+	ListCell   *lc;
+
+	if (query == NULL || !IsA(query, SelectStmt))
+		return;					/* CREATE TABLE AS EXECUTE: a prepared plan */
+	(void) relref_walker(query, &rr);
+	foreach(lc, rr.rels)
+	{
+		RangeVar   *rv = lfirst(lc);
+		bool		cte = false;
+		ListCell   *c;
+
+		if (rv->schemaname == NULL)
+			foreach(c, rr.ctes)
+				if (strcmp(lfirst(c), rv->relname) == 0)
+					cte = true;
+		if (!cte)
+			(void) needed(st, rv, false);
+	}
+}
+
 /*
  * A long operation (scan, rewrite, index build) on rel under mode: a
  * finding when the table is big enough, and lock accumulation when other
@@ -776,11 +827,52 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 			break;
 		case T_CreateTableAsStmt:
 			st->rev_ddl = true;
+			query_needs(st, ((CreateTableAsStmt *) s)->query);
 			review_note_created(st, ((CreateTableAsStmt *) s)->into->rel);
 			break;
 		case T_ViewStmt:
 			st->rev_ddl = true;
+			query_needs(st, ((ViewStmt *) s)->query);
 			review_note_created(st, ((ViewStmt *) s)->view);
+			break;
+		case T_CommentStmt:
+			{
+				CommentStmt *cs = (CommentStmt *) s;
+				List	   *names = NIL;
+
+				switch (cs->objtype)
+				{
+					case OBJECT_TABLE:
+					case OBJECT_VIEW:
+					case OBJECT_MATVIEW:
+					case OBJECT_INDEX:
+					case OBJECT_SEQUENCE:
+					case OBJECT_FOREIGN_TABLE:
+						names = castNode(List, cs->object);
+						break;
+					case OBJECT_COLUMN:
+						names = list_truncate(list_copy(castNode(List, cs->object)),
+											  list_length(castNode(List, cs->object)) - 1);
+						break;
+					default:
+						break;
+				}
+				/* COMMENT ON locks its relation SHARE UPDATE EXCLUSIVE */
+				if (names != NIL)
+					take_lock(st, needed(st, makeRangeVarFromNameList(names), false),
+							  ShareUpdateExclusiveLock);
+			}
+			break;
+		case T_GrantStmt:
+			{
+				GrantStmt  *gs = (GrantStmt *) s;
+
+				/* ON TABLE also names views and sequences; no lock taken */
+				if (gs->targtype == ACL_TARGET_OBJECT &&
+					(gs->objtype == OBJECT_TABLE || gs->objtype == OBJECT_SEQUENCE))
+					foreach(lc, gs->objects)
+						(void) needed(st, lfirst_node(RangeVar, lc), false);
+			}
 			break;
 		case T_DropStmt:
 			st->rev_ddl = true;
@@ -898,8 +990,6 @@ review_statement(ReviewState *st, RawStmt *rs, const char *script)
 			}
 			break;
 		case T_AlterEnumStmt:
-		case T_CommentStmt:
-		case T_GrantStmt:
 		case T_GrantRoleStmt:
 			break;
 		default:

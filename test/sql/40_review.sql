@@ -238,6 +238,23 @@ SELECT * FROM findings('s_missing_do');
 SELECT scenario('s_missing_path', $$SET search_path = elsewhere, public;
 ALTER TABLE in_elsewhere ADD COLUMN b int;$$);
 SELECT * FROM findings('s_missing_path');
+-- a view's or CREATE TABLE AS's query, COMMENT ON and GRANT name
+-- relations too (a WITH query's name is not one; the view's own
+-- relations, created earlier in the run, are there)
+SELECT scenario('s_missing_names', $$CREATE VIEW v_missing AS SELECT * FROM no_view_src JOIN big USING (id);
+CREATE VIEW v_cte AS WITH w AS (SELECT 1 AS id) SELECT * FROM w, (SELECT * FROM public.no_sub_src) s;
+CREATE TABLE t_ctas AS SELECT * FROM no_ctas_src;
+CREATE TABLE t_made (id int);
+CREATE VIEW v_made AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM t_made, r;
+COMMENT ON TABLE no_comment_target IS 'x';
+COMMENT ON COLUMN no_comment_col_table.c IS 'x';
+COMMENT ON TABLE t_made IS 'x';
+COMMENT ON COLUMN t_made.id IS 'x';
+GRANT SELECT ON no_grant_target, t_made TO PUBLIC;
+GRANT USAGE ON SEQUENCE no_grant_seq TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;$$,
+				'DROP VIEW v_made; DROP TABLE t_made;');
+SELECT * FROM findings('s_missing_names');
 -- and it is silenced like any rule
 SELECT scenario('s_missing_ignored', $$-- made by the application at start-up: pgmig:ignore missing-relation
 ALTER TABLE no_such ADD COLUMN x int;$$);
