@@ -1316,19 +1316,32 @@ cmd_drift(int argc, char **argv)
 			pg_log_warning("objects are not compared with the recorded schema: this role may not execute pgmig.drift()");
 		else
 		{
+			const char *state;
+			const char *msg;
+
 			PQclear(res);
-			res = run_sql(conn,
-						  "SELECT object, kind, change, pg_catalog.array_to_string(keys, ', ') AS keys"
-						  "  FROM pgmig.drift()", 0, NULL);
-			if (res == NULL)
+			res = PQexec(conn,
+						 "SELECT object, kind, change, pg_catalog.array_to_string(keys, ', ') AS keys"
+						 "  FROM pgmig.drift()");
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0)
+				progress("No object differs from the schema pgmig recorded.");
+			else if (PQresultStatus(res) == PGRES_TUPLES_OK)
+				print_titled(res, "Objects changed since the schema pgmig recorded", opts.expanded);
+			else if (state && strcmp(state, "PM009") == 0 && msg &&
+					 strcmp(msg, "no schema has been recorded yet") == 0)
 			{
+				/* a database no run has recorded: the log is all there is */
+				progress("No schema recorded yet: objects are compared once a run, or \"pgmig drift --accept\", records one.");
+			}
+			else
+			{
+				report_result_error(res);
+				PQclear(res);
 				disconnect_db(conn);
 				return EXIT_FAIL;
 			}
-			if (PQntuples(res) == 0)
-				progress("No object differs from the schema pgmig recorded.");
-			else
-				print_titled(res, "Objects changed since the schema pgmig recorded", opts.expanded);
 		}
 		PQclear(res);
 	}

@@ -249,6 +249,18 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 		printf("No problems found.\n");
 	else
 		print_result(res, q->expanded);
+
+	/*
+	 * check()'s drift rows point to pgmig.drift(), the SQL function: a
+	 * client user has pgmig drift for it.
+	 */
+	if (errors)
+		for (k = 0; k < PQntuples(res); k++)
+			if (strstr(PQgetvalue(res, k, PQnfields(res) - 1), "pgmig.drift()"))
+			{
+				pg_log_warning_hint("\"pgmig drift\" lists what changed outside a migration; \"pgmig drift --accept\" accepts the schema as it is now.");
+				break;
+			}
 	PQclear(res);
 	disconnect_db(conn);
 	return EXIT_OK;

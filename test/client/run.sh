@@ -1180,6 +1180,9 @@ rm pgmig.conf
 # issue 12 item 4: --commit-each, pgmig drift [--clear], lock waits said at once
 group production
 pgmig init; expect_rc 0 "init"
+pgmig drift; expect_rc 0 "drift before any schema is recorded"
+expect_err "No schema recorded yet" "says objects are compared once a schema is recorded"
+expect_err "No DDL outside pgmig in the guard's log" "and shows the (empty) log"
 revfile migrations p1 "" "one" "CREATE TABLE p1 (a int);" "DROP TABLE p1;"
 revfile migrations p2 p1 "two" "CREATE TABLE p2 (a int);" "DROP TABLE p2;"
 revfile migrations p3 p2 "three" "INSERT INTO nope VALUES (1);" "SELECT 1;"
@@ -1213,6 +1216,9 @@ expect_out "CREATE TABLE" "with its command tag"
 expect_out "Objects changed since the schema pgmig recorded" "objects compared with the recorded schema come first"
 expect_out "table public.outside_pgmig +\\| table +\\| added" "the table is an added object (pgmig.drift())"
 expect_out "DDL run outside pgmig \\(the guard's log\\)" "then the guard's log"
+pgmig check; expect_rc 0 "check with drift (warnings)"
+expect_out "table public.outside_pgmig added outside a migration" "check names the drifted object"
+expect_err "hint: \"pgmig drift\" lists what changed outside a migration; \"pgmig drift --accept\" accepts" "and points to the client commands"
 psql -XAtq -c "CREATE ROLE pgmig_t_nodel LOGIN" >/dev/null 2>&1
 psql -XAtq -c "GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nodel; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nodel; GRANT EXECUTE ON FUNCTION pgmig.clear_drift(bigint), pgmig.status() TO pgmig_t_nodel" >/dev/null
 pgmig -U pgmig_t_nodel drift; expect_rc 0 "drift without EXECUTE on pgmig.drift()"
