@@ -245,8 +245,10 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 		for (k = 0; k < PQntuples(res); k++)
 			if (strcmp(PQgetvalue(res, k, 0), "error") == 0)
 				(*errors)++;
+	/* (*errors already counts a folder that could not be loaded) */
 	if (errors && PQntuples(res) == 0 && opts.format == PRINT_ALIGNED)
-		printf("No problems found.\n");
+		printf(*errors ? "No problems in the database's view; the folder's error is above.\n" :
+			   "No problems found.\n");
 	else
 		print_result(res, q->expanded);
 

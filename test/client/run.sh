@@ -1343,6 +1343,7 @@ expect_err "f1_one.sql: revision f1 was changed after it was applied" "names the
 mv migrations/f1_one.sql "$TMP/"
 pgmig check; expect_rc 1 "check reports a deleted applied file"
 expect_err "revision f1 is applied, but its file is missing" "names the revision"
+expect_out "No problems in the database's view; the folder's error is above" "does not say \"No problems found\" then"
 mv "$TMP/f1_one.sql" migrations/; sed -i 's/a bigint/a int/' migrations/f1_one.sql
 pgmig check; expect_rc 0 "restored: healthy again"
 # a role that may read but not write pgmig.revision gets the database's view
