@@ -350,16 +350,31 @@ recorded_work(void *arg)
 	bool		isnull;
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
+	char	   *recorded;
+	char	   *now;
 
 	/*
 	 * Current: nothing pending, the catalogs at the digest recorded with it
 	 * (the rule drift() keeps), and the same server version (its number is
 	 * in the snapshot, and a minor release may print a definition anew).
-	 * The digest is a parameter: written as pgmig._catalog_version() in the
-	 * WHERE clause, the planner computed it a second time to estimate the
-	 * clause's selectivity (12 ms at 1,000 tables).
+	 * The digest is computed only when there is a complete record to
+	 * compare it with (a database whose schema no run has recorded answers
+	 * at once), and passed as a parameter: written as
+	 * pgmig._catalog_version() in the WHERE clause, the planner computed it
+	 * a second time to estimate the clause's selectivity (12 ms at 1,000
+	 * tables).
 	 */
-	v[0] = CStringGetTextDatum(pgmig_catalog_version());
+	recorded = pgmig_spi_exec("SELECT catalog_version FROM pgmig.schema_state"
+							  " WHERE pending_version IS NULL AND catalog_version IS NOT NULL",
+							  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) == 1 ?
+		pgmig_spi_text(0, 1) : NULL;
+	pgmig_spi_done();
+	if (recorded == NULL)
+		return;
+	now = pgmig_catalog_version();
+	if (strcmp(recorded, now) != 0)
+		return;
+	v[0] = CStringGetTextDatum(now);
 	if (pgmig_spi_exec("SELECT snapshot::pg_catalog.text FROM pgmig.schema_state"
 					   " WHERE pending_version IS NULL"
 					   "   AND catalog_version OPERATOR(pg_catalog.=) $1"
