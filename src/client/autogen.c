@@ -733,26 +733,80 @@ verify_step(PGconn *conn, const char *what, const char *script, const char *want
 }
 
 /*
+ * ALTER TYPE ... ADD VALUE steps, and whether another step names one of
+ * those enum types.  PostgreSQL runs ADD VALUE in a transaction block (12
+ * and later) but refuses to use the new value before that transaction
+ * commits ("unsafe use of new value"): a default, a CHECK constraint or a
+ * SQL function that names the type in the same revision fails.
+ */
+static bool
+is_add_value(const pm_diff_step *st)
+{
+	return st->kind && strcmp(st->kind, "enum") == 0 &&
+		strncmp(st->sql, "ALTER TYPE ", 11) == 0 && strstr(st->sql, " ADD VALUE ") != NULL;
+}
+
+static bool
+needs_enum_split(const pm_diff *df)
+{
+	int			i,
+				k;
+
+	for (i = 0; i < df->n; i++)
+	{
+		const char *name;
+		const char *end;
+		char	   *type;
+
+		if (!is_add_value(&df->steps[i]))
+			continue;
+		name = df->steps[i].sql + 11;
+		end = strstr(name, " ADD VALUE ");
+		type = pm_strndup(name, end - name);
+		for (k = 0; k < df->n; k++)
+			if (!is_add_value(&df->steps[k]) && strstr(df->steps[k].sql, type))
+			{
+				pm_free(type);
+				return true;
+			}
+		pm_free(type);
+	}
+	return false;
+}
+
+/*
  * The upgrade and downgrade scripts of a new revision: from the folder's
  * head (built in a scratch database) to the desired schema (`schema_file`
  * or `from_db`), verified both ways.  *nochange when there is nothing to do.
+ *
+ * When the upgrade adds enum values that another of its statements uses
+ * (needs_enum_split), the values go first, in a revision of their own that
+ * runs outside a transaction: *pre_upgrade and *pre_downgrade are its
+ * scripts (else NULL), and the other scripts start from the schema it
+ * leaves.  Each is verified in the scratch database as the rest is.
  */
 bool
 autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 				const char *dev_url, const char *renames,
-				char **upgrade, char **downgrade, bool *nochange)
+				char **upgrade, char **downgrade,
+				char **pre_upgrade, char **pre_downgrade, bool *nochange)
 {
 	PGconn	   *work,
 			   *wconn = NULL;
 	char	   *head = NULL;
 	char	   *want = NULL;
+	char	   *from = NULL;	/* where the scripts start: head, or after
+								 * the enum values */
 	pm_diff		df;
 	pm_buf		up,
-				down;
-	bool		ok = false;
+				down,
+				pre_up,
+				pre_down;
+	bool		ok = false,
+				split = false;
 
 	*nochange = false;
-	*upgrade = *downgrade = NULL;
+	*upgrade = *downgrade = *pre_upgrade = *pre_downgrade = NULL;
 
 	work = create_scratch(dev_url);
 	if (work == NULL || !build_folder(work, d) ||
@@ -769,6 +823,43 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 		pm_diff_free(&df);
 		goto done;
 	}
+	pm_buf_init(&pre_up);
+	pm_buf_init(&pre_down);
+	if (needs_enum_split(&df))
+	{
+		pm_diff		back;
+		int			k;
+
+		/*
+		 * The values alone, committed in the scratch database: the schema
+		 * they leave is where the main revision starts, and what their
+		 * downgrade (the engine's, from there back to the head) returns
+		 * from.
+		 */
+		for (k = 0; k < df.n; k++)
+			if (is_add_value(&df.steps[k]))
+				format_steps(&df.steps[k], 1, &pre_up);
+		pm_diff_free(&df);
+		if (!run_script(work, "the enum values", pre_up.data) ||
+			(from = take_snapshot(work)) == NULL ||
+			!run_engine(from, head, NULL, true, &back))
+		{
+			pm_buf_free(&pre_up);
+			pm_buf_free(&pre_down);
+			goto done;
+		}
+		format_steps(back.steps, back.n, &pre_down);
+		pm_diff_free(&back);
+		if (!run_engine(from, want, renames, false, &df))
+		{
+			pm_buf_free(&pre_up);
+			pm_buf_free(&pre_down);
+			goto done;
+		}
+		split = true;
+	}
+	else
+		from = pm_strdup(head);
 	pm_buf_init(&up);
 	pm_buf_init(&down);
 
@@ -797,18 +888,35 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	format_steps(df.rev, df.nrev, &down);
 	pm_diff_free(&df);
 
-	/* verified before it is written: up reaches want, down comes back */
+	/*
+	 * Verified before it is written: up reaches want, down comes back (to
+	 * the schema after the enum values, whose own downgrade then returns
+	 * to the head).
+	 */
 	ok = verify_step(work, "generated upgrade", up.data, want) &&
-		verify_step(work, "generated downgrade", down.data, head);
+		verify_step(work, "generated downgrade", down.data, from) &&
+		(!split || verify_step(work, "generated downgrade of the enum values", pre_down.data, head));
 	if (ok)
 	{
 		*upgrade = up.data;
 		*downgrade = down.data;
+		if (split)
+		{
+			*pre_upgrade = pre_up.data;
+			*pre_downgrade = pre_down.data;
+		}
+		else
+		{
+			pm_buf_free(&pre_up);
+			pm_buf_free(&pre_down);
+		}
 	}
 	else
 	{
 		pm_buf_free(&up);
 		pm_buf_free(&down);
+		pm_buf_free(&pre_up);
+		pm_buf_free(&pre_down);
 	}
 
 done:
@@ -818,6 +926,7 @@ done:
 		PQfinish(wconn);
 	pm_free(head);
 	pm_free(want);
+	pm_free(from);
 	drop_scratch();
 	return ok;
 }

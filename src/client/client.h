@@ -226,7 +226,8 @@ extern bool autogen_compare(const char *a, const char *b, const char *renames,
 extern bool autogen_scripts(const revdir *d, const char *schema_file,
 							const char *from_db, const char *dev_url,
 							const char *renames, char **upgrade,
-							char **downgrade, bool *nochange);
+							char **downgrade, char **pre_upgrade,
+							char **pre_downgrade, bool *nochange);
 
 /* ---- review_client.c ---- */
 extern int	cmd_review(int argc, char **argv);

@@ -160,7 +160,8 @@ cmd_revision(int argc, char **argv)
 			   *dev_url = NULL;
 	char	   *rename_map = NULL;
 	revdir		d;
-	pm_revfile	rf;
+	pm_revfile	rf,
+				pre;			/* new enum values first (autogenerate) */
 	char		id[PM_MAX_ID_LEN + 1];
 	char	   *path,
 			   *text;
@@ -171,6 +172,7 @@ cmd_revision(int argc, char **argv)
 
 	/* labels and dependencies are checked before anything is read */
 	memset(&rf, 0, sizeof(rf));
+	memset(&pre, 0, sizeof(pre));
 	while ((c = command_getopt(argc, argv, "m:", long_options)) != -1)
 	{
 		switch (c)
@@ -350,7 +352,8 @@ cmd_revision(int argc, char **argv)
 
 		/* the folder's head, built in a scratch database, is the current state */
 		if (!autogen_scripts(&d, schema_file, from_db, dev_url, rename_map,
-							 &rf.upgrade, &rf.downgrade, &nochange))
+							 &rf.upgrade, &rf.downgrade, &pre.upgrade, &pre.downgrade,
+							 &nochange))
 		{
 			pm_revfile_free(&rf);
 			free_revdir(&d);
@@ -373,6 +376,50 @@ cmd_revision(int argc, char **argv)
 		rf.downgrade = pm_strdup("-- SQL that reverts it (delete this section if it cannot be reverted)");
 	}
 
+	if (pre.upgrade)
+	{
+		char		pre_id[13];
+
+		/*
+		 * New enum values that the revision uses: they come first, in a
+		 * revision of their own run outside a transaction (committed before
+		 * the main one runs: PostgreSQL refuses a new value in the
+		 * transaction that added it).  It takes the parents, dependencies
+		 * and labels; the main revision follows it.
+		 */
+		do
+			random_id(pre_id);
+		while (strcmp(pre_id, id) == 0);
+		pre.id = pm_strdup(pre_id);
+		pre.message = pm_malloc(strlen(msg) + sizeof(" (new enum values)"));
+		sprintf(pre.message, "%s (new enum values)", msg);
+		pre.transactional = false;
+		pre.down_revision = rf.down_revision;
+		pre.depends_on = rf.depends_on;
+		pre.branch_labels = rf.branch_labels;
+		memset(&rf.down_revision, 0, sizeof(rf.down_revision));
+		memset(&rf.depends_on, 0, sizeof(rf.depends_on));
+		memset(&rf.branch_labels, 0, sizeof(rf.branch_labels));
+		list_push(&rf.down_revision, pre.id);
+		text = pm_revfile_format(&pre);
+		path = revision_path(pre.id, pre.message);
+		ok = write_file_new(path, text);
+		if (ok)
+		{
+			progress("Generated %s: the new enum values, outside a transaction (a value cannot be used in the transaction that adds it)",
+					 path);
+			printf("%s\n", pre.id);
+		}
+		pm_free(text);
+		pm_free(path);
+		if (!ok)
+		{
+			pm_revfile_free(&pre);
+			pm_revfile_free(&rf);
+			free_revdir(&d);
+			return EXIT_FAIL;
+		}
+	}
 	text = pm_revfile_format(&rf);
 	path = revision_path(id, msg);
 	ok = write_file_new(path, text);
@@ -385,6 +432,7 @@ cmd_revision(int argc, char **argv)
 	}
 	pm_free(text);
 	pm_free(path);
+	pm_revfile_free(&pre);
 	pm_revfile_free(&rf);
 	free_revdir(&d);
 	return ok ? EXIT_OK : EXIT_FAIL;

@@ -91,7 +91,9 @@ static const command commands[] = {
 		"it, the folder's head and the desired schema are built in scratch databases\n"
 		"(CREATEDB needed), the generated upgrade and downgrade are verified there,\n"
 		"and nothing is written unless both reach their target; \"No changes in\n"
-		"schema detected.\" when there is nothing to do.\n"},
+		"schema detected.\" when there is nothing to do.  New enum values that the\n"
+		"change uses go first, in a non-transactional revision of their own (a\n"
+		"value cannot be used in the transaction that adds it): two files, two ids.\n"},
 	{"upgrade", cmd_upgrade, "upgrade [TARGET] [--sql [--offline] | --commit-each] [--force]",
 		"Load --dir, then apply every unapplied revision up to TARGET (default:\n"
 		"head, as \"flask db upgrade\"; several heads stop it: name one, use\n"

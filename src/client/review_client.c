@@ -212,10 +212,14 @@ review_new_revision(const char *id)
 	res = run_sql(conn, "SELECT pg_catalog.to_regprocedure('pgmig.review(text)') IS NOT NULL", 0, NULL);
 	has = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (has && exec_sql(conn, "BEGIN", 0, NULL) && load_dir(conn, false) &&
-		print_review(conn, id, false, stderr, &errors, &warnings))
-		progress("review of the new revision against this database: %d error%s, %d warning%s",
-				 errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
-	PQclear(PQexec(conn, "ROLLBACK"));
+	/* (a database without pgmig 0.4 is not reviewed: nothing to roll back) */
+	if (has && exec_sql(conn, "BEGIN", 0, NULL))
+	{
+		if (load_dir(conn, false) &&
+			print_review(conn, id, false, stderr, &errors, &warnings))
+			progress("review of the new revision against this database: %d error%s, %d warning%s",
+					 errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+		PQclear(PQexec(conn, "ROLLBACK"));
+	}
 	disconnect_db(conn);
 }

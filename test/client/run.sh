@@ -920,6 +920,7 @@ if $PYSYS -c "import flask_sqlalchemy" 2>/dev/null; then
 	pgmig revision --autogenerate -m "Add audio timestamps to Segment" --from-db "dbname=$SCR"
 	expect_rc 0 "revision --autogenerate --from-db"
 	expect_out "^[0-9a-f]{12}$" "prints the new id"
+	expect_no_err "WARNING" "no warning where the live database has no pgmig yet"
 	F=$(ls migrations/*_add_audio_timestamps_to_segment.sql 2>/dev/null)
 	[ -n "$F" ] && pass "writes <id>_<slug>.sql" || fail "writes <id>_<slug>.sql"
 	grep -q "^-- down_revision: 1a2b3c4d5e6f" "$F" && pass "parent is the folder's head" || fail "parent is the folder's head"
@@ -1017,6 +1018,38 @@ SQL
 else
 	echo "# python3-flask-sqlalchemy missing: autogenerate group skipped"
 fi
+group autogen_enum
+# New enum values that the change uses go first, in a non-transactional
+# revision of their own (a value cannot be used in the transaction that
+# added it); values nothing uses stay in the one revision.
+mkdir -p migrations
+printf -- "-- revision: e1\n-- message: enum\n\n-- migrate:up\nCREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE feel (m mood DEFAULT 'ok');\n\n-- migrate:down\nDROP TABLE feel; DROP TYPE mood;\n" >migrations/e1_enum.sql
+pgmig init >/dev/null 2>&1; pgmig upgrade >/dev/null 2>&1
+printf "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\nCREATE TABLE feel (m mood DEFAULT 'happy');\n" >happy.sql
+pgmig revision --autogenerate -m "Happy" --schema happy.sql
+expect_rc 0 "a new enum value used as a default"
+[ "$(grep -cE '^[0-9a-f]{12}$' "$TMP/out")" = 2 ] && pass "two ids printed" || fail "two ids printed"
+PRE=$(ls migrations/*_happy_new_enum_values.sql 2>/dev/null); MAIN=$(ls migrations/*_happy.sql 2>/dev/null)
+[ -n "$PRE" ] && [ -n "$MAIN" ] && pass "two files: the enum values, then the change" || fail "two files: the enum values, then the change"
+grep -q "^-- transactional: false$" "$PRE" && grep -q "^ALTER TYPE public.mood ADD VALUE 'happy' AFTER 'ok';$" "$PRE" \
+	&& pass "the values' revision is non-transactional and adds the value" || fail "the values' revision is non-transactional and adds the value"
+grep -q "^-- down_revision: e1$" "$PRE" && grep -q "^-- down_revision: $(basename "$PRE" | cut -d_ -f1)$" "$MAIN" \
+	&& pass "parents: head -> values -> change" || fail "parents: head -> values -> change"
+grep -q "SET DEFAULT 'happy'::public.mood;" "$MAIN" && ! grep -q "ADD VALUE" "$MAIN" \
+	&& pass "the change uses the value, and does not add it" || fail "the change uses the value, and does not add it"
+pgmig upgrade; expect_rc 0 "both apply (the value committed before it is used)"
+expect_sql "SELECT enum_range(NULL::mood)::text || ' ' || pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = 'feel'::regclass" "{sad,ok,happy} 'happy'::mood" "the value and the default are there"
+pgmig downgrade -2; expect_rc 0 "both downgrade"
+expect_sql "SELECT enum_range(NULL::mood)::text" "{sad,ok}" "the value is gone again"
+pgmig upgrade >/dev/null 2>&1
+printf "CREATE TYPE mood AS ENUM ('sad', 'meh', 'ok', 'happy');\nCREATE TABLE feel (m mood DEFAULT 'happy', n int);\n" >meh.sql
+pgmig revision --autogenerate -m "Meh" --schema meh.sql
+expect_rc 0 "a value nothing uses"
+[ "$(grep -cE '^[0-9a-f]{12}$' "$TMP/out")" = 1 ] && pass "one revision" || fail "one revision"
+grep -q "ADD VALUE 'meh' AFTER 'sad'" migrations/*_meh.sql && grep -q "ADD COLUMN n integer" migrations/*_meh.sql \
+	&& pass "the value and the column in it" || fail "the value and the column in it"
+pgmig upgrade; expect_rc 0 "it applies"
+
 group snapshot_text
 # The client reads the snapshot query's text as it is (no jsonb parse), so
 # that text must be exactly jsonb's canonical output of the same value,
