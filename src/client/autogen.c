@@ -415,9 +415,14 @@ run_engine(const char *a, const char *b, const char *renames, bool upgrade_only,
 {
 	pm_error	err;
 
+	/*
+	 * Both directions are a new revision's: its upgrade keeps enum ADD
+	 * VALUE steps, which autogen_scripts() commits in a revision of their
+	 * own when the change uses the values.
+	 */
 	memset(&err, 0, sizeof(err));
-	if ((upgrade_only ? pm_schema_diff_upgrade : pm_schema_diff) (a, strlen(a), b, strlen(b), renames,
-																  renames ? strlen(renames) : 0, df, &err))
+	if ((upgrade_only ? pm_schema_diff_upgrade : pm_schema_diff_keep_add_value)
+		(a, strlen(a), b, strlen(b), renames, renames ? strlen(renames) : 0, df, &err))
 		return true;
 	pg_log_error("%s", err.msg);
 	if (err.detail[0])
@@ -733,54 +738,12 @@ verify_step(PGconn *conn, const char *what, const char *script, const char *want
 }
 
 /*
- * ALTER TYPE ... ADD VALUE steps, and whether another step names one of
- * those enum types.  PostgreSQL runs ADD VALUE in a transaction block (12
- * and later) but refuses to use the new value before that transaction
- * commits ("unsafe use of new value"): a default, a CHECK constraint or a
- * SQL function that names the type in the same revision fails.
- */
-static bool
-is_add_value(const pm_diff_step *st)
-{
-	return st->kind && strcmp(st->kind, "enum") == 0 &&
-		strncmp(st->sql, "ALTER TYPE ", 11) == 0 && strstr(st->sql, " ADD VALUE ") != NULL;
-}
-
-static bool
-needs_enum_split(const pm_diff *df)
-{
-	int			i,
-				k;
-
-	for (i = 0; i < df->n; i++)
-	{
-		const char *name;
-		const char *end;
-		char	   *type;
-
-		if (!is_add_value(&df->steps[i]))
-			continue;
-		name = df->steps[i].sql + 11;
-		end = strstr(name, " ADD VALUE ");
-		type = pm_strndup(name, end - name);
-		for (k = 0; k < df->n; k++)
-			if (!is_add_value(&df->steps[k]) && strstr(df->steps[k].sql, type))
-			{
-				pm_free(type);
-				return true;
-			}
-		pm_free(type);
-	}
-	return false;
-}
-
-/*
  * The upgrade and downgrade scripts of a new revision: from the folder's
  * head (built in a scratch database) to the desired schema (`schema_file`
  * or `from_db`), verified both ways.  *nochange when there is nothing to do.
  *
  * When the upgrade adds enum values that another of its statements uses
- * (needs_enum_split), the values go first, in a revision of their own that
+ * (pm_diff_uses_new_enum_value), the values go first, in a revision of their own that
  * runs outside a transaction: *pre_upgrade and *pre_downgrade are its
  * scripts (else NULL), and the other scripts start from the schema it
  * leaves.  Each is verified in the scratch database as the rest is.
@@ -825,7 +788,7 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 	}
 	pm_buf_init(&pre_up);
 	pm_buf_init(&pre_down);
-	if (needs_enum_split(&df))
+	if (pm_diff_uses_new_enum_value(df.steps, df.n))
 	{
 		pm_diff		back;
 		int			k;
@@ -837,7 +800,7 @@ autogen_scripts(const revdir *d, const char *schema_file, const char *from_db,
 		 * from.
 		 */
 		for (k = 0; k < df.n; k++)
-			if (is_add_value(&df.steps[k]))
+			if (pm_diff_is_add_value(&df.steps[k]))
 				format_steps(&df.steps[k], 1, &pre_up);
 		pm_diff_free(&df);
 		if (!run_script(work, "the enum values", pre_up.data) ||

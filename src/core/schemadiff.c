@@ -18,7 +18,8 @@
  *    replaced or dropped object forces the replacement of every kept
  *    object that depends on it (PostgreSQL would refuse the DROP), and a
  *    column whose type changes forces the replacement of the views,
- *    triggers and policies that use it (ALTER COLUMN TYPE refuses them).
+ *    triggers, policies and generated columns that use it (ALTER COLUMN
+ *    TYPE refuses them).
  * 4. Some objects are made or removed by another statement: the columns of
  *    a new table (in its CREATE TABLE), everything on a dropped table, the
  *    index of a PK/UNIQUE/EXCLUDE constraint, partitions' inherited
@@ -149,6 +150,8 @@ typedef struct engine
 	node	   *nodes;
 	pm_error   *err;
 	bool		failed;
+	bool		swap_enums;		/* new enum values by a type swap, not ADD
+								 * VALUE (see pm_diff_uses_new_enum_value) */
 } engine;
 
 /* ---------------------------------------------------------------- utils */
@@ -1609,12 +1612,13 @@ put_col_prefix(pm_buf *x, const snap *s, const obj *c)
 }
 
 static void
-enum_swap(engine *e, const snap *s, const obj *b, stlist *l)
+enum_swap(engine *e, const snap *s, const obj *b, stlist *l, const char *hazard)
 {
 	pm_buf		x,
 				oldname;
 	stlist		sub = {0};
-	int			i;
+	int			i,
+				ti;
 	const char *eid = b->id + strlen("enum ");
 	size_t		qlen = strlen(eid);
 
@@ -1648,7 +1652,12 @@ enum_swap(engine *e, const snap *s, const obj *b, stlist *l)
 		pm_buf_printf(&x, " TYPE %s USING ", ty);
 		pm_quote_ident(&x, c->name);
 		pm_buf_printf(&x, "::text%s::%s;\n", ty[qlen] ? "[]" : "", ty);
-		if (d)
+		/*
+		 * The default comes back only when the other side has the same:
+		 * otherwise it may name a value the new type lacks, and the
+		 * column's own step sets the default it should have.
+		 */
+		if (d && (ti = find(&e->T, c->id)) >= 0 && streq(jstr(&e->T.o[ti], "default"), d))
 		{
 			put_col_prefix(&x, s, c);
 			pm_buf_printf(&x, " SET DEFAULT %s;\n", d);
@@ -1666,8 +1675,7 @@ enum_swap(engine *e, const snap *s, const obj *b, stlist *l)
 		pm_free(sub.st[i].hazard);
 	}
 	pm_free(sub.st);
-	push(l, buf_take(&x), NULL,
-		 "rewrites table: every table with a column of this enum is rewritten under an ACCESS EXCLUSIVE lock (the type is swapped because PostgreSQL cannot remove or reorder enum values); fails if a row holds a removed value");
+	push(l, buf_take(&x), NULL, hazard);
 }
 
 /* true when the labels of a are b's labels with some left out, in order */
@@ -1700,7 +1708,14 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 	if (!enum_is_subsequence(va, vb))
 	{
 		/* the reverse of a swap is a swap back: see the downgrade */
-		enum_swap(e, &e->S, b, l);
+		enum_swap(e, &e->S, b, l,
+				  "rewrites table: every table with a column of this enum is rewritten under an ACCESS EXCLUSIVE lock (the type is swapped because PostgreSQL cannot remove or reorder enum values); fails if a row holds a removed value");
+		return true;
+	}
+	if (e->swap_enums)
+	{
+		enum_swap(e, &e->S, b, l,
+				  "rewrites table: every table with a column of this enum is rewritten under an ACCESS EXCLUSIVE lock (the type is swapped because the script uses a new value, which PostgreSQL refuses in the transaction that ADD VALUE ran in); to avoid the rewrite, add the values in a revision of their own, marked -- transactional: false (pgmig revision --autogenerate does)");
 		return true;
 	}
 	for (i = 0; i < vb->n; i++)
@@ -2998,7 +3013,9 @@ prepare(engine *e)
 				if (a->depi[k] >= 0 && has_drop(&S->o[a->depi[k]]))
 					force = true;
 				else if ((a->kind == K_VIEW || a->kind == K_MATVIEW || a->kind == K_TRIGGER ||
-						  a->kind == K_POLICY) && a->depi[k] >= 0 && S->o[a->depi[k]].typechg)
+						  a->kind == K_POLICY ||
+						  (a->kind == K_COLUMN && streq(jstr(a, "generated"), "s"))) &&
+						 a->depi[k] >= 0 && S->o[a->depi[k]].typechg)
 					force = true;
 			}
 			if (force)
@@ -3280,6 +3297,12 @@ build_nodes(engine *e)
 				pm_buf_puts(&q, "SELECT count(*) FROM ");
 				put_qn(&q, a);
 				count = q.data;
+			}
+			else if (a->kind == K_COLUMN && streq(jstr(a, "generated"), "s") &&
+					 a->st == ST_REPLACE)
+			{
+				/* computed again from the other columns when it comes back */
+				hz = NULL;
 			}
 			else if (a->kind == K_COLUMN)
 			{
@@ -3681,10 +3704,52 @@ engine_reset(engine *e)
 }
 
 static bool
+is_add_value(const pm_diff_step *st)
+{
+	return st->kind && strcmp(st->kind, "enum") == 0 &&
+		strncmp(st->sql, "ALTER TYPE ", 11) == 0 && strstr(st->sql, " ADD VALUE ") != NULL;
+}
+
+bool
+pm_diff_uses_new_enum_value(const pm_diff_step *steps, int n)
+{
+	int			i,
+				k;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *name;
+		const char *end;
+		char	   *type;
+		bool		used = false;
+
+		if (!is_add_value(&steps[i]))
+			continue;
+		name = steps[i].sql + 11;
+		end = strstr(name, " ADD VALUE ");
+		type = pm_strndup(name, end - name);
+		for (k = 0; k < n && !used; k++)
+			used = !is_add_value(&steps[k]) && strstr(steps[k].sql, type) != NULL;
+		pm_free(type);
+		if (used)
+			return true;
+	}
+	return false;
+}
+
+bool
+pm_diff_is_add_value(const pm_diff_step *step)
+{
+	return is_add_value(step);
+}
+
+static void free_steps(pm_diff_step *s, int n);
+
+static bool
 schema_diff(const char *source, size_t source_len,
 			const char *target, size_t target_len,
 			const char *renames, size_t renames_len,
-			bool with_downgrade, pm_diff *out, pm_error *err)
+			bool with_downgrade, bool keep_add_value, pm_diff *out, pm_error *err)
 {
 	engine		e;
 	rename	   *ren = NULL;
@@ -3699,11 +3764,49 @@ schema_diff(const char *source, size_t source_len,
 	ok = run(&e, source, source_len, target, target_len, &ren, &nren, renames, renames_len,
 			 false, &out->steps, &out->n);
 	engine_reset(&e);
+
+	/*
+	 * Statements that add enum values and use them fail in one transaction
+	 * ("unsafe use of new value"): swap the type instead (a type made in
+	 * the transaction may be used in it), unless the caller runs the ADD
+	 * VALUE steps first, committed on their own (keep_add_value).
+	 */
+	if (ok && !keep_add_value && pm_diff_uses_new_enum_value(out->steps, out->n))
+	{
+		for (i = 0; i < nren; i++)
+		{
+			pm_free(ren[i].src_id);
+			pm_free(ren[i].tgt_id);
+		}
+		pm_free(ren);
+		ren = NULL;
+		nren = 0;
+		free_steps(out->steps, out->n);
+		out->steps = NULL;
+		out->n = 0;
+		e.swap_enums = true;
+		ok = run(&e, source, source_len, target, target_len, &ren, &nren, renames, renames_len,
+				 false, &out->steps, &out->n);
+		engine_reset(&e);
+		e.swap_enums = false;
+	}
 	if (ok && with_downgrade)
 	{
 		ok = run(&e, target, target_len, source, source_len, &ren, &nren, NULL, 0,
 				 true, &out->rev, &out->nrev);
 		engine_reset(&e);
+
+		/* likewise; a downgrade is one section, never split */
+		if (ok && pm_diff_uses_new_enum_value(out->rev, out->nrev))
+		{
+			free_steps(out->rev, out->nrev);
+			out->rev = NULL;
+			out->nrev = 0;
+			e.swap_enums = true;
+			ok = run(&e, target, target_len, source, source_len, &ren, &nren, NULL, 0,
+					 true, &out->rev, &out->nrev);
+			engine_reset(&e);
+		}
 	}
 	for (i = 0; i < nren; i++)
 	{
@@ -3727,7 +3830,17 @@ pm_schema_diff(const char *source, size_t source_len,
 			   pm_diff *out, pm_error *err)
 {
 	return schema_diff(source, source_len, target, target_len, renames, renames_len,
-					   true, out, err);
+					   true, false, out, err);
+}
+
+bool
+pm_schema_diff_keep_add_value(const char *source, size_t source_len,
+							  const char *target, size_t target_len,
+							  const char *renames, size_t renames_len,
+							  pm_diff *out, pm_error *err)
+{
+	return schema_diff(source, source_len, target, target_len, renames, renames_len,
+					   true, true, out, err);
 }
 
 bool
@@ -3737,7 +3850,7 @@ pm_schema_diff_upgrade(const char *source, size_t source_len,
 					   pm_diff *out, pm_error *err)
 {
 	return schema_diff(source, source_len, target, target_len, renames, renames_len,
-					   false, out, err);
+					   false, false, out, err);
 }
 
 static void

@@ -55,6 +55,20 @@ typedef struct pm_diff_step
 	char	   *count_sql;
 } pm_diff_step;
 
+/*
+ * Whether steps add an enum value (ALTER TYPE ... ADD VALUE) that another of
+ * the steps names the type of: PostgreSQL refuses to use a new value in the
+ * transaction that added it, so such a script cannot run as one
+ * transaction.  pm_schema_diff's scripts never have one: they swap the type
+ * instead (a rewrite of its tables).  pm_schema_diff_keep_add_value keeps
+ * ADD VALUE in the upgrade, for a caller that runs those steps
+ * (pm_diff_is_add_value) first, committed on their own (revision
+ * --autogenerate writes them as a revision of their own).
+ */
+struct pm_diff_step;
+extern bool pm_diff_uses_new_enum_value(const struct pm_diff_step *steps, int n);
+extern bool pm_diff_is_add_value(const struct pm_diff_step *step);
+
 typedef struct pm_diff
 {
 	int			n;
@@ -70,6 +84,10 @@ extern bool pm_schema_diff(const char *source, size_t source_len,
 						   pm_diff *out, pm_error *err);
 
 /* The upgrade only (out->rev stays empty): half the work, for pgmig.diff(). */
+extern bool pm_schema_diff_keep_add_value(const char *source, size_t source_len,
+										  const char *target, size_t target_len,
+										  const char *renames, size_t renames_len,
+										  pm_diff *out, pm_error *err);
 extern bool pm_schema_diff_upgrade(const char *source, size_t source_len,
 								   const char *target, size_t target_len,
 								   const char *renames, size_t renames_len,

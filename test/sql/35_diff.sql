@@ -157,6 +157,34 @@ $$, $$
 	CREATE TABLE d.t (m d.mood, l d.level DEFAULT 'low', ls d.level[]);
 $$);
 
+-- a new enum value that the script uses (a default): ADD VALUE would fail
+-- in one transaction ("unsafe use of new value"), so the type is swapped;
+-- and a removed value while the default moves to a kept one: the swap
+-- does not restore the old default, and the downgrade (which adds the
+-- value back and uses it) swaps too
+SELECT * FROM pg_temp.dcase($$
+	CREATE TYPE d.mood AS ENUM ('sad', 'ok');
+	CREATE TABLE d.t (m d.mood DEFAULT 'ok');
+$$, $$
+	CREATE TYPE d.mood AS ENUM ('sad', 'ok', 'happy');
+	CREATE TABLE d.t (m d.mood DEFAULT 'happy');
+$$);
+SELECT * FROM pg_temp.dcase($$
+	CREATE TYPE d.e AS ENUM ('a', 'b', 'c');
+	CREATE TABLE d.t (v d.e DEFAULT 'b');
+$$, $$
+	CREATE TYPE d.e AS ENUM ('a', 'c');
+	CREATE TABLE d.t (v d.e DEFAULT 'c');
+$$);
+
+-- a generated column over a column whose type changes: ALTER COLUMN TYPE
+-- refuses it, so it is dropped and added again around the change
+SELECT * FROM pg_temp.dcase($$
+	CREATE TABLE d.t (a integer, g integer GENERATED ALWAYS AS (a * 2) STORED);
+$$, $$
+	CREATE TABLE d.t (a bigint, g bigint GENERATED ALWAYS AS (a * 2) STORED);
+$$);
+
 -- domains and composite types (a composite type that a column uses cannot
 -- be altered: it is replaced with its columns; one that none uses is altered)
 SELECT * FROM pg_temp.dcase($$
