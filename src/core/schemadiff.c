@@ -1353,6 +1353,43 @@ identity_add_sql(const snap *s, const obj *c)
 	return buf_take(&b);
 }
 
+/* the sequence of a column's serial default: owned by it, not an identity */
+static const obj *
+serial_seq(const snap *s, const obj *col)
+{
+	int			i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->o[i].kind == K_SEQUENCE && !jbool(&s->o[i], "identity") &&
+			streq(jstr(&s->o[i], "owned_by"), col->id))
+			return &s->o[i];
+	return NULL;
+}
+
+/*
+ * The sequence q continues after the values column col holds: a serial
+ * turned identity (or back) gets a new sequence that would start at 1.
+ */
+static void
+push_continue(stlist *l, const snap *s, const obj *q, const obj *col)
+{
+	pm_buf		b,
+				n;
+
+	pm_buf_init(&n);
+	put_qn(&n, q);
+	pm_buf_init(&b);
+	pm_buf_puts(&b, "SELECT pg_catalog.setval(");
+	pm_quote_literal(&b, n.data);
+	pm_buf_puts(&b, ", coalesce(max(");
+	pm_quote_ident(&b, col->name);
+	pm_buf_puts(&b, "), 0) + 1, false) FROM ");
+	put_tbl(&b, s, col);
+	pm_buf_free(&n);
+	push(l, buf_take(&b), NULL,
+		 "reads the whole table (max of the column) so that the new sequence continues after the values it holds");
+}
+
 static bool
 alter_column(engine *e, const obj *a, const obj *b, stlist *l)
 {
@@ -1371,7 +1408,34 @@ alter_column(engine *e, const obj *a, const obj *b, stlist *l)
 	if (dflt_chg && da)
 		push(l, col_sql(T, b, "DROP DEFAULT", NULL), col_sql(S, a, "SET DEFAULT %s", da), NULL);
 	if (*ia && !*ib)
+	{
+		const obj  *iq = identity_seq(S, a);
+		const obj  *sq = serial_seq(T, b);
+
 		push(l, col_sql(T, b, "DROP IDENTITY", NULL), identity_add_sql(S, a), NULL);
+
+		/*
+		 * An identity turned serial: DROP IDENTITY took its sequence, and
+		 * the serial's comes back under that name, owned by the column
+		 * (the sequence object is kept: it has the same id on both sides).
+		 */
+		if (iq && sq && strcmp(iq->id, sq->id) == 0)
+		{
+			pm_buf		c,
+						d;
+
+			pm_buf_init(&c);
+			pm_buf_puts(&c, "CREATE SEQUENCE ");
+			put_qn(&c, sq);
+			put_seq_options(&c, sq, true);
+			pm_buf_init(&d);
+			pm_buf_puts(&d, "DROP SEQUENCE ");
+			put_qn(&d, sq);
+			push(l, buf_take(&c), buf_take(&d), NULL);
+			push(l, owned_sql(T, sq), NULL, NULL);
+			push_continue(l, T, sq, b);
+		}
+	}
 	if (typechg)
 	{
 		const char *hz = NULL;
@@ -1393,7 +1457,29 @@ alter_column(engine *e, const obj *a, const obj *b, stlist *l)
 			push(l, col_sql(T, b, "DROP NOT NULL", NULL), col_sql(S, a, "SET NOT NULL", NULL), NULL);
 	}
 	if (!*ia && *ib)
+	{
+		const obj  *sq = serial_seq(S, a);
+		const obj  *iq = identity_seq(T, b);
+		bool		same_name = sq && iq && strcmp(sq->id, iq->id) == 0;
+
+		/*
+		 * A serial turned identity: its sequence (the default was dropped
+		 * above) goes first, or the identity's of the same name cannot be
+		 * made.
+		 */
+		if (same_name)
+		{
+			pm_buf		d;
+
+			pm_buf_init(&d);
+			pm_buf_puts(&d, "DROP SEQUENCE ");
+			put_qn(&d, sq);
+			push(l, buf_take(&d), NULL, NULL);
+		}
 		push(l, identity_add_sql(T, b), col_sql(S, a, "DROP IDENTITY", NULL), NULL);
+		if (sq && iq)
+			push_continue(l, T, iq, b);
+	}
 	else if (*ia && *ib && strcmp(ia, ib) != 0)
 		push(l, col_sql(T, b, "SET GENERATED %s", streq(ib, "a") ? "ALWAYS" : "BY DEFAULT"),
 			 col_sql(S, a, "SET GENERATED %s", streq(ia, "a") ? "ALWAYS" : "BY DEFAULT"), NULL);
