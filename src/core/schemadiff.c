@@ -150,8 +150,9 @@ typedef struct engine
 	node	   *nodes;
 	pm_error   *err;
 	bool		failed;
-	bool		swap_enums;		/* new enum values by a type swap, not ADD
-								 * VALUE (see pm_diff_uses_new_enum_value) */
+	const char *swap_types;		/* enums whose new values a script uses:
+								 * swapped, not ADD VALUE ("\nqn\n..."; see
+								 * used_new_enum_types) */
 } engine;
 
 /* ---------------------------------------------------------------- utils */
@@ -1798,12 +1799,24 @@ alter_enum(engine *e, const obj *a, const obj *b, stlist *l)
 				  "rewrites table: every table with a column of this enum is rewritten under an ACCESS EXCLUSIVE lock (the type is swapped because PostgreSQL cannot remove or reorder enum values); fails if a row holds a removed value");
 		return true;
 	}
-	if (e->swap_enums)
+	if (e->swap_types)
 	{
+		pm_buf		qn;
+		bool		swap;
+
+		pm_buf_init(&qn);
+		pm_buf_puts(&qn, "\n");
+		put_qn(&qn, b);
+		pm_buf_puts(&qn, "\n");
+		swap = strstr(e->swap_types, qn.data) != NULL;
+		pm_buf_free(&qn);
+		if (!swap)
+			goto add_values;
 		enum_swap(e, &e->S, b, l,
 				  "rewrites table: every table with a column of this enum is rewritten under an ACCESS EXCLUSIVE lock (the type is swapped because the script uses a new value, which PostgreSQL refuses in the transaction that ADD VALUE ran in); to avoid the rewrite, add the values in a revision of their own, marked -- transactional: false (pgmig revision --autogenerate does)");
 		return true;
 	}
+add_values:
 	for (i = 0; i < vb->n; i++)
 	{
 		pm_buf		x;
@@ -3796,8 +3809,12 @@ is_add_value(const pm_diff_step *st)
 		strncmp(st->sql, "ALTER TYPE ", 11) == 0 && strstr(st->sql, " ADD VALUE ") != NULL;
 }
 
-bool
-pm_diff_uses_new_enum_value(const pm_diff_step *steps, int n)
+/*
+ * The enum types that steps add values to (ADD VALUE) and another step
+ * names, appended to *types as "\nqn\n" each (qn as the ADD VALUE prints it).
+ */
+static void
+used_new_enum_types(const pm_diff_step *steps, int n, pm_buf *types)
 {
 	int			i,
 				k;
@@ -3816,11 +3833,23 @@ pm_diff_uses_new_enum_value(const pm_diff_step *steps, int n)
 		type = pm_strndup(name, end - name);
 		for (k = 0; k < n && !used; k++)
 			used = !is_add_value(&steps[k]) && strstr(steps[k].sql, type) != NULL;
-		pm_free(type);
 		if (used)
-			return true;
+			pm_buf_printf(types, "\n%s\n", type);
+		pm_free(type);
 	}
-	return false;
+}
+
+bool
+pm_diff_uses_new_enum_value(const pm_diff_step *steps, int n)
+{
+	pm_buf		types;
+	bool		used;
+
+	pm_buf_init(&types);
+	used_new_enum_types(steps, n, &types);
+	used = types.len > 0;
+	pm_buf_free(&types);
+	return used;
 }
 
 bool
@@ -3831,6 +3860,59 @@ pm_diff_is_add_value(const pm_diff_step *step)
 
 static void free_steps(pm_diff_step *s, int n);
 
+static void
+free_renames(rename **ren, int *nren)
+{
+	int			i;
+
+	for (i = 0; i < *nren; i++)
+	{
+		pm_free((*ren)[i].src_id);
+		pm_free((*ren)[i].tgt_id);
+	}
+	pm_free(*ren);
+	*ren = NULL;
+	*nren = 0;
+}
+
+/*
+ * One direction of a diff.  Statements that add enum values and use them
+ * fail in one transaction ("unsafe use of new value"): unless the caller
+ * runs the ADD VALUE steps first, committed on their own (keep_add_value),
+ * the script is made again with those types swapped (a type made in the
+ * transaction may be used in it).  The upgrade (not backward) makes the
+ * rename list; the downgrade reads it.
+ */
+static bool
+run_direction(engine *e, const char *from, size_t from_len, const char *to, size_t to_len,
+			  rename **ren, int *nren, const char *renames, size_t renames_len,
+			  bool backward, bool keep_add_value, pm_diff_step **steps, int *n)
+{
+	pm_buf		types;
+	bool		ok;
+
+	ok = run(e, from, from_len, to, to_len, ren, nren, renames, renames_len, backward, steps, n);
+	engine_reset(e);
+	if (!ok || keep_add_value)
+		return ok;
+	pm_buf_init(&types);
+	used_new_enum_types(*steps, *n, &types);
+	if (types.len > 0)
+	{
+		if (!backward)
+			free_renames(ren, nren);
+		free_steps(*steps, *n);
+		*steps = NULL;
+		*n = 0;
+		e->swap_types = types.data;
+		ok = run(e, from, from_len, to, to_len, ren, nren, renames, renames_len, backward, steps, n);
+		engine_reset(e);
+		e->swap_types = NULL;
+	}
+	pm_buf_free(&types);
+	return ok;
+}
+
 static bool
 schema_diff(const char *source, size_t source_len,
 			const char *target, size_t target_len,
@@ -3839,67 +3921,20 @@ schema_diff(const char *source, size_t source_len,
 {
 	engine		e;
 	rename	   *ren = NULL;
-	int			nren = 0,
-				i;
+	int			nren = 0;
 	bool		ok;
 
 	memset(out, 0, sizeof(*out));
 	memset(&e, 0, sizeof(e));
 	pm_error_clear(err);
 	e.err = err;
-	ok = run(&e, source, source_len, target, target_len, &ren, &nren, renames, renames_len,
-			 false, &out->steps, &out->n);
-	engine_reset(&e);
-
-	/*
-	 * Statements that add enum values and use them fail in one transaction
-	 * ("unsafe use of new value"): swap the type instead (a type made in
-	 * the transaction may be used in it), unless the caller runs the ADD
-	 * VALUE steps first, committed on their own (keep_add_value).
-	 */
-	if (ok && !keep_add_value && pm_diff_uses_new_enum_value(out->steps, out->n))
-	{
-		for (i = 0; i < nren; i++)
-		{
-			pm_free(ren[i].src_id);
-			pm_free(ren[i].tgt_id);
-		}
-		pm_free(ren);
-		ren = NULL;
-		nren = 0;
-		free_steps(out->steps, out->n);
-		out->steps = NULL;
-		out->n = 0;
-		e.swap_enums = true;
-		ok = run(&e, source, source_len, target, target_len, &ren, &nren, renames, renames_len,
-				 false, &out->steps, &out->n);
-		engine_reset(&e);
-		e.swap_enums = false;
-	}
+	ok = run_direction(&e, source, source_len, target, target_len, &ren, &nren,
+					   renames, renames_len, false, keep_add_value, &out->steps, &out->n);
+	/* a downgrade is one section, never split: it always swaps */
 	if (ok && with_downgrade)
-	{
-		ok = run(&e, target, target_len, source, source_len, &ren, &nren, NULL, 0,
-				 true, &out->rev, &out->nrev);
-		engine_reset(&e);
-
-		/* likewise; a downgrade is one section, never split */
-		if (ok && pm_diff_uses_new_enum_value(out->rev, out->nrev))
-		{
-			free_steps(out->rev, out->nrev);
-			out->rev = NULL;
-			out->nrev = 0;
-			e.swap_enums = true;
-			ok = run(&e, target, target_len, source, source_len, &ren, &nren, NULL, 0,
-					 true, &out->rev, &out->nrev);
-			engine_reset(&e);
-		}
-	}
-	for (i = 0; i < nren; i++)
-	{
-		pm_free(ren[i].src_id);
-		pm_free(ren[i].tgt_id);
-	}
-	pm_free(ren);
+		ok = run_direction(&e, target, target_len, source, source_len, &ren, &nren,
+						   NULL, 0, true, false, &out->rev, &out->nrev);
+	free_renames(&ren, &nren);
 	if (!ok)
 	{
 		if (err && err->code == PM_OK)
