@@ -288,6 +288,7 @@ bool		pgmig_bookkeeping = false;
 static MemoryContext cache_cxt = NULL;
 static PgmigGraph *cache_graph = NULL;
 static int64 cache_version = 0;
+static int64 asked_version = -1;	/* the version the last probe saw */
 static Oid	cache_relid = InvalidOid;
 
 static Oid
@@ -362,18 +363,25 @@ pgmig_graph_changed(PG_FUNCTION_ARGS)
 }
 
 /*
- * The graph for a read-only call; the caller is connected to SPI.  The
- * result may be shared with later calls: treat it as read-only.
+ * The cached graph when it is current, for a read-only call; the caller
+ * is connected to SPI.  NULL when the cache is empty or stale: the caller
+ * then fills it (pgmig_graph_for_reading) or answers from the stored image
+ * in place (a new backend's heads() and current(), info.c).  *use_cache is
+ * false inside a run, during bookkeeping or without the version row: the
+ * caller must then read the tables.  *first is true when no call asked for
+ * this version of the graph before: a backend that asks once answers from
+ * the image in place, one that asks again fills the cache.
  */
 PgmigGraph *
-pgmig_graph_for_reading(bool strict)
+pgmig_graph_cached(bool *use_cache, bool *first)
 {
 	Oid			relid = graph_version_relid();
 	int64		version;
-	MemoryContext oldcxt;
 
+	*use_cache = false;
+	*first = false;
 	if (!OidIsValid(relid) || pgmig_in_run || pgmig_bookkeeping)
-		return pgmig_load_graph(strict);
+		return NULL;
 
 	/*
 	 * The cache was filled by whichever role asked first in this backend:
@@ -387,11 +395,38 @@ pgmig_graph_for_reading(bool strict)
 	/* SPI_execute (not read-only) sees this transaction's changes */
 	version = graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
 								 SPI_OK_SELECT);
+	*use_cache = true;
 	if (cache_graph == NULL || version != cache_version || relid != cache_relid)
 	{
+		*first = version != asked_version || relid != cache_relid;
+		asked_version = version;
 		if (cache_cxt != NULL)
 			MemoryContextDelete(cache_cxt);
+		cache_cxt = NULL;
 		cache_graph = NULL;
+		cache_version = version;
+		cache_relid = relid;
+		return NULL;
+	}
+	return cache_graph;
+}
+
+/*
+ * The graph for a read-only call; the caller is connected to SPI.  The
+ * result may be shared with later calls: treat it as read-only.
+ */
+PgmigGraph *
+pgmig_graph_for_reading(bool strict)
+{
+	bool		use_cache;
+	bool		first;
+	MemoryContext oldcxt;
+
+	(void) pgmig_graph_cached(&use_cache, &first);
+	if (!use_cache)
+		return pgmig_load_graph(strict);
+	if (cache_graph == NULL)
+	{
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "pgmig graph cache",
 										  ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(cache_cxt);
@@ -400,8 +435,6 @@ pgmig_graph_for_reading(bool strict)
 		if (cache_graph == NULL)
 			cache_graph = pgmig_load_graph(false);
 		MemoryContextSwitchTo(oldcxt);
-		cache_version = version;
-		cache_relid = relid;
 	}
 	/* a strict caller gets the error a strict build would give */
 	if (strict && pm_graph_nproblems(cache_graph->g) > 0)

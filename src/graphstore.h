@@ -11,6 +11,7 @@
 #include "pgmig.h"
 
 #include "storage/itemptr.h"
+#include "core/graphimg.h"
 
 /* A row version: its ctid as (block << 16) | offset, and its raw xmin. */
 typedef struct PgmigRowKey
@@ -56,6 +57,28 @@ extern PgmigGraph *pgmig_graph_from_verified_image(const PgmigRowKey *expect,
 												   int64 *applied_rows);
 
 /* 64 hex digits as 32 bytes; false for anything else */
+/*
+ * The stored image used in place, without building the graph: what a new
+ * backend's heads(), current() and no-op upgrade() read (graphstore.c).
+ */
+typedef struct PgmigImageView
+{
+	pm_image_view v;
+	unsigned char *applied;		/* n flags */
+	TimestampTz *applied_at;	/* n; 0 when not applied or not read */
+	int			napplied;		/* distinct revisions found applied */
+} PgmigImageView;
+
+typedef enum PgmigViewApplied
+{
+	PGMIG_VIEW_APPLIED_NONE,
+	PGMIG_VIEW_APPLIED_HEADS,	/* the heads' flags only */
+	PGMIG_VIEW_APPLIED_ALL,		/* every flag, no time */
+	PGMIG_VIEW_APPLIED_CURRENT	/* every flag, the current revisions' times */
+} PgmigViewApplied;
+
+extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
+
 extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);
 
 /* ---- graphverify.c: check()'s record of verified row versions ---- */

@@ -107,6 +107,34 @@ run_planned_revisions(RunCommand cmd, PgmigGraph *pg, PgmigBookkeeping *bk, pm_s
 	MemoryContextDelete(stepcxt);
 }
 
+/*
+ * Is an upgrade to "head" or "heads" a no-op?  Answered from the stored
+ * image in place and the applied set read from pgmig.applied
+ * (graphstore.c), without building the graph: what every deploy runs, in
+ * a new backend.  1: nothing is pending; 0: something is; -1: the image
+ * cannot say (another target, no usable image, several heads for "head":
+ * that error comes from the tables).
+ */
+static int
+upgrade_noop_in_place(const char *target)
+{
+	PgmigImageView iv;
+	pm_set		heads;
+	bool		one = strcmp(target, "head") == 0;
+
+	if (!one && strcmp(target, "heads") != 0)
+		return -1;
+	if (!pgmig_image_view_read(&iv, PGMIG_VIEW_APPLIED_ALL) || iv.v.n == 0)
+		return -1;
+	pm_image_view_heads(&iv.v, &heads);
+	if (one && heads.n != 1)
+		return -1;
+	/* every revision applied: what a deploy with nothing new finds */
+	if (iv.napplied == iv.v.n)
+		return 1;
+	return pm_image_view_all_applied(&iv.v, &heads, iv.applied) ? 1 : 0;
+}
+
 static int
 run_command(RunCommand cmd, const char *target)
 {
@@ -119,6 +147,7 @@ run_command(RunCommand cmd, const char *target)
 	PgmigBookkeeping bk;
 	int			k;
 	int			count;
+	int			noop;
 	bool		save_bookkeeping;
 	const char *fname = cmd == RUN_UPGRADE ? "upgrade" :
 	cmd == RUN_DOWNGRADE ? "downgrade" : "stamp";
@@ -128,12 +157,22 @@ run_command(RunCommand cmd, const char *target)
 	pgmig_lock_xact();
 
 	/*
-	 * An upgrade first plans from the stored graph image and the applied
-	 * set (graphstore.c): when nothing is pending, that is the answer and
-	 * no revision row is read.  Otherwise, and for every other command,
-	 * the plan comes from the tables.
+	 * An upgrade first asks the stored graph image and the applied set
+	 * (graphstore.c): in place for "head" and "heads", else from the graph
+	 * the image gives.  When nothing is pending, that is the answer and no
+	 * revision row is read.  Otherwise, and for every other command, the
+	 * plan comes from the tables.
 	 */
-	pg = cmd == RUN_UPGRADE ? pgmig_graph_from_image() : NULL;
+	noop = cmd == RUN_UPGRADE ? upgrade_noop_in_place(target) : -1;
+	if (noop == 1)
+	{
+		ereport(NOTICE,
+				(errmsg("nothing to upgrade: target \"%s\" is already applied",
+						target)));
+		pgmig_call_end(callcxt, oldcxt);
+		return 0;
+	}
+	pg = cmd == RUN_UPGRADE && noop < 0 ? pgmig_graph_from_image() : NULL;
 	if (pg != NULL)
 	{
 		pm_error	err;

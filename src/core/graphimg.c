@@ -238,12 +238,101 @@ get_count(reader *rd, size_t min_bytes, uint32_t *out, const char *what)
 	return true;
 }
 
+/*
+ * One revision's record, checked: its id and labels valid names, known
+ * flags, every edge below n.  The one reader of a record, for the built
+ * graph and for the view.
+ */
+static bool
+read_record(reader *rd, uint32_t n, pm_image_rec *r)
+{
+	uint32_t	flags;
+	uint32_t	np,
+				nd,
+				nl,
+				mlen,
+				v;
+	uint32_t	k;
+	const char *label;
+
+	if (!get_name(rd, &r->id, "revision id") ||
+		!get_uint(rd, 1, &flags, "flags") ||
+		!get_uint(rd, 2, &np, "parent count") ||
+		!get_uint(rd, 2, &nd, "dependency count") ||
+		!get_uint(rd, 2, &nl, "label count"))
+		return false;
+	if (flags & ~(uint32_t) (PM_IMAGE_TRANSACTIONAL | PM_IMAGE_IRREVERSIBLE))
+		return bad(rd, "unknown flags");
+	r->flags = flags;
+	r->nparents = (int) np;
+	r->ndeps = (int) nd;
+	r->nlabels = (int) nl;
+	r->edges = rd->p;
+	for (k = 0; k < np + nd; k++)
+	{
+		if (!get_uint(rd, 4, &v, "edge"))
+			return false;
+		if (v >= n)
+			return bad(rd, "edge out of range");
+	}
+	r->labels = rd->p;
+	for (k = 0; k < nl; k++)
+		if (!get_name(rd, &label, "branch label"))
+			return false;
+	if (!get_uint(rd, 4, &mlen, "message length") ||
+		!get_string(rd, mlen, &r->message, "message"))
+		return false;
+	return true;
+}
+
+int
+pm_image_rec_edge(const pm_image_rec *r, int k)
+{
+	const unsigned char *q = r->edges + 4 * (size_t) k;
+
+	return (int) ((uint32_t) q[0] | (uint32_t) q[1] << 8 |
+				  (uint32_t) q[2] << 16 | (uint32_t) q[3] << 24);
+}
+
+void
+pm_image_rec_labels(const pm_image_rec *r, const char **out)
+{
+	const unsigned char *q = r->labels;
+	int			k;
+
+	/* checked by read_record: u8 length, the name, its NUL */
+	for (k = 0; k < r->nlabels; k++)
+	{
+		out[k] = (const char *) q + 1;
+		q += 2 + q[0];
+	}
+}
+
+/* The header: magic and the three counts, checked against the bytes left. */
+static bool
+read_header(reader *rd, uint32_t *n, uint32_t *nedges, uint32_t *nlabels)
+{
+	const unsigned char *magic;
+
+	if (!get_bytes(rd, sizeof(image_magic), &magic, "header") ||
+		memcmp(magic, image_magic, sizeof(image_magic)) != 0)
+		return bad(rd, "wrong magic");
+
+	/*
+	 * Bounds before allocating: a revision takes at least 19 bytes (a
+	 * one-letter id, flags, counts, an empty message, its place in the
+	 * order), an edge 4, a label 3.
+	 */
+	return get_count(rd, 19, n, "revision count") &&
+		get_count(rd, 4, nedges, "edge count") &&
+		get_count(rd, 3, nlabels, "label count");
+}
+
 bool
 pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 			  pm_error *err)
 {
 	reader		rd = {buf, len, len, err};
-	const unsigned char *magic;
 	uint32_t	n;
 	uint32_t	nedges;
 	uint32_t	nlabels;
@@ -254,18 +343,7 @@ pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 
 	pm_error_clear(err);
 	memset(out, 0, sizeof(pm_image));
-	if (!get_bytes(&rd, sizeof(image_magic), &magic, "header") ||
-		memcmp(magic, image_magic, sizeof(image_magic)) != 0)
-		return bad(&rd, "wrong magic");
-
-	/*
-	 * Bounds before allocating: a revision takes at least 19 bytes (a
-	 * one-letter id, flags, counts, an empty message, its place in the
-	 * order), an edge 4, a label 3.
-	 */
-	if (!get_count(&rd, 19, &n, "revision count") ||
-		!get_count(&rd, 4, &nedges, "edge count") ||
-		!get_count(&rd, 3, &nlabels, "label count"))
+	if (!read_header(&rd, &n, &nedges, &nlabels))
 		return false;
 	out->n = (int) n;
 	out->names = pm_malloc(sizeof(char *) * ((size_t) nedges + nlabels + 1));
@@ -276,55 +354,28 @@ pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 	out->g = pm_graph_new_borrowed((int) n);
 	for (i = 0; i < n; i++)
 	{
-		const char *id;
-		uint32_t	flags;
-		uint32_t	np,
-					nd,
-					nl,
-					mlen,
-					v;
-		uint32_t	k;
+		pm_image_rec r;
+		int			k;
 
-		if (!get_name(&rd, &id, "revision id") ||
-			!get_uint(&rd, 1, &flags, "flags") ||
-			!get_uint(&rd, 2, &np, "parent count") ||
-			!get_uint(&rd, 2, &nd, "dependency count") ||
-			!get_uint(&rd, 2, &nl, "label count"))
+		if (!read_record(&rd, n, &r))
 			goto fail;
-		if (flags & ~(uint32_t) (PM_IMAGE_TRANSACTIONAL | PM_IMAGE_IRREVERSIBLE))
-		{
-			bad(&rd, "unknown flags");
-			goto fail;
-		}
-		if (np + nd > nedges - eoff || nl > nlabels - loff)
+		if ((uint32_t) (r.nparents + r.ndeps) > nedges - eoff ||
+			(uint32_t) r.nlabels > nlabels - loff)
 		{
 			bad(&rd, "more edges or labels than the header says");
 			goto fail;
 		}
-		for (k = 0; k < np + nd; k++)
-		{
-			if (!get_uint(&rd, 4, &v, "edge"))
-				goto fail;
-			if (v >= n)
-			{
-				bad(&rd, "edge out of range");
-				goto fail;
-			}
-			out->edges[eoff + k] = (int) v;
-		}
-		for (k = 0; k < nl; k++)
-			if (!get_name(&rd, &out->names[nedges + loff + k], "branch label"))
-				goto fail;
-		if (!get_uint(&rd, 4, &mlen, "message length") ||
-			!get_string(&rd, mlen, &out->messages[i], "message"))
-			goto fail;
-		out->flags[i] = (unsigned char) flags;
+		for (k = 0; k < r.nparents + r.ndeps; k++)
+			out->edges[eoff + k] = pm_image_rec_edge(&r, k);
+		pm_image_rec_labels(&r, out->names + nedges + loff);
+		out->messages[i] = r.message;
+		out->flags[i] = (unsigned char) r.flags;
 		/* parent and dependency names are filled in below, once all ids are known */
-		(void) pm_graph_add(out->g, id, out->names + eoff, (int) np,
-							out->names + eoff + np, (int) nd,
-							out->names + nedges + loff, (int) nl, false);
-		eoff += np + nd;
-		loff += nl;
+		(void) pm_graph_add(out->g, r.id, out->names + eoff, r.nparents,
+							out->names + eoff + r.nparents, r.ndeps,
+							out->names + nedges + loff, r.nlabels, false);
+		eoff += (uint32_t) (r.nparents + r.ndeps);
+		loff += (uint32_t) r.nlabels;
 	}
 	if (eoff != nedges || loff != nlabels)
 	{
@@ -374,4 +425,298 @@ pm_image_free(pm_image *img)
 	if (img->flags)
 		pm_free(img->flags);
 	memset(img, 0, sizeof(pm_image));
+}
+
+/* ---- the image in place ---- */
+
+static uint32_t
+id_hash(const char *id, size_t len)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+	size_t		k;
+
+	for (k = 0; k < len; k++)
+		h = (h ^ (unsigned char) id[k]) * 16777619u;
+	return h;
+}
+
+bool
+pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
+				   pm_error *err)
+{
+	reader		rd = {buf, len, len, err};
+	uint32_t	n;
+	uint32_t	nedges;
+	uint32_t	nlabels;
+	uint32_t	eoff = 0;
+	uint32_t	loff = 0;
+	uint32_t	i;
+	int		   *pos = NULL;
+
+	pm_error_clear(err);
+	memset(v, 0, sizeof(pm_image_view));
+	v->buf = buf;
+	v->len = len;
+	if (!read_header(&rd, &n, &nedges, &nlabels))
+		return false;
+	v->n = (int) n;
+	v->offsets = pm_malloc(sizeof(uint32_t) * ((size_t) n + 1));
+	v->nchildren = pm_malloc((size_t) n + 1);
+	memset(v->nchildren, 0, (size_t) n + 1);
+	for (i = 0; i < n; i++)
+	{
+		pm_image_rec r;
+		int			k;
+		int			j;
+
+		v->offsets[i] = (uint32_t) (rd.p - buf);
+		if (!read_record(&rd, n, &r))
+			goto fail;
+		if ((uint32_t) (r.nparents + r.ndeps) > nedges - eoff ||
+			(uint32_t) r.nlabels > nlabels - loff)
+		{
+			bad(&rd, "more edges or labels than the header says");
+			goto fail;
+		}
+		for (k = 0; k < r.nparents; k++)
+		{
+			int			p = pm_image_rec_edge(&r, k);
+			bool		again = false;
+
+			/* a parent named twice counts once, as in the built graph */
+			for (j = 0; j < k; j++)
+				if (pm_image_rec_edge(&r, j) == p)
+					again = true;
+			if (!again && v->nchildren[p] < 255)
+				v->nchildren[p]++;
+		}
+		eoff += (uint32_t) (r.nparents + r.ndeps);
+		loff += (uint32_t) r.nlabels;
+	}
+	if (eoff != nedges || loff != nlabels)
+	{
+		bad(&rd, "fewer edges or labels than the header says");
+		goto fail;
+	}
+
+	/* the order must be a permutation with every edge pointing backwards */
+	pos = pm_malloc(sizeof(int) * ((size_t) n + 1));
+	memset(pos, 0xff, sizeof(int) * ((size_t) n + 1));
+	for (i = 0; i < n; i++)
+	{
+		uint32_t	t;
+
+		if (!get_uint(&rd, 4, &t, "order"))
+			goto fail;
+		if (t >= n || pos[t] >= 0)
+		{
+			bad(&rd, "the order is not a permutation");
+			goto fail;
+		}
+		pos[t] = (int) i;
+	}
+	if (rd.left != 0)
+	{
+		bad(&rd, "trailing bytes");
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+	{
+		pm_image_rec r;
+		int			k;
+
+		pm_image_view_rec(v, (int) i, &r);
+		for (k = 0; k < r.nparents + r.ndeps; k++)
+			if (pos[pm_image_rec_edge(&r, k)] >= pos[i])
+			{
+				pm_error_set(err, PM_ERR_SYNTAX,
+							 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
+							 r.id);
+				goto fail;
+			}
+	}
+	pm_free(pos);
+	return true;
+
+fail:
+	if (pos)
+		pm_free(pos);
+	pm_image_view_free(v);
+	return false;
+}
+
+void
+pm_image_view_free(pm_image_view *v)
+{
+	if (v->offsets)
+		pm_free(v->offsets);
+	if (v->nchildren)
+		pm_free(v->nchildren);
+	if (v->slots)
+		pm_free(v->slots);
+	memset(v, 0, sizeof(pm_image_view));
+}
+
+/* A record the open checked: no bounds to check again. */
+void
+pm_image_view_rec(const pm_image_view *v, int i, pm_image_rec *r)
+{
+	const unsigned char *q = v->buf + v->offsets[i];
+	size_t		idlen = q[0];
+	int			k;
+
+	r->id = (const char *) q + 1;
+	q += 2 + idlen;
+	r->flags = q[0];
+	r->nparents = q[1] | q[2] << 8;
+	r->ndeps = q[3] | q[4] << 8;
+	r->nlabels = q[5] | q[6] << 8;
+	q += 7;
+	r->edges = q;
+	q += 4 * (size_t) (r->nparents + r->ndeps);
+	r->labels = q;
+	for (k = 0; k < r->nlabels; k++)
+		q += 2 + q[0];
+	r->message = (const char *) q + 4;	/* after its length */
+}
+
+bool
+pm_image_view_id_is(const pm_image_view *v, int i, const char *id, size_t len)
+{
+	const unsigned char *q = v->buf + v->offsets[i];
+
+	return q[0] == len && memcmp(q + 1, id, len) == 0;
+}
+
+static void
+build_lookup(pm_image_view *v)
+{
+	uint32_t	size = 16;
+	int			i;
+
+	while (size < 2 * (uint32_t) v->n + 2)
+		size *= 2;
+	v->slots = pm_malloc(sizeof(uint32_t) * size);
+	memset(v->slots, 0, sizeof(uint32_t) * size);
+	v->nslots = size;
+	for (i = 0; i < v->n; i++)
+	{
+		const unsigned char *q = v->buf + v->offsets[i];
+		uint32_t	h = id_hash((const char *) q + 1, q[0]) & (size - 1);
+
+		while (v->slots[h] != 0)
+		{
+			if (pm_image_view_id_is(v, (int) v->slots[h] - 1, (const char *) q + 1, q[0]))
+				v->dup = true;	/* never written so: the caller reads the tables */
+			h = (h + 1) & (size - 1);
+		}
+		v->slots[h] = (uint32_t) i + 1;
+	}
+}
+
+int
+pm_image_view_find(pm_image_view *v, const char *id, size_t len, int hint)
+{
+	uint32_t	h;
+
+	if (hint >= 0 && hint < v->n && pm_image_view_id_is(v, hint, id, len))
+		return hint;
+	if (len == 0 || len > PM_MAX_ID_LEN)
+		return -1;
+	if (v->nslots == 0)
+		build_lookup(v);
+	h = id_hash(id, len) & (v->nslots - 1);
+	while (v->slots[h] != 0)
+	{
+		if (pm_image_view_id_is(v, (int) v->slots[h] - 1, id, len))
+			return (int) v->slots[h] - 1;
+		h = (h + 1) & (v->nslots - 1);
+	}
+	return -1;
+}
+
+static void
+view_set_init(pm_set *s, int cap)
+{
+	s->n = 0;
+	s->items = pm_malloc(sizeof(int) * ((size_t) cap + 1));
+}
+
+void
+pm_image_view_heads(const pm_image_view *v, pm_set *out)
+{
+	int			i;
+
+	view_set_init(out, v->n);
+	for (i = 0; i < v->n; i++)
+		if (v->nchildren[i] == 0)
+			out->items[out->n++] = i;
+}
+
+void
+pm_image_view_current(const pm_image_view *v, const unsigned char *applied,
+					  pm_set *out)
+{
+	unsigned char *child_applied = pm_malloc((size_t) v->n + 1);
+	int			i;
+	int			k;
+
+	/* a revision with an applied child is not current: mark from the child */
+	memset(child_applied, 0, (size_t) v->n + 1);
+	for (i = 0; i < v->n; i++)
+	{
+		pm_image_rec r;
+
+		if (!applied[i])
+			continue;
+		pm_image_view_rec(v, i, &r);
+		for (k = 0; k < r.nparents; k++)
+			child_applied[pm_image_rec_edge(&r, k)] = 1;
+	}
+	view_set_init(out, v->n);
+	for (i = 0; i < v->n; i++)
+		if (applied[i] && !child_applied[i])
+			out->items[out->n++] = i;
+	pm_free(child_applied);
+}
+
+bool
+pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
+						  const unsigned char *applied)
+{
+	unsigned char *seen = pm_malloc((size_t) v->n + 1);
+	int		   *stack = pm_malloc(sizeof(int) * ((size_t) v->n + 1));
+	int			top = 0;
+	int			k;
+	bool		all = true;
+
+	memset(seen, 0, (size_t) v->n + 1);
+	for (k = 0; k < targets->n; k++)
+		if (!seen[targets->items[k]])
+		{
+			seen[targets->items[k]] = 1;
+			stack[top++] = targets->items[k];
+		}
+	while (top > 0 && all)
+	{
+		int			i = stack[--top];
+		pm_image_rec r;
+
+		if (!applied[i])
+			all = false;
+		pm_image_view_rec(v, i, &r);
+		for (k = 0; k < r.nparents + r.ndeps; k++)
+		{
+			int			p = pm_image_rec_edge(&r, k);
+
+			if (!seen[p])
+			{
+				seen[p] = 1;
+				stack[top++] = p;
+			}
+		}
+	}
+	pm_free(seen);
+	pm_free(stack);
+	return all;
 }

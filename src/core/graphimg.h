@@ -39,6 +39,8 @@
 
 #include "graph.h"
 
+#include <stdint.h>
+
 #define PM_IMAGE_TRANSACTIONAL	0x01
 #define PM_IMAGE_IRREVERSIBLE	0x02
 
@@ -77,5 +79,72 @@ extern unsigned char *pm_image_write(const pm_graph *g,
 extern bool pm_image_read(const unsigned char *buf, size_t len,
 						  pm_image *out, pm_error *err);
 extern void pm_image_free(pm_image *img);
+
+/*
+ * An image used in place, without building its graph.  A new backend's
+ * heads(), current() and no-op upgrade() need a few facts per revision
+ * (where its record is, how many children it has, whether it is applied);
+ * building the whole pm_graph for them was most of their cost at 100,000
+ * revisions.  The view accepts exactly the images pm_image_read accepts
+ * (the same record reader, edges in range, the stored order checked), so
+ * an answer from it is the answer the built graph would give; names are
+ * checked for uniqueness only when the id lookup table is built (as the
+ * graph does), and a duplicate sets dup.
+ */
+typedef struct pm_image_view
+{
+	const unsigned char *buf;	/* borrowed */
+	size_t		len;
+	int			n;
+	uint32_t   *offsets;		/* revision i's record starts at buf + offsets[i] */
+	unsigned char *nchildren;	/* children through down_revision, at most 255 */
+	uint32_t   *slots;			/* id lookup: 0 empty, else index + 1 */
+	uint32_t	nslots;			/* 0 until the first lookup that needs it */
+	bool		dup;			/* the lookup table found a duplicate id */
+} pm_image_view;
+
+/* One revision's record, borrowed from the image. */
+typedef struct pm_image_rec
+{
+	const char *id;
+	unsigned	flags;			/* PM_IMAGE_* */
+	int			nparents;
+	int			ndeps;
+	int			nlabels;
+	const unsigned char *edges; /* nparents + ndeps indices, u32 each */
+	const unsigned char *labels;	/* nlabels names as stored */
+	const char *message;
+} pm_image_rec;
+
+extern bool pm_image_view_open(const unsigned char *buf, size_t len,
+							   pm_image_view *v, pm_error *err);
+extern void pm_image_view_free(pm_image_view *v);
+extern void pm_image_view_rec(const pm_image_view *v, int i, pm_image_rec *r);
+/* The k-th edge (parents first, then dependencies) of a record. */
+extern int	pm_image_rec_edge(const pm_image_rec *r, int k);
+/* Its labels, into out (room for r->nlabels). */
+extern void pm_image_rec_labels(const pm_image_rec *r, const char **out);
+
+/*
+ * Index of the revision with this id (len bytes, not NUL-terminated), or
+ * -1.  The record at hint is compared first, so ids read in load order
+ * hash nothing; the lookup table is built on the first miss.
+ */
+extern int	pm_image_view_find(pm_image_view *v, const char *id, size_t len,
+							   int hint);
+
+/* Is revision i's id these len bytes? */
+extern bool pm_image_view_id_is(const pm_image_view *v, int i, const char *id,
+								size_t len);
+
+/* The algorithms the view serves, each as its pm_graph_* counterpart. */
+extern void pm_image_view_heads(const pm_image_view *v, pm_set *out);
+/* Applied revisions none of whose children is applied (applied: n flags). */
+extern void pm_image_view_current(const pm_image_view *v,
+								  const unsigned char *applied, pm_set *out);
+/* Is every ancestor-or-self of targets applied (nothing to upgrade)? */
+extern bool pm_image_view_all_applied(const pm_image_view *v,
+									  const pm_set *targets,
+									  const unsigned char *applied);
 
 #endif							/* PM_GRAPHIMG_H */

@@ -194,6 +194,73 @@ SET pgmig.guard = off;
 SELECT revision FROM pgmig.heads();
 SELECT pgmig.refresh_graph();
 
+-- The image used in place: a backend's first heads(), current() and no-op
+-- upgrade('head' / 'heads') read it without building the graph.  Two
+-- branches, both applied: both are current, each with its time.
+SELECT pgmig.add('h3', '{h2}', 'SELECT 1;', 'SELECT 1;', 'three a');
+SELECT pgmig.add('h4', '{h2}', 'SELECT 1;', 'SELECT 1;', 'three b', '{side}');
+SELECT pgmig.upgrade('heads');
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, applied_at IS NOT NULL AS has_time FROM pgmig.current() ORDER BY 1;
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, branch_labels, applied FROM pgmig.heads() ORDER BY 1;
+-- "head" with two heads: the error the tables give
+\c -
+SET pgmig.guard = off;
+\set VERBOSITY terse
+SELECT pgmig.upgrade('head');
+\set VERBOSITY default
+\c -
+SET pgmig.guard = off;
+SELECT pgmig.upgrade('heads');
+-- A hole in the applied set (a row removed behind the triggers): every
+-- row is looked at, so the hole is pending, never "nothing to upgrade".
+SET session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision = 'h2';
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.current() ORDER BY 1;
+\c -
+SET pgmig.guard = off;
+SELECT revision, applied FROM pgmig.heads() ORDER BY 1;
+\c -
+SET pgmig.guard = off;
+SELECT pgmig.upgrade('heads');
+SELECT revision FROM pgmig.current() ORDER BY 1;
+-- An applied row naming no revision changes nothing (check() reports it).
+SET session_replication_role = replica;
+INSERT INTO pgmig.applied (revision, checksum) VALUES ('ghost', 'x');
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.current() ORDER BY 1;
+\c -
+SET pgmig.guard = off;
+SELECT pgmig.upgrade('heads');
+SET session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision = 'ghost';
+RESET session_replication_role;
+-- A role that may read pgmig.revision but not pgmig.applied gets the
+-- table's error from its first current() and heads(), as from the tables.
+CREATE ROLE pgmig_store_half;
+GRANT USAGE ON SCHEMA pgmig TO pgmig_store_half;
+GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current() TO pgmig_store_half;
+GRANT SELECT ON pgmig.revision TO pgmig_store_half;
+\c -
+SET ROLE pgmig_store_half;
+\set VERBOSITY terse
+SELECT revision FROM pgmig.current();
+SELECT revision FROM pgmig.heads();
+\set VERBOSITY default
+RESET ROLE;
+REVOKE ALL ON pgmig.revision FROM pgmig_store_half;
+REVOKE ALL ON SCHEMA pgmig FROM pgmig_store_half;
+REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current() FROM pgmig_store_half;
+DROP ROLE pgmig_store_half;
+
 SET client_min_messages = warning;
 DROP EXTENSION pgmig CASCADE;
 DROP SCHEMA IF EXISTS pgmig CASCADE;

@@ -118,6 +118,32 @@ test_empty(void)
 	pm_graph_free(g);
 }
 
+/*
+ * Read an image both ways: the view must accept exactly the images the
+ * reader accepts, and refuse the others as damaged too.
+ */
+static int	view_disagreements = 0;
+
+static bool
+read_both(const unsigned char *buf, size_t len, pm_image *img, pm_error *err)
+{
+	pm_image_view v;
+	pm_error	verr;
+	bool		ok = pm_image_read(buf, len, img, err);
+	bool		vok = pm_image_view_open(buf, len, &v, &verr);
+
+	if (ok != vok ||
+		(!vok && strstr(verr.msg, "graph image is damaged") == NULL))
+	{
+		fprintf(stderr, "# view %s, reader %s: %s / %s\n", vok ? "accepts" : "refuses",
+				ok ? "accepts" : "refuses", verr.msg, err->msg);
+		view_disagreements++;
+	}
+	if (vok)
+		pm_image_view_free(&v);
+	return ok;
+}
+
 static void
 test_damage(void)
 {
@@ -135,7 +161,7 @@ test_damage(void)
 	for (cut = 0; cut < len; cut++)
 	{
 		memcpy(copy, buf, cut);
-		if (!pm_image_read(copy, cut, &img, &err) && err.code == PM_ERR_SYNTAX &&
+		if (!read_both(copy, cut, &img, &err) && err.code == PM_ERR_SYNTAX &&
 			strstr(err.msg, "graph image is damaged") != NULL)
 			truncated_ok++;
 	}
@@ -143,12 +169,12 @@ test_damage(void)
 
 	memcpy(copy, buf, len);
 	copy[len] = 0;
-	CHECK(!pm_image_read(copy, len + 1, &img, &err) && strstr(err.msg, "trailing") != NULL,
+	CHECK(!read_both(copy, len + 1, &img, &err) && strstr(err.msg, "trailing") != NULL,
 		  "a trailing byte is refused");
 
 	memcpy(copy, buf, len);
 	copy[3] = '1';
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "magic") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "magic") != NULL,
 		  "another format version is refused");
 
 	memcpy(copy, buf, len);
@@ -156,38 +182,38 @@ test_damage(void)
 	copy[5] = 0xff;
 	copy[6] = 0xff;
 	copy[7] = 0x7f;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "revision count") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "revision count") != NULL,
 		  "a huge revision count is refused before allocating");
 
 	memcpy(copy, buf, len);
 	copy[8] = 0xff;
 	copy[9] = 0xff;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "edge count") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "edge count") != NULL,
 		  "a huge edge count is refused before allocating");
 	memcpy(copy, buf, len);
 	copy[8]++;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "header says") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "header says") != NULL,
 		  "an edge count the revisions do not fill is refused");
 
 	/* byte 16 is the first id's length, byte 17 its first character */
 	memcpy(copy, buf, len);
 	copy[17] = '-';
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "revision id") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "revision id") != NULL,
 		  "an invalid id is refused");
 	memcpy(copy, buf, len);
 	copy[18] = 'z';
-	CHECK(!pm_image_read(copy, len, &img, &err), "an id without its NUL is refused");
+	CHECK(!read_both(copy, len, &img, &err), "an id without its NUL is refused");
 	memcpy(copy, buf, len);
 	copy[16] = 0;
-	CHECK(!pm_image_read(copy, len, &img, &err), "an empty id is refused");
+	CHECK(!read_both(copy, len, &img, &err), "an empty id is refused");
 	/* byte 19 is the first revision's flags */
 	memcpy(copy, buf, len);
 	copy[19] = 0x80;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "flags") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "flags") != NULL,
 		  "unknown flags are refused");
 	memcpy(copy, buf, len);
 	copy[20] = 0xff;
-	CHECK(!pm_image_read(copy, len, &img, &err), "a parent count past the end is refused");
+	CHECK(!read_both(copy, len, &img, &err), "a parent count past the end is refused");
 
 	/*
 	 * the second revision "b" starts at 35 (after "a": id 16-18, flags 19,
@@ -198,19 +224,19 @@ test_damage(void)
 	CHECK(copy[35] == 1 && copy[36] == 'b' && copy[39] == 1 && copy[45] == 0,
 		  "the fixture's layout is as the test expects");
 	copy[45] = 1;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "itself") == NULL &&
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "itself") == NULL &&
 		  strstr(err.msg, "damaged") != NULL, "an edge to itself is refused");
 	memcpy(copy, buf, len);
 	copy[45] = 9;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "out of range") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "out of range") != NULL,
 		  "an edge out of range is refused");
 	memcpy(copy, buf, len);
 	copy[45] = 2;				/* b's parent is c, c's parent is b: a cycle */
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
 		  "a cycle is refused (the stored order cannot list it)");
 	memcpy(copy, buf, len);
 	copy[36] = 'a';
-	CHECK(pm_image_read(copy, len, &img, &err) && pm_graph_nproblems(img.g) == 0,
+	CHECK(read_both(copy, len, &img, &err) && pm_graph_nproblems(img.g) == 0,
 		  "a duplicate id is not looked for while reading");
 	CHECK(pm_graph_find(img.g, "a") == 0 && pm_graph_nproblems(img.g) == 1 &&
 		  strstr(pm_graph_problem(img.g, 0)->text, "duplicate revision id \"a\"") != NULL,
@@ -226,21 +252,126 @@ test_damage(void)
 		memcpy(copy + len - 24, copy + len - 20, 4);
 		memcpy(copy + len - 20, t, 4);
 	}
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
 		  "an order with a revision before its parent is refused");
 	memcpy(copy, buf, len);
 	memcpy(copy + len - 24, copy + len - 20, 4);
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "permutation") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "permutation") != NULL,
 		  "an order that lists a revision twice is refused");
 
 	/* a NUL inside the last message (before the 24 bytes of order) */
 	memcpy(copy, buf, len);
 	off = len - 24 - 3;
 	copy[off] = 0;
-	CHECK(!pm_image_read(copy, len, &img, &err) && strstr(err.msg, "message") != NULL,
+	CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "message") != NULL,
 		  "a message with a NUL inside is refused");
 
+	CHECK(view_disagreements == 0,
+		  "the view refuses every damaged image the reader refuses, and accepts the rest");
 	free(copy);
+	free(buf);
+	pm_graph_free(g);
+}
+
+static bool
+same_set(const pm_set *a, const pm_set *b)
+{
+	return a->n == b->n && memcmp(a->items, b->items, sizeof(int) * a->n) == 0;
+}
+
+/*
+ * The view answers as the built graph: heads, current and "nothing to
+ * upgrade" for every applied subset of the fixture and every target.
+ */
+static void
+test_view(void)
+{
+	pm_graph   *g = fixture();
+	size_t		len;
+	unsigned char *buf = image_of(g, &len);
+	pm_image	img;
+	pm_image_view v;
+	pm_error	err;
+	pm_set		a,
+				b;
+	pm_image_rec r;
+	const char *labels[1];
+	int			mask;
+	int			bad = 0;
+	int			i;
+
+	CHECK(pm_image_read(buf, len, &img, &err) && pm_image_view_open(buf, len, &v, &err),
+		  "the image opens in place");
+	CHECK(v.n == 6, "six revisions in the view");
+	pm_graph_heads(img.g, &a);
+	pm_image_view_heads(&v, &b);
+	CHECK(same_set(&a, &b), "the view's heads are the graph's (%d)", b.n);
+	pm_set_free(&a);
+	pm_set_free(&b);
+
+	pm_image_view_rec(&v, 5, &r);
+	CHECK(strcmp(r.id, "m") == 0 && r.nparents == 2 && r.ndeps == 1 &&
+		  pm_image_rec_edge(&r, 0) == 2 && pm_image_rec_edge(&r, 1) == 3 &&
+		  pm_image_rec_edge(&r, 2) == 4 && strcmp(r.message, messages[5]) == 0 &&
+		  r.flags == flags[5], "a record reads in place: id, edges, message, flags");
+	pm_image_view_rec(&v, 1, &r);
+	pm_image_rec_labels(&r, labels);
+	CHECK(r.nlabels == 1 && strcmp(labels[0], "lbl") == 0, "labels read in place");
+
+	CHECK(pm_image_view_find(&v, "d", 1, 3) == 3 && v.nslots == 0,
+		  "a right hint needs no lookup table");
+	CHECK(pm_image_view_find(&v, "d", 1, 0) == 3 && v.nslots > 0,
+		  "a wrong hint builds the table and finds the id");
+	CHECK(pm_image_view_find(&v, "dx", 1, -1) == 3, "the length given is what counts");
+	CHECK(pm_image_view_find(&v, "nope", 4, 2) == -1 && pm_image_view_find(&v, "", 0, 0) == -1,
+		  "an unknown id is -1");
+	CHECK(!v.dup, "no duplicate in the fixture");
+
+	for (mask = 0; mask < 64; mask++)
+	{
+		unsigned char applied[6];
+		pm_set		t;
+		int			target;
+
+		for (i = 0; i < 6; i++)
+		{
+			applied[i] = (mask >> i) & 1;
+			pm_graph_set_applied(img.g, i, applied[i]);
+		}
+		pm_graph_current(img.g, &a);
+		pm_image_view_current(&v, applied, &b);
+		if (!same_set(&a, &b))
+			bad++;
+		pm_set_free(&a);
+		pm_set_free(&b);
+		for (target = -1; target < 6; target++)
+		{
+			pm_set		steps;
+
+			if (target < 0)
+				pm_graph_heads(img.g, &t);
+			else
+			{
+				t.n = 1;
+				t.items = pm_malloc(sizeof(int));
+				t.items[0] = target;
+			}
+			pm_plan_upgrade(img.g, &t, &steps);
+			if ((steps.n == 0) != pm_image_view_all_applied(&v, &t, applied))
+				bad++;
+			pm_set_free(&steps);
+			pm_set_free(&t);
+		}
+	}
+	CHECK(bad == 0, "current and nothing-to-upgrade agree with the graph for all 64 applied sets and 7 targets (%d differ)", bad);
+	pm_image_view_free(&v);
+	pm_image_free(&img);
+
+	/* a duplicate id: found when the table is built */
+	buf[36] = 'a';
+	CHECK(pm_image_view_open(buf, len, &v, &err) && pm_image_view_find(&v, "x", 1, -1) == 4 && v.dup,
+		  "a duplicate id is found by the lookup table");
+	pm_image_view_free(&v);
 	free(buf);
 	pm_graph_free(g);
 }
@@ -321,6 +452,24 @@ test_large(void)
 		  "its graph has the one head");
 	pm_set_free(&heads);
 	CHECK(pm_graph_find(g2, "r054321") == 54320, "ids resolve");
+	{
+		pm_image_view v;
+		unsigned char *applied = calloc(n, 1);
+		pm_set		t;
+
+		CHECK(pm_image_view_open(buf, len, &v, &err), "the view opens");
+		for (i = 0; i < n; i++)
+			applied[i] = pm_image_view_find(&v, pm_graph_rev(g2, i)->id, 7, i > 0 ? i - 1 : 0) == i;
+		CHECK(v.nslots > 0, "ids found with the wrong hint build the lookup table");
+		pm_image_view_current(&v, applied, &t);
+		CHECK(t.n == 1 && t.items[0] == n - 1, "every id found; the view's current is the head");
+		CHECK(pm_image_view_all_applied(&v, &t, applied), "nothing to upgrade when all are applied");
+		applied[77] = 0;
+		CHECK(!pm_image_view_all_applied(&v, &t, applied), "one unapplied ancestor is seen 99,922 steps down");
+		pm_set_free(&t);
+		pm_image_view_free(&v);
+		free(applied);
+	}
 	pm_image_free(&img);
 	free(buf);
 	free(msgs);
@@ -334,6 +483,7 @@ main(void)
 	test_round_trip();
 	test_empty();
 	test_damage();
+	test_view();
 	test_bad_graph();
 	test_reserved();
 	test_large();
