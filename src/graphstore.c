@@ -288,7 +288,7 @@ typedef struct AppliedCheck
 
 /* One row of pgmig.applied: its revision (NULL if null), applied_at and checksum. */
 typedef void (*AppliedRowFn) (void *arg, text *rev, bool ts_null, Datum ts,
-							  text *ck);
+							  text *ck, ItemPointer tid);
 
 /* Mark one applied revision of a built graph; its id as stored. */
 static void
@@ -329,7 +329,8 @@ typedef struct GraphApplied
 } GraphApplied;
 
 static void
-graph_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
+graph_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck,
+				  ItemPointer tid)
 {
 	GraphApplied *ga = (GraphApplied *) arg;
 
@@ -391,7 +392,8 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 			bool		isnull;
 			Datum		d = heap_getattr(tup, att_rev, desc, &isnull);
 
-			fn(arg, isnull ? NULL : DatumGetTextPP(d), true, (Datum) 0, NULL);
+			fn(arg, isnull ? NULL : DatumGetTextPP(d), true, (Datum) 0, NULL,
+			   &tup->t_self);
 		}
 		table_endscan(scan);
 		table_close(rel, AccessShareLock);
@@ -408,7 +410,7 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 		Datum		ck = want_checksum ? slot_getattr(slot, att_ck, &ck_null) : (Datum) 0;
 
 		fn(arg, isnull ? NULL : DatumGetTextPP(d), ts_null, ts,
-		   ck_null ? NULL : DatumGetTextPP(ck));
+		   ck_null ? NULL : DatumGetTextPP(ck), &slot->tts_tid);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
@@ -439,7 +441,7 @@ scan_applied(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum)
 		Datum		ck = SPI_getbinval(tup, desc, 3, &ck_null);
 
 		fn(arg, isnull ? NULL : DatumGetTextPP(d), ts_null, ts,
-		   ck_null ? NULL : DatumGetTextPP(ck));
+		   ck_null ? NULL : DatumGetTextPP(ck), NULL);
 	}
 	pgmig_spi_done();
 }
@@ -659,10 +661,13 @@ typedef struct ViewApplied
 {
 	PgmigImageView *iv;
 	int			hint;
+	ItemPointerData *tids;		/* where each applied row is, if asked */
+	bool		tids_ok;		/* every row came with its place */
 } ViewApplied;
 
 static void
-view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
+view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck,
+				 ItemPointer tid)
 {
 	ViewApplied *va = (ViewApplied *) arg;
 	PgmigImageView *iv = va->iv;
@@ -680,6 +685,43 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 	iv->applied[v] = 1;
 	if (!ts_null)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
+	if (va->tids != NULL && tid != NULL)
+		va->tids[v] = *tid;
+	else
+		va->tids_ok = false;
+}
+
+/*
+ * The applied_at of some applied revisions, from the row versions the scan
+ * found (tids), in the same snapshot: no query to plan in a new backend.
+ */
+static void
+view_applied_at_by_tid(PgmigImageView *iv, const pm_set *which,
+					   const ItemPointerData *tids)
+{
+	Oid			relid = pgmig_relid("applied");
+	AttrNumber	att_at = get_attnum(relid, "applied_at");
+	Relation	rel;
+	TupleTableSlot *slot;
+	int			k;
+
+	rel = table_open(relid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	for (k = 0; k < which->n; k++)
+	{
+		int			v = which->items[k];
+		ItemPointerData tid = tids[v];
+
+		if (table_tuple_fetch_row_version(rel, &tid, GetActiveSnapshot(), slot))
+		{
+			bool		isnull;
+			Datum		ts = slot_getattr(slot, att_at, &isnull);
+
+			iv->applied_at[v] = isnull ? 0 : DatumGetTimestampTz(ts);
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -696,7 +738,7 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	uint64		rows;
 	uint64		t;
 	int			k;
-	ViewApplied va = {iv, 0};
+	ViewApplied va = {iv, 0, NULL, true};
 
 	if (which->n == 0)
 		return;
@@ -727,9 +769,46 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 									VARSIZE_ANY_EXHDR(DatumGetTextPP(d))))
 				va.hint = which->items[k];
 		if (va.hint >= 0)
-			view_applied_row(&va, DatumGetTextPP(d), ts_null, ts, NULL);
+			view_applied_row(&va, DatumGetTextPP(d), ts_null, ts, NULL, NULL);
 	}
 	pgmig_spi_done();
+}
+
+/*
+ * The image column of pgmig.graph_image's one row, copied out of the table
+ * in the active snapshot; NULL when it is NULL or the table does not hold
+ * exactly one row.  Read from the heap (pgmig's own table, read by pgmig:
+ * as the query run as its owner would): planning that query was a tenth of
+ * a new backend's heads() at 100,000 revisions.
+ */
+static bytea *
+image_row_direct(void)
+{
+	Oid			relid = pgmig_relid("graph_image");
+	AttrNumber	att = get_attnum(relid, "image");
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bytea	   *image = NULL;
+	int			rows = 0;
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != BYTEAOID)
+		return NULL;
+	rel = table_open(relid, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att, &isnull);
+
+		if (++rows == 1 && !isnull)
+			image = (bytea *) PG_DETOAST_DATUM_COPY(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return rows == 1 ? image : NULL;
 }
 
 /*
@@ -755,17 +834,10 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 	UpdateActiveSnapshotCommandId();
 	PG_TRY();
 	{
-		bytea	   *image = NULL;
-		bool		isnull = true;
+		bytea	   *image = image_row_direct();
+		bool		isnull = image == NULL;
 		pm_error	err;
 
-		if (image_exec(image_read_query, 0, NULL, NULL, NULL, true,
-					   SPI_OK_SELECT) == 1)
-			image = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
-		pgmig_spi_done();
-		MemoryContextSwitchTo(cxt);
-		if (!isnull)
-			image = pg_detoast_datum_packed(image);
 		if (!isnull && !image_of_other_format(image) &&
 			pm_image_view_open((unsigned char *) VARDATA_ANY(image),
 							   VARSIZE_ANY_EXHDR(image), &iv->v, &err))
@@ -774,20 +846,25 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 			iv->applied_at = palloc0(sizeof(TimestampTz) * (iv->v.n + 1));
 			if (what == PGMIG_VIEW_APPLIED_ALL || what == PGMIG_VIEW_APPLIED_CURRENT)
 			{
-				ViewApplied va = {iv, 0};
+				ViewApplied va = {iv, 0, NULL, true};
 
 				/*
-				 * applied_at only for the rows shown: deforming it in every
-				 * row was a third of the scan
+				 * applied_at only for the rows shown, fetched by their
+				 * place: deforming it in every row was a third of the scan
 				 */
+				if (what == PGMIG_VIEW_APPLIED_CURRENT)
+					va.tids = palloc(sizeof(ItemPointerData) * (iv->v.n + 1));
 				scan_applied(view_applied_row, &va, false, false);
-			}
-			if (what == PGMIG_VIEW_APPLIED_CURRENT)
-			{
-				pm_set		cur;
+				if (what == PGMIG_VIEW_APPLIED_CURRENT)
+				{
+					pm_set		cur;
 
-				pm_image_view_current(&iv->v, iv->applied, &cur);
-				view_applied_of(iv, &cur);
+					pm_image_view_current(&iv->v, iv->applied, &cur);
+					if (va.tids_ok)
+						view_applied_at_by_tid(iv, &cur, va.tids);
+					else
+						view_applied_of(iv, &cur);
+				}
 			}
 			else if (what == PGMIG_VIEW_APPLIED_HEADS)
 			{

@@ -215,9 +215,17 @@ get_name(reader *rd, const char **out, const char *what)
 {
 	uint32_t	len;
 
-	if (!get_uint(rd, 1, &len, what) || !get_string(rd, len, out, what))
+	const unsigned char *q;
+
+	/* a valid name has no NUL inside: no memchr, only its closing NUL */
+	if (!get_uint(rd, 1, &len, what))
 		return false;
-	if (!pm_valid_name(*out, len) || pm_reserved_name(*out))
+	if (len >= rd->left || rd->p[len] != '\0' ||
+		!pm_valid_name((const char *) rd->p, len) ||
+		!get_bytes(rd, len + 1, &q, what))
+		return bad(rd, what);
+	*out = (const char *) q;
+	if (pm_reserved_name(*out))
 		return bad(rd, what);
 	return true;
 }
@@ -445,6 +453,7 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 				   pm_error *err)
 {
 	reader		rd = {buf, len, len, err};
+	reader		ord;
 	uint32_t	n;
 	uint32_t	nedges;
 	uint32_t	nlabels;
@@ -460,6 +469,32 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 	if (!read_header(&rd, &n, &nedges, &nlabels))
 		return false;
 	v->n = (int) n;
+
+	/*
+	 * The order is the image's last 4n bytes (read_header checked that
+	 * they exist): read it first, so one pass over the records checks that
+	 * every edge points backwards in it.  A damaged image is refused
+	 * either way, only perhaps with another message than pm_image_read's.
+	 */
+	pos = pm_malloc(sizeof(int) * ((size_t) n + 1));
+	memset(pos, 0xff, sizeof(int) * ((size_t) n + 1));
+	ord.p = buf + len - 4 * (size_t) n;
+	ord.left = 4 * (size_t) n;
+	ord.len = len;
+	ord.err = err;
+	for (i = 0; i < n; i++)
+	{
+		uint32_t	t = 0;
+
+		(void) get_uint(&ord, 4, &t, "order");	/* cannot fail: 4n bytes are there */
+		if (t >= n || pos[t] >= 0)
+		{
+			bad(&ord, "the order is not a permutation");
+			goto fail;
+		}
+		pos[t] = (int) i;
+	}
+
 	v->offsets = pm_malloc(sizeof(uint32_t) * ((size_t) n + 1));
 	v->nchildren = pm_malloc((size_t) n + 1);
 	memset(v->nchildren, 0, (size_t) n + 1);
@@ -478,11 +513,20 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 			bad(&rd, "more edges or labels than the header says");
 			goto fail;
 		}
-		for (k = 0; k < r.nparents; k++)
+		for (k = 0; k < r.nparents + r.ndeps; k++)
 		{
 			int			p = pm_image_rec_edge(&r, k);
 			bool		again = false;
 
+			if (pos[p] >= pos[i])
+			{
+				pm_error_set(err, PM_ERR_SYNTAX,
+							 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
+							 r.id);
+				goto fail;
+			}
+			if (k >= r.nparents)
+				continue;
 			/* a parent named twice counts once, as in the built graph */
 			for (j = 0; j < k; j++)
 				if (pm_image_rec_edge(&r, j) == p)
@@ -498,49 +542,17 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 		bad(&rd, "fewer edges or labels than the header says");
 		goto fail;
 	}
-
-	/* the order must be a permutation with every edge pointing backwards */
-	pos = pm_malloc(sizeof(int) * ((size_t) n + 1));
-	memset(pos, 0xff, sizeof(int) * ((size_t) n + 1));
-	for (i = 0; i < n; i++)
+	/* after the records, exactly the order */
+	if (rd.left != 4 * (size_t) n)
 	{
-		uint32_t	t;
-
-		if (!get_uint(&rd, 4, &t, "order"))
-			goto fail;
-		if (t >= n || pos[t] >= 0)
-		{
-			bad(&rd, "the order is not a permutation");
-			goto fail;
-		}
-		pos[t] = (int) i;
-	}
-	if (rd.left != 0)
-	{
-		bad(&rd, "trailing bytes");
+		bad(&rd, rd.left < 4 * (size_t) n ? "records run into the order" : "trailing bytes");
 		goto fail;
-	}
-	for (i = 0; i < n; i++)
-	{
-		pm_image_rec r;
-		int			k;
-
-		pm_image_view_rec(v, (int) i, &r);
-		for (k = 0; k < r.nparents + r.ndeps; k++)
-			if (pos[pm_image_rec_edge(&r, k)] >= pos[i])
-			{
-				pm_error_set(err, PM_ERR_SYNTAX,
-							 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
-							 r.id);
-				goto fail;
-			}
 	}
 	pm_free(pos);
 	return true;
 
 fail:
-	if (pos)
-		pm_free(pos);
+	pm_free(pos);
 	pm_image_view_free(v);
 	return false;
 }
@@ -584,8 +596,15 @@ bool
 pm_image_view_id_is(const pm_image_view *v, int i, const char *id, size_t len)
 {
 	const unsigned char *q = v->buf + v->offsets[i];
+	size_t		k;
 
-	return q[0] == len && memcmp(q + 1, id, len) == 0;
+	/* ids are short: a loop, not a call to memcmp per applied row */
+	if (q[0] != len)
+		return false;
+	for (k = 0; k < len; k++)
+		if (q[1 + k] != (unsigned char) id[k])
+			return false;
+	return true;
 }
 
 static void
@@ -642,6 +661,29 @@ view_set_init(pm_set *s, int cap)
 	s->items = pm_malloc(sizeof(int) * ((size_t) cap + 1));
 }
 
+/*
+ * A checked record's edges (parents, then dependencies), without the rest
+ * of pm_image_view_rec: the walks below visit every applied revision.
+ */
+static inline const unsigned char *
+rec_edges(const pm_image_view *v, int i, int *np, int *nd)
+{
+	const unsigned char *q = v->buf + v->offsets[i];
+
+	q += 2 + q[0];				/* the id's length, the id, its NUL */
+	*np = q[1] | q[2] << 8;
+	*nd = q[3] | q[4] << 8;
+	return q + 7;
+}
+
+static inline int
+edge_at(const unsigned char *e, int k)
+{
+	e += 4 * (size_t) k;
+	return (int) ((uint32_t) e[0] | (uint32_t) e[1] << 8 |
+				  (uint32_t) e[2] << 16 | (uint32_t) e[3] << 24);
+}
+
 void
 pm_image_view_heads(const pm_image_view *v, pm_set *out)
 {
@@ -665,13 +707,15 @@ pm_image_view_current(const pm_image_view *v, const unsigned char *applied,
 	memset(child_applied, 0, (size_t) v->n + 1);
 	for (i = 0; i < v->n; i++)
 	{
-		pm_image_rec r;
+		int			np;
+		int			nd;
+		const unsigned char *e;
 
 		if (!applied[i])
 			continue;
-		pm_image_view_rec(v, i, &r);
-		for (k = 0; k < r.nparents; k++)
-			child_applied[pm_image_rec_edge(&r, k)] = 1;
+		e = rec_edges(v, i, &np, &nd);
+		for (k = 0; k < np; k++)
+			child_applied[edge_at(e, k)] = 1;
 	}
 	view_set_init(out, v->n);
 	for (i = 0; i < v->n; i++)
@@ -700,14 +744,15 @@ pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
 	while (top > 0 && all)
 	{
 		int			i = stack[--top];
-		pm_image_rec r;
+		int			np;
+		int			nd;
+		const unsigned char *e = rec_edges(v, i, &np, &nd);
 
 		if (!applied[i])
 			all = false;
-		pm_image_view_rec(v, i, &r);
-		for (k = 0; k < r.nparents + r.ndeps; k++)
+		for (k = 0; k < np + nd; k++)
 		{
-			int			p = pm_image_rec_edge(&r, k);
+			int			p = edge_at(e, k);
 
 			if (!seen[p])
 			{
