@@ -252,11 +252,42 @@ Datum
 pgmig_branches(PG_FUNCTION_ARGS)
 {
 	InfoCall	ic;
+	PgmigImageView iv;
 	pm_set		bp;
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_NONE))
+	{
+		pm_set	   *children;
+
+		pm_image_view_branchpoints(&iv.v, &bp);
+		children = palloc(sizeof(pm_set) * (bp.n + 1));
+		pm_image_view_children(&iv.v, &bp, children);
+		for (k = 0; k < bp.n; k++)
+		{
+			pm_image_rec r;
+			Datum		v[3];
+			bool		n[3] = {false, false, false};
+			char	  **ids = palloc(sizeof(char *) * (children[k].n + 1));
+			int			c;
+
+			pm_image_view_rec(&iv.v, bp.items[k], &r);
+			for (c = 0; c < children[k].n; c++)
+			{
+				pm_image_rec cr;
+
+				pm_image_view_rec(&iv.v, children[k].items[c], &cr);
+				ids[c] = (char *) cr.id;
+			}
+			v[0] = CStringGetTextDatum(r.id);
+			v[1] = CStringGetTextDatum(r.message);
+			v[2] = pgmig_cstring_array(ids, children[k].n);
+			put_row(fcinfo, v, n);
+		}
+		info_end(&ic);
+		return (Datum) 0;
+	}
 	pm_graph_branchpoints(ic.pg->g, &bp);
 	for (k = 0; k < bp.n; k++)
 	{

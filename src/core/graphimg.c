@@ -696,6 +696,75 @@ pm_image_view_heads(const pm_image_view *v, pm_set *out)
 }
 
 void
+pm_image_view_branchpoints(const pm_image_view *v, pm_set *out)
+{
+	int			i;
+
+	view_set_init(out, v->n);
+	for (i = 0; i < v->n; i++)
+		if (v->nchildren[i] >= 2)
+			out->items[out->n++] = i;
+}
+
+void
+pm_image_view_children(const pm_image_view *v, const pm_set *of,
+					   pm_set *lists)
+{
+	int		   *slot = pm_malloc(sizeof(int) * ((size_t) v->n + 1));
+	int			pass;
+	int			i;
+	int			k;
+	int			j;
+
+	/* which list each revision of "of" fills; -1 for the others */
+	memset(slot, 0xff, sizeof(int) * ((size_t) v->n + 1));
+	for (k = 0; k < of->n; k++)
+	{
+		slot[of->items[k]] = k;
+		lists[k].n = 0;
+	}
+
+	/*
+	 * Two passes in load order (children are listed as the built graph
+	 * lists them): count, then fill; nchildren stops counting at 255.
+	 */
+	for (pass = 0; pass < 2; pass++)
+	{
+		if (pass == 1)
+			for (k = 0; k < of->n; k++)
+			{
+				lists[k].items = pm_malloc(sizeof(int) * ((size_t) lists[k].n + 1));
+				lists[k].n = 0;
+			}
+		for (i = 0; i < v->n; i++)
+		{
+			int			np;
+			int			nd;
+			const unsigned char *e = rec_edges(v, i, &np, &nd);
+
+			for (k = 0; k < np; k++)
+			{
+				int			p = edge_at(e, k);
+				bool		again = false;
+
+				if (slot[p] < 0)
+					continue;
+				/* a parent named twice counts once */
+				for (j = 0; j < k; j++)
+					if (edge_at(e, j) == p)
+						again = true;
+				if (again)
+					continue;
+				if (pass == 1)
+					lists[slot[p]].items[lists[slot[p]].n] = i;
+				lists[slot[p]].n++;
+			}
+		}
+	}
+	pm_free(slot);
+}
+
+void
 pm_image_view_current(const pm_image_view *v, const unsigned char *applied,
 					  pm_set *out)
 {

@@ -139,6 +139,14 @@ extern bool pm_image_view_id_is(const pm_image_view *v, int i, const char *id,
 
 /* The algorithms the view serves, each as its pm_graph_* counterpart. */
 extern void pm_image_view_heads(const pm_image_view *v, pm_set *out);
+/* Revisions with two or more children (through down_revision). */
+extern void pm_image_view_branchpoints(const pm_image_view *v, pm_set *out);
+/*
+ * The children of each revision of "of" (lists: of->n sets, filled), in
+ * load order as the built graph lists them.
+ */
+extern void pm_image_view_children(const pm_image_view *v, const pm_set *of,
+								   pm_set *lists);
 /* Applied revisions none of whose children is applied (applied: n flags). */
 extern void pm_image_view_current(const pm_image_view *v,
 								  const unsigned char *applied, pm_set *out);

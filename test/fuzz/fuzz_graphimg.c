@@ -78,6 +78,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_graphimg: the view's heads differ\n");
 			abort();
 		}
+		{
+			pm_set		b1,
+						b2;
+			pm_set	   *lists;
+			int			k;
+
+			pm_graph_branchpoints(g, &b1);
+			pm_image_view_branchpoints(&view, &b2);
+			if (b1.n != b2.n || memcmp(b1.items, b2.items, sizeof(int) * b1.n) != 0)
+			{
+				fprintf(stderr, "fuzz_graphimg: the view's branch points differ\n");
+				abort();
+			}
+			lists = malloc(sizeof(pm_set) * (b2.n + 1));
+			pm_image_view_children(&view, &b2, lists);
+			for (k = 0; k < b2.n; k++)
+			{
+				const pm_rev *r = pm_graph_rev(g, b2.items[k]);
+
+				if (lists[k].n != r->nchildren ||
+					memcmp(lists[k].items, r->children, sizeof(int) * r->nchildren) != 0)
+				{
+					fprintf(stderr, "fuzz_graphimg: the view's children differ\n");
+					abort();
+				}
+				pm_set_free(&lists[k]);
+			}
+			free(lists);
+			pm_set_free(&b1);
+			pm_set_free(&b2);
+		}
 		/* an applied set from the input's bytes, the same in both */
 		applied = malloc(img.n + 1);
 		for (i = 0; i < img.n; i++)

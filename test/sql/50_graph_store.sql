@@ -206,6 +206,9 @@ SELECT revision, message, applied_at IS NOT NULL AS has_time FROM pgmig.current(
 \c -
 SET pgmig.guard = off;
 SELECT revision, message, branch_labels, applied FROM pgmig.heads() ORDER BY 1;
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, children FROM pgmig.branches();
 -- "head" with two heads: the error the tables give
 \c -
 SET pgmig.guard = off;

@@ -309,6 +309,22 @@ test_view(void)
 	pm_set_free(&a);
 	pm_set_free(&b);
 
+	pm_graph_branchpoints(img.g, &a);
+	pm_image_view_branchpoints(&v, &b);
+	CHECK(same_set(&a, &b) && b.n == 1 && b.items[0] == 0, "the view's branch points are the graph's");
+	{
+		pm_set		lists[1];
+		const pm_rev *a0 = pm_graph_rev(img.g, 0);
+
+		pm_image_view_children(&v, &b, lists);
+		CHECK(lists[0].n == a0->nchildren &&
+			  memcmp(lists[0].items, a0->children, sizeof(int) * a0->nchildren) == 0,
+			  "a branch point's children, in the graph's order (%d)", lists[0].n);
+		pm_set_free(&lists[0]);
+	}
+	pm_set_free(&a);
+	pm_set_free(&b);
+
 	pm_image_view_rec(&v, 5, &r);
 	CHECK(strcmp(r.id, "m") == 0 && r.nparents == 2 && r.ndeps == 1 &&
 		  pm_image_rec_edge(&r, 0) == 2 && pm_image_rec_edge(&r, 1) == 3 &&
