@@ -336,6 +336,73 @@ read_header(reader *rd, uint32_t *n, uint32_t *nedges, uint32_t *nlabels)
 		get_count(rd, 3, nlabels, "label count");
 }
 
+/*
+ * Every record, in load order, checked against the header's totals; fn gets
+ * each with its index and its offset in the image and may refuse it (with
+ * err set).  The one loop over the records, for the built graph and for the
+ * view.
+ */
+typedef bool (*record_fn) (void *arg, uint32_t i, const pm_image_rec *r,
+						   size_t offset);
+
+static bool
+read_records(reader *rd, uint32_t n, uint32_t nedges, uint32_t nlabels,
+			 record_fn fn, void *arg)
+{
+	uint32_t	eoff = 0;
+	uint32_t	loff = 0;
+	uint32_t	i;
+
+	for (i = 0; i < n; i++)
+	{
+		pm_image_rec r;
+		size_t		offset = rd->len - rd->left;
+
+		if (!read_record(rd, n, &r))
+			return false;
+		if ((uint32_t) (r.nparents + r.ndeps) > nedges - eoff ||
+			(uint32_t) r.nlabels > nlabels - loff)
+			return bad(rd, "more edges or labels than the header says");
+		if (!fn(arg, i, &r, offset))
+			return false;
+		eoff += (uint32_t) (r.nparents + r.ndeps);
+		loff += (uint32_t) r.nlabels;
+	}
+	if (eoff != nedges || loff != nlabels)
+		return bad(rd, "fewer edges or labels than the header says");
+	return true;
+}
+
+/* pm_image_read's part of a record: the graph's arrays and the revision */
+typedef struct read_state
+{
+	pm_image   *out;
+	uint32_t	nedges;
+	uint32_t	eoff;
+	uint32_t	loff;
+} read_state;
+
+static bool
+add_record(void *arg, uint32_t i, const pm_image_rec *r, size_t offset)
+{
+	read_state *st = (read_state *) arg;
+	pm_image   *out = st->out;
+	int			k;
+
+	for (k = 0; k < r->nparents + r->ndeps; k++)
+		out->edges[st->eoff + k] = pm_image_rec_edge(r, k);
+	pm_image_rec_labels(r, out->names + st->nedges + st->loff);
+	out->messages[i] = r->message;
+	out->flags[i] = (unsigned char) r->flags;
+	/* parent and dependency names are filled in later, once all ids are known */
+	(void) pm_graph_add(out->g, r->id, out->names + st->eoff, r->nparents,
+						out->names + st->eoff + r->nparents, r->ndeps,
+						out->names + st->nedges + st->loff, r->nlabels, false);
+	st->eoff += (uint32_t) (r->nparents + r->ndeps);
+	st->loff += (uint32_t) r->nlabels;
+	return true;
+}
+
 bool
 pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 			  pm_error *err)
@@ -344,10 +411,9 @@ pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 	uint32_t	n;
 	uint32_t	nedges;
 	uint32_t	nlabels;
-	uint32_t	eoff = 0;
-	uint32_t	loff = 0;
 	uint32_t	i;
 	pm_error	gerr;
+	read_state	st = {0};
 
 	pm_error_clear(err);
 	memset(out, 0, sizeof(pm_image));
@@ -360,36 +426,10 @@ pm_image_read(const unsigned char *buf, size_t len, pm_image *out,
 	out->messages = pm_malloc(sizeof(char *) * ((size_t) n + 1));
 	out->flags = pm_malloc((size_t) n + 1);
 	out->g = pm_graph_new_borrowed((int) n);
-	for (i = 0; i < n; i++)
-	{
-		pm_image_rec r;
-		int			k;
-
-		if (!read_record(&rd, n, &r))
-			goto fail;
-		if ((uint32_t) (r.nparents + r.ndeps) > nedges - eoff ||
-			(uint32_t) r.nlabels > nlabels - loff)
-		{
-			bad(&rd, "more edges or labels than the header says");
-			goto fail;
-		}
-		for (k = 0; k < r.nparents + r.ndeps; k++)
-			out->edges[eoff + k] = pm_image_rec_edge(&r, k);
-		pm_image_rec_labels(&r, out->names + nedges + loff);
-		out->messages[i] = r.message;
-		out->flags[i] = (unsigned char) r.flags;
-		/* parent and dependency names are filled in below, once all ids are known */
-		(void) pm_graph_add(out->g, r.id, out->names + eoff, r.nparents,
-							out->names + eoff + r.nparents, r.ndeps,
-							out->names + nedges + loff, r.nlabels, false);
-		eoff += (uint32_t) (r.nparents + r.ndeps);
-		loff += (uint32_t) r.nlabels;
-	}
-	if (eoff != nedges || loff != nlabels)
-	{
-		bad(&rd, "fewer edges or labels than the header says");
+	st.out = out;
+	st.nedges = nedges;
+	if (!read_records(&rd, n, nedges, nlabels, add_record, &st))
 		goto fail;
-	}
 	for (i = 0; i < n; i++)
 	{
 		uint32_t	v;
@@ -448,6 +488,47 @@ id_hash(const char *id, size_t len)
 	return h;
 }
 
+/* pm_image_view_open's part of a record: where it is, its edges' order, children */
+typedef struct view_state
+{
+	pm_image_view *v;
+	const int  *pos;			/* each revision's place in the stored order */
+	pm_error   *err;
+} view_state;
+
+static bool
+view_record(void *arg, uint32_t i, const pm_image_rec *r, size_t offset)
+{
+	view_state *vs = (view_state *) arg;
+	pm_image_view *v = vs->v;
+	int			k;
+	int			j;
+
+	v->offsets[i] = (uint32_t) offset;
+	for (k = 0; k < r->nparents + r->ndeps; k++)
+	{
+		int			p = pm_image_rec_edge(r, k);
+		bool		again = false;
+
+		if (vs->pos[p] >= vs->pos[i])
+		{
+			pm_error_set(vs->err, PM_ERR_SYNTAX,
+						 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
+						 r->id);
+			return false;
+		}
+		if (k >= r->nparents)
+			continue;
+		/* a parent named twice counts once, as in the built graph */
+		for (j = 0; j < k; j++)
+			if (pm_image_rec_edge(r, j) == p)
+				again = true;
+		if (!again && v->nchildren[p] < 255)
+			v->nchildren[p]++;
+	}
+	return true;
+}
+
 bool
 pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 				   pm_error *err)
@@ -457,10 +538,9 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 	uint32_t	n;
 	uint32_t	nedges;
 	uint32_t	nlabels;
-	uint32_t	eoff = 0;
-	uint32_t	loff = 0;
 	uint32_t	i;
 	int		   *pos = NULL;
+	view_state	vs;
 
 	pm_error_clear(err);
 	memset(v, 0, sizeof(pm_image_view));
@@ -498,50 +578,11 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 	v->offsets = pm_malloc(sizeof(uint32_t) * ((size_t) n + 1));
 	v->nchildren = pm_malloc((size_t) n + 1);
 	memset(v->nchildren, 0, (size_t) n + 1);
-	for (i = 0; i < n; i++)
-	{
-		pm_image_rec r;
-		int			k;
-		int			j;
-
-		v->offsets[i] = (uint32_t) (rd.p - buf);
-		if (!read_record(&rd, n, &r))
-			goto fail;
-		if ((uint32_t) (r.nparents + r.ndeps) > nedges - eoff ||
-			(uint32_t) r.nlabels > nlabels - loff)
-		{
-			bad(&rd, "more edges or labels than the header says");
-			goto fail;
-		}
-		for (k = 0; k < r.nparents + r.ndeps; k++)
-		{
-			int			p = pm_image_rec_edge(&r, k);
-			bool		again = false;
-
-			if (pos[p] >= pos[i])
-			{
-				pm_error_set(err, PM_ERR_SYNTAX,
-							 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
-							 r.id);
-				goto fail;
-			}
-			if (k >= r.nparents)
-				continue;
-			/* a parent named twice counts once, as in the built graph */
-			for (j = 0; j < k; j++)
-				if (pm_image_rec_edge(&r, j) == p)
-					again = true;
-			if (!again && v->nchildren[p] < 255)
-				v->nchildren[p]++;
-		}
-		eoff += (uint32_t) (r.nparents + r.ndeps);
-		loff += (uint32_t) r.nlabels;
-	}
-	if (eoff != nedges || loff != nlabels)
-	{
-		bad(&rd, "fewer edges or labels than the header says");
+	vs.v = v;
+	vs.pos = pos;
+	vs.err = err;
+	if (!read_records(&rd, n, nedges, nlabels, view_record, &vs))
 		goto fail;
-	}
 	/* after the records, exactly the order */
 	if (rd.left != 4 * (size_t) n)
 	{
