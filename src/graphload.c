@@ -75,9 +75,53 @@ typedef struct GraphRow
 	uint32		xmin;
 } GraphRow;
 
-/* Split a text[] into C strings allocated in the current context. */
+/*
+ * The strings of the graph read from the tables (ids, parents, messages,
+ * checksums: five to ten a revision), carved from 256 kB blocks of the
+ * current context instead of a palloc each: at 100,000 revisions a
+ * 64-character checksum took a 128-byte chunk plus its header, and the
+ * first check() after a bulk load went past 100 MB.
+ */
+typedef struct StrArena
+{
+	char	   *cur;
+	Size		left;
+} StrArena;
+
+static void *
+arena_alloc(StrArena *a, Size len)
+{
+	void	   *p;
+
+	len = MAXALIGN(len);
+	if (len > a->left)
+	{
+		Size		size = Max(len, 256 * 1024);
+
+		a->cur = palloc(size);
+		a->left = size;
+	}
+	p = a->cur;
+	a->cur += len;
+	a->left -= len;
+	return p;
+}
+
+static char *
+arena_text(StrArena *a, Datum d)
+{
+	text	   *t = DatumGetTextPP(d);
+	Size		len = VARSIZE_ANY_EXHDR(t);
+	char	   *s = arena_alloc(a, len + 1);
+
+	memcpy(s, VARDATA_ANY(t), len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Split a text[] into C strings allocated in the arena. */
 static int
-text_array(Datum d, bool isnull, char ***out)
+text_array(StrArena *a, Datum d, bool isnull, char ***out)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
@@ -92,9 +136,9 @@ text_array(Datum d, bool isnull, char ***out)
 	if (ARR_NDIM(arr) == 0)
 		return 0;
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	*out = palloc(sizeof(char *) * (n + 1));
+	*out = arena_alloc(a, sizeof(char *) * (n + 1));
 	for (k = 0; k < n; k++)
-		(*out)[k] = nulls[k] ? pstrdup("") : TextDatumGetCString(elems[k]);
+		(*out)[k] = nulls[k] ? "" : arena_text(a, elems[k]);
 	pfree(elems);
 	pfree(nulls);
 	return n;
@@ -141,6 +185,8 @@ load_graph(bool strict, bool fresh)
 	int			i;
 	pm_error	err;
 
+	StrArena	arena = {NULL, 0};
+
 	rows = palloc(sizeof(GraphRow) * cap);
 
 	/*
@@ -179,15 +225,15 @@ load_graph(bool strict, bool fresh)
 				rows = repalloc_huge(rows, sizeof(GraphRow) * cap);
 			}
 			row = &rows[nrows++];
-			row->id = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+			row->id = arena_text(&arena, SPI_getbinval(tup, desc, 1, &isnull));
 			d = SPI_getbinval(tup, desc, 2, &isnull);
-			row->np = text_array(d, isnull, &row->parents);
+			row->np = text_array(&arena, d, isnull, &row->parents);
 			d = SPI_getbinval(tup, desc, 3, &isnull);
-			row->nd = text_array(d, isnull, &row->deps);
+			row->nd = text_array(&arena, d, isnull, &row->deps);
 			d = SPI_getbinval(tup, desc, 4, &isnull);
-			row->nl = text_array(d, isnull, &row->labels);
+			row->nl = text_array(&arena, d, isnull, &row->labels);
 			d = SPI_getbinval(tup, desc, 5, &isnull);
-			row->message = isnull ? pstrdup("") : TextDatumGetCString(d);
+			row->message = isnull ? "" : arena_text(&arena, d);
 			d = SPI_getbinval(tup, desc, 6, &isnull);
 			row->transactional = isnull ? true : DatumGetBool(d);
 			d = SPI_getbinval(tup, desc, 7, &isnull);
@@ -201,7 +247,7 @@ load_graph(bool strict, bool fresh)
 			d = SPI_getbinval(tup, desc, 11, &isnull);
 			row->changed_to = isnull ? NULL : TextDatumGetCString(d);
 			d = SPI_getbinval(tup, desc, 12, &isnull);
-			row->checksum = isnull ? NULL : TextDatumGetCString(d);
+			row->checksum = isnull ? NULL : arena_text(&arena, d);
 			d = SPI_getbinval(tup, desc, 13, &isnull);
 			row->tid = pgmig_tid_key((ItemPointer) DatumGetPointer(d));
 			d = SPI_getbinval(tup, desc, 14, &isnull);

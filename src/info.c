@@ -489,8 +489,9 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 		bool		all_right = true;
 		PgmigRowKey image_key;
 		char	   *image_problem;
-		List	   *recheck = NIL;
-		ListCell   *lc;
+		/* the row versions to hash, 6 bytes each (100,000 after a bulk load) */
+		ItemPointerData *recheck = palloc(sizeof(ItemPointerData) * (pg->n + 1));
+		int			nrecheck = 0;
 
 		keys = pgmig_row_keys("revision", &nkeys);
 		verified = palloc(sizeof(PgmigRowKey) * (nkeys + 1));
@@ -500,11 +501,10 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 
 			if (!pgmig_verified_has(&ic->verified, key.tid, key.xmin))
 			{
-				ItemPointer tid = palloc(sizeof(ItemPointerData));
-
-				ItemPointerSet(tid, (BlockNumber) (key.tid >> 16),
+				/* ItemPointerSet is a macro: its pointer is evaluated more than once */
+				ItemPointerSet(&recheck[nrecheck], (BlockNumber) (key.tid >> 16),
 							   (OffsetNumber) (key.tid & 0xffff));
-				recheck = lappend(recheck, tid);
+				nrecheck++;
 				continue;
 			}
 			/* verified before: the stored checksum is the scripts' hash */
@@ -514,7 +514,7 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 															 pg->changed_to[i]));
 		}
 
-		if (recheck != NIL)
+		if (nrecheck > 0)
 		{
 			/*
 			 * Hash the scripts of the rows not verified before, a batch at a
@@ -522,21 +522,26 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 			 * (the first check()), one sequential scan beats fetching each
 			 * by ctid.
 			 */
-			bool		by_tid = list_length(recheck) <= pg->n / 4;
-			Datum	   *tids = palloc(sizeof(Datum) * list_length(recheck));
+			bool		by_tid = nrecheck <= pg->n / 4;
 			Oid			types[1] = {TIDARRAYOID};
-			Datum		values[1];
+			Datum		values[1] = {(Datum) 0};
 			SPIPlanPtr	plan;
 			Portal		portal;
 			MemoryContext callcxt = CurrentMemoryContext;
 			MemoryContext batchcxt = AllocSetContextCreate(callcxt, "pgmig check batch",
 														   ALLOCSET_DEFAULT_SIZES);
-			int			k = 0;
 
-			foreach(lc, recheck)
-				tids[k++] = PointerGetDatum(lfirst(lc));
-			values[0] = PointerGetDatum(construct_array(tids, k, TIDOID, sizeof(ItemPointerData),
-														false, TYPALIGN_SHORT));
+			if (by_tid)
+			{
+				Datum	   *tids = palloc(sizeof(Datum) * nrecheck);
+				int			k;
+
+				for (k = 0; k < nrecheck; k++)
+					tids[k] = PointerGetDatum(&recheck[k]);
+				values[0] = PointerGetDatum(construct_array(tids, nrecheck, TIDOID,
+															sizeof(ItemPointerData),
+															false, TYPALIGN_SHORT));
+			}
 			plan = SPI_prepare(by_tid ? recheck_query_by_tid : recheck_query_all,
 							   by_tid ? 1 : 0, types);
 			if (plan == NULL)
