@@ -41,7 +41,7 @@ PG_MODULE_MAGIC;
 int			pgmig_lock_timeout = 0;
 int			pgmig_lock_retries = 3;
 int			pgmig_guard_mode = PGMIG_GUARD_WARN;
-int			pgmig_record_mode = PGMIG_RECORD_IMMEDIATE;
+int			pgmig_record_mode = PGMIG_RECORD_DEFERRED;
 bool		pgmig_in_run = false;
 const char *pgmig_run_id = NULL;
 const char *pgmig_run_script = NULL;
@@ -144,7 +144,7 @@ _PG_init(void)
 							 "When a run records the schema it leaves (pgmig.drift() compares with it).",
 							 "immediate: before the run commits (its locks are held meanwhile); deferred: the run keeps only the catalogs' digest, and the next comparison that finds it unchanged takes the snapshot.",
 							 &pgmig_record_mode,
-							 PGMIG_RECORD_IMMEDIATE, record_options,
+							 PGMIG_RECORD_DEFERRED, record_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 	review_init_gucs();

@@ -373,12 +373,14 @@ SELECT pgmig.upgrade();
 SELECT action, snapshot ? 'marker' AS kept, pending_version IS NULL AS nothing_pending
   FROM pgmig.schema_state;
 SELECT pgmig.downgrade('-1');
-RESET pgmig.record_schema;
 -- not when the catalogs changed since: a schema change takes it again
+-- (immediate: the run itself; deferred, the default, waits for the next comparison)
+SET pgmig.record_schema = immediate;
 SELECT pgmig.upgrade();
 COMMENT ON TABLE drift_t IS 'changed outside';
 SELECT pgmig.downgrade('-1');
 SELECT action, snapshot ? 'marker' AS kept, snapshot = pgmig.snapshot() AS is_now FROM pgmig.schema_state;
+RESET pgmig.record_schema;
 COMMENT ON TABLE drift_t IS NULL;
 -- nor under record_schema(), which always takes it again
 SELECT pgmig.record_schema() > 0 AS recorded;
