@@ -334,8 +334,7 @@ bool		pgmig_bookkeeping = false;
 static MemoryContext cache_cxt = NULL;
 static PgmigGraph *cache_graph = NULL;
 static int64 cache_version = 0;
-static int64 asked_version = -1;	/* the version the last probe saw; -1
-									 * none yet, -2 a probe that did not read it */
+static int64 asked_version = -1;	/* the version the last probe saw */
 static Oid	cache_relid = InvalidOid;
 
 static Oid
@@ -417,14 +416,10 @@ pgmig_graph_changed(PG_FUNCTION_ARGS)
  * false inside a run, during bookkeeping or without the version row: the
  * caller must then read the tables.  *first is true when no call asked for
  * this version of the graph before: a backend that asks once answers from
- * the image in place, one that asks again fills the cache.  With
- * may_skip_version, a backend's very first probe does not read the version
- * row (the cache is empty whatever it says; in a new backend that query's
- * planning was a tenth of a current() at 100,000 revisions): its next
- * probe reads it and fills the cache.
+ * the image in place, one that asks again fills the cache.
  */
 PgmigGraph *
-pgmig_graph_cached(bool may_skip_version, bool *use_cache, bool *first)
+pgmig_graph_cached(bool *use_cache, bool *first)
 {
 	Oid			relid = graph_version_relid();
 	int64		version;
@@ -443,21 +438,13 @@ pgmig_graph_cached(bool may_skip_version, bool *use_cache, bool *first)
 	require_select("revision");
 	require_select("applied");
 
-	*use_cache = true;
-	if (may_skip_version && cache_graph == NULL && asked_version == -1)
-	{
-		*first = true;
-		asked_version = -2;		/* asked, version not read */
-		return NULL;
-	}
-
 	/* SPI_execute (not read-only) sees this transaction's changes */
 	version = graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
 								 SPI_OK_SELECT);
+	*use_cache = true;
 	if (cache_graph == NULL || version != cache_version || relid != cache_relid)
 	{
-		*first = asked_version != -2 &&
-			(version != asked_version || relid != cache_relid);
+		*first = version != asked_version || relid != cache_relid;
 		asked_version = version;
 		if (cache_cxt != NULL)
 			MemoryContextDelete(cache_cxt);
@@ -481,7 +468,7 @@ pgmig_graph_for_reading(bool strict)
 	bool		first;
 	MemoryContext oldcxt;
 
-	(void) pgmig_graph_cached(false, &use_cache, &first);
+	(void) pgmig_graph_cached(&use_cache, &first);
 	if (!use_cache)
 		return pgmig_load_graph(strict);
 	if (cache_graph == NULL)

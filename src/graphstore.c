@@ -35,12 +35,10 @@
  */
 #include "graphstore.h"
 
-#include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -288,7 +286,7 @@ typedef struct AppliedCheck
 
 /* One row of pgmig.applied: its revision (NULL if null), applied_at and checksum. */
 typedef void (*AppliedRowFn) (void *arg, text *rev, bool ts_null, Datum ts,
-							  text *ck, ItemPointer tid);
+							  text *ck);
 
 /* Mark one applied revision of a built graph; its id as stored. */
 static void
@@ -329,8 +327,7 @@ typedef struct GraphApplied
 } GraphApplied;
 
 static void
-graph_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck,
-				  ItemPointer tid)
+graph_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 {
 	GraphApplied *ga = (GraphApplied *) arg;
 
@@ -377,28 +374,6 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 
 	rel = table_open(relid, AccessShareLock);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	if (rel->rd_rel->relam == HEAP_TABLE_AM_OID && !want_at && !want_checksum)
-	{
-		/*
-		 * Only the first column of a heap tuple: read in place, without a
-		 * slot (storing and deforming 100,000 tuples through slots was half
-		 * of a scan that wants no other column).
-		 */
-		HeapTuple	tup;
-		TupleDesc	desc = RelationGetDescr(rel);
-
-		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-		{
-			bool		isnull;
-			Datum		d = heap_getattr(tup, att_rev, desc, &isnull);
-
-			fn(arg, isnull ? NULL : DatumGetTextPP(d), true, (Datum) 0, NULL,
-			   &tup->t_self);
-		}
-		table_endscan(scan);
-		table_close(rel, AccessShareLock);
-		return true;
-	}
 	slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -410,7 +385,7 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 		Datum		ck = want_checksum ? slot_getattr(slot, att_ck, &ck_null) : (Datum) 0;
 
 		fn(arg, isnull ? NULL : DatumGetTextPP(d), ts_null, ts,
-		   ck_null ? NULL : DatumGetTextPP(ck), &slot->tts_tid);
+		   ck_null ? NULL : DatumGetTextPP(ck));
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
@@ -441,7 +416,7 @@ scan_applied(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum)
 		Datum		ck = SPI_getbinval(tup, desc, 3, &ck_null);
 
 		fn(arg, isnull ? NULL : DatumGetTextPP(d), ts_null, ts,
-		   ck_null ? NULL : DatumGetTextPP(ck), NULL);
+		   ck_null ? NULL : DatumGetTextPP(ck));
 	}
 	pgmig_spi_done();
 }
@@ -661,13 +636,10 @@ typedef struct ViewApplied
 {
 	PgmigImageView *iv;
 	int			hint;
-	ItemPointerData *tids;		/* where each applied row is, if asked */
-	bool		tids_ok;		/* every row came with its place */
 } ViewApplied;
 
 static void
-view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck,
-				 ItemPointer tid)
+view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 {
 	ViewApplied *va = (ViewApplied *) arg;
 	PgmigImageView *iv = va->iv;
@@ -685,43 +657,6 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck,
 	iv->applied[v] = 1;
 	if (!ts_null)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
-	if (va->tids != NULL && tid != NULL)
-		va->tids[v] = *tid;
-	else
-		va->tids_ok = false;
-}
-
-/*
- * The applied_at of some applied revisions, from the row versions the scan
- * found (tids), in the same snapshot: no query to plan in a new backend.
- */
-static void
-view_applied_at_by_tid(PgmigImageView *iv, const pm_set *which,
-					   const ItemPointerData *tids)
-{
-	Oid			relid = pgmig_relid("applied");
-	AttrNumber	att_at = get_attnum(relid, "applied_at");
-	Relation	rel;
-	TupleTableSlot *slot;
-	int			k;
-
-	rel = table_open(relid, AccessShareLock);
-	slot = table_slot_create(rel, NULL);
-	for (k = 0; k < which->n; k++)
-	{
-		int			v = which->items[k];
-		ItemPointerData tid = tids[v];
-
-		if (table_tuple_fetch_row_version(rel, &tid, GetActiveSnapshot(), slot))
-		{
-			bool		isnull;
-			Datum		ts = slot_getattr(slot, att_at, &isnull);
-
-			iv->applied_at[v] = isnull ? 0 : DatumGetTimestampTz(ts);
-		}
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -738,7 +673,7 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	uint64		rows;
 	uint64		t;
 	int			k;
-	ViewApplied va = {iv, 0, NULL, true};
+	ViewApplied va = {iv, 0};
 
 	if (which->n == 0)
 		return;
@@ -769,46 +704,33 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 									VARSIZE_ANY_EXHDR(DatumGetTextPP(d))))
 				va.hint = which->items[k];
 		if (va.hint >= 0)
-			view_applied_row(&va, DatumGetTextPP(d), ts_null, ts, NULL, NULL);
+			view_applied_row(&va, DatumGetTextPP(d), ts_null, ts, NULL);
 	}
 	pgmig_spi_done();
 }
 
 /*
- * The image column of pgmig.graph_image's one row, copied out of the table
- * in the active snapshot; NULL when it is NULL or the table does not hold
- * exactly one row.  Read from the heap (pgmig's own table, read by pgmig:
- * as the query run as its owner would): planning that query was a tenth of
- * a new backend's heads() at 100,000 revisions.
+ * The image column of pgmig.graph_image's one row (read as pgmig, as
+ * graph_from_image reads it), copied into the caller's context; NULL when
+ * there is none.
  */
 static bytea *
-image_row_direct(void)
+image_row(void)
 {
-	Oid			relid = pgmig_relid("graph_image");
-	AttrNumber	att = get_attnum(relid, "image");
-	Relation	rel;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	MemoryContext cxt = CurrentMemoryContext;
 	bytea	   *image = NULL;
-	int			rows = 0;
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
 
-	if (att == InvalidAttrNumber || get_atttype(relid, att) != BYTEAOID)
-		return NULL;
-	rel = table_open(relid, AccessShareLock);
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, att, &isnull);
-
-		if (++rows == 1 && !isnull)
-			image = (bytea *) PG_DETOAST_DATUM_COPY(d);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return rows == 1 ? image : NULL;
+	if (image_exec(image_read_query, 0, NULL, NULL, NULL, true,
+				   SPI_OK_SELECT) == 1)
+		d = pgmig_spi_datum(0, 1, &isnull);
+	MemoryContextSwitchTo(cxt);
+	if (!isnull)
+		image = (bytea *) PG_DETOAST_DATUM_COPY(d);
+	pgmig_spi_done();
+	MemoryContextSwitchTo(cxt);
+	return image;
 }
 
 /*
@@ -834,7 +756,7 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 	UpdateActiveSnapshotCommandId();
 	PG_TRY();
 	{
-		bytea	   *image = image_row_direct();
+		bytea	   *image = image_row();
 		bool		isnull = image == NULL;
 		pm_error	err;
 
@@ -846,25 +768,20 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 			iv->applied_at = palloc0(sizeof(TimestampTz) * (iv->v.n + 1));
 			if (what == PGMIG_VIEW_APPLIED_ALL || what == PGMIG_VIEW_APPLIED_CURRENT)
 			{
-				ViewApplied va = {iv, 0, NULL, true};
+				ViewApplied va = {iv, 0};
 
 				/*
-				 * applied_at only for the rows shown, fetched by their
-				 * place: deforming it in every row was a third of the scan
+				 * applied_at only for the rows shown: deforming it in every
+				 * row was a third of the scan
 				 */
-				if (what == PGMIG_VIEW_APPLIED_CURRENT)
-					va.tids = palloc(sizeof(ItemPointerData) * (iv->v.n + 1));
 				scan_applied(view_applied_row, &va, false, false);
-				if (what == PGMIG_VIEW_APPLIED_CURRENT)
-				{
-					pm_set		cur;
+			}
+			if (what == PGMIG_VIEW_APPLIED_CURRENT)
+			{
+				pm_set		cur;
 
-					pm_image_view_current(&iv->v, iv->applied, &cur);
-					if (va.tids_ok)
-						view_applied_at_by_tid(iv, &cur, va.tids);
-					else
-						view_applied_of(iv, &cur);
-				}
+				pm_image_view_current(&iv->v, iv->applied, &cur);
+				view_applied_of(iv, &cur);
 			}
 			else if (what == PGMIG_VIEW_APPLIED_HEADS)
 			{

@@ -104,7 +104,7 @@ info_begin_view(InfoCall *ic, PgmigImageView *iv, PgmigViewApplied what)
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->drift_objects = -1;
 	ic->verdict = false;
-	ic->pg = pgmig_graph_cached(true, &use_cache, &first);
+	ic->pg = pgmig_graph_cached(&use_cache, &first);
 	if (ic->pg == NULL && use_cache && first && pgmig_image_view_read(iv, what))
 		return true;
 	if (ic->pg == NULL)

@@ -155,8 +155,7 @@ extern Oid	pgmig_rel_owner(Oid relid);
 extern PgmigGraph *pgmig_load_graph(bool strict);
 extern PgmigGraph *pgmig_load_graph_in_snapshot(bool strict);
 extern PgmigGraph *pgmig_graph_for_reading(bool strict);
-extern PgmigGraph *pgmig_graph_cached(bool may_skip_version, bool *use_cache,
-									  bool *first);
+extern PgmigGraph *pgmig_graph_cached(bool *use_cache, bool *first);
 extern void pgmig_graph_bump(void);
 extern bool pgmig_bookkeeping;
 extern void pgmig_resolve_target(PgmigGraph *pg, const char *expr,
