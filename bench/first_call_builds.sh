@@ -24,12 +24,16 @@ lib=$(pg_config --pkglibdir)
 mkdir -p "$here/bin"
 cc -O2 -I"$(pg_config --includedir)" -o "$here/bin/first_call_cpu" "$here/first_call_cpu.c" \
   -L"$(pg_config --libdir)" -lpq
+# swap SO: install a build under a new name, then rename it over the old
+# one: a backend still exiting has the old file mapped, and a cp over it in
+# place crashes that backend and with it the whole cluster
+swap() { cp "$1" "$lib/pgmig.so.new" && mv -f "$lib/pgmig.so.new" "$lib/pgmig.so"; }
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)"
 echo "# cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# round build db  min median max  MB  statement"
+echo "# round build db  min median max  MB  faults  statement"
 for round in $(seq "$ROUNDS"); do
   for build in old new; do
-    if [ "$build" = old ]; then cp "$OLD_SO" "$lib/pgmig.so"; else cp "$NEW_SO" "$lib/pgmig.so"; fi
+    if [ "$build" = old ]; then swap "$OLD_SO"; else swap "$NEW_SO"; fi
     for db in $DBS; do
       "$here/bin/first_call_cpu" "dbname=$db options='-c client_min_messages=warning'" "$REPS" \
         "SELECT count(*) FROM pgmig.heads()" "SELECT count(*) FROM pgmig.current()" \
@@ -39,4 +43,4 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
-cp "$NEW_SO" "$lib/pgmig.so"
+swap "$NEW_SO"

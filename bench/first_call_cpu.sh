@@ -15,7 +15,8 @@
 # status() again (the short way); then everything stamped and a no-op
 # upgrade('head') and upgrade('heads').  KEEP=1 keeps the databases (and
 # SETUP=0 reuses them).  Output: "min median max" CPU ms, the backend's
-# private peak memory in MB (VmHWM less RssShmem), the statement.
+# private peak memory in MB (VmHWM less RssShmem), the median count of
+# minor page faults (first_call_cpu.c says why they matter), the statement.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SIZES=${SIZES:-"5000 100000"}
@@ -35,7 +36,7 @@ run() {  # run DB SQL...
 
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)"
 echo "# cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "#  min ms  median   max ms  private peak MB  statement"
+echo "#  min ms  median   max ms  peak MB  faults  statement"
 for n in $SIZES; do
   db=fc_$n
   if [ "$SETUP" = 1 ]; then

@@ -655,7 +655,7 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 	if (!iv->applied[v])
 		iv->napplied++;
 	iv->applied[v] = 1;
-	if (!ts_null)
+	if (!ts_null && iv->applied_at != NULL)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
 }
 
@@ -682,6 +682,8 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	{
 		pm_image_rec r;
 
+		if (iv->applied_at != NULL)
+			iv->applied_at[which->items[k]] = 0;
 		pm_image_view_rec(&iv->v, which->items[k], &r);
 		ids[k] = CStringGetTextDatum(r.id);
 	}
@@ -765,7 +767,8 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 							   VARSIZE_ANY_EXHDR(image), &iv->v, &err))
 		{
 			iv->applied = palloc0(iv->v.n + 1);
-			iv->applied_at = palloc0(sizeof(TimestampTz) * (iv->v.n + 1));
+			if (what == PGMIG_VIEW_APPLIED_CURRENT)
+				iv->applied_at = palloc(sizeof(TimestampTz) * (iv->v.n + 1));
 			if (what == PGMIG_VIEW_APPLIED_ALL || what == PGMIG_VIEW_APPLIED_CURRENT)
 			{
 				ViewApplied va = {iv, 0};

@@ -56,7 +56,6 @@ extern PgmigGraph *pgmig_graph_from_verified_image(const PgmigRowKey *expect,
 												   char ***changed,
 												   int64 *applied_rows);
 
-/* 64 hex digits as 32 bytes; false for anything else */
 /*
  * The stored image used in place, without building the graph: what a new
  * backend's heads(), current() and no-op upgrade() read (graphstore.c).
@@ -65,7 +64,13 @@ typedef struct PgmigImageView
 {
 	pm_image_view v;
 	unsigned char *applied;		/* n flags */
-	TimestampTz *applied_at;	/* n; 0 when not applied or not read */
+	/*
+	 * n, for PGMIG_VIEW_APPLIED_CURRENT only (NULL otherwise): applied_at of
+	 * the current revisions, 0 when not applied; other entries are never
+	 * written (not zeroed either: in a new backend every page of it would be
+	 * a page fault)
+	 */
+	TimestampTz *applied_at;
 	int			napplied;		/* distinct revisions found applied */
 } PgmigImageView;
 
@@ -79,6 +84,7 @@ typedef enum PgmigViewApplied
 
 extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
 
+/* 64 hex digits as 32 bytes; false for anything else */
 extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);
 
 /* ---- graphverify.c: check()'s record of verified row versions ---- */

@@ -202,7 +202,8 @@ SELECT pgmig.add('h4', '{h2}', 'SELECT 1;', 'SELECT 1;', 'three b', '{side}');
 SELECT pgmig.upgrade('heads');
 \c -
 SET pgmig.guard = off;
-SELECT revision, message, applied_at IS NOT NULL AS has_time FROM pgmig.current() ORDER BY 1;
+SELECT revision, message, applied_at IS NOT DISTINCT FROM (SELECT a.applied_at FROM pgmig.applied a WHERE a.revision = c.revision) AS its_time
+  FROM pgmig.current() c ORDER BY 1;
 \c -
 SET pgmig.guard = off;
 SELECT revision, message, branch_labels, applied FROM pgmig.heads() ORDER BY 1;
