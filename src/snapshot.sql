@@ -1,8 +1,11 @@
 -- src/snapshot.sql: the schema snapshot query (format: doc/snapshot-format.md).
 --
--- ONE statement returning one text: the snapshot in jsonb's canonical text
--- form (pgmig.snapshot() casts it to jsonb).  $1 (text[]) lists the schemas to read;
--- NULL reads every user schema.  The Makefile copies this text, unchanged,
+-- ONE statement returning one row (id, object) per object, in id order: the
+-- snapshot in jsonb's canonical text form is '{"format": 1, "objects": ['
+-- then the objects joined by ', ' then '], "server_version_num": ' N '}'
+-- (pgmig.snapshot() joins them so and casts to jsonb; the client joins them
+-- as they arrive).  $1 (text[]) lists the schemas to read; NULL reads every
+-- user schema.  The Makefile copies this text, unchanged,
 -- into the extension's pgmig.snapshot() (sql/0.4/30_snapshot.sql) and into
 -- a C string for the client (src/client/snapshot_sql.h), so both send the
 -- very same query.
@@ -599,19 +602,21 @@ objects AS (
 	UNION ALL
 	SELECT id, kind, schema, name, tbl, body, deps FROM orphan_comments
 )
--- Assembled as text: jsonb_agg of 15,000 objects costs more than the whole
--- rest of the query, and a client that reads the result as text is spared
--- jsonb's parse and output (a third of the time).  The text is exactly
--- jsonb's output of the same value (keys in jsonb's order: by length, then
--- bytes; ", " and ": " as separators), so it is the canonical form;
--- pgmig.snapshot() casts it to jsonb.
-SELECT '{"format": 1, "objects": ['
-		|| coalesce(string_agg(CASE WHEN t.id IS NOT NULL
-								THEN t.head || o.deps || t.tail
-								ELSE (jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps::jsonb)
-									  || CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
-									  || o.body)::text END, ', ' ORDER BY o.id COLLATE "C"), '')
-		|| '], "server_version_num": ' || current_setting('server_version_num')::integer || '}'
+-- Each object as text: jsonb_agg of 15,000 objects costs more than the
+-- whole rest of the query, and a client that reads the result as text is
+-- spared jsonb's parse and output.  The text is exactly jsonb's output of
+-- the same value (keys in jsonb's order: by length, then bytes; ", " and
+-- ": " as separators), so the whole is the canonical form.  One row per
+-- object, not one text: the 5 MB text, and its copies by string_agg, by
+-- each ||, by the output function and into the message buffer, were a
+-- quarter of the memory a new backend touched for this query (7,000 of
+-- 29,700 page faults at 1,000 tables; bench/README.md "Seventh pass").
+SELECT o.id,
+	   CASE WHEN t.id IS NOT NULL
+			THEN t.head || o.deps || t.tail
+			ELSE (jsonb_build_object('id', o.id, 'kind', o.kind, 'schema', o.schema, 'name', o.name, 'deps', o.deps::jsonb)
+				  || CASE WHEN o.tbl IS NOT NULL THEN jsonb_build_object('table', o.tbl) ELSE '{}' END
+				  || o.body)::text END AS object
   FROM objects o
 	   LEFT JOIN (SELECT id, head, tail FROM col
 				  UNION ALL
@@ -624,3 +629,4 @@ SELECT '{"format": 1, "objects": ['
 	   -- empty snapshot that a diff would read as "drop everything"
 	   (SELECT count(quote_ident(x)::regnamespace) AS n FROM unnest($1::text[]) x) AS named
  WHERE named.n >= 0
+ ORDER BY o.id COLLATE "C"

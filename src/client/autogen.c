@@ -205,22 +205,43 @@ snapshot_send(PGconn *conn)
 		pg_log_error("%s", PQerrorMessage(conn));
 		return false;
 	}
+	/* a row at a time: the 15,000 objects of 1,000 tables never sit in one PGresult */
+	(void) PQsetSingleRowMode(conn);
 	return true;
 }
 
-/* The snapshot started by snapshot_send(), as JSON text; NULL on error. */
+/*
+ * The snapshot started by snapshot_send(), as JSON text; NULL on error.  The
+ * query gives one row (id, object) per object in id order (src/snapshot.sql
+ * says why); joined here exactly as pgmig.snapshot() joins them, the text is
+ * that function's output, byte for byte.
+ */
 static char *
 snapshot_recv(PGconn *conn)
 {
 	PGresult   *res;
-	char	   *json = NULL;
+	pm_buf		b;
+	int			nobjects = 0;
+	bool		complete = false;
 	bool		failed = false;
 
+	pm_buf_init(&b);
+	pm_buf_puts(&b, "{\"format\": 1, \"objects\": [");
 	while ((res = PQgetResult(conn)) != NULL)
 	{
-		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && json == NULL)
-			json = pm_strdup(PQgetvalue(res, 0, 0));
-		else if (!failed)
+		ExecStatusType st = PQresultStatus(res);
+
+		if (failed)
+			;
+		else if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 2 && !PQgetisnull(res, 0, 1))
+		{
+			if (nobjects++ > 0)
+				pm_buf_append(&b, ", ", 2);
+			pm_buf_append(&b, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1));
+		}
+		else if (st == PGRES_TUPLES_OK && PQnfields(res) == 2)
+			complete = true;
+		else
 		{
 			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
@@ -232,13 +253,30 @@ snapshot_recv(PGconn *conn)
 		}
 		PQclear(res);
 	}
-	if (failed && json)
+	if (complete && !failed)
 	{
-		pm_free(json);
-		json = NULL;
+		res = PQexec(conn, "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		{
+			pm_buf_puts(&b, "], \"server_version_num\": ");
+			pm_buf_puts(&b, PQgetvalue(res, 0, 0));
+			pm_buf_puts(&b, "}");
+		}
+		else
+		{
+			report_result_error(res);
+			failed = true;
+		}
+		PQclear(res);
 	}
-	(void) exec_sql(conn, json ? "COMMIT" : "ROLLBACK", 0, NULL);
-	return json;
+	failed = failed || !complete;
+	(void) exec_sql(conn, failed ? "ROLLBACK" : "COMMIT", 0, NULL);
+	if (failed)
+	{
+		pm_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
 }
 
 /* The snapshot of the database `conn` is connected to, as JSON text. */
