@@ -60,7 +60,8 @@ client() {  # client SIZE DB LABEL ARGS...: process start to exit
 }
 
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)" >&2
-echo "# cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" >&2
+. "$here/machine.sh"
+machine_line >&2
 for n in $SIZES; do
   db=fc_$n
   newdb "$db"

@@ -29,7 +29,8 @@ cc -O2 -I"$(pg_config --includedir)" -o "$here/bin/first_call_cpu" "$here/first_
 # place crashes that backend and with it the whole cluster
 swap() { cp "$1" "$lib/pgmig.so.new" && mv -f "$lib/pgmig.so.new" "$lib/pgmig.so"; }
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)"
-echo "# cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$here/machine.sh"
+machine_line
 echo "# round build db  min median max  MB  faults  statement"
 for round in $(seq "$ROUNDS"); do
   for build in old new; do

@@ -35,7 +35,8 @@ run() {  # run DB SQL...
 }
 
 echo "# $(psql -X -Atc 'SELECT version()' -d postgres)"
-echo "# cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$here/machine.sh"
+machine_line
 echo "#  min ms  median   max ms  peak MB  faults  statement"
 for n in $SIZES; do
   db=fc_$n
