@@ -492,7 +492,8 @@ id_hash(const char *id, size_t len)
 typedef struct view_state
 {
 	pm_image_view *v;
-	const int  *pos;			/* each revision's place in the stored order */
+	const int  *pos;			/* each revision's place in the stored order;
+								 * NULL when that is its index */
 	pm_error   *err;
 } view_state;
 
@@ -510,7 +511,7 @@ view_record(void *arg, uint32_t i, const pm_image_rec *r, size_t offset)
 		int			p = pm_image_rec_edge(r, k);
 		bool		again = false;
 
-		if (vs->pos[p] >= vs->pos[i])
+		if (vs->pos ? vs->pos[p] >= vs->pos[(int) i] : p >= (int) i)
 		{
 			pm_error_set(vs->err, PM_ERR_SYNTAX,
 						 "graph image is damaged: revision \"%s\" comes before its parent or dependency in the order",
@@ -556,13 +557,33 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 	 * every edge points backwards in it.  A damaged image is refused
 	 * either way, only perhaps with another message than pm_image_read's.
 	 */
-	pos = pm_malloc(sizeof(int) * ((size_t) n + 1));
-	memset(pos, 0xff, sizeof(int) * ((size_t) n + 1));
 	ord.p = buf + len - 4 * (size_t) n;
 	ord.left = 4 * (size_t) n;
 	ord.len = len;
 	ord.err = err;
+
+	/*
+	 * The order pgmig writes is usually the load order itself (parents are
+	 * loaded first): then a revision's place is its index, and the 4n bytes
+	 * of positions are not needed (in a new backend every page of them is a
+	 * page fault).
+	 */
 	for (i = 0; i < n; i++)
+	{
+		uint32_t	t = 0;
+
+		(void) get_uint(&ord, 4, &t, "order");	/* cannot fail: 4n bytes are there */
+		if (t != i)
+			break;
+	}
+	if (i < n)
+	{
+		ord.p = buf + len - 4 * (size_t) n;
+		ord.left = 4 * (size_t) n;
+		pos = pm_malloc(sizeof(int) * ((size_t) n + 1));
+		memset(pos, 0xff, sizeof(int) * ((size_t) n + 1));
+	}
+	for (i = 0; pos != NULL && i < n; i++)
 	{
 		uint32_t	t = 0;
 
@@ -589,11 +610,13 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 		bad(&rd, rd.left < 4 * (size_t) n ? "records run into the order" : "trailing bytes");
 		goto fail;
 	}
-	pm_free(pos);
+	if (pos)
+		pm_free(pos);
 	return true;
 
 fail:
-	pm_free(pos);
+	if (pos)
+		pm_free(pos);
 	pm_image_view_free(v);
 	return false;
 }

@@ -493,6 +493,95 @@ test_large(void)
 	pm_graph_free(g);
 }
 
+/*
+ * The view reads the stored order two ways: when it is the load order
+ * (parents loaded first, the usual case) a revision's place is its index;
+ * otherwise it keeps every place.  Both give the graph's answers, and a
+ * child loaded before its parent is accepted either way.
+ */
+static void
+test_view_orders(void)
+{
+	int			pass;
+
+	for (pass = 0; pass < 2; pass++)
+	{
+		pm_graph   *g = pm_graph_new(4);
+		const char *const msgs[] = {"", "", "", ""};
+		const unsigned char fl[] = {0, 0, 0, 0};
+		size_t		len;
+		unsigned char *buf;
+		const int  *topo;
+		pm_image	img;
+		pm_image_view v;
+		pm_error	err;
+		pm_set		a,
+					b;
+		bool		identity = true;
+		int			i;
+
+		if (pass == 0)
+		{
+			add(g, "p1", "", "", "", true);
+			add(g, "p2", "p1", "", "", true);
+			add(g, "p3", "p2", "", "", true);
+			add(g, "p4", "p2", "", "", true);
+		}
+		else
+		{
+			/* the children first: the order cannot be the load order */
+			add(g, "p4", "p2", "", "", true);
+			add(g, "p3", "p2", "", "", true);
+			add(g, "p2", "p1", "", "", true);
+			add(g, "p1", "", "", "", true);
+		}
+		CHECK(pm_graph_build(g, true, &err), "pass %d: the graph builds", pass);
+		topo = pm_graph_topo(g);
+		for (i = 0; i < 4; i++)
+			identity = identity && topo[i] == i;
+		CHECK(identity == (pass == 0), "pass %d: the stored order %s the load order", pass,
+			  pass == 0 ? "is" : "is not");
+		buf = pm_image_write(g, msgs, fl, &len, &err);
+		CHECK(buf != NULL && pm_image_read(buf, len, &img, &err) &&
+			  pm_image_view_open(buf, len, &v, &err), "pass %d: read and opened in place", pass);
+		pm_graph_heads(img.g, &a);
+		pm_image_view_heads(&v, &b);
+		CHECK(same_set(&a, &b) && b.n == 2, "pass %d: the view's heads are the graph's", pass);
+		pm_set_free(&a);
+		pm_set_free(&b);
+		pm_graph_branchpoints(img.g, &a);
+		pm_image_view_branchpoints(&v, &b);
+		CHECK(same_set(&a, &b) && b.n == 1, "pass %d: and its branch point", pass);
+		pm_set_free(&a);
+		pm_set_free(&b);
+		pm_image_view_free(&v);
+		pm_image_free(&img);
+
+		/* an edge that points forward in the order is refused in both ways */
+		if (pass == 1)
+		{
+			/* the order is the last 16 bytes: put p4 (index 0) first */
+			unsigned char *copy = malloc(len);
+			uint32_t	first;
+
+			memcpy(copy, buf, len);
+			memcpy(&first, copy + len - 16, 4);
+			for (i = 0; i < 4; i++)
+				if (copy[len - 16 + 4 * i] == 0)
+				{
+					memcpy(copy + len - 16 + 4 * i, &first, 4);
+					memset(copy + len - 16, 0, 4);
+					break;
+				}
+			CHECK(!read_both(copy, len, &img, &err) && strstr(err.msg, "order") != NULL,
+				  "a child placed before its parent in a stored order that is not the load order is refused");
+			free(copy);
+		}
+		free(buf);
+		pm_graph_free(g);
+	}
+}
+
 int
 main(void)
 {
@@ -500,6 +589,7 @@ main(void)
 	test_empty();
 	test_damage();
 	test_view();
+	test_view_orders();
 	test_bad_graph();
 	test_reserved();
 	test_large();
