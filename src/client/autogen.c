@@ -233,14 +233,27 @@ snapshot_recv(PGconn *conn)
 
 		if (failed)
 			;
-		else if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 2 && !PQgetisnull(res, 0, 1))
+		else if ((st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) && PQnfields(res) == 2)
 		{
-			if (nobjects++ > 0)
-				pm_buf_append(&b, ", ", 2);
-			pm_buf_append(&b, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1));
+			int			r;
+
+			/* every row of the result: all of them if single-row mode was refused */
+			for (r = 0; r < PQntuples(res) && !failed; r++)
+			{
+				if (PQgetisnull(res, r, 1))
+				{
+					pg_log_error("the snapshot query returned an object without text: %s",
+								 PQgetvalue(res, r, 0));
+					failed = true;
+					break;
+				}
+				if (nobjects++ > 0)
+					pm_buf_append(&b, ", ", 2);
+				pm_buf_append(&b, PQgetvalue(res, r, 1), PQgetlength(res, r, 1));
+			}
+			/* the zero-row result that ends the rows */
+			complete = complete || st == PGRES_TUPLES_OK;
 		}
-		else if (st == PGRES_TUPLES_OK && PQnfields(res) == 2)
-			complete = true;
 		else
 		{
 			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
