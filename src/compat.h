@@ -24,6 +24,11 @@
 #define HASH_STRINGS 0
 #endif
 
+/* the stored size of an out-of-line value (graphstore.c): va_extinfo since 14 */
+#if PG_VERSION_NUM < 140000
+#define VARATT_EXTERNAL_GET_EXTSIZE(toast_pointer) ((toast_pointer).va_extsize)
+#endif
+
 /* ALTER TABLE ... SET ACCESS METHOD (review_rules.c) */
 #if PG_VERSION_NUM >= 150000
 #define PGMIG_HAS_SET_ACCESS_METHOD

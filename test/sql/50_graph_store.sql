@@ -271,3 +271,44 @@ DROP SCHEMA IF EXISTS pgmig CASCADE;
 RESET client_min_messages;
 -- the suites after this one expect the extension installed
 CREATE EXTENSION pgmig;
+
+-- A big image (17,000 revisions: the image and its checksums both 512 kB or
+-- more) is fetched into memory of its own, mapped with transparent huge
+-- pages where the system offers them, and released with the call's memory:
+-- a new backend's answers are the tables' answers.
+SET pgmig.guard = off;
+SET client_min_messages = warning;
+INSERT INTO pgmig.revision (id, down_revision, message, upgrade, downgrade)
+SELECT 'big' || i, CASE WHEN i = 1 THEN '{}'::text[] ELSE ARRAY['big' || (i - 1)] END,
+	   'big ' || i, 'SELECT 1;', 'SELECT 1;'
+  FROM generate_series(1, 17000) i;
+SELECT octet_length(image) >= 524288 AS image_mapped, octet_length(checksums) >= 524288 AS sums_mapped
+  FROM pgmig.graph_image;
+SELECT pgmig.stamp('big8500');
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, applied FROM pgmig.heads();
+\c -
+SET pgmig.guard = off;
+SELECT revision, message, applied_at IS NOT DISTINCT FROM (SELECT a.applied_at FROM pgmig.applied a WHERE a.revision = c.revision) AS its_time
+  FROM pgmig.current() c;
+\c -
+SET pgmig.guard = off;
+SET client_min_messages = warning;
+SELECT count(*) AS problems FROM pgmig.check();
+\c -
+SET pgmig.guard = off;
+SET client_min_messages = warning;
+SELECT count(*) AS problems FROM pgmig.check();
+SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied FROM pgmig.history();
+SELECT pgmig.upgrade('head');
+\c -
+SET pgmig.guard = off;
+SELECT pgmig.upgrade('head');
+SELECT revision FROM pgmig.current();
+
+SET client_min_messages = warning;
+DROP EXTENSION pgmig CASCADE;
+DROP SCHEMA IF EXISTS pgmig CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION pgmig;
