@@ -114,10 +114,14 @@ fetch_mapped(Datum d)
 
 	/* whole huge pages, and one more to align the start on one */
 	len = TYPEALIGN(PGMIG_HUGE_PAGE, size + VARHDRSZ) + PGMIG_HUGE_PAGE;
+	/* allocated first: an error here must not leave a mapping behind */
+	m = MemoryContextAlloc(CurrentMemoryContext, sizeof(MappedValue));
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (addr == MAP_FAILED)
+	{
+		pfree(m);
 		return NULL;
-	m = MemoryContextAlloc(CurrentMemoryContext, sizeof(MappedValue));
+	}
 	m->addr = addr;
 	m->len = len;
 	m->cb.func = mapped_value_release;
