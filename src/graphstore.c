@@ -71,6 +71,7 @@
  * (table_relation_fetch_toast_slice, as detoasting does); NULL for anything
  * else, which the caller detoasts the usual way.
  */
+#ifdef MADV_HUGEPAGE
 #define PGMIG_MAPPED_MIN	(512 * 1024)
 #define PGMIG_HUGE_PAGE		(2 * 1024 * 1024)
 
@@ -88,6 +89,7 @@ mapped_value_release(void *arg)
 
 	(void) munmap(m->addr, m->len);
 }
+#endif
 
 static struct varlena *
 fetch_mapped(Datum d)
