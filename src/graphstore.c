@@ -37,8 +37,6 @@
  */
 #include "graphstore.h"
 
-#include <sys/mman.h>
-
 #include "access/detoast.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -61,47 +59,22 @@
 
 /*
  * Big values a new backend reads once (the graph image, its checksums: 3.8
- * and 3.2 MB at 100,000 revisions) fetched into memory of their own, mapped
- * with transparent huge pages where Linux offers them (MADV_HUGEPAGE).  A new
- * process faults on every page of memory it touches for the first time: in
- * 4 kB pages the image alone is 930 faults, 13 ms on a virtual machine where
- * a fault costs 14 us; in 2 MB pages it is two (bench/README.md, "Fifth
- * pass").  The mapping is released with the current memory context.  Only
- * an uncompressed value stored out of line, of 512 kB or more, is fetched so
+ * and 3.2 MB at 100,000 revisions) fetched into memory mapped with huge
+ * pages (pgmig_huge_alloc, alloc_pg.c says why): in 4 kB pages the image
+ * alone is 930 page faults, 13 ms on a virtual machine where a fault costs
+ * 14 us; in 2 MB pages it is two (bench/README.md, "Fifth pass").  Only an
+ * uncompressed value stored out of line, of 512 kB or more, is fetched so
  * (table_relation_fetch_toast_slice, as detoasting does); NULL for anything
  * else, which the caller detoasts the usual way.
  */
-#ifdef MADV_HUGEPAGE
 #define PGMIG_MAPPED_MIN	(512 * 1024)
-#define PGMIG_HUGE_PAGE		(2 * 1024 * 1024)
-
-typedef struct MappedValue
-{
-	MemoryContextCallback cb;
-	void	   *addr;
-	size_t		len;
-} MappedValue;
-
-static void
-mapped_value_release(void *arg)
-{
-	MappedValue *m = (MappedValue *) arg;
-
-	(void) munmap(m->addr, m->len);
-}
-#endif
 
 static struct varlena *
 fetch_mapped(Datum d)
 {
-#ifdef MADV_HUGEPAGE
 	struct varlena *attr = (struct varlena *) DatumGetPointer(d);
 	struct varatt_external toast_pointer;
 	Size		size;
-	size_t		len;
-	char	   *addr;
-	char	   *start;
-	MappedValue *m;
 	Relation	toastrel;
 	struct varlena *result;
 
@@ -113,34 +86,13 @@ fetch_mapped(Datum d)
 	size = VARATT_EXTERNAL_GET_EXTSIZE(toast_pointer);
 	if (size < PGMIG_MAPPED_MIN || size > MaxAllocSize)
 		return NULL;
-
-	/* whole huge pages, and one more to align the start on one */
-	len = TYPEALIGN(PGMIG_HUGE_PAGE, size + VARHDRSZ) + PGMIG_HUGE_PAGE;
-	/* allocated first: an error here must not leave a mapping behind */
-	m = MemoryContextAlloc(CurrentMemoryContext, sizeof(MappedValue));
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (addr == MAP_FAILED)
-	{
-		pfree(m);
+	if ((result = pgmig_huge_alloc(size + VARHDRSZ)) == NULL)
 		return NULL;
-	}
-	m->addr = addr;
-	m->len = len;
-	m->cb.func = mapped_value_release;
-	m->cb.arg = m;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &m->cb);
-	start = (char *) TYPEALIGN(PGMIG_HUGE_PAGE, addr);
-	(void) madvise(start, len - (start - addr), MADV_HUGEPAGE);
-
-	result = (struct varlena *) start;
 	SET_VARSIZE(result, size + VARHDRSZ);
 	toastrel = table_open(toast_pointer.va_toastrelid, AccessShareLock);
 	table_relation_fetch_toast_slice(toastrel, toast_pointer.va_valueid, size, 0, size, result);
 	table_close(toastrel, AccessShareLock);
 	return result;
-#else
-	return NULL;
-#endif
 }
 
 static const char *image_read_query = "SELECT image FROM pgmig.graph_image";
@@ -583,12 +535,29 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 			if (!isnull)
 			{
 				bytea	   *mapped = (bytea *) fetch_mapped(PointerGetDatum(image));
+				bool		read_ok = false;
+				bool		arena;
 
 				image = mapped ? mapped : pg_detoast_datum_packed(image);
+
+				/*
+				 * The graph's arrays (about 150 bytes a revision, an image
+				 * has 20 or more) in huge pages, as the image: the build
+				 * touches all of them at once.  Past the reserve, and for a
+				 * small image, palloc.  After an error the arena is simply
+				 * never used again: it goes with the context.
+				 */
+				arena = VARSIZE_ANY_EXHDR(image) >= PGMIG_MAPPED_MIN &&
+					!image_of_other_format(image) &&
+					pgmig_core_arena_begin((Size) 8 * VARSIZE_ANY_EXHDR(image));
+				if (!image_of_other_format(image))
+					read_ok = pm_image_read((unsigned char *) VARDATA_ANY(image),
+											VARSIZE_ANY_EXHDR(image), &img, &err);
+				if (arena)
+					pgmig_core_arena_end();
 				if (image_of_other_format(image))
 					pg = NULL;
-				else if (pm_image_read((unsigned char *) VARDATA_ANY(image),
-									   VARSIZE_ANY_EXHDR(image), &img, &err))
+				else if (read_ok)
 				{
 					/* img and the buffer stay allocated: the graph borrows them */
 					pg = palloc0(sizeof(PgmigGraph));

@@ -64,6 +64,17 @@
 #define ERRCODE_PGMIG_GUARD					MAKE_SQLSTATE('P','M','0','1','0')
 #define ERRCODE_PGMIG_NOT_COMPARED			MAKE_SQLSTATE('P','M','0','1','1')
 
+/*
+ * alloc_pg.c: memory mapped with huge pages, released with the current
+ * memory context.  pgmig_huge_alloc: size bytes of it, or NULL where it
+ * cannot be had.  pgmig_core_arena_begin: until pgmig_core_arena_end, the
+ * core's pm_malloc in the current context carves from reserve bytes of it
+ * (then pallocs); false, and nothing changed, where it cannot be had.
+ */
+extern void *pgmig_huge_alloc(Size size);
+extern bool pgmig_core_arena_begin(Size reserve);
+extern void pgmig_core_arena_end(void);
+
 /* GUCs */
 extern int	pgmig_lock_timeout;
 extern int	pgmig_lock_retries;
