@@ -112,6 +112,10 @@ extern bool pgmig_verified_unchanged(const PgmigVerified *v);
 /* The row versions of pgmig.<table> in the active snapshot, ctid order. */
 extern PgmigRowKey *pgmig_row_keys(const char *table, int *n);
 
+/* pgmig.revision's row versions as a digest (graphverify.c says when). */
+extern bool pgmig_revision_rows_digest(bool for_record, char *hex,
+									   uint64 *valid_below);
+
 /* Record rows (and the image row, when it matched them) as verified. */
 extern void pgmig_verified_write(PgmigRowKey *rows, int n,
 								 const PgmigRowKey *image);

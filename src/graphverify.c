@@ -105,6 +105,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "core/revfile.h"
 #include "spi_util.h"
 #include "subxact.h"
 
@@ -413,6 +414,77 @@ valid_below(const PgmigRowKey *rows, int n, const PgmigRowKey *image,
 		window = Min(window, residue);
 	}
 	return next + window;
+}
+
+/*
+ * A digest of pgmig.revision's row versions in the active snapshot: its
+ * relfilenode, then every (ctid, raw xmin) in ctid order.  Any change made
+ * since -- with triggers or without -- makes a new row version, a new
+ * relfilenode or one row fewer, so an equal digest means the same rows, by
+ * the argument at the top of this file, as long as the next xid stays
+ * below the bound.  For a record (for_record): the bound is computed (the
+ * caller writes, so an xid is taken) and false is returned when a frozen
+ * row's raw xmin could be a running transaction's (no record then).  For a
+ * comparison nothing is taken: *valid_below is left alone.  False too when
+ * pgmig.revision is missing or not a heap table.  hex: 65 bytes.
+ */
+bool
+pgmig_revision_rows_digest(bool for_record, char *hex, uint64 *valid_below_out)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	Oid			relid = verify_relid("revision");
+	PgmigRowKey *rows;
+	int			n,
+				k;
+	uint32		node;
+	pm_sha256_ctx c;
+	unsigned char digest[32];
+
+	if (!OidIsValid(relid) || (rows = pgmig_row_keys("revision", &n)) == NULL)
+		return false;
+	/* a heap scan without synchronised start returns ctid order already */
+	for (k = 1; k < n; k++)
+		if (pgmig_row_key_cmp(&rows[k - 1], &rows[k]) > 0)
+		{
+			qsort(rows, n, sizeof(PgmigRowKey), pgmig_row_key_cmp);
+			break;
+		}
+	if (for_record)
+	{
+		uint64		next;
+		TransactionId from;
+		uint32		span;
+
+		(void) GetCurrentTransactionId();
+		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+		from = GetActiveSnapshot()->xmin;
+		span = (uint32) next - (uint32) from;
+		for (k = 0; k < n; k++)
+			if (rows[k].frozen && (uint32) (rows[k].xmin - from) < span)
+				return false;
+		*valid_below_out = valid_below(rows, n, NULL, next);
+	}
+	pm_sha256_init(&c);
+	pm_sha256_update(&c, "pgmig revision rows 1", 21);
+	node = rel_node(relid);
+	pm_sha256_update(&c, &node, sizeof(node));
+	for (k = 0; k < n; k++)
+	{
+		unsigned char b[12];
+
+		memcpy(b, &rows[k].tid, 8);
+		memcpy(b + 8, &rows[k].xmin, 4);
+		pm_sha256_update(&c, b, sizeof(b));
+	}
+	pm_sha256_final(&c, digest);
+	for (k = 0; k < 32; k++)
+	{
+		hex[2 * k] = hexdigits[digest[k] >> 4];
+		hex[2 * k + 1] = hexdigits[digest[k] & 0x0f];
+	}
+	hex[64] = '\0';
+	pfree(rows);
+	return true;
 }
 
 void

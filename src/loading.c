@@ -16,6 +16,8 @@
  */
 #include "pgmig.h"
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -27,11 +29,13 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/hsearch.h"
 #include "funcapi.h"
 #include "core/revfile.h"
 #include "core/target.h"
 
+#include "graphstore.h"
 #include "spi_util.h"
 
 /*
@@ -626,36 +630,76 @@ read_db_revisions(int *ndb, DbRevision ***byorder)
 	return h;
 }
 
-/* Is fp the recorded fingerprint?  Read as pgmig (no privilege needed). */
+/*
+ * Is fp the recorded fingerprint, recorded when pgmig.revision had exactly
+ * the row versions it has now?  The statement trigger clears the record on
+ * every change made with triggers on; the row versions catch a change made
+ * with them bypassed (superuser, session_replication_role = replica), which
+ * the trigger never sees (graphverify.c: pgmig_revision_rows_digest).  Read
+ * as pgmig: no privilege on pgmig.folder_seen or pgmig.revision is needed,
+ * and only the yes or no leaves.
+ */
 static bool
 folder_seen(Datum fp)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1] = {fp};
 	PgmigOwnerSwitch sw;
-	bool		same;
+	char	   *rows = NULL;
+	int64		below = 0;
+	char		now[65];
 
 	pgmig_become_owner(&sw);
-	same = pgmig_spi_exec("SELECT 1 FROM pgmig.folder_seen WHERE fingerprint OPERATOR(pg_catalog.=) $1",
-						  1, types, v, NULL, true, 1, SPI_OK_SELECT) == 1;
+	if (pgmig_spi_exec("SELECT revision_rows, valid_below FROM pgmig.folder_seen"
+					   " WHERE fingerprint OPERATOR(pg_catalog.=) $1",
+					   1, types, v, NULL, true, 1, SPI_OK_SELECT) == 1)
+	{
+		bool		isnull;
+
+		rows = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		below = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 2, &isnull));
+		if (isnull)
+			rows = NULL;
+	}
 	pgmig_restore_user(&sw);
-	return same;
+	if (rows == NULL ||
+		U64FromFullTransactionId(ReadNextFullTransactionId()) >= (uint64) below)
+		return false;
+	return pgmig_revision_rows_digest(false, now, NULL) && strcmp(now, rows) == 0;
 }
 
-/* Record fp as the folder last found equal to pgmig.revision (as pgmig). */
+/*
+ * Record fp as the folder last found equal to pgmig.revision (as pgmig),
+ * with pgmig.revision's row versions as this transaction now has them
+ * (after its own upsert).  Nothing is recorded when they cannot be
+ * digested soundly; the folder is then simply read next time.
+ */
 static void
 record_fingerprint(const char *fp)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
+	Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
+	Datum		v[3];
+	char		rows[65];
+	uint64		below = 0;
+	bool		ok;
 
 	v[0] = CStringGetTextDatum(fp);
-	if (folder_seen(v[0]))
+	/* a snapshot that sees this transaction's own upsert */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	ok = !folder_seen(v[0]) && pgmig_revision_rows_digest(true, rows, &below);
+	PopActiveSnapshot();
+	if (!ok)
 		return;
+	v[1] = CStringGetTextDatum(rows);
+	v[2] = Int64GetDatum((int64) Min(below, (uint64) PG_INT64_MAX));
 	(void) pgmig_exec_as_owner("DELETE FROM pgmig.folder_seen", 0, NULL, NULL, NULL,
 							   SPI_OK_DELETE);
-	(void) pgmig_exec_as_owner("INSERT INTO pgmig.folder_seen (fingerprint) VALUES ($1)",
-							   1, types, v, NULL, SPI_OK_INSERT);
+	(void) pgmig_exec_as_owner("INSERT INTO pgmig.folder_seen (fingerprint, revision_rows, valid_below)"
+							   " VALUES ($1, $2, $3)",
+							   3, types, v, NULL, SPI_OK_INSERT);
 }
 
 /*

@@ -15,10 +15,15 @@
  * last folder a load found equal to pgmig.revision; any statement that
  * changes pgmig.revision forgets it.  The client's read-only commands skip
  * loading a folder whose fingerprint is recorded (README: "The folder is
- * the truth").  Not dumped: a restored database loads its folder once.
+ * the truth"), and so do runs, under the migration lock.  Not dumped: a restored database loads its folder once.
  */
 CREATE TABLE pgmig.folder_seen (
 	fingerprint		text NOT NULL,
+	-- pgmig.revision's row versions when recorded (a digest), and the next
+	-- xid below which that digest is sound: a change made with the
+	-- triggers bypassed voids the record too (src/graphverify.c)
+	revision_rows	text NOT NULL,
+	valid_below		bigint NOT NULL,
 	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE pgmig.folder_seen IS 'pgmig: fingerprint of the revision folder last found equal to pgmig.revision (cleared by any change of pgmig.revision)';

@@ -175,6 +175,7 @@ extern void free_revdir(revdir *d);
  */
 extern bool load_revisions(PGconn *conn, const revdir *d, bool own_tx);
 extern bool load_dir(PGconn *conn, bool own_tx);
+extern bool load_dir_for_run(PGconn *conn);
 extern char *folder_fingerprint(const revfile_entry *files, int n, time_t start);
 extern char *current_fingerprint(const char *dir);
 /* the load gives up (false) instead of waiting for another run's lock */

@@ -808,7 +808,7 @@ run_migration(bool down, int argc, char **argv)
 	params[1] = target;
 
 	/* the lock taken by the load is session-level: kept for the whole run */
-	if (!load_dir(conn, true) ||
+	if (!load_dir_for_run(conn) ||
 		(!down && !review_before_upgrade(conn, target, force)))
 	{
 		disconnect_db(conn);
@@ -980,7 +980,7 @@ cmd_stamp(int argc, char **argv)
 	conn = connect_pgmig();
 	if (conn == NULL)
 		return EXIT_FAIL;
-	if (!load_dir(conn, true))
+	if (!load_dir_for_run(conn))
 	{
 		disconnect_db(conn);
 		return EXIT_FAIL;

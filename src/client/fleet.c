@@ -803,7 +803,7 @@ work_prepare(const char *target_rev, const char *gid, wresult *w)
 	if (conn == NULL || (w->before = query_heads(conn)) == NULL)
 		return;
 	/* the load commits and keeps the session-level lock until the unlock */
-	if (!load_dir(conn, true))
+	if (!load_dir_for_run(conn))
 		return;
 	if (!exec_sql(conn, "BEGIN", 0, NULL))
 		return;

@@ -1131,3 +1131,62 @@ load_dir(PGconn *conn, bool own_tx)
 	free_revdir(&d);
 	return ok;
 }
+
+/*
+ * load_dir for a run (upgrade, downgrade, stamp, a fleet's databases): a
+ * folder whose fingerprint the database recorded, with pgmig.revision
+ * unchanged since, would load nothing, so it is not read.  The record holds
+ * pgmig.revision's row versions too, so a change made there with its
+ * triggers bypassed voids it (README "The folder is the source of truth").
+ * Asked under the migration lock, which stays for the run as a load leaves
+ * it, so no other load comes between the answer and the run.  Anything
+ * else reads and loads the folder.
+ */
+bool
+load_dir_for_run(PGconn *conn)
+{
+	char	   *fp = current_fingerprint(opts.dir);
+	const char *params[1];
+	PGresult   *res;
+	bool		same;
+
+	if (fp == NULL)
+		return load_dir(conn, true);
+	if (!exec_sql(conn, "BEGIN", 0, NULL))
+	{
+		pm_free(fp);
+		return false;
+	}
+	if (!take_lock(conn))
+	{
+		pm_free(fp);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return false;
+	}
+	/* a role that may not ask (or an older pgmig) reads the folder */
+	params[0] = fp;
+	res = run_sql(conn,
+				  "SELECT CASE WHEN pg_catalog.has_function_privilege("
+				  "           pg_catalog.to_regprocedure('pgmig.folder_unchanged(text)'), 'EXECUTE')"
+				  "       THEN pgmig.folder_unchanged($1) ELSE false END",
+				  1, params);
+	pm_free(fp);
+	if (res == NULL)
+	{
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return false;
+	}
+	same = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!exec_sql(conn, "COMMIT", 0, NULL))
+		return false;
+	if (same)
+	{
+		progress("Folder %s unchanged since it was last loaded: not read again", opts.dir);
+		return true;
+	}
+	/* the load takes the lock itself */
+	if (!exec_sql(conn, "SELECT pgmig.unlock()", 0, NULL))
+		return false;
+	return load_dir(conn, true);
+}

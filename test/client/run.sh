@@ -1494,6 +1494,20 @@ expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "fresh edit: no fingerpr
 sleep 3
 pgmig load; expect_rc 0 "load again"
 expect_sql "SELECT count(*) FROM pgmig.folder_seen" "1" "recorded again"
+# runs skip a recorded folder too (asked under the migration lock)
+pgmig upgrade; expect_rc 0 "no-op upgrade from a recorded folder"
+expect_err "unchanged since it was last loaded: not read again" "the run does not read the folder"
+pgmig stamp heads; expect_rc 0 "stamp from a recorded folder"
+expect_err "not read again" "stamp does not read it either"
+# a change of pgmig.revision with its triggers bypassed voids the record
+# (it holds the table's row versions): the next run reads the folder and
+# puts the file's text back
+sql "SET session_replication_role = replica; UPDATE pgmig.revision SET message = 'tampered' WHERE id = 'q2'" >/dev/null
+expect_sql "SELECT count(*) FROM pgmig.folder_seen" "1" "the trigger did not see the bypassed change"
+pgmig upgrade; expect_rc 0 "run after a bypassed change"
+expect_no_err "not read again" "the run reads the folder"; expect_err "1 changed" "and loads the file back"
+expect_sql "SELECT message FROM pgmig.revision WHERE id = 'q2'" "TWO" "the file is the truth again"
+pgmig upgrade; expect_rc 0 "and the next run"; expect_err "not read again" "skips the folder again"
 # a role that may write pgmig.revision but not run folder_unchanged():
 # the read command reads the folder instead of failing
 psql -XAtq -c "DROP ROLE IF EXISTS pgmig_t_nofast" >/dev/null 2>&1
