@@ -40,7 +40,9 @@ for round in $(seq "$ROUNDS"); do
         "SELECT count(*) FROM pgmig.heads()" "SELECT count(*) FROM pgmig.current()" \
         "SELECT count(*) FROM pgmig.branches()" "SELECT pgmig.upgrade('head')" \
         "SELECT pgmig.upgrade('heads')" "SELECT count(*) FROM pgmig.history()" \
-        "SELECT count(*) FROM pgmig.status()" | sed "s/^/$round $build $db /"
+        "SELECT count(*) FROM pgmig.status()" "SELECT count(*) FROM pgmig.check()" \
+        "SELECT count(*) FROM pgmig.resolve('head')" \
+        "SELECT count(*) FROM pgmig.plan('upgrade','head')" | sed "s/^/$round $build $db /"
     done
   done
 done

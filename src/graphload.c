@@ -19,6 +19,9 @@
 
 #include "catalog/pg_type.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "utils/snapmgr.h"
@@ -360,6 +363,18 @@ require_select(const char *table)
 		aclcheck_error(r, OBJECT_TABLE, get_rel_name(relid));
 }
 
+static void graph_version_error(void) pg_attribute_noreturn();
+
+static void
+graph_version_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PGMIG_STATE),
+			 errmsg("table pgmig.graph_version must hold exactly one row"),
+			 errdetail("Without it no backend can tell that its cached graph is stale."),
+			 errhint("Restore it as the extension owner: INSERT INTO pgmig.graph_version SELECT pg_catalog.nextval('pgmig.graph_version_seq');")));
+}
+
 static int64
 graph_version_exec(Oid relid, const char *sql, int expect)
 {
@@ -369,15 +384,55 @@ graph_version_exec(Oid relid, const char *sql, int expect)
 
 	pgmig_become_owner(&sw);
 	if (pgmig_spi_exec(sql, 0, NULL, NULL, NULL, false, 1, expect) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_PGMIG_STATE),
-				 errmsg("table pgmig.graph_version must hold exactly one row"),
-				 errdetail("Without it no backend can tell that its cached graph is stale."),
-				 errhint("Restore it as the extension owner: INSERT INTO pgmig.graph_version SELECT pg_catalog.nextval('pgmig.graph_version_seq');")));
+		graph_version_error();
 	text = pgmig_spi_text(0, 1);
 	version = pg_strtoint64(text);
 	pgmig_spi_done();
 	pgmig_restore_user(&sw);
+	return version;
+}
+
+/*
+ * The version row, read straight from the table in a fresh snapshot that
+ * sees this transaction's own changes (as a non-read-only SPI query would):
+ * a new backend's first call would otherwise parse and plan the query,
+ * catalog lookups and all.  As the table's owner would read it; the query
+ * when the column is not what this version of pgmig made.
+ */
+static int64
+graph_version_read(Oid relid)
+{
+	AttrNumber	att = get_attnum(relid, "version");
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int			rows = 0;
+	int64		version = 0;
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != INT8OID)
+		return graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
+								  SPI_OK_SELECT);
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	rel = table_open(relid, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att, &isnull);
+
+		if (!isnull)
+			version = DatumGetInt64(d);
+		rows++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
+	if (rows != 1)
+		graph_version_error();
 	return version;
 }
 
@@ -438,9 +493,7 @@ pgmig_graph_cached(bool *use_cache, bool *first)
 	require_select("revision");
 	require_select("applied");
 
-	/* SPI_execute (not read-only) sees this transaction's changes */
-	version = graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
-								 SPI_OK_SELECT);
+	version = graph_version_read(relid);
 	*use_cache = true;
 	if (cache_graph == NULL || version != cache_version || relid != cache_relid)
 	{

@@ -38,10 +38,14 @@
 #include "graphstore.h"
 
 #include "access/detoast.h"
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +53,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
@@ -379,6 +384,29 @@ graph_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 }
 
 /*
+ * May pgmig.applied be read directly, as the caller would read it by
+ * query?  Only with SELECT on it, without row level security, and with the
+ * columns of the expected types; fills their numbers.
+ */
+static bool
+applied_direct_ok(Oid relid, AttrNumber *att_rev, AttrNumber *att_at,
+				  AttrNumber *att_ck)
+{
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	*att_rev = get_attnum(relid, "revision");
+	*att_at = get_attnum(relid, "applied_at");
+	*att_ck = get_attnum(relid, "checksum");
+	return *att_rev != InvalidAttrNumber && *att_at != InvalidAttrNumber &&
+		*att_ck != InvalidAttrNumber &&
+		get_atttype(relid, *att_rev) == TEXTOID &&
+		get_atttype(relid, *att_at) == TIMESTAMPTZOID &&
+		get_atttype(relid, *att_ck) == TEXTOID;
+}
+
+/*
  * Every row of pgmig.applied straight from its heap, in the active
  * snapshot: no executor, no tuple copies (at 50,000 applied rows SPI's
  * materialised result cost more than the rest of the call).  Only when
@@ -400,20 +428,8 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 
-	if (!OidIsValid(relid) ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	if (!applied_direct_ok(relid, &att_rev, &att_at, &att_ck))
 		return false;
-	att_rev = get_attnum(relid, "revision");
-	att_at = get_attnum(relid, "applied_at");
-	att_ck = get_attnum(relid, "checksum");
-	if (att_rev == InvalidAttrNumber || att_at == InvalidAttrNumber ||
-		att_ck == InvalidAttrNumber ||
-		get_atttype(relid, att_rev) != TEXTOID ||
-		get_atttype(relid, att_at) != TIMESTAMPTZOID ||
-		get_atttype(relid, att_ck) != TEXTOID)
-		return false;
-
 	rel = table_open(relid, AccessShareLock);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	slot = table_slot_create(rel, NULL);
@@ -721,8 +737,77 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 }
 
 /*
- * The applied flags and times of some revisions only: one indexed query,
- * as the caller, in the active snapshot.
+ * The applied flags and times of some revisions straight from the primary
+ * key of pgmig.applied (one probe each), in the active snapshot, when
+ * applied_direct_ok says the caller would read the same by query: in a new
+ * backend the query's parse and plan were a third of a heads() at 5,000
+ * revisions.  False when it cannot (no such index): the caller queries.
+ */
+static bool
+view_applied_of_direct(PgmigImageView *iv, const pm_set *which)
+{
+	Oid			relid = pgmig_relid("applied");
+	Oid			idxid = pgmig_relid("applied_pkey");
+	AttrNumber	att_rev;
+	AttrNumber	att_at;
+	AttrNumber	att_ck;
+	Relation	rel;
+	Relation	idx;
+	TupleTableSlot *slot;
+	ViewApplied va = {iv, 0};
+	int			k;
+
+	if (!OidIsValid(idxid) || !applied_direct_ok(relid, &att_rev, &att_at, &att_ck))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(idxid, AccessShareLock);
+	if (idx->rd_index->indrelid != relid || !idx->rd_index->indisunique ||
+		!idx->rd_index->indisvalid || idx->rd_index->indnatts != 1 ||
+		idx->rd_index->indkey.values[0] != att_rev ||
+		idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_opcintype[0] != TEXTOID)
+	{
+		index_close(idx, AccessShareLock);
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+	slot = table_slot_create(rel, NULL);
+	for (k = 0; k < which->n; k++)
+	{
+		pm_image_rec r;
+		ScanKeyData key;
+		IndexScanDesc scan;
+
+		pm_image_view_rec(&iv->v, which->items[k], &r);
+		if (iv->applied_at != NULL)
+			iv->applied_at[which->items[k]] = 0;
+		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, TEXTOID,
+							   idx->rd_indcollation[0], F_TEXTEQ,
+							   CStringGetTextDatum(r.id));
+		scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			bool		isnull;
+			bool		ts_null;
+			Datum		d = slot_getattr(slot, att_rev, &isnull);
+			Datum		ts = slot_getattr(slot, att_at, &ts_null);
+
+			va.hint = which->items[k];
+			if (!isnull)
+				view_applied_row(&va, DatumGetTextPP(d), ts_null, ts, NULL);
+		}
+		index_endscan(scan);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return true;
+}
+
+/*
+ * The applied flags and times of some revisions only, as the caller, in
+ * the active snapshot: directly, or by one indexed query.
  */
 static void
 view_applied_of(PgmigImageView *iv, const pm_set *which)
@@ -736,7 +821,7 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	int			k;
 	ViewApplied va = {iv, 0};
 
-	if (which->n == 0)
+	if (which->n == 0 || view_applied_of_direct(iv, which))
 		return;
 	ids = palloc(sizeof(Datum) * which->n);
 	for (k = 0; k < which->n; k++)
@@ -772,13 +857,9 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	pgmig_spi_done();
 }
 
-/*
- * The image column of pgmig.graph_image's one row (read as pgmig, as
- * graph_from_image reads it), copied into the caller's context; NULL when
- * there is none.
- */
+/* image_row by query (read as pgmig, as graph_from_image reads it). */
 static bytea *
-image_row(void)
+image_row_query(void)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	bytea	   *image = NULL;
@@ -794,6 +875,46 @@ image_row(void)
 	pgmig_spi_done();
 	MemoryContextSwitchTo(cxt);
 	return image;
+}
+
+/*
+ * The image column of pgmig.graph_image's one row, in the active snapshot
+ * (as graph_from_image reads it, as pgmig: nobody needs a privilege on the
+ * table), copied into the caller's context; NULL when there is none.
+ * Read straight from the table: a new backend's first heads() would
+ * otherwise parse and plan the query.  A row that is not there, or not
+ * alone, is left to the query's reading (and the tables).
+ */
+static bytea *
+image_row(void)
+{
+	Oid			relid = pgmig_relid("graph_image");
+	AttrNumber	att = OidIsValid(relid) ? get_attnum(relid, "image") : InvalidAttrNumber;
+	bytea	   *image = NULL;
+	int			rows = 0;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != BYTEAOID)
+		return image_row_query();
+	rel = table_open(relid, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att, &isnull);
+
+		/* copied while the slot holds the row: an inline value is in it */
+		if (++rows == 1 && !isnull &&
+			(image = (bytea *) fetch_mapped(d)) == NULL)
+			image = (bytea *) PG_DETOAST_DATUM_COPY(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return rows == 1 ? image : NULL;
 }
 
 /*
