@@ -19,9 +19,6 @@
 
 #include "catalog/pg_type.h"
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "executor/tuptable.h"
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "utils/snapmgr.h"
@@ -402,38 +399,21 @@ graph_version_exec(Oid relid, const char *sql, int expect)
 static int64
 graph_version_read(Oid relid)
 {
-	AttrNumber	att = get_attnum(relid, "version");
-	Relation	rel;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
-	int			rows = 0;
-	int64		version = 0;
+	Datum		d;
+	bool		isnull;
+	int			rows;
 
-	if (att == InvalidAttrNumber || get_atttype(relid, att) != INT8OID)
-		return graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
-								  SPI_OK_SELECT);
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
-	rel = table_open(relid, AccessShareLock);
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, att, &isnull);
-
-		if (!isnull)
-			version = DatumGetInt64(d);
-		rows++;
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	rows = pgmig_read_rows_direct(relid, "version", INT8OID, NULL, &d, &isnull);
 	PopActiveSnapshot();
-	if (rows != 1)
+	if (rows < 0)
+		return graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
+								  SPI_OK_SELECT);
+	if (rows != 1 || isnull)
 		graph_version_error();
-	return version;
+	return DatumGetInt64(d);
 }
 
 void

@@ -878,43 +878,75 @@ image_row_query(void)
 }
 
 /*
- * The image column of pgmig.graph_image's one row, in the active snapshot
- * (as graph_from_image reads it, as pgmig: nobody needs a privilege on the
- * table), copied into the caller's context; NULL when there is none.
- * Read straight from the table: a new backend's first heads() would
- * otherwise parse and plan the query.  A row that is not there, or not
- * alone, is left to the query's reading (and the tables).
+ * A small pgmig table read straight from its heap in the active snapshot,
+ * without parsing and planning a query (in a new backend its catalog
+ * lookups cost more than the read): the column's value in the first row
+ * (copied by copy while the row is held, or as it is for a type passed by
+ * value) and the number of rows.  -1 when the column is missing or not of
+ * that type: the caller then runs its query.  Read as pgmig would read it:
+ * only for pgmig's own bookkeeping tables, never a caller's view of data.
  */
-static bytea *
-image_row(void)
+int
+pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
+					   Datum (*copy) (Datum), Datum *value, bool *isnull)
 {
-	Oid			relid = pgmig_relid("graph_image");
-	AttrNumber	att = OidIsValid(relid) ? get_attnum(relid, "image") : InvalidAttrNumber;
-	bytea	   *image = NULL;
-	int			rows = 0;
+	AttrNumber	att = get_attnum(relid, column);
 	Relation	rel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	int			rows = 0;
 
-	if (att == InvalidAttrNumber || get_atttype(relid, att) != BYTEAOID)
-		return image_row_query();
+	*value = (Datum) 0;
+	*isnull = true;
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
+		return -1;
 	rel = table_open(relid, AccessShareLock);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, att, &isnull);
+		if (rows++ == 0)
+		{
+			Datum		d = slot_getattr(slot, att, isnull);
 
-		/* copied while the slot holds the row: an inline value is in it */
-		if (++rows == 1 && !isnull &&
-			(image = (bytea *) fetch_mapped(d)) == NULL)
-			image = (bytea *) PG_DETOAST_DATUM_COPY(d);
+			*value = *isnull || copy == NULL ? d : copy(d);
+		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return rows == 1 ? image : NULL;
+	return rows;
+}
+
+/* The image out of its row: into a huge-page mapping, or detoasted. */
+static Datum
+image_copy(Datum d)
+{
+	struct varlena *v = fetch_mapped(d);
+
+	return PointerGetDatum(v ? v : PG_DETOAST_DATUM_COPY(d));
+}
+
+/*
+ * The image column of pgmig.graph_image's one row, in the active snapshot
+ * (as graph_from_image reads it, as pgmig: nobody needs a privilege on the
+ * table), copied into the caller's context; NULL when there is none.
+ * Read straight from the table (pgmig_read_rows_direct).
+ */
+static bytea *
+image_row(void)
+{
+	Oid			relid = pgmig_relid("graph_image");
+	Datum		d;
+	bool		isnull;
+	int			rows;
+
+	if (!OidIsValid(relid))
+		return NULL;
+	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, image_copy, &d, &isnull);
+	if (rows < 0)
+		return image_row_query();
+	return rows == 1 && !isnull ? (bytea *) DatumGetPointer(d) : NULL;
 }
 
 /*

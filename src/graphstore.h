@@ -84,6 +84,11 @@ typedef enum PgmigViewApplied
 
 extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
 
+/* A small pgmig table's first row read directly (graphstore.c). */
+extern int	pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
+								   Datum (*copy) (Datum), Datum *value,
+								   bool *isnull);
+
 /* 64 hex digits as 32 bytes; false for anything else */
 extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);
 
