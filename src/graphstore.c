@@ -501,6 +501,47 @@ image_of_other_format(bytea *image)
 		((char *) VARDATA_ANY(image))[3] != '2';
 }
 
+/*
+ * check()'s read of the image row: image and checksums only when the row
+ * is exactly the version check() verified (expect), else *image NULL.
+ */
+static void
+verified_image_row(const PgmigRowKey *expect, bytea **image, bytea **sums_image)
+{
+	bool		n1;
+	bool		n2;
+	bool		n3;
+	bool		n4;
+	Datum		img;
+	Datum		sums;
+	Datum		tid;
+	Datum		xmin;
+
+	*image = NULL;
+	if (image_exec(image_read_verified_query, 0, NULL, NULL, NULL, true,
+				   SPI_OK_SELECT) != 1)
+	{
+		pgmig_spi_done();
+		return;
+	}
+	img = pgmig_spi_datum(0, 1, &n1);
+	sums = pgmig_spi_datum(0, 2, &n2);
+	tid = pgmig_spi_datum(0, 3, &n3);
+	xmin = pgmig_spi_datum(0, 4, &n4);
+	/* only the version of the row that check() verified */
+	if (!n1 && !n2 && !n3 && !n4 &&
+		pgmig_tid_key((ItemPointer) DatumGetPointer(tid)) == expect->tid &&
+		DatumGetTransactionId(xmin) == expect->xmin)
+	{
+		*image = (bytea *) DatumGetPointer(img);
+		if ((*sums_image = (bytea *) fetch_mapped(sums)) == NULL)
+			*sums_image = pg_detoast_datum_packed((bytea *) DatumGetPointer(sums));
+	}
+	pgmig_spi_done();
+}
+
+static bytea *image_row(void);
+
 static PgmigGraph *
 graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 {
@@ -508,7 +549,6 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 	MemoryContext cxt = CurrentMemoryContext;
 	PgmigGraph *pg = NULL;
 	bytea	   *image;
-	bool		isnull;
 	pm_image	img;
 	pm_error	err;
 	int			i;
@@ -526,88 +566,68 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 	}
 	PG_TRY();
 	{
-		if (image_exec(expect ? image_read_verified_query : image_read_query,
-					   0, NULL, NULL, NULL, true, SPI_OK_SELECT) == 1)
-		{
-			image = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
-			if (expect)
-			{
-				bool		n2;
-				bool		n3;
-				bool		n4;
-				Datum		sums = pgmig_spi_datum(0, 2, &n2);
-				Datum		tid = pgmig_spi_datum(0, 3, &n3);
-				Datum		xmin = pgmig_spi_datum(0, 4, &n4);
-
-				/* only the version of the row that check() verified */
-				if (n3 || n4 || n2 ||
-					pgmig_tid_key((ItemPointer) DatumGetPointer(tid)) != expect->tid ||
-					DatumGetTransactionId(xmin) != expect->xmin)
-					isnull = true;
-				else if ((sums_image = (bytea *) fetch_mapped(sums)) == NULL)
-					sums_image = pg_detoast_datum_packed((bytea *) DatumGetPointer(sums));
-			}
-			pgmig_spi_done();
-			if (!isnull)
-			{
-				bytea	   *mapped = (bytea *) fetch_mapped(PointerGetDatum(image));
-				bool		read_ok = false;
-				bool		arena;
-
-				image = mapped ? mapped : pg_detoast_datum_packed(image);
-
-				/*
-				 * The graph's arrays (about 150 bytes a revision, an image
-				 * has 20 or more) in huge pages, as the image: the build
-				 * touches all of them at once.  Past the reserve, and for a
-				 * small image, palloc.  After an error the arena is simply
-				 * never used again: it goes with the context.
-				 */
-				arena = VARSIZE_ANY_EXHDR(image) >= PGMIG_MAPPED_MIN &&
-					!image_of_other_format(image) &&
-					pgmig_core_arena_begin((Size) 8 * VARSIZE_ANY_EXHDR(image));
-				if (!image_of_other_format(image))
-					read_ok = pm_image_read((unsigned char *) VARDATA_ANY(image),
-											VARSIZE_ANY_EXHDR(image), &img, &err);
-				if (arena)
-					pgmig_core_arena_end();
-				if (image_of_other_format(image))
-					pg = NULL;
-				else if (read_ok)
-				{
-					/* img and the buffer stay allocated: the graph borrows them */
-					pg = palloc0(sizeof(PgmigGraph));
-					pg->g = img.g;
-					pg->n = img.n;
-					pg->message = (char **) img.messages;
-					pg->transactional = palloc(sizeof(bool) * (img.n + 1));
-					pg->irreversible = palloc(sizeof(bool) * (img.n + 1));
-					/* changed_from/changed_to stay NULL: nothing reads them here */
-					for (i = 0; i < img.n; i++)
-					{
-						pg->transactional[i] = (img.flags[i] & PM_IMAGE_TRANSACTIONAL) != 0;
-						pg->irreversible[i] = (img.flags[i] & PM_IMAGE_IRREVERSIBLE) != 0;
-					}
-					if (expect &&
-						VARSIZE_ANY_EXHDR(sums_image) != (Size) 32 * img.n)
-						pg = NULL;	/* never written so: read the tables */
-					else
-					{
-						ac->sums = expect ?
-							(const unsigned char *) VARDATA_ANY(sums_image) : NULL;
-						read_applied(pg, ac);
-					}
-				}
-				else
-					ereport(WARNING,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("%s", err.msg),
-							 errdetail("pgmig reads the revision graph from pgmig.revision instead."),
-							 errhint("Rewrite the image with SELECT pgmig.refresh_graph().")));
-			}
-		}
+		/* the image alone is read directly; check()'s row by query */
+		if (expect == NULL)
+			image = image_row();
 		else
-			pgmig_spi_done();
+			verified_image_row(expect, &image, &sums_image);
+		if (image != NULL)
+		{
+			bytea	   *mapped = (bytea *) fetch_mapped(PointerGetDatum(image));
+			bool		read_ok = false;
+			bool		arena;
+
+			image = mapped ? mapped : pg_detoast_datum_packed(image);
+
+			/*
+			 * The graph's arrays (about 150 bytes a revision, an image
+			 * has 20 or more) in huge pages, as the image: the build
+			 * touches all of them at once.  Past the reserve, and for a
+			 * small image, palloc.  After an error the arena is simply
+			 * never used again: it goes with the context.
+			 */
+			arena = VARSIZE_ANY_EXHDR(image) >= PGMIG_MAPPED_MIN &&
+				!image_of_other_format(image) &&
+				pgmig_core_arena_begin((Size) 8 * VARSIZE_ANY_EXHDR(image));
+			if (!image_of_other_format(image))
+				read_ok = pm_image_read((unsigned char *) VARDATA_ANY(image),
+										VARSIZE_ANY_EXHDR(image), &img, &err);
+			if (arena)
+				pgmig_core_arena_end();
+			if (image_of_other_format(image))
+				pg = NULL;
+			else if (read_ok)
+			{
+				/* img and the buffer stay allocated: the graph borrows them */
+				pg = palloc0(sizeof(PgmigGraph));
+				pg->g = img.g;
+				pg->n = img.n;
+				pg->message = (char **) img.messages;
+				pg->transactional = palloc(sizeof(bool) * (img.n + 1));
+				pg->irreversible = palloc(sizeof(bool) * (img.n + 1));
+				/* changed_from/changed_to stay NULL: nothing reads them here */
+				for (i = 0; i < img.n; i++)
+				{
+					pg->transactional[i] = (img.flags[i] & PM_IMAGE_TRANSACTIONAL) != 0;
+					pg->irreversible[i] = (img.flags[i] & PM_IMAGE_IRREVERSIBLE) != 0;
+				}
+				if (expect &&
+					VARSIZE_ANY_EXHDR(sums_image) != (Size) 32 * img.n)
+					pg = NULL;	/* never written so: read the tables */
+				else
+				{
+					ac->sums = expect ?
+						(const unsigned char *) VARDATA_ANY(sums_image) : NULL;
+					read_applied(pg, ac);
+				}
+			}
+			else
+				ereport(WARNING,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("%s", err.msg),
+						 errdetail("pgmig reads the revision graph from pgmig.revision instead."),
+						 errhint("Rewrite the image with SELECT pgmig.refresh_graph().")));
+		}
 	}
 	PG_FINALLY();
 	{
