@@ -272,10 +272,11 @@ RESET client_min_messages;
 -- the suites after this one expect the extension installed
 CREATE EXTENSION pgmig;
 
--- A big image (17,000 revisions: the image and its checksums both 512 kB or
+-- A big image (17,000 revisions: the image and its checksums both 64 kB or
 -- more) is fetched into memory of its own, mapped with transparent huge
--- pages where the system offers them, and released with the call's memory:
--- a new backend's answers are the tables' answers.
+-- pages where the system offers them, the graph is built from it in such
+-- memory, and both are released with the call's memory: a new backend's
+-- answers are the tables' answers.
 SET pgmig.guard = off;
 SET client_min_messages = warning;
 INSERT INTO pgmig.revision (id, down_revision, message, upgrade, downgrade)
