@@ -941,9 +941,13 @@ pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 	return rows;
 }
 
-/* The image out of its row: into a huge-page mapping, or detoasted. */
-static Datum
-image_copy(Datum d)
+/*
+ * A varlena value out of its row, for pgmig_read_rows_direct: into a
+ * huge-page mapping when big (fetch_mapped), else detoasted into the
+ * current context.
+ */
+Datum
+pgmig_value_copy(Datum d)
 {
 	struct varlena *v = fetch_mapped(d);
 
@@ -966,7 +970,7 @@ image_row(void)
 
 	if (!OidIsValid(relid))
 		return NULL;
-	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, image_copy, &d, &isnull);
+	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy, &d, &isnull);
 	if (rows < 0)
 		return image_row_query();
 	return rows == 1 && !isnull ? (bytea *) DatumGetPointer(d) : NULL;

@@ -88,6 +88,7 @@ extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
 extern int	pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 								   Datum (*copy) (Datum), Datum *value,
 								   bool *isnull);
+extern Datum pgmig_value_copy(Datum d);
 
 /* 64 hex digits as 32 bytes; false for anything else */
 extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);

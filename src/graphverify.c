@@ -231,19 +231,33 @@ pgmig_verified_read(PgmigVerified *v)
 	bool		isnull = true;
 	MemoryContext cxt = CurrentMemoryContext;
 	FullTransactionId next;
+	Datum		d;
+	int			rows;
 
 	memset(v, 0, sizeof(PgmigVerified));
 	if (!OidIsValid(relid))
 		return;					/* extension older than this record */
-	pgmig_become_owner(&sw);
-	if (pgmig_spi_exec("SELECT state FROM pgmig.graph_verified", 0, NULL, NULL,
-					   NULL, true, 0, SPI_OK_SELECT) == 1)
-		state = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
-	pgmig_spi_done();
-	pgmig_restore_user(&sw);
-	MemoryContextSwitchTo(cxt);
-	if (isnull || state == NULL)
-		return;
+	/* read directly (no query to plan in a new backend), as pgmig would */
+	rows = pgmig_read_rows_direct(relid, "state", BYTEAOID, pgmig_value_copy,
+								  &d, &isnull);
+	if (rows >= 0)
+	{
+		if (rows != 1 || isnull)
+			return;
+		state = (bytea *) DatumGetPointer(d);
+	}
+	else
+	{
+		pgmig_become_owner(&sw);
+		if (pgmig_spi_exec("SELECT state FROM pgmig.graph_verified", 0, NULL, NULL,
+						   NULL, true, 0, SPI_OK_SELECT) == 1)
+			state = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
+		pgmig_spi_done();
+		pgmig_restore_user(&sw);
+		MemoryContextSwitchTo(cxt);
+		if (isnull || state == NULL)
+			return;
+	}
 	state = pg_detoast_datum_packed(state);
 	if (!decode((unsigned char *) VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state), v))
 	{
