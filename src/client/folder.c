@@ -967,6 +967,9 @@ call_load_folder(PGconn *conn, const revdir *d, bool with_texts)
  * schema, and going on would run the wrong downgrade or hide drift.
  * Prints the refusals load_folder returned; true when there were none.
  */
+/* set by load_dir_for_run: a refusal stops a run */
+static bool load_for_run = false;
+
 static bool
 report_refusals(const PGresult *res)
 {
@@ -994,7 +997,8 @@ report_refusals(const PGresult *res)
 		pg_log_error_hint("Never edit or delete applied migrations: restore the file%s from version control "
 						  "and create a new revision instead.  To record a deliberate change, use "
 						  "\"pgmig repair FILE\" (pgmig.repair).", n > 1 ? "s" : "");
-		pg_log_error("nothing loaded, nothing run");
+		/* a read command (check, heads...) runs nothing anyway */
+		pg_log_error(load_for_run ? "nothing loaded, nothing run" : "nothing loaded");
 	}
 	return n == 0;
 }
@@ -1132,6 +1136,18 @@ load_dir(PGconn *conn, bool own_tx)
 	return ok;
 }
 
+/* load_dir, its refusals saying that nothing runs either */
+static bool
+load_dir_as_run(PGconn *conn)
+{
+	bool		ok;
+
+	load_for_run = true;
+	ok = load_dir(conn, true);
+	load_for_run = false;
+	return ok;
+}
+
 /*
  * load_dir for a run (upgrade, downgrade, stamp, a fleet's databases): a
  * folder whose fingerprint the database recorded, with pgmig.revision
@@ -1151,7 +1167,7 @@ load_dir_for_run(PGconn *conn)
 	bool		same;
 
 	if (fp == NULL)
-		return load_dir(conn, true);
+		return load_dir_as_run(conn);
 	if (!exec_sql(conn, "BEGIN", 0, NULL))
 	{
 		pm_free(fp);
@@ -1188,5 +1204,5 @@ load_dir_for_run(PGconn *conn)
 	/* the load takes the lock itself */
 	if (!exec_sql(conn, "SELECT pgmig.unlock()", 0, NULL))
 		return false;
-	return load_dir(conn, true);
+	return load_dir_as_run(conn);
 }

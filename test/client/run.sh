@@ -1522,6 +1522,9 @@ sed -i 's/CREATE TABLE q1 (a int);/CREATE TABLE q1 (b int);/' migrations/q1_one.
 pgmig upgrade; expect_rc 1 "edited applied file refused"
 expect_err "q1_one.sql: revision q1 was changed after it was applied" "names the file"
 expect_err "nothing loaded, nothing run" "and refuses"
+pgmig check; expect_rc 1 "check: edited applied file"
+expect_err "q1_one.sql: revision q1 was changed after it was applied" "check names the file"
+expect_err "nothing loaded" "check loads nothing"; expect_no_err "nothing run" "and does not speak of a run"
 expect_sql "SELECT count(*) FROM pgmig.revision WHERE id = 'q9'" "1" "nothing removed by a refused load"
 
 # ======================================================================
