@@ -393,8 +393,7 @@ graph_version_exec(Oid relid, const char *sql, int expect)
  * The version row, read straight from the table in a fresh snapshot that
  * sees this transaction's own changes (as a non-read-only SPI query would):
  * a new backend's first call would otherwise parse and plan the query,
- * catalog lookups and all.  As the table's owner would read it; the query
- * when the column is not what this version of pgmig made.
+ * catalog lookups and all.  As the table's owner would read it.
  */
 static int64
 graph_version_read(Oid relid)
@@ -408,9 +407,6 @@ graph_version_read(Oid relid)
 	UpdateActiveSnapshotCommandId();
 	rows = pgmig_read_rows_direct(relid, "version", INT8OID, NULL, &d, &isnull);
 	PopActiveSnapshot();
-	if (rows < 0)
-		return graph_version_exec(relid, "SELECT version FROM pgmig.graph_version",
-								  SPI_OK_SELECT);
 	if (rows != 1 || isnull)
 		graph_version_error();
 	return DatumGetInt64(d);

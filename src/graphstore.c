@@ -102,7 +102,6 @@ fetch_mapped(Datum d)
 	return result;
 }
 
-static const char *image_read_query = "SELECT image FROM pgmig.graph_image";
 static const char *image_read_verified_query =
 "SELECT image, checksums, ctid, xmin FROM pgmig.graph_image";
 
@@ -880,34 +879,15 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
 	pgmig_spi_done();
 }
 
-/* image_row by query (read as pgmig, as graph_from_image reads it). */
-static bytea *
-image_row_query(void)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	bytea	   *image = NULL;
-	bool		isnull = true;
-	Datum		d = (Datum) 0;
-
-	if (image_exec(image_read_query, 0, NULL, NULL, NULL, true,
-				   SPI_OK_SELECT) == 1)
-		d = pgmig_spi_datum(0, 1, &isnull);
-	MemoryContextSwitchTo(cxt);
-	if (!isnull && (image = (bytea *) fetch_mapped(d)) == NULL)
-		image = (bytea *) PG_DETOAST_DATUM_COPY(d);
-	pgmig_spi_done();
-	MemoryContextSwitchTo(cxt);
-	return image;
-}
-
 /*
  * A small pgmig table read straight from its heap in the active snapshot,
  * without parsing and planning a query (in a new backend its catalog
  * lookups cost more than the read): the column's value in the first row
  * (copied by copy while the row is held, or as it is for a type passed by
  * value) and the number of rows.  -1 when the column is missing or not of
- * that type: the caller then runs its query.  Read as pgmig would read it:
- * only for pgmig's own bookkeeping tables, never a caller's view of data.
+ * that type (never so in any version that has the table): the caller
+ * treats it as no usable row.  Read as pgmig would read it: only for
+ * pgmig's own bookkeeping tables, never a caller's view of data.
  */
 int
 pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
@@ -971,8 +951,6 @@ image_row(void)
 	if (!OidIsValid(relid))
 		return NULL;
 	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy, &d, &isnull);
-	if (rows < 0)
-		return image_row_query();
 	return rows == 1 && !isnull ? (bytea *) DatumGetPointer(d) : NULL;
 }
 

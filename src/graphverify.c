@@ -226,39 +226,19 @@ void
 pgmig_verified_read(PgmigVerified *v)
 {
 	Oid			relid = verify_relid("graph_verified");
-	PgmigOwnerSwitch sw;
-	bytea	   *state = NULL;
-	bool		isnull = true;
-	MemoryContext cxt = CurrentMemoryContext;
+	bytea	   *state;
+	bool		isnull;
 	FullTransactionId next;
 	Datum		d;
-	int			rows;
 
 	memset(v, 0, sizeof(PgmigVerified));
 	if (!OidIsValid(relid))
 		return;					/* extension older than this record */
 	/* read directly (no query to plan in a new backend), as pgmig would */
-	rows = pgmig_read_rows_direct(relid, "state", BYTEAOID, pgmig_value_copy,
-								  &d, &isnull);
-	if (rows >= 0)
-	{
-		if (rows != 1 || isnull)
-			return;
-		state = (bytea *) DatumGetPointer(d);
-	}
-	else
-	{
-		pgmig_become_owner(&sw);
-		if (pgmig_spi_exec("SELECT state FROM pgmig.graph_verified", 0, NULL, NULL,
-						   NULL, true, 0, SPI_OK_SELECT) == 1)
-			state = (bytea *) DatumGetPointer(pgmig_spi_datum(0, 1, &isnull));
-		pgmig_spi_done();
-		pgmig_restore_user(&sw);
-		MemoryContextSwitchTo(cxt);
-		if (isnull || state == NULL)
-			return;
-	}
-	state = pg_detoast_datum_packed(state);
+	if (pgmig_read_rows_direct(relid, "state", BYTEAOID, pgmig_value_copy,
+							   &d, &isnull) != 1 || isnull)
+		return;
+	state = pg_detoast_datum_packed((bytea *) DatumGetPointer(d));
 	if (!decode((unsigned char *) VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state), v))
 	{
 		memset(v, 0, sizeof(PgmigVerified));
