@@ -177,7 +177,7 @@ extern bool load_revisions(PGconn *conn, const revdir *d, bool own_tx);
 extern bool load_dir(PGconn *conn, bool own_tx);
 extern bool load_dir_for_run(PGconn *conn);
 extern char *folder_fingerprint(const revfile_entry *files, int n, time_t start);
-extern char *current_fingerprint(const char *dir);
+extern int	folder_recorded(PGconn *conn);
 /* the load gives up (false) instead of waiting for another run's lock */
 extern bool load_lock_nowait;
 extern char *read_file(const char *path, size_t *len);

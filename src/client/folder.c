@@ -671,7 +671,7 @@ folder_fingerprint(const revfile_entry *files, int n, time_t start)
  * stat of each *.sql file (no file is opened): what the read-only
  * commands compare with the recorded one.  NULL when it cannot be made.
  */
-char *
+static char *
 current_fingerprint(const char *dir)
 {
 	DIR		   *dh = opendir(dir);
@@ -961,15 +961,15 @@ call_load_folder(PGconn *conn, const revdir *d, bool with_texts)
 	return res;
 }
 
+/* set by load_dir_as_run: a refusal stops a run */
+static bool load_for_run = false;
+
 /*
  * Files and database must agree about every applied revision: a missing
  * file or an edited script means the folder no longer describes the
  * schema, and going on would run the wrong downgrade or hide drift.
  * Prints the refusals load_folder returned; true when there were none.
  */
-/* set by load_dir_for_run: a refusal stops a run */
-static bool load_for_run = false;
-
 static bool
 report_refusals(const PGresult *res)
 {
@@ -1161,42 +1161,18 @@ load_dir_as_run(PGconn *conn)
 bool
 load_dir_for_run(PGconn *conn)
 {
-	char	   *fp = current_fingerprint(opts.dir);
-	const char *params[1];
-	PGresult   *res;
-	bool		same;
+	int			recorded;
 
-	if (fp == NULL)
-		return load_dir_as_run(conn);
 	if (!exec_sql(conn, "BEGIN", 0, NULL))
-	{
-		pm_free(fp);
 		return false;
-	}
-	if (!take_lock(conn))
-	{
-		pm_free(fp);
-		PQclear(PQexec(conn, "ROLLBACK"));
-		return false;
-	}
-	/* a role that may not ask (or an older pgmig) reads the folder */
-	params[0] = fp;
-	res = run_sql(conn,
-				  "SELECT CASE WHEN pg_catalog.has_function_privilege("
-				  "           pg_catalog.to_regprocedure('pgmig.folder_unchanged(text)'), 'EXECUTE')"
-				  "       THEN pgmig.folder_unchanged($1) ELSE false END",
-				  1, params);
-	pm_free(fp);
-	if (res == NULL)
+	if (!take_lock(conn) || (recorded = folder_recorded(conn)) < 0)
 	{
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return false;
 	}
-	same = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
 	if (!exec_sql(conn, "COMMIT", 0, NULL))
 		return false;
-	if (same)
+	if (recorded)
 	{
 		progress("Folder %s unchanged since it was last loaded: not read again", opts.dir);
 		return true;
@@ -1205,4 +1181,42 @@ load_dir_for_run(PGconn *conn)
 	if (!exec_sql(conn, "SELECT pgmig.unlock()", 0, NULL))
 		return false;
 	return load_dir_as_run(conn);
+}
+
+/*
+ * Has the database recorded the folder as it is now: its fingerprint, with
+ * pgmig.revision unchanged since (pgmig.folder_unchanged)?  1 yes; 0 no,
+ * or cannot tell (a file changed too recently, a role without EXECUTE on
+ * folder_unchanged, a pgmig older than 0.4: the folder is then read); -1
+ * when the query failed.
+ */
+int
+folder_recorded(PGconn *conn)
+{
+	char	   *fp;
+	const char *params[1];
+	PGresult   *res;
+	int			recorded;
+
+	/*
+	 * Asked first, in a query of its own: a call the role may not make
+	 * fails when the query starts, whatever CASE would have chosen.
+	 */
+	res = run_sql(conn, "SELECT COALESCE(pg_catalog.has_function_privilege("
+				  "    pg_catalog.to_regprocedure('pgmig.folder_unchanged(text)'), 'EXECUTE'), false)",
+				  0, NULL);
+	if (res == NULL)
+		return -1;
+	recorded = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!recorded || (fp = current_fingerprint(opts.dir)) == NULL)
+		return 0;
+	params[0] = fp;
+	res = run_sql(conn, "SELECT pgmig.folder_unchanged($1)", 1, params);
+	pm_free(fp);
+	if (res == NULL)
+		return -1;
+	recorded = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return recorded;
 }

@@ -101,7 +101,6 @@ see_folder(PGconn *conn, int *errors)
 {
 	PGresult   *res;
 	bool		may_write,
-				may_ask,
 				quiet = opts.quiet,
 				loaded;
 	struct stat st;
@@ -113,19 +112,11 @@ see_folder(PGconn *conn, int *errors)
 		pg_log_warning("folder \"%s\" not found: showing the database's view", opts.dir);
 		return true;
 	}
-	/*
-	 * Whether folder_unchanged() may be called is asked in the same round
-	 * trip: a role granted functions one by one, or an extension not yet
-	 * updated to 0.4, reads the folder instead of failing.
-	 */
-	res = run_sql(conn, "SELECT pg_catalog.has_table_privilege('pgmig.revision', 'INSERT, UPDATE, DELETE'),"
-				  "       COALESCE(pg_catalog.has_function_privilege("
-				  "           pg_catalog.to_regprocedure('pgmig.folder_unchanged(text)'), 'EXECUTE'), false)",
+	res = run_sql(conn, "SELECT pg_catalog.has_table_privilege('pgmig.revision', 'INSERT, UPDATE, DELETE')",
 				  0, NULL);
 	if (res == NULL)
 		return false;
 	may_write = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	may_ask = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	if (!may_write)
 	{
@@ -138,24 +129,17 @@ see_folder(PGconn *conn, int *errors)
 	 * since (its fingerprint: names, sizes, inodes, times; README "The
 	 * folder is the truth"): loading it would change nothing, so the files
 	 * are not read.  check always reads them: it is the integrity command.
+	 * A role granted functions one by one, or an extension not yet updated
+	 * to 0.4, reads the folder instead of failing (folder_recorded).
 	 */
-	if (errors == NULL && may_ask)
+	if (errors == NULL)
 	{
-		char	   *fp = current_fingerprint(opts.dir);
+		int			recorded = folder_recorded(conn);
 
-		if (fp != NULL)
-		{
-			const char *params[1] = {fp};
-
-			res = run_sql(conn, "SELECT pgmig.folder_unchanged($1)", 1, params);
-			pm_free(fp);
-			if (res == NULL)
-				return false;
-			may_write = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-			PQclear(res);
-			if (may_write)
-				return true;
-		}
+		if (recorded < 0)
+			return false;
+		if (recorded)
+			return true;
 	}
 	exec_sql(conn, "SAVEPOINT pgmig_see_folder", 0, NULL);
 	/* nothing is loaded for real: no "Loaded ..." line */

@@ -1513,6 +1513,8 @@ pgmig upgrade; expect_rc 0 "and the next run"; expect_err "not read again" "skip
 psql -XAtq -c "DROP ROLE IF EXISTS pgmig_t_nofast" >/dev/null 2>&1
 psql -XAtq -c "CREATE ROLE pgmig_t_nofast LOGIN; GRANT USAGE ON SCHEMA pgmig TO pgmig_t_nofast; GRANT SELECT ON ALL TABLES IN SCHEMA pgmig TO pgmig_t_nofast; GRANT INSERT, UPDATE, DELETE ON pgmig.revision TO pgmig_t_nofast; GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgmig TO pgmig_t_nofast; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgmig TO pgmig_t_nofast; REVOKE EXECUTE ON FUNCTION pgmig.folder_unchanged(text) FROM pgmig_t_nofast" >/dev/null 2>&1
 pgmig -U pgmig_t_nofast -A heads; expect_rc 0 "no EXECUTE on folder_unchanged: heads still works"; expect_out "^q2\\|TWO\\|" "and shows the folder"
+pgmig -U pgmig_t_nofast upgrade; expect_rc 0 "no EXECUTE on folder_unchanged: a run still works"
+expect_no_err "not read again" "and reads the folder"
 psql -XAtq -c "DROP OWNED BY pgmig_t_nofast; DROP ROLE pgmig_t_nofast" >/dev/null 2>&1
 sql "SELECT pgmig.add('q9', '{q2}', 'SELECT 1', 'SELECT 1', 'added in SQL')" >/dev/null
 expect_sql "SELECT count(*) FROM pgmig.folder_seen" "0" "a change of pgmig.revision forgets the fingerprint"
