@@ -96,7 +96,8 @@ info_begin_verdict(InfoCall *ic)
  * graph info_begin gives.
  */
 static bool
-info_begin_view(InfoCall *ic, PgmigImageView *iv, PgmigViewApplied what)
+info_begin_view(InfoCall *ic, PgmigImageView *iv, PgmigViewApplied what,
+				bool strict)
 {
 	bool		use_cache;
 	bool		first;
@@ -108,7 +109,7 @@ info_begin_view(InfoCall *ic, PgmigImageView *iv, PgmigViewApplied what)
 	if (ic->pg == NULL && use_cache && first && pgmig_image_view_read(iv, what))
 		return true;
 	if (ic->pg == NULL)
-		ic->pg = pgmig_graph_for_reading(false);
+		ic->pg = pgmig_graph_for_reading(strict);
 	return false;
 }
 
@@ -128,18 +129,85 @@ put_row(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * The view answers a target that names the heads ("head", "heads"; "base"
+ * is the empty set); the built graph answers every other.
+ */
+static bool
+view_target(const char *expr, pm_target *t)
+{
+	pm_error	err;
+
+	return pm_target_parse(expr, t, &err) && t->rel == 0 &&
+		(t->kind == PM_T_HEAD || t->kind == PM_T_HEADS || t->kind == PM_T_BASE);
+}
+
+/*
+ * Resolve such a target in the view.  False for "head" when there is not
+ * exactly one: the graph's error names them (the caller builds it).
+ */
+static bool
+view_resolve(PgmigImageView *iv, const pm_target *t, pm_set *out)
+{
+	out->n = 0;
+	out->items = NULL;
+	if (t->kind == PM_T_BASE)
+		return true;
+	pm_image_view_heads(&iv->v, out);
+	return t->kind == PM_T_HEADS || out->n == 1;
+}
+
+/*
+ * A backend's first resolve() or plan() of such a target reads the view
+ * (what, strict: as info_begin_view) and resolves it there: true with
+ * *set filled, else false with ic->pg the graph to answer from.
+ */
+static bool
+info_begin_target(InfoCall *ic, PgmigImageView *iv, PgmigViewApplied what,
+				  const char *expr, pm_set *set)
+{
+	pm_target	t;
+
+	if (!view_target(expr, &t))
+	{
+		info_begin(ic, true);
+		return false;
+	}
+	if (!info_begin_view(ic, iv, what, true))
+		return false;
+	if (view_resolve(iv, &t, set))
+		return true;
+	ic->pg = pgmig_graph_for_reading(true);
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(pgmig_resolve);
 Datum
 pgmig_resolve(PG_FUNCTION_ARGS)
 {
 	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	InfoCall	ic;
+	PgmigImageView iv;
 	pm_set		set;
 	int			br;
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, true);
+	if (info_begin_target(&ic, &iv, PGMIG_VIEW_APPLIED_NONE, expr, &set))
+	{
+		for (k = 0; k < set.n; k++)
+		{
+			pm_image_rec r;
+			Datum		v[1];
+			bool		n[1] = {false};
+
+			pm_image_view_rec(&iv.v, set.items[k], &r);
+			v[0] = CStringGetTextDatum(r.id);
+			put_row(fcinfo, v, n);
+		}
+		info_end(&ic);
+		return (Datum) 0;
+	}
 	pgmig_resolve_target(ic.pg, expr, &set, &br);
 	for (k = 0; k < set.n; k++)
 	{
@@ -163,7 +231,7 @@ pgmig_current(PG_FUNCTION_ARGS)
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_CURRENT))
+	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_CURRENT, false))
 	{
 		pm_image_view_current(&iv.v, iv.applied, &cur);
 		for (k = 0; k < cur.n; k++)
@@ -207,7 +275,7 @@ pgmig_heads(PG_FUNCTION_ARGS)
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_HEADS))
+	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_HEADS, false))
 	{
 		pm_image_view_heads(&iv.v, &heads);
 		for (k = 0; k < heads.n; k++)
@@ -257,7 +325,7 @@ pgmig_branches(PG_FUNCTION_ARGS)
 	int			k;
 
 	pgmig_srf_init(fcinfo);
-	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_NONE))
+	if (info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_NONE, false))
 	{
 		pm_set	   *children;
 
@@ -373,6 +441,29 @@ pgmig_plan_command(PgmigGraph *pg, const char *command, const char *target,
 	return kind;
 }
 
+/*
+ * One row of plan(), its texts made in rowcxt and freed once stored: at
+ * 50,000 steps they were most of a new backend's page faults.
+ */
+static void
+put_plan_row(FunctionCallInfo fcinfo, MemoryContext rowcxt, int step,
+			 const char *action, const char *id, const char *message,
+			 bool transactional)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
+	Datum		v[5];
+	bool		n[5] = {0};
+
+	v[0] = Int32GetDatum(step);
+	v[1] = CStringGetTextDatum(action);
+	v[2] = CStringGetTextDatum(id);
+	v[3] = CStringGetTextDatum(message);
+	v[4] = BoolGetDatum(transactional);
+	put_row(fcinfo, v, n);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(rowcxt);
+}
+
 PG_FUNCTION_INFO_V1(pgmig_plan);
 Datum
 pgmig_plan(PG_FUNCTION_ARGS)
@@ -380,19 +471,41 @@ pgmig_plan(PG_FUNCTION_ARGS)
 	char	   *command = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	InfoCall	ic;
+	PgmigImageView iv;
+	pm_set		targets;
 	pm_set		steps;
 	int			kind;
 	int			k;
+	MemoryContext rowcxt;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, true);
+	if (strcmp(command, "upgrade") == 0 &&
+		info_begin_target(&ic, &iv, PGMIG_VIEW_APPLIED_ALL, target, &targets))
+	{
+		/* the upgrade plan a new backend's first call reads in the view */
+		pm_image_view_plan_upgrade(&iv.v, &targets, iv.applied, &steps);
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig plan row",
+									   ALLOCSET_SMALL_SIZES);
+		for (k = 0; k < steps.n; k++)
+		{
+			pm_image_rec r;
+
+			pm_image_view_rec(&iv.v, steps.items[k], &r);
+			put_plan_row(fcinfo, rowcxt, k + 1, "upgrade", r.id, r.message,
+						 (r.flags & PM_IMAGE_TRANSACTIONAL) != 0);
+		}
+		info_end(&ic);
+		return (Datum) 0;
+	}
+	if (strcmp(command, "upgrade") != 0)
+		info_begin(&ic, true);
 	kind = pgmig_plan_command(ic.pg, command, target, &steps);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig plan row",
+								   ALLOCSET_SMALL_SIZES);
 	for (k = 0; k < steps.n; k++)
 	{
 		int			i = steps.items[k];
 		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
-		Datum		v[5];
-		bool		n[5] = {0};
 		const char *action;
 
 		if (kind == 0)
@@ -401,12 +514,8 @@ pgmig_plan(PG_FUNCTION_ARGS)
 			action = "downgrade";
 		else
 			action = r->applied ? "unstamp" : "stamp";
-		v[0] = Int32GetDatum(k + 1);
-		v[1] = CStringGetTextDatum(action);
-		v[2] = CStringGetTextDatum(r->id);
-		v[3] = CStringGetTextDatum(ic.pg->message[i]);
-		v[4] = BoolGetDatum(ic.pg->transactional[i]);
-		put_row(fcinfo, v, n);
+		put_plan_row(fcinfo, rowcxt, k + 1, action, r->id, ic.pg->message[i],
+					 ic.pg->transactional[i]);
 	}
 	info_end(&ic);
 	return (Datum) 0;

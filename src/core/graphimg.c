@@ -576,6 +576,7 @@ pm_image_view_open(const unsigned char *buf, size_t len, pm_image_view *v,
 		if (t != i)
 			break;
 	}
+	v->load_order = i == n;
 	if (i < n)
 	{
 		ord.p = buf + len - 4 * (size_t) n;
@@ -857,24 +858,28 @@ pm_image_view_current(const pm_image_view *v, const unsigned char *applied,
 	pm_free(child_applied);
 }
 
-bool
-pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
-						  const unsigned char *applied)
+/*
+ * Mark the ancestors-or-self of targets (through parents and
+ * dependencies), as pm_graph_ancestors does; stops early, returning false,
+ * at the first one that is not applied when stop_unapplied is set.
+ */
+static bool
+view_ancestors(const pm_image_view *v, const pm_set *targets,
+			   const unsigned char *applied, bool stop_unapplied,
+			   unsigned char *seen)
 {
-	unsigned char *seen = pm_malloc((size_t) v->n + 1);
 	int		   *stack = pm_malloc(sizeof(int) * ((size_t) v->n + 1));
 	int			top = 0;
 	int			k;
 	bool		all = true;
 
-	memset(seen, 0, (size_t) v->n + 1);
 	for (k = 0; k < targets->n; k++)
 		if (!seen[targets->items[k]])
 		{
 			seen[targets->items[k]] = 1;
 			stack[top++] = targets->items[k];
 		}
-	while (top > 0 && all)
+	while (top > 0 && (all || !stop_unapplied))
 	{
 		int			i = stack[--top];
 		int			np;
@@ -894,7 +899,49 @@ pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
 			}
 		}
 	}
-	pm_free(seen);
 	pm_free(stack);
 	return all;
+}
+
+bool
+pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
+						  const unsigned char *applied)
+{
+	unsigned char *seen = pm_malloc((size_t) v->n + 1);
+	bool		all;
+
+	memset(seen, 0, (size_t) v->n + 1);
+	all = view_ancestors(v, targets, applied, true, seen);
+	pm_free(seen);
+	return all;
+}
+
+/* The revision at place k of the stored (topological) order. */
+static inline int
+view_order_at(const pm_image_view *v, int k)
+{
+	if (v->load_order)
+		return k;
+	return edge_at(v->buf + v->len - 4 * (size_t) v->n, k);
+}
+
+void
+pm_image_view_plan_upgrade(const pm_image_view *v, const pm_set *targets,
+						   const unsigned char *applied, pm_set *out)
+{
+	unsigned char *mark = pm_malloc((size_t) v->n + 1);
+	int			k;
+
+	/* as pm_plan_upgrade: the stored order restricted to what runs */
+	memset(mark, 0, (size_t) v->n + 1);
+	(void) view_ancestors(v, targets, applied, false, mark);
+	view_set_init(out, v->n);
+	for (k = 0; k < v->n; k++)
+	{
+		int			i = view_order_at(v, k);
+
+		if (mark[i] && !applied[i])
+			out->items[out->n++] = i;
+	}
+	pm_free(mark);
 }

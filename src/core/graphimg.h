@@ -101,6 +101,7 @@ typedef struct pm_image_view
 	uint32_t   *slots;			/* id lookup: 0 empty, else index + 1 */
 	uint32_t	nslots;			/* 0 until the first lookup that needs it */
 	bool		dup;			/* the lookup table found a duplicate id */
+	bool		load_order;		/* the stored order is the load order */
 } pm_image_view;
 
 /* One revision's record, borrowed from the image. */
@@ -154,5 +155,15 @@ extern void pm_image_view_current(const pm_image_view *v,
 extern bool pm_image_view_all_applied(const pm_image_view *v,
 									  const pm_set *targets,
 									  const unsigned char *applied);
+
+/*
+ * The revisions an upgrade to targets runs, in the order it runs them:
+ * pm_plan_upgrade's answer (the stored order restricted to the unapplied
+ * ancestors-or-self of targets).
+ */
+extern void pm_image_view_plan_upgrade(const pm_image_view *v,
+									   const pm_set *targets,
+									   const unsigned char *applied,
+									   pm_set *out);
 
 #endif							/* PM_GRAPHIMG_H */

@@ -35,6 +35,30 @@ SELECT revision, applied, is_head FROM pgmig.history();
 SELECT current, heads, pending, problems FROM pgmig.status();
 SELECT * FROM pgmig.plan('upgrade', 'lbl@head');
 
+-- A new backend's first resolve() of head, heads or base and its first
+-- upgrade plan to them read the image in place (no graph is built); the
+-- same calls again in that backend answer from the built graph: the two
+-- answers are the same, and the applied set is pgmig.applied's.
+\c -
+SELECT revision FROM pgmig.resolve('head');
+SELECT revision FROM pgmig.resolve('head');
+\c -
+SELECT revision FROM pgmig.resolve('heads');
+\c -
+SELECT count(*) AS base FROM pgmig.resolve('base');
+\c -
+SELECT * FROM pgmig.plan('upgrade', 'head');
+SELECT * FROM pgmig.plan('upgrade', 'head');
+\c -
+SELECT * FROM pgmig.plan('upgrade', 'heads');
+\c -
+SELECT count(*) AS steps FROM pgmig.plan('upgrade', 'base');
+-- a target the image does not answer is the graph's, in a first call too
+\c -
+SELECT revision FROM pgmig.resolve('head-1');
+\c -
+SELECT * FROM pgmig.plan('upgrade', 'g2+1');
+
 -- The image's lookup table of ids and labels is built by the first call
 -- that looks a name up, and kept with the cached graph for the calls after
 -- it (it once went with the first such call's memory).
@@ -44,6 +68,20 @@ SELECT count(*) AS heads FROM pgmig.heads();
 SELECT revision FROM pgmig.resolve('g1');
 SELECT revision FROM pgmig.resolve('lbl');
 SELECT step, action, revision FROM pgmig.plan('stamp', 'g1');
+
+-- Two heads: "head" is ambiguous to a first call as to the graph (the
+-- graph's error, naming both), "heads" plans both branches.
+SELECT pgmig.add('g3b', '{g2}', 'SELECT 1;', 'SELECT 1;', 'side');
+\c -
+SELECT revision FROM pgmig.resolve('head');
+\c -
+SELECT * FROM pgmig.plan('upgrade', 'head');
+\c -
+SELECT step, revision FROM pgmig.plan('upgrade', 'heads');
+SELECT step, revision FROM pgmig.plan('upgrade', 'heads');
+\c -
+SELECT revision FROM pgmig.resolve('heads');
+DELETE FROM pgmig.revision WHERE id = 'g3b';
 
 -- Replace an unapplied revision: the image follows.
 SELECT pgmig.add('g3', '{g2}', 'SELECT 1;', 'SELECT 1;', 'three, replaced');
@@ -90,6 +128,10 @@ RESET session_replication_role;
 \c -
 SET pgmig.guard = off;
 SELECT revision FROM pgmig.current();
+\c -
+SELECT step, revision FROM pgmig.plan('upgrade', 'head');
+\c -
+SET pgmig.guard = off;
 -- a no-op check from the image does not hide the pending revision
 SELECT pgmig.upgrade('head');
 \c -
@@ -103,7 +145,8 @@ SELECT pgmig.upgrade('heads');
 CREATE ROLE pgmig_store_nobody;
 GRANT USAGE ON SCHEMA pgmig TO pgmig_store_nobody;
 GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
-      pgmig.upgrade(text) TO pgmig_store_nobody;
+      pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text)
+      TO pgmig_store_nobody;
 GRANT SELECT ON pgmig.applied TO pgmig_store_nobody;
 \c -
 SET pgmig.guard = off;
@@ -113,6 +156,14 @@ SELECT revision FROM pgmig.heads();
 SELECT revision FROM pgmig.current();
 SELECT pending FROM pgmig.status();
 SELECT pgmig.upgrade('head');
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+SELECT revision FROM pgmig.resolve('head');
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+SELECT revision FROM pgmig.plan('upgrade', 'heads');
 \set VERBOSITY default
 RESET ROLE;
 -- nor with row level security on pgmig.revision, which the image cannot apply
@@ -129,7 +180,8 @@ ALTER TABLE pgmig.revision DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON pgmig.revision, pgmig.applied FROM pgmig_store_nobody;
 REVOKE ALL ON SCHEMA pgmig FROM pgmig_store_nobody;
 REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
-       pgmig.upgrade(text) FROM pgmig_store_nobody;
+       pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text)
+       FROM pgmig_store_nobody;
 DROP ROLE pgmig_store_nobody;
 
 -- Changes made with the triggers disabled (a superuser's

@@ -375,11 +375,16 @@ test_view(void)
 			pm_plan_upgrade(img.g, &t, &steps);
 			if ((steps.n == 0) != pm_image_view_all_applied(&v, &t, applied))
 				bad++;
+			pm_image_view_plan_upgrade(&v, &t, applied, &b);
+			if (b.n != steps.n ||
+				memcmp(b.items, steps.items, sizeof(int) * steps.n) != 0)
+				bad++;			/* the same steps in the same order */
+			pm_set_free(&b);
 			pm_set_free(&steps);
 			pm_set_free(&t);
 		}
 	}
-	CHECK(bad == 0, "current and nothing-to-upgrade agree with the graph for all 64 applied sets and 7 targets (%d differ)", bad);
+	CHECK(bad == 0, "current, nothing-to-upgrade and the upgrade plan agree with the graph for all 64 applied sets and 7 targets (%d differ)", bad);
 	pm_image_view_free(&v);
 	pm_image_free(&img);
 
@@ -554,6 +559,36 @@ test_view_orders(void)
 		CHECK(same_set(&a, &b) && b.n == 1, "pass %d: and its branch point", pass);
 		pm_set_free(&a);
 		pm_set_free(&b);
+		CHECK(v.load_order == (pass == 0), "pass %d: the view knows whether the order is the load order", pass);
+		{
+			int			mask;
+			int			differ = 0;
+
+			/* every applied set: the plan to the heads in the graph's order */
+			for (mask = 0; mask < 16; mask++)
+			{
+				unsigned char applied[4];
+				pm_set		steps;
+
+				for (i = 0; i < 4; i++)
+				{
+					applied[i] = (mask >> i) & 1;
+					pm_graph_set_applied(img.g, i, applied[i]);
+				}
+				pm_graph_heads(img.g, &a);
+				pm_plan_upgrade(img.g, &a, &steps);
+				pm_image_view_plan_upgrade(&v, &a, applied, &b);
+				if (b.n != steps.n ||
+					memcmp(b.items, steps.items, sizeof(int) * steps.n) != 0)
+					differ++;
+				if (mask == 0 && pass == 1 && !(b.n == 4 && b.items[0] == 3 && b.items[1] == 2))
+					differ++;	/* p1 (index 3), then p2 (index 2) first */
+				pm_set_free(&a);
+				pm_set_free(&b);
+				pm_set_free(&steps);
+			}
+			CHECK(differ == 0, "pass %d: the view's upgrade plan is the graph's for all 16 applied sets (%d differ)", pass, differ);
+		}
 		pm_image_view_free(&v);
 		pm_image_free(&img);
 
