@@ -119,13 +119,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{
 			pm_set		c1,
 						c2,
-						steps;
+						steps,
+						vsteps;
 
 			pm_graph_current(g, &c1);
 			pm_image_view_current(&view, applied, &c2);
 			pm_plan_upgrade(g, &heads, &steps);
+			pm_image_view_plan_upgrade(&view, &vheads, applied, &vsteps);
 			if (c1.n != c2.n || memcmp(c1.items, c2.items, sizeof(int) * c1.n) != 0 ||
-				(steps.n == 0) != pm_image_view_all_applied(&view, &heads, applied))
+				(steps.n == 0) != pm_image_view_all_applied(&view, &heads, applied) ||
+				steps.n != vsteps.n ||
+				memcmp(steps.items, vsteps.items, sizeof(int) * steps.n) != 0)
 			{
 				fprintf(stderr, "fuzz_graphimg: the view's current or plan differs\n");
 				abort();
@@ -133,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pm_set_free(&c1);
 			pm_set_free(&c2);
 			pm_set_free(&steps);
+			pm_set_free(&vsteps);
 		}
 		free(applied);
 		pm_set_free(&vheads);
