@@ -33,11 +33,21 @@
 #define PGMIG_HUGE_PAGE		(2 * 1024 * 1024)
 
 /*
- * One mapping.  As a core arena (pgmig_core_arena_begin), pm_malloc
- * carves from it while it is active and its context is current; each
- * piece starts with its size, for pm_realloc.  Arenas stay on a list
- * until their context goes, so pm_free and pm_realloc tell their pieces
- * from palloc'd chunks.
+ * The smallest mapping made.  Every huge allocation of a context carves
+ * from its last mapping while it has room (a check() at 5,000 revisions
+ * fetched its image and checksums and built its graph in three mappings,
+ * and so cleared three huge pages for 1.1 MB); untouched parts of a
+ * mapping cost nothing but address space (MAP_NORESERVE; under strict
+ * overcommit, the commit charge of this much).
+ */
+#define PGMIG_HEAP_MIN		(16 * 1024 * 1024)
+
+/*
+ * One mapping.  Allocations carve pieces from it, each starting with its
+ * size (for pm_realloc).  As the core's arena (pgmig_core_arena_begin)
+ * pm_malloc carves from it while it is active and its context is
+ * current.  Mappings stay on a list until their context goes, so pm_free
+ * and pm_realloc tell their pieces from palloc'd chunks.
  */
 typedef struct HugeMapping
 {
@@ -47,10 +57,10 @@ typedef struct HugeMapping
 	size_t		len;
 	char	   *next;			/* first free byte (huge-page aligned at first) */
 	char	   *end;			/* end of the mapping */
-	struct HugeMapping *next_arena;
+	struct HugeMapping *next_mapping;
 } HugeMapping;
 
-static HugeMapping *arenas;		/* every arena not yet released */
+static HugeMapping *mappings;	/* every mapping not yet released, newest first */
 static HugeMapping *active_arena;
 
 #define PIECE_HEADER	MAXALIGN(sizeof(size_t))
@@ -61,10 +71,10 @@ huge_mapping_release(void *arg)
 	HugeMapping *m = (HugeMapping *) arg;
 	HugeMapping **p;
 
-	for (p = &arenas; *p != NULL; p = &(*p)->next_arena)
+	for (p = &mappings; *p != NULL; p = &(*p)->next_mapping)
 		if (*p == m)
 		{
-			*p = m->next_arena;
+			*p = m->next_mapping;
 			break;
 		}
 	if (active_arena == m)
@@ -72,7 +82,7 @@ huge_mapping_release(void *arg)
 	(void) munmap(m->addr, m->len);
 }
 
-/* A mapping of at least size bytes starting on a huge page, or NULL. */
+/* A new mapping of at least size bytes starting on a huge page, or NULL. */
 static HugeMapping *
 huge_map(Size size)
 {
@@ -82,7 +92,7 @@ huge_map(Size size)
 	char	   *start;
 
 	/* whole huge pages, and one more to align the start on one */
-	len = TYPEALIGN(PGMIG_HUGE_PAGE, size) + PGMIG_HUGE_PAGE;
+	len = TYPEALIGN(PGMIG_HUGE_PAGE, Max(size, PGMIG_HEAP_MIN)) + PGMIG_HUGE_PAGE;
 	/* allocated first: an error here must not leave a mapping behind */
 	m = MemoryContextAllocZero(CurrentMemoryContext, sizeof(HugeMapping));
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -102,32 +112,52 @@ huge_map(Size size)
 	(void) madvise(start, len - (start - addr), MADV_HUGEPAGE);
 	m->next = start;
 	m->end = addr + len;
+	m->next_mapping = mappings;
+	mappings = m;
 	return m;
 }
 
 static inline HugeMapping *
-arena_of(const void *ptr)
+mapping_of(const void *ptr)
 {
 	HugeMapping *m;
 
-	for (m = arenas; m != NULL; m = m->next_arena)
+	for (m = mappings; m != NULL; m = m->next_mapping)
 		if ((const char *) ptr >= m->addr && (const char *) ptr < m->end)
 			return m;
 	return NULL;
 }
 
-static void *
-arena_alloc(HugeMapping *m, size_t size)
+static inline bool
+has_room(const HugeMapping *m, size_t size)
 {
-	size_t		need = PIECE_HEADER + MAXALIGN(size);
+	return (size_t) (m->end - m->next) >= PIECE_HEADER + MAXALIGN(size);
+}
+
+static void *
+carve(HugeMapping *m, size_t size)
+{
 	char	   *p;
 
-	if ((size_t) (m->end - m->next) < need)
+	if (!has_room(m, size))
 		return NULL;
 	p = m->next;
-	m->next += need;
+	m->next += PIECE_HEADER + MAXALIGN(size);
 	*(size_t *) p = size;
 	return p + PIECE_HEADER;
+}
+
+/*
+ * The current context's newest mapping when it has room for size bytes,
+ * else a new one, or NULL.
+ */
+static HugeMapping *
+heap_for(Size size)
+{
+	if (mappings != NULL && mappings->cxt == CurrentMemoryContext &&
+		has_room(mappings, size))
+		return mappings;
+	return huge_map(size + PIECE_HEADER);
 }
 #endif							/* MADV_HUGEPAGE */
 
@@ -135,9 +165,9 @@ void *
 pgmig_huge_alloc(Size size)
 {
 #ifdef MADV_HUGEPAGE
-	HugeMapping *m = huge_map(size);
+	HugeMapping *m = heap_for(size);
 
-	return m ? m->next : NULL;
+	return m ? carve(m, size) : NULL;
 #else
 	return NULL;
 #endif
@@ -154,10 +184,8 @@ pgmig_core_arena_begin(Size reserve)
 	 * outside its own context anyway, and it goes when that context does.
 	 */
 	active_arena = NULL;
-	if ((m = huge_map(reserve)) == NULL)
+	if ((m = heap_for(reserve)) == NULL)
 		return false;
-	m->next_arena = arenas;
-	arenas = m;
 	active_arena = m;
 	return true;
 #else
@@ -180,7 +208,7 @@ pm_malloc(size_t size)
 	/* the arena's pieces for the context it belongs to; the rest palloc'd */
 	if (active_arena != NULL && active_arena->cxt == CurrentMemoryContext)
 	{
-		void	   *p = arena_alloc(active_arena, size);
+		void	   *p = carve(active_arena, size);
 
 		if (p != NULL)
 			return p;
@@ -199,7 +227,7 @@ pm_realloc(void *ptr, size_t size)
 	if (ptr == NULL)
 		return pm_malloc(size);
 #ifdef MADV_HUGEPAGE
-	if (arenas != NULL && (m = arena_of(ptr)) != NULL)
+	if (mappings != NULL && (m = mapping_of(ptr)) != NULL)
 	{
 		size_t		old = *(size_t *) ((char *) ptr - PIECE_HEADER);
 		MemoryContext oldcxt;
@@ -232,8 +260,8 @@ pm_free(void *ptr)
 	if (ptr == NULL)
 		return;
 #ifdef MADV_HUGEPAGE
-	/* an arena's pieces go with the arena */
-	if (arenas != NULL && arena_of(ptr) != NULL)
+	/* a mapping's pieces go with the mapping */
+	if (mappings != NULL && mapping_of(ptr) != NULL)
 		return;
 #endif
 	pfree(ptr);

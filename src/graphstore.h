@@ -104,7 +104,12 @@ typedef struct PgmigVerified
 	bool		image_ok;		/* the image matched the recorded rows */
 	PgmigRowKey image;
 	int			n;
-	PgmigRowKey *rows;			/* in ctid order */
+	/*
+	 * n keys in ctid order, as the record stores them (10 bytes each: the
+	 * tid's 6, xmin's 4, little-endian): read in place, not decoded into
+	 * an array (1.6 MB of new memory at 100,000 revisions)
+	 */
+	const unsigned char *keys;
 } PgmigVerified;
 
 extern uint64 pgmig_tid_key(ItemPointer tid);

@@ -164,7 +164,23 @@ get_le(const unsigned char **p, const unsigned char *end, int bytes, uint64 *out
 	return true;
 }
 
-/* Parse a record; false for anything malformed (then it is not used). */
+/* The record's k-th key. */
+static inline void
+verified_key(const PgmigVerified *v, int k, PgmigRowKey *key)
+{
+	const unsigned char *p = v->keys + (Size) 10 * k;
+
+	key->tid = (uint64) p[0] | (uint64) p[1] << 8 | (uint64) p[2] << 16 |
+		(uint64) p[3] << 24 | (uint64) p[4] << 32 | (uint64) p[5] << 40;
+	key->xmin = (uint32) p[6] | (uint32) p[7] << 8 | (uint32) p[8] << 16 |
+		(uint32) p[9] << 24;
+	key->frozen = false;
+}
+
+/*
+ * Parse a record (its keys stay in place: v points into p); false for
+ * anything malformed (then it is not used).
+ */
 static bool
 decode(const unsigned char *p, size_t len, PgmigVerified *v)
 {
@@ -195,13 +211,15 @@ decode(const unsigned char *p, size_t len, PgmigVerified *v)
 		(uint64) (end - p) != n * 10)
 		return false;
 	v->n = (int) n;
-	v->rows = palloc(sizeof(PgmigRowKey) * (n + 1));
-	for (k = 0; k < n; k++)
+	v->keys = p;
+	for (k = 1; k < n; k++)
 	{
-		(void) get_le(&p, end, 6, &v->rows[k].tid);
-		(void) get_le(&p, end, 4, &x);
-		v->rows[k].xmin = (uint32) x;
-		if (k > 0 && pgmig_row_key_cmp(&v->rows[k - 1], &v->rows[k]) >= 0)
+		PgmigRowKey a;
+		PgmigRowKey b;
+
+		verified_key(v, k - 1, &a);
+		verified_key(v, k, &b);
+		if (pgmig_row_key_cmp(&a, &b) >= 0)
 			return false;		/* not in order: not written by pgmig */
 	}
 	return true;
@@ -254,9 +272,28 @@ bool
 pgmig_verified_has(const PgmigVerified *v, uint64 tid, uint32 xmin)
 {
 	PgmigRowKey key = {tid, xmin};
+	int			lo = 0;
+	int			hi;
 
-	return v->valid && v->n > 0 &&
-		bsearch(&key, v->rows, v->n, sizeof(PgmigRowKey), pgmig_row_key_cmp) != NULL;
+	if (!v->valid)
+		return false;
+	hi = v->n;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		PgmigRowKey at;
+		int			c;
+
+		verified_key(v, mid, &at);
+		c = pgmig_row_key_cmp(&key, &at);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
 }
 
 /*
@@ -306,7 +343,12 @@ visit_same(PgmigRowKey key, void *arg)
 {
 	SameState  *st = arg;
 
-	if (st->next >= st->v->n || pgmig_row_key_cmp(&key, &st->v->rows[st->next]) != 0)
+	PgmigRowKey at;
+
+	if (st->next >= st->v->n)
+		return false;
+	verified_key(st->v, st->next, &at);
+	if (pgmig_row_key_cmp(&key, &at) != 0)
 		return false;
 	st->next++;
 	return true;

@@ -66,10 +66,12 @@
 
 /*
  * alloc_pg.c: memory mapped with huge pages, released with the current
- * memory context.  pgmig_huge_alloc: size bytes of it, or NULL where it
+ * memory context; the allocations of one context share its mapping while
+ * it has room.  pgmig_huge_alloc: size bytes of it, or NULL where it
  * cannot be had.  pgmig_core_arena_begin: until pgmig_core_arena_end, the
- * core's pm_malloc in the current context carves from reserve bytes of it
- * (then pallocs); false, and nothing changed, where it cannot be had.
+ * core's pm_malloc in the current context carves from it, at least
+ * reserve bytes (then pallocs); false, and nothing changed, where it
+ * cannot be had.
  */
 extern void *pgmig_huge_alloc(Size size);
 extern bool pgmig_core_arena_begin(Size reserve);
