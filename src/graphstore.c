@@ -102,6 +102,29 @@ fetch_mapped(Datum d)
 	return result;
 }
 
+/*
+ * size zeroed bytes in the current context: in its huge-page mapping when
+ * big (memory a mapping gives out is fresh, so zero, and its pages are
+ * faulted 2 MB at a time), else palloc0.
+ */
+void *
+pgmig_big_alloc0(Size size)
+{
+	void	   *p = size >= PGMIG_MAPPED_MIN ? pgmig_huge_alloc(size) : NULL;
+
+	return p ? p : palloc0(size);
+}
+
+/*
+ * Begin the core's arena for a structure of about reserve bytes when it
+ * is big enough to be worth a huge page (pgmig_core_arena_end ends it).
+ */
+bool
+pgmig_big_arena_begin(Size reserve)
+{
+	return reserve >= PGMIG_MAPPED_MIN && pgmig_core_arena_begin(reserve);
+}
+
 static const char *image_read_verified_query =
 "SELECT image, checksums, ctid, xmin FROM pgmig.graph_image";
 
@@ -486,9 +509,9 @@ read_applied(PgmigGraph *pg, AppliedCheck *ac)
 {
 	GraphApplied ga = {pg, ac};
 
-	pg->applied_at = palloc0(sizeof(TimestampTz) * (pg->n + 1));
+	pg->applied_at = pgmig_big_alloc0(sizeof(TimestampTz) * (pg->n + 1));
 	if (ac->sums != NULL)
-		ac->changed = palloc0(sizeof(char *) * (pg->n + 1));
+		ac->changed = pgmig_big_alloc0(sizeof(char *) * (pg->n + 1));
 	ac->rows = 0;
 	scan_applied(graph_applied_row, &ga, true, ac->sums != NULL);
 }
@@ -605,8 +628,8 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 				pg->g = img.g;
 				pg->n = img.n;
 				pg->message = (char **) img.messages;
-				pg->transactional = palloc(sizeof(bool) * (img.n + 1));
-				pg->irreversible = palloc(sizeof(bool) * (img.n + 1));
+				pg->transactional = pgmig_big_alloc0(sizeof(bool) * (img.n + 1));
+				pg->irreversible = pgmig_big_alloc0(sizeof(bool) * (img.n + 1));
 				/* changed_from/changed_to stay NULL: nothing reads them here */
 				for (i = 0; i < img.n; i++)
 				{
@@ -980,12 +1003,21 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 		bytea	   *image = image_row();
 		bool		isnull = image == NULL;
 		pm_error	err;
+		bool		opened = false;
 
-		if (!isnull && !image_of_other_format(image) &&
-			pm_image_view_open((unsigned char *) VARDATA_ANY(image),
-							   VARSIZE_ANY_EXHDR(image), &iv->v, &err))
+		if (!isnull && !image_of_other_format(image))
 		{
-			iv->applied = palloc0(iv->v.n + 1);
+			/* the view's arrays (5 bytes a revision) with the image */
+			bool		arena = pgmig_big_arena_begin(VARSIZE_ANY_EXHDR(image));
+
+			opened = pm_image_view_open((unsigned char *) VARDATA_ANY(image),
+										VARSIZE_ANY_EXHDR(image), &iv->v, &err);
+			if (arena)
+				pgmig_core_arena_end();
+		}
+		if (opened)
+		{
+			iv->applied = pgmig_big_alloc0(iv->v.n + 1);
 			if (what == PGMIG_VIEW_APPLIED_CURRENT)
 				iv->applied_at = palloc(sizeof(TimestampTz) * (iv->v.n + 1));
 			if (what == PGMIG_VIEW_APPLIED_ALL || what == PGMIG_VIEW_APPLIED_CURRENT)

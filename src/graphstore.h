@@ -84,6 +84,10 @@ typedef enum PgmigViewApplied
 
 extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
 
+/* Big zeroed memory, and the core's arena for big structures (graphstore.c). */
+extern void *pgmig_big_alloc0(Size size);
+extern bool pgmig_big_arena_begin(Size reserve);
+
 /* A small pgmig table's first row read directly (graphstore.c). */
 extern int	pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 								   Datum (*copy) (Datum), Datum *value,

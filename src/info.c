@@ -483,7 +483,11 @@ pgmig_plan(PG_FUNCTION_ARGS)
 		info_begin_target(&ic, &iv, PGMIG_VIEW_APPLIED_ALL, target, &targets))
 	{
 		/* the upgrade plan a new backend's first call reads in the view */
+		bool		arena = pgmig_big_arena_begin((Size) 9 * iv.v.n);
+
 		pm_image_view_plan_upgrade(&iv.v, &targets, iv.applied, &steps);
+		if (arena)
+			pgmig_core_arena_end();
 		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig plan row",
 									   ALLOCSET_SMALL_SIZES);
 		for (k = 0; k < steps.n; k++)
