@@ -359,6 +359,23 @@ typedef struct AppliedCheck
 typedef void (*AppliedRowFn) (void *arg, text *rev, bool ts_null, Datum ts,
 							  text *ck);
 
+/*
+ * An applied row's checksum against revision v's stored one (sums: 32
+ * bytes a revision): NULL when the same, else the applied one as text.
+ * Read in place: 50,000 rows are copied only when they differ.
+ */
+static char *
+applied_checksum_changed(text *ck, const unsigned char *sums, int v)
+{
+	unsigned char bytes[32];
+
+	if (ck != NULL &&
+		checksum_bytes_n(VARDATA_ANY(ck), VARSIZE_ANY_EXHDR(ck), bytes) &&
+		memcmp(bytes, sums + (Size) 32 * v, 32) == 0)
+		return NULL;
+	return ck ? text_to_cstring(ck) : pstrdup("");
+}
+
 /* Mark one applied revision of a built graph; its id as stored. */
 static void
 mark_applied(PgmigGraph *pg, AppliedCheck *ac, text *txt, bool ts_null,
@@ -380,15 +397,7 @@ mark_applied(PgmigGraph *pg, AppliedCheck *ac, text *txt, bool ts_null,
 	pg->applied_at[v] = ts_null ? 0 : DatumGetTimestampTz(ts);
 	pg->napplied++;
 	if (ac->sums != NULL)
-	{
-		unsigned char bytes[32];
-
-		/* read in place: 50,000 rows are copied only when they differ */
-		if (ck == NULL ||
-			!checksum_bytes_n(VARDATA_ANY(ck), VARSIZE_ANY_EXHDR(ck), bytes) ||
-			memcmp(bytes, ac->sums + (Size) 32 * v, 32) != 0)
-			ac->changed[v] = ck ? text_to_cstring(ck) : pstrdup("");
-	}
+		ac->changed[v] = applied_checksum_changed(ck, ac->sums, v);
 }
 
 typedef struct GraphApplied
@@ -567,7 +576,7 @@ verified_image_row(const PgmigRowKey *expect, bytea **image, bytea **sums_image)
 static bytea *image_row(void);
 
 static PgmigGraph *
-graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
+graph_from_image(AppliedCheck *ac)
 {
 	Oid			relid = pgmig_relid("graph_image");
 	MemoryContext cxt = CurrentMemoryContext;
@@ -576,25 +585,17 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 	pm_image	img;
 	pm_error	err;
 	int			i;
-	bytea	   *sums_image = NULL;
 
 	if (!OidIsValid(relid) || !caller_may_use_image())
 		return NULL;
 
 	/* a fresh snapshot, as pgmig_load_graph: see what a lock waited for */
-	if (fresh)
-	{
-		CommandCounterIncrement();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		UpdateActiveSnapshotCommandId();
-	}
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 	PG_TRY();
 	{
-		/* the image alone is read directly; check()'s row by query */
-		if (expect == NULL)
-			image = image_row();
-		else
-			verified_image_row(expect, &image, &sums_image);
+		image = image_row();
 		if (image != NULL)
 		{
 			bytea	   *mapped = (bytea *) fetch_mapped(PointerGetDatum(image));
@@ -636,15 +637,7 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 					pg->transactional[i] = (img.flags[i] & PM_IMAGE_TRANSACTIONAL) != 0;
 					pg->irreversible[i] = (img.flags[i] & PM_IMAGE_IRREVERSIBLE) != 0;
 				}
-				if (expect &&
-					VARSIZE_ANY_EXHDR(sums_image) != (Size) 32 * img.n)
-					pg = NULL;	/* never written so: read the tables */
-				else
-				{
-					ac->sums = expect ?
-						(const unsigned char *) VARDATA_ANY(sums_image) : NULL;
-					read_applied(pg, ac);
-				}
+				read_applied(pg, ac);
 			}
 			else
 				ereport(WARNING,
@@ -656,8 +649,7 @@ graph_from_image(bool fresh, const PgmigRowKey *expect, AppliedCheck *ac)
 	}
 	PG_FINALLY();
 	{
-		if (fresh)
-			PopActiveSnapshot();
+		PopActiveSnapshot();
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
@@ -669,22 +661,9 @@ pgmig_graph_from_image(void)
 {
 	AppliedCheck ac = {0};
 
-	return graph_from_image(true, NULL, &ac);
+	return graph_from_image(&ac);
 }
 
-PgmigGraph *
-pgmig_graph_from_verified_image(const PgmigRowKey *expect,
-								const unsigned char **sums, char ***changed,
-								int64 *applied_rows)
-{
-	AppliedCheck ac = {0};
-	PgmigGraph *pg = graph_from_image(false, expect, &ac);
-
-	*sums = ac.sums;
-	*changed = ac.changed;
-	*applied_rows = ac.rows;
-	return pg;
-}
 
 
 char *
@@ -767,6 +746,7 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 	PgmigImageView *iv = va->iv;
 	int			v;
 
+	iv->applied_rows++;
 	if (rev == NULL)
 		return;
 	v = pm_image_view_find(&iv->v, VARDATA_ANY(rev), VARSIZE_ANY_EXHDR(rev),
@@ -779,6 +759,8 @@ view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
 	iv->applied[v] = 1;
 	if (!ts_null && iv->applied_at != NULL)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
+	if (iv->sums != NULL)
+		iv->changed[v] = applied_checksum_changed(ck, iv->sums, v);
 }
 
 /*
@@ -1054,4 +1036,53 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * check()'s view: the stored image in place, only when its row is exactly
+ * the version a check() verified (expect; then the image and its checksums
+ * column describe pgmig.revision's rows, graphverify.c), with every
+ * applied flag and, for each revision, the applied checksum when it is not
+ * the stored one; in the snapshot the caller pushed.  False when it cannot
+ * (the caller then reads the tables).  A check() at 100,000 revisions
+ * spent a third of its time building the graph it needs none of.
+ */
+bool
+pgmig_image_view_verified(const PgmigRowKey *expect, PgmigImageView *iv)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	bytea	   *image;
+	bytea	   *sums;
+	bytea	   *mapped;
+	pm_error	err;
+	bool		arena;
+	bool		opened;
+	ViewApplied va = {iv, 0};
+
+	memset(iv, 0, sizeof(PgmigImageView));
+	if (!OidIsValid(pgmig_relid("graph_image")) || !caller_may_use_image())
+		return false;
+	verified_image_row(expect, &image, &sums);
+	MemoryContextSwitchTo(cxt);
+	if (image == NULL)
+		return false;
+	mapped = (bytea *) fetch_mapped(PointerGetDatum(image));
+	image = mapped ? mapped : pg_detoast_datum_packed(image);
+	if (image_of_other_format(image))
+		return false;
+	/* the view's arrays (5 bytes a revision) with the image */
+	arena = pgmig_big_arena_begin(VARSIZE_ANY_EXHDR(image));
+	opened = pm_image_view_open((unsigned char *) VARDATA_ANY(image),
+								VARSIZE_ANY_EXHDR(image), &iv->v, &err);
+	if (arena)
+		pgmig_core_arena_end();
+	if (!opened || VARSIZE_ANY_EXHDR(sums) != (Size) 32 * iv->v.n)
+		return false;			/* never written so: read the tables */
+	iv->sums = (const unsigned char *) VARDATA_ANY(sums);
+	iv->changed = pgmig_big_alloc0(sizeof(char *) * (iv->v.n + 1));
+	iv->applied = pgmig_big_alloc0(iv->v.n + 1);
+	scan_applied(view_applied_row, &va, false, true);
+	MemoryContextSwitchTo(cxt);
+	/* pgmig.revision's primary key: a duplicate id means another writer */
+	return !iv->v.dup;
 }

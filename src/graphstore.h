@@ -44,17 +44,6 @@ extern PgmigGraph *pgmig_graph_from_image(void);
 extern char *pgmig_graph_image_problem(PgmigGraph *from_tables,
 									   PgmigRowKey *image_key);
 
-/*
- * The same graph for check(), in the snapshot the caller pushed, only when
- * the image row is exactly the version recorded as verified (expect): else
- * NULL.  *sums gets the stored checksums (32 bytes a revision, in load
- * order), *changed for each revision the applied checksum when it is not
- * the stored one (else NULL), *applied_rows the rows of pgmig.applied.
- */
-extern PgmigGraph *pgmig_graph_from_verified_image(const PgmigRowKey *expect,
-												   const unsigned char **sums,
-												   char ***changed,
-												   int64 *applied_rows);
 
 /*
  * The stored image used in place, without building the graph: what a new
@@ -72,6 +61,10 @@ typedef struct PgmigImageView
 	 */
 	TimestampTz *applied_at;
 	int			napplied;		/* distinct revisions found applied */
+	int64		applied_rows;	/* rows of pgmig.applied read */
+	/* pgmig_image_view_verified only (NULL otherwise): */
+	const unsigned char *sums;	/* stored checksums, 32 bytes a revision */
+	char	  **changed;		/* applied checksums that differ */
 } PgmigImageView;
 
 typedef enum PgmigViewApplied
@@ -83,6 +76,8 @@ typedef enum PgmigViewApplied
 } PgmigViewApplied;
 
 extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
+extern bool pgmig_image_view_verified(const PgmigRowKey *expect,
+									  PgmigImageView *iv);
 
 /* Big zeroed memory, and the core's arena for big structures (graphstore.c). */
 extern void *pgmig_big_alloc0(Size size);

@@ -37,10 +37,8 @@ typedef struct InfoCall
 	/* check() and status() only (info_begin_verdict): */
 	bool		verdict;
 	PgmigVerified verified;		/* the record of the last verification */
-	/* from the verified image (NULL: the tables were read) */
-	const unsigned char *sums;	/* stored checksums, 32 bytes a revision */
-	char	  **changed;		/* applied checksums that differ */
-	int64		applied_rows;
+	/* the verified image in place (pg NULL), with its checksums */
+	PgmigImageView *iv;
 	char	   *image_problem;	/* the image does not match the tables */
 } InfoCall;
 
@@ -70,22 +68,141 @@ info_begin_verdict(InfoCall *ic)
 	ic->callcxt = pgmig_call_begin("pgmig info", &ic->oldcxt);
 	ic->verdict = true;
 	ic->drift_objects = -1;
-	ic->sums = NULL;
 	ic->image_problem = NULL;
 	ic->pg = NULL;
+	ic->iv = NULL;
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
 	pgmig_verified_read(&ic->verified);
 	if (pgmig_verified_unchanged(&ic->verified))
-		ic->pg = pgmig_graph_from_verified_image(&ic->verified.image,
-												 &ic->sums, &ic->changed,
-												 &ic->applied_rows);
-	if (ic->pg == NULL)
 	{
-		ic->sums = NULL;
-		ic->pg = pgmig_load_graph_in_snapshot(false);
+		ic->iv = palloc(sizeof(PgmigImageView));
+		if (!pgmig_image_view_verified(&ic->verified.image, ic->iv))
+			ic->iv = NULL;
 	}
+	if (ic->iv == NULL)
+		ic->pg = pgmig_load_graph_in_snapshot(false);
+}
+
+/*
+ * The verdict's graph, built (ic->pg) or the verified image in place
+ * (ic->iv): the facts check() and status() read, the same either way.
+ */
+static int
+verdict_n(InfoCall *ic)
+{
+	return ic->pg ? ic->pg->n : ic->iv->v.n;
+}
+
+static const char *
+verdict_id(InfoCall *ic, int i)
+{
+	pm_image_rec r;
+
+	if (ic->pg)
+		return pm_graph_rev(ic->pg->g, i)->id;
+	pm_image_view_rec(&ic->iv->v, i, &r);
+	return r.id;
+}
+
+static bool
+verdict_applied(InfoCall *ic, int i)
+{
+	return ic->pg ? pm_graph_rev(ic->pg->g, i)->applied : ic->iv->applied[i] != 0;
+}
+
+static bool
+verdict_irreversible(InfoCall *ic, int i)
+{
+	pm_image_rec r;
+
+	if (ic->pg)
+		return ic->pg->irreversible[i];
+	pm_image_view_rec(&ic->iv->v, i, &r);
+	return (r.flags & PM_IMAGE_IRREVERSIBLE) != 0;
+}
+
+/*
+ * Revision i's prerequisites as the built graph has them: each parent once
+ * (a parent named twice counts once), then every dependency, into out
+ * (room for all of its edges); returns their number, *nparents the
+ * parents'.
+ */
+static int
+verdict_prereqs(InfoCall *ic, int i, int *out, int *nparents)
+{
+	pm_image_rec r;
+	int			n = 0;
+	int			k;
+
+	if (ic->pg)
+	{
+		const pm_rev *rv = pm_graph_rev(ic->pg->g, i);
+
+		for (k = 0; k < rv->nparents_ok; k++)
+			out[n++] = rv->parents[k];
+		*nparents = n;
+		for (k = 0; k < rv->ndeps_ok; k++)
+			out[n++] = rv->deps[k];
+		return n;
+	}
+	pm_image_view_rec(&ic->iv->v, i, &r);
+	for (k = 0; k < r.nparents; k++)
+	{
+		int			p = pm_image_rec_edge(&r, k);
+		int			j;
+
+		for (j = 0; j < n && out[j] != p; j++)
+			;
+		if (j == n)
+			out[n++] = p;
+	}
+	*nparents = n;
+	for (k = 0; k < r.ndeps; k++)
+		out[n++] = pm_image_rec_edge(&r, r.nparents + k);
+	return n;
+}
+
+static int
+verdict_max_edges(InfoCall *ic, int i)
+{
+	pm_image_rec r;
+
+	if (ic->pg)
+		return pm_graph_rev(ic->pg->g, i)->nparents_ok + pm_graph_rev(ic->pg->g, i)->ndeps_ok;
+	pm_image_view_rec(&ic->iv->v, i, &r);
+	return r.nparents + r.ndeps;
+}
+
+static void
+verdict_heads(InfoCall *ic, pm_set *out)
+{
+	if (ic->pg)
+		pm_graph_heads(ic->pg->g, out);
+	else
+		pm_image_view_heads(&ic->iv->v, out);
+}
+
+static void
+verdict_current(InfoCall *ic, pm_set *out)
+{
+	if (ic->pg)
+		pm_graph_current(ic->pg->g, out);
+	else
+		pm_image_view_current(&ic->iv->v, ic->iv->applied, out);
+}
+
+/* The ids of items (borrowed), for a text[] or a list. */
+static char **
+verdict_ids(InfoCall *ic, const int *items, int n)
+{
+	char	  **names = palloc(sizeof(char *) * (n + 1));
+	int			k;
+
+	for (k = 0; k < n; k++)
+		names[k] = (char *) verdict_id(ic, items[k]);
+	return names;
 }
 
 /*
@@ -576,21 +693,23 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 	List	   *found = NIL;
 	int			i;
 
-	if (ic->sums != NULL)
+	if (ic->iv != NULL)
 	{
+		PgmigImageView *iv = ic->iv;
+
 		/* nothing changed since verified: the stored checksums are right */
-		for (i = 0; i < pg->n; i++)
-			if (ic->changed[i] != NULL)
+		for (i = 0; i < iv->v.n; i++)
+			if (iv->changed[i] != NULL)
 			{
 				char		now[65];
 				int			k;
 
 				for (k = 0; k < 32; k++)
-					snprintf(now + 2 * k, 3, "%02x", ic->sums[32 * i + k]);
-				found = lappend(found, changed_since_applied(pm_graph_rev(pg->g, i)->id,
-															 ic->changed[i], now));
+					snprintf(now + 2 * k, 3, "%02x", iv->sums[32 * i + k]);
+				found = lappend(found, changed_since_applied(verdict_id(ic, i),
+															 iv->changed[i], now));
 			}
-		*napplied = ic->applied_rows;
+		*napplied = iv->applied_rows;
 		return found;
 	}
 
@@ -760,8 +879,11 @@ collect_problems(InfoCall *ic)
 	List	   *rows = NIL;
 	int			k;
 	int			i;
+	int			n = verdict_n(ic);
 	pm_set		heads;
 	uint64		r;
+	int		   *prereqs = NULL;
+	int			room = 0;
 
 #define ADD(sev, rev, ...) do { \
 		CheckRow *cr = palloc(sizeof(CheckRow)); \
@@ -770,7 +892,8 @@ collect_problems(InfoCall *ic)
 		rows = lappend(rows, cr); \
 	} while (0)
 
-	for (k = 0; k < pm_graph_nproblems(pg->g); k++)
+	/* (a verified image is of a graph without problems) */
+	for (k = 0; pg != NULL && k < pm_graph_nproblems(pg->g); k++)
 	{
 		const pm_problem *p = pm_graph_problem(pg->g, k);
 
@@ -779,22 +902,26 @@ collect_problems(InfoCall *ic)
 	}
 
 	/* applied set closed under ancestry */
-	for (i = 0; i < pg->n; i++)
+	for (i = 0; i < n; i++)
 	{
-		const pm_rev *rv = pm_graph_rev(pg->g, i);
+		int			np;
+		int			ne;
 
-		if (!rv->applied)
+		if (!verdict_applied(ic, i))
 			continue;
-		for (k = 0; k < rv->nparents_ok + rv->ndeps_ok; k++)
+		if (verdict_max_edges(ic, i) > room)
 		{
-			int			p = k < rv->nparents_ok ? rv->parents[k] : rv->deps[k - rv->nparents_ok];
-
-			if (!pm_graph_rev(pg->g, p)->applied)
-				ADD("error", rv->id,
-					"revision \"%s\" is applied but its %s \"%s\" is not",
-					rv->id, k < rv->nparents_ok ? "parent" : "dependency",
-					pm_graph_rev(pg->g, p)->id);
+			room = Max(verdict_max_edges(ic, i), 2 * room);
+			prereqs = prereqs ? repalloc(prereqs, sizeof(int) * room) :
+				palloc(sizeof(int) * room);
 		}
+		ne = verdict_prereqs(ic, i, prereqs, &np);
+		for (k = 0; k < ne; k++)
+			if (!verdict_applied(ic, prereqs[k]))
+				ADD("error", verdict_id(ic, i),
+					"revision \"%s\" is applied but its %s \"%s\" is not",
+					verdict_id(ic, i), k < np ? "parent" : "dependency",
+					verdict_id(ic, prereqs[k]));
 	}
 
 	/*
@@ -812,7 +939,7 @@ collect_problems(InfoCall *ic)
 		else
 			napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
 													 0, NULL, NULL, NULL));
-		if (napplied > pg->napplied)
+		if (napplied > (pg ? pg->napplied : ic->iv->napplied))
 		{
 			int			nmissing;
 			char	  **missing;
@@ -850,17 +977,17 @@ collect_problems(InfoCall *ic)
 		}
 	}
 
-	pm_graph_heads(pg->g, &heads);
+	verdict_heads(ic, &heads);
 	if (heads.n > 1)
 		ADD("warning", NULL, "the graph has %d heads: %s; merge them with pgmig.merge()",
-			heads.n, pgmig_join_ids(pg, heads.items, heads.n, ", "));
+			heads.n, pgmig_join_names(verdict_ids(ic, heads.items, heads.n), heads.n, ", "));
 
 	/* irreversible revisions, in load order */
-	for (i = 0; i < pg->n; i++)
-		if (pg->irreversible[i])
-			ADD("warning", pm_graph_rev(pg->g, i)->id,
+	for (i = 0; i < n; i++)
+		if (verdict_irreversible(ic, i))
+			ADD("warning", verdict_id(ic, i),
 				"revision \"%s\" is irreversible (no downgrade script)",
-				pm_graph_rev(pg->g, i)->id);
+				verdict_id(ic, i));
 
 	/* schema objects changed outside a migration since the last run (0.4) */
 	{
@@ -1004,10 +1131,10 @@ pgmig_status(PG_FUNCTION_ARGS)
 
 	pgmig_srf_init(fcinfo);
 	info_begin_verdict(&ic);
-	pm_graph_current(ic.pg->g, &cur);
-	pm_graph_heads(ic.pg->g, &heads);
-	for (i = 0; i < ic.pg->n; i++)
-		if (!pm_graph_rev(ic.pg->g, i)->applied)
+	verdict_current(&ic, &cur);
+	verdict_heads(&ic, &heads);
+	for (i = 0; i < verdict_n(&ic); i++)
+		if (!verdict_applied(&ic, i))
 			pending++;
 	problems = collect_problems(&ic);
 
@@ -1025,8 +1152,8 @@ pgmig_status(PG_FUNCTION_ARGS)
 			pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.drift",
 										   0, NULL, NULL, NULL));
 
-	v[0] = pgmig_ids_array(ic.pg, cur.items, cur.n);
-	v[1] = pgmig_ids_array(ic.pg, heads.items, heads.n);
+	v[0] = pgmig_cstring_array(verdict_ids(&ic, cur.items, cur.n), cur.n);
+	v[1] = pgmig_cstring_array(verdict_ids(&ic, heads.items, heads.n), heads.n);
 	v[2] = Int32GetDatum(pending);
 	v[3] = Int32GetDatum(list_length(problems));
 	v[4] = Int64GetDatum(drift);

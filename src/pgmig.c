@@ -370,16 +370,33 @@ pgmig_srf_init(FunctionCallInfo fcinfo)
 }
 
 char *
-pgmig_join_ids(PgmigGraph *pg, const int *items, int n, const char *sep)
+pgmig_join_names(char **names, int n, const char *sep)
 {
 	StringInfoData buf;
 	int			k;
 
 	initStringInfo(&buf);
 	for (k = 0; k < n; k++)
-		appendStringInfo(&buf, "%s%s", k ? sep : "",
-						 pm_graph_rev(pg->g, items[k])->id);
+		appendStringInfo(&buf, "%s%s", k ? sep : "", names[k]);
 	return buf.data;
+}
+
+/* The ids of some revisions of a graph (borrowed). */
+static char **
+ids_of(PgmigGraph *pg, const int *items, int n)
+{
+	char	  **names = palloc(sizeof(char *) * (n + 1));
+	int			k;
+
+	for (k = 0; k < n; k++)
+		names[k] = pm_graph_rev(pg->g, items[k])->id;
+	return names;
+}
+
+char *
+pgmig_join_ids(PgmigGraph *pg, const int *items, int n, const char *sep)
+{
+	return pgmig_join_names(ids_of(pg, items, n), n, sep);
 }
 
 Datum
@@ -396,12 +413,7 @@ pgmig_cstring_array(char **items, int n)
 Datum
 pgmig_ids_array(PgmigGraph *pg, const int *items, int n)
 {
-	char	  **names = palloc(sizeof(char *) * (n + 1));
-	int			k;
-
-	for (k = 0; k < n; k++)
-		names[k] = pm_graph_rev(pg->g, items[k])->id;
-	return pgmig_cstring_array(names, n);
+	return pgmig_cstring_array(ids_of(pg, items, n), n);
 }
 
 /*

@@ -170,6 +170,30 @@ SELECT state FROM pgmig.graph_verified;
 UPDATE pgmig.graph_verified SET state = NULL;
 RESET ROLE;
 
+-- The short way reads the verified image in place and pgmig.applied as it
+-- is: what it says about the applied set, the heads and the scripts is
+-- what the long way says.  A second head without a downgrade script, and
+-- a check() that verifies it:
+SELECT pgmig.add('v3b', '{v2}', 'SELECT 4;', NULL, 'side, irreversible');
+SELECT * FROM pgmig.check() ORDER BY severity, revision, problem;
+SELECT xmin AS record_xmin2 FROM pgmig.graph_verified \gset
+-- then pgmig.applied changed with pgmig's triggers bypassed (the record is
+-- about pgmig.revision's rows: it stays valid)
+SET session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision = 'v1';
+INSERT INTO pgmig.applied (revision, checksum) VALUES ('ghost', 'x');
+UPDATE pgmig.applied SET checksum = repeat('0', 64) WHERE revision = 'v2';
+RESET session_replication_role;
+\c -
+SET pgmig.guard = off;
+SELECT * FROM pgmig.check() ORDER BY severity, revision, problem;
+SELECT current, heads, pending, problems FROM pgmig.status();
+SELECT xmin = :'record_xmin2' AS short_way FROM pgmig.graph_verified;
+-- the long way (the record voided) says the same
+UPDATE pgmig.graph_verified SET state = NULL;
+SELECT * FROM pgmig.check() ORDER BY severity, revision, problem;
+SELECT current, heads, pending, problems FROM pgmig.status();
+
 SET client_min_messages = warning;
 DROP OWNED BY verified_reader;
 DROP ROLE verified_reader;
