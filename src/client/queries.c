@@ -89,6 +89,7 @@ find_query(const char *name)
 
 /* set by see_folder(): it loaded the folder (the database's view changed) */
 static bool folder_loaded = false;
+static bool folder_load_tried = false;	/* a load may have taken the lock */
 
 /*
  * Open a transaction and load the folder into it (see the header).  A load
@@ -143,6 +144,7 @@ see_folder(PGconn *conn, int *errors)
 	}
 	exec_sql(conn, "SAVEPOINT pgmig_see_folder", 0, NULL);
 	/* nothing is loaded for real: no "Loaded ..." line */
+	folder_load_tried = true;
 	opts.quiet = true;
 	load_lock_nowait = true;
 	loaded = load_dir(conn, false);
@@ -197,6 +199,7 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 			lock[k] = PQgetisnull(before, 0, 5 + k) ? NULL : pg_strdup(PQgetvalue(before, 0, 5 + k));
 	}
 	folder_loaded = false;
+	folder_load_tried = false;
 	if (!see_folder(conn, errors))
 	{
 		if (before)
@@ -215,11 +218,15 @@ run_readonly(const readonly_query *q, const char *arg, int *errors)
 	else
 		res = run_sql(conn, sql, strstr(q->source, "$1") ? 1 : 0, &arg);
 	pg_free(sql);
-	/* the folder's load, if any, is undone; a lock taken by it is released */
+	/*
+	 * the folder's load, if any, is undone; a lock taken by it is released
+	 * (no load, no lock: a round trip less for a command without a folder)
+	 */
 	PQclear(PQexec(conn, "ROLLBACK"));
-	PQclear(PQexec(conn, "SELECT pgmig.unlock() FROM pg_catalog.pg_locks"
-				   " WHERE locktype OPERATOR(pg_catalog.=) 'advisory'"
-				   "   AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1"));
+	if (folder_load_tried)
+		PQclear(PQexec(conn, "SELECT pgmig.unlock() FROM pg_catalog.pg_locks"
+					   " WHERE locktype OPERATOR(pg_catalog.=) 'advisory'"
+					   "   AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1"));
 	if (res == NULL)
 	{
 		disconnect_db(conn);
