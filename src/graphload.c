@@ -405,7 +405,7 @@ graph_version_read(Oid relid)
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
-	rows = pgmig_read_rows_direct(relid, "version", INT8OID, NULL, &d, &isnull);
+	rows = pgmig_read_rows_direct(relid, "version", INT8OID, NULL, &d, &isnull, NULL);
 	PopActiveSnapshot();
 	if (rows != 1 || isnull)
 		graph_version_error();

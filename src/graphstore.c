@@ -125,9 +125,6 @@ pgmig_big_arena_begin(Size reserve)
 	return reserve >= PGMIG_MAPPED_MIN && pgmig_core_arena_begin(reserve);
 }
 
-static const char *image_read_verified_query =
-"SELECT image, checksums, ctid, xmin FROM pgmig.graph_image";
-
 static const char *image_write_query = "UPDATE pgmig.graph_image SET image = $1, checksums = $2";
 
 static Oid
@@ -537,40 +534,32 @@ image_of_other_format(bytea *image)
 /*
  * check()'s read of the image row: image and checksums only when the row
  * is exactly the version check() verified (expect), else *image NULL.
+ * Read straight from the table, as pgmig (pgmig_read_rows_direct): the
+ * table has one row, and both reads see it in the same snapshot.
  */
 static void
 verified_image_row(const PgmigRowKey *expect, bytea **image, bytea **sums_image)
 {
-	bool		n1;
-	bool		n2;
-	bool		n3;
-	bool		n4;
+	Oid			relid = pgmig_relid("graph_image");
 	Datum		img;
 	Datum		sums;
-	Datum		tid;
-	Datum		xmin;
+	bool		n1;
+	bool		n2;
+	PgmigRowKey k1;
+	PgmigRowKey k2;
 
 	*image = NULL;
-	if (image_exec(image_read_verified_query, 0, NULL, NULL, NULL, true,
-				   SPI_OK_SELECT) != 1)
-	{
-		pgmig_spi_done();
+	if (pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy,
+							   &img, &n1, &k1) != 1 || n1 ||
+		k1.tid != expect->tid || k1.xmin != expect->xmin)
 		return;
-	}
-	img = pgmig_spi_datum(0, 1, &n1);
-	sums = pgmig_spi_datum(0, 2, &n2);
-	tid = pgmig_spi_datum(0, 3, &n3);
-	xmin = pgmig_spi_datum(0, 4, &n4);
 	/* only the version of the row that check() verified */
-	if (!n1 && !n2 && !n3 && !n4 &&
-		pgmig_tid_key((ItemPointer) DatumGetPointer(tid)) == expect->tid &&
-		DatumGetTransactionId(xmin) == expect->xmin)
-	{
-		*image = (bytea *) DatumGetPointer(img);
-		if ((*sums_image = (bytea *) fetch_mapped(sums)) == NULL)
-			*sums_image = pg_detoast_datum_packed((bytea *) DatumGetPointer(sums));
-	}
-	pgmig_spi_done();
+	if (pgmig_read_rows_direct(relid, "checksums", BYTEAOID, pgmig_value_copy,
+							   &sums, &n2, &k2) != 1 || n2 ||
+		k2.tid != k1.tid || k2.xmin != k1.xmin)
+		return;
+	*image = (bytea *) DatumGetPointer(img);
+	*sums_image = (bytea *) DatumGetPointer(sums);
 }
 
 static bytea *image_row(void);
@@ -896,7 +885,8 @@ view_applied_of(PgmigImageView *iv, const pm_set *which)
  */
 int
 pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
-					   Datum (*copy) (Datum), Datum *value, bool *isnull)
+					   Datum (*copy) (Datum), Datum *value, bool *isnull,
+					   PgmigRowKey *key)
 {
 	AttrNumber	att = get_attnum(relid, column);
 	Relation	rel;
@@ -918,6 +908,18 @@ pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 			Datum		d = slot_getattr(slot, att, isnull);
 
 			*value = *isnull || copy == NULL ? d : copy(d);
+			if (key != NULL)
+			{
+				bool		should_free;
+				HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &should_free);
+
+				/* the row's version, as its ctid and xmin columns read */
+				key->tid = pgmig_tid_key(&tup->t_self);
+				key->xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+				key->frozen = false;
+				if (should_free)
+					heap_freetuple(tup);
+			}
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -955,7 +957,8 @@ image_row(void)
 
 	if (!OidIsValid(relid))
 		return NULL;
-	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy, &d, &isnull);
+	rows = pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy, &d, &isnull,
+								  NULL);
 	return rows == 1 && !isnull ? (bytea *) DatumGetPointer(d) : NULL;
 }
 

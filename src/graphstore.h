@@ -86,7 +86,7 @@ extern bool pgmig_big_arena_begin(Size reserve);
 /* A small pgmig table's first row read directly (graphstore.c). */
 extern int	pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 								   Datum (*copy) (Datum), Datum *value,
-								   bool *isnull);
+								   bool *isnull, PgmigRowKey *key);
 extern Datum pgmig_value_copy(Datum d);
 
 /* 64 hex digits as 32 bytes; false for anything else */

@@ -254,7 +254,7 @@ pgmig_verified_read(PgmigVerified *v)
 		return;					/* extension older than this record */
 	/* read directly (no query to plan in a new backend), as pgmig would */
 	if (pgmig_read_rows_direct(relid, "state", BYTEAOID, pgmig_value_copy,
-							   &d, &isnull) != 1 || isnull)
+							   &d, &isnull, NULL) != 1 || isnull)
 		return;
 	state = pg_detoast_datum_packed((bytea *) DatumGetPointer(d));
 	if (!decode((unsigned char *) VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state), v))
