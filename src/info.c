@@ -490,56 +490,133 @@ pgmig_branches(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * One row of history(), made in rowcxt and freed once stored; empty is the
+ * shared empty text[] (most revisions have no dependencies or labels).
+ */
+static void
+put_history_row(FunctionCallInfo fcinfo, MemoryContext rowcxt, Datum empty,
+				const char *id, char **parents, int nparents,
+				char **deps, int ndeps, char **labels, int nlabels,
+				const char *message, bool applied, int nchildren,
+				int nparents_unique)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
+	Datum		v[9];
+	bool		n[9] = {0};
+
+	v[0] = CStringGetTextDatum(id);
+	v[1] = nparents ? pgmig_cstring_array(parents, nparents) : empty;
+	v[2] = ndeps ? pgmig_cstring_array(deps, ndeps) : empty;
+	v[3] = nlabels ? pgmig_cstring_array(labels, nlabels) : empty;
+	v[4] = CStringGetTextDatum(message);
+	v[5] = BoolGetDatum(applied);
+	v[6] = BoolGetDatum(nchildren == 0);
+	v[7] = BoolGetDatum(nchildren >= 2);
+	v[8] = BoolGetDatum(nparents_unique >= 2);
+	put_row(fcinfo, v, n);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(rowcxt);
+}
+
+/*
+ * A backend's first history() of every revision reads the stored image in
+ * place (the graph built from it would give the same rows: its parents'
+ * and dependencies' names are the ids the image resolves them to).
+ */
+static void
+history_from_view(FunctionCallInfo fcinfo, PgmigImageView *iv,
+				  MemoryContext rowcxt, Datum empty)
+{
+	pm_image_view *v = &iv->v;
+	char	  **names = NULL;
+	int			room = 0;
+	int			k;
+
+	for (k = v->n - 1; k >= 0; k--)
+	{
+		int			i = pm_image_view_order(v, k);
+		pm_image_rec r;
+		int			ne;
+		int			unique = 0;
+		int			e;
+
+		pm_image_view_rec(v, i, &r);
+		ne = r.nparents + r.ndeps;
+		if (ne + r.nlabels > room)
+		{
+			room = Max(ne + r.nlabels, 2 * room);
+			names = names ? repalloc(names, sizeof(char *) * room) :
+				palloc(sizeof(char *) * room);
+		}
+		for (e = 0; e < ne; e++)
+		{
+			pm_image_rec pr;
+			int			j;
+
+			pm_image_view_rec(v, pm_image_rec_edge(&r, e), &pr);
+			names[e] = (char *) pr.id;
+			/* a parent named twice counts once, as in the built graph */
+			for (j = 0; e < r.nparents && j < e && strcmp(names[j], pr.id) != 0; j++)
+				;
+			if (e < r.nparents && j == e)
+				unique++;
+		}
+		pm_image_rec_labels(&r, (const char **) names + ne);
+		put_history_row(fcinfo, rowcxt, empty, r.id, names, r.nparents,
+						names + r.nparents, r.ndeps, names + ne, r.nlabels,
+						r.message, iv->applied[i] != 0, v->nchildren[i], unique);
+	}
+}
+
 PG_FUNCTION_INFO_V1(pgmig_history);
 Datum
 pgmig_history(PG_FUNCTION_ARGS)
 {
 	InfoCall	ic;
+	PgmigImageView iv;
 	unsigned char *inrange = NULL;
 	const int  *topo;
 	int			k;
 	Datum		empty;
 	MemoryContext rowcxt;
-	MemoryContext oldcxt;
 
 	pgmig_srf_init(fcinfo);
-	info_begin(&ic, false);
+	/* most revisions have no dependencies or labels: share one empty array */
+	empty = PointerGetDatum(construct_empty_array(TEXTOID));
+	if (PG_ARGISNULL(0) &&
+		info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_ALL, false))
+	{
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig history row",
+									   ALLOCSET_SMALL_SIZES);
+		history_from_view(fcinfo, &iv, rowcxt, empty);
+		info_end(&ic);
+		return (Datum) 0;
+	}
 	if (!PG_ARGISNULL(0))
 	{
 		char	   *range = text_to_cstring(PG_GETARG_TEXT_PP(0));
 		pm_error	err;
 
+		info_begin(&ic, false);
 		inrange = palloc0(ic.pg->n + 1);
 		if (!pm_range_resolve(ic.pg->g, range, inrange, &err))
 			pgmig_report(&err);
 	}
 	topo = pm_graph_topo(ic.pg->g);
-	/* most revisions have no dependencies or labels: share one empty array */
-	empty = PointerGetDatum(construct_empty_array(TEXTOID));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig history row",
 								   ALLOCSET_SMALL_SIZES);
 	for (k = ic.pg->n - 1; k >= 0; k--)
 	{
 		int			i = topo[k];
 		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
-		Datum		v[9];
-		bool		n[9] = {0};
 
 		if (inrange && !inrange[i])
 			continue;
-		oldcxt = MemoryContextSwitchTo(rowcxt);
-		v[0] = CStringGetTextDatum(r->id);
-		v[1] = r->nparents ? pgmig_cstring_array(r->parent_names, r->nparents) : empty;
-		v[2] = r->ndeps ? pgmig_cstring_array(r->dep_names, r->ndeps) : empty;
-		v[3] = r->nlabels ? pgmig_cstring_array(r->labels, r->nlabels) : empty;
-		v[4] = CStringGetTextDatum(ic.pg->message[i]);
-		v[5] = BoolGetDatum(r->applied);
-		v[6] = BoolGetDatum(r->nchildren == 0);
-		v[7] = BoolGetDatum(r->nchildren >= 2);
-		v[8] = BoolGetDatum(r->nparents_ok >= 2);
-		put_row(fcinfo, v, n);
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(rowcxt);
+		put_history_row(fcinfo, rowcxt, empty, r->id, r->parent_names, r->nparents,
+						r->dep_names, r->ndeps, r->labels, r->nlabels,
+						ic.pg->message[i], r->applied, r->nchildren,
+						r->nparents_ok);
 	}
 	info_end(&ic);
 	return (Datum) 0;

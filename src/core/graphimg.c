@@ -916,9 +916,8 @@ pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
 	return all;
 }
 
-/* The revision at place k of the stored (topological) order. */
-static inline int
-view_order_at(const pm_image_view *v, int k)
+int
+pm_image_view_order(const pm_image_view *v, int k)
 {
 	if (v->load_order)
 		return k;
@@ -938,7 +937,7 @@ pm_image_view_plan_upgrade(const pm_image_view *v, const pm_set *targets,
 	view_set_init(out, v->n);
 	for (k = 0; k < v->n; k++)
 	{
-		int			i = view_order_at(v, k);
+		int			i = pm_image_view_order(v, k);
 
 		if (mark[i] && !applied[i])
 			out->items[out->n++] = i;

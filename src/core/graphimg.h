@@ -156,6 +156,9 @@ extern bool pm_image_view_all_applied(const pm_image_view *v,
 									  const pm_set *targets,
 									  const unsigned char *applied);
 
+/* The revision at place k of the stored (topological) order. */
+extern int	pm_image_view_order(const pm_image_view *v, int k);
+
 /*
  * The revisions an upgrade to targets runs, in the order it runs them:
  * pm_plan_upgrade's answer (the stored order restricted to the unapplied

@@ -81,7 +81,14 @@ SELECT step, revision FROM pgmig.plan('upgrade', 'heads');
 SELECT step, revision FROM pgmig.plan('upgrade', 'heads');
 \c -
 SELECT revision FROM pgmig.resolve('heads');
-DELETE FROM pgmig.revision WHERE id = 'g3b';
+-- a merge of both heads that also depends on g1, with a label: a new
+-- backend's first history() reads the image in place, the second the
+-- built graph; every column is the same
+SELECT pgmig.add('gm', '{g3,g3b}', 'SELECT 1;', 'SELECT 1;', 'merge', '{mlbl}', '{g1}');
+\c -
+SELECT * FROM pgmig.history();
+SELECT * FROM pgmig.history();
+DELETE FROM pgmig.revision WHERE id IN ('gm', 'g3b');
 
 -- Replace an unapplied revision: the image follows.
 SELECT pgmig.add('g3', '{g2}', 'SELECT 1;', 'SELECT 1;', 'three, replaced');
