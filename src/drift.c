@@ -71,6 +71,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "graphstore.h"
 #include "spi_util.h"
 #include "subxact.h"
 
@@ -495,6 +496,23 @@ pgmig_record_pending(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * A text column of pgmig.schema_state's one row (NULL if null), read
+ * straight from the table (no query to parse and plan in a new backend:
+ * every check() and status() asks); *recorded false when there is no row.
+ */
+static char *
+state_text(const char *column, bool *recorded)
+{
+	Datum		d;
+	bool		isnull;
+	int			rows = pgmig_read_rows_direct(state_relid(), column, TEXTOID,
+											  pgmig_value_copy, &d, &isnull, NULL);
+
+	*recorded = rows > 0;
+	return rows > 0 && !isnull ? TextDatumGetCString(d) : NULL;
+}
+
 static void
 drift_work(void *arg)
 {
@@ -513,12 +531,8 @@ drift_work(void *arg)
 	 * found no drift: the schema is still the recorded one, no snapshot
 	 * needed (pgmig._catalog_version(), 31_drift.sql).
 	 */
-	n = pgmig_spi_exec("SELECT catalog_version, pending_version FROM pgmig.schema_state",
-					   0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
-	da->recorded = n > 0;
-	version = n > 0 ? pgmig_spi_text(0, 1) : NULL;
-	pending = n > 0 ? pgmig_spi_text(0, 2) : NULL;
-	pgmig_spi_done();
+	version = state_text("catalog_version", &da->recorded);
+	pending = state_text("pending_version", &da->recorded);
 	if (!da->recorded)
 		return;
 	now = pgmig_catalog_version();
