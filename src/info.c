@@ -148,17 +148,7 @@ verdict_prereqs(InfoCall *ic, int i, int *out, int *nparents)
 		return n;
 	}
 	pm_image_view_rec(&ic->iv->v, i, &r);
-	for (k = 0; k < r.nparents; k++)
-	{
-		int			p = pm_image_rec_edge(&r, k);
-		int			j;
-
-		for (j = 0; j < n && out[j] != p; j++)
-			;
-		if (j == n)
-			out[n++] = p;
-	}
-	*nparents = n;
+	n = *nparents = pm_image_rec_unique_parents(&r, out);
 	for (k = 0; k < r.ndeps; k++)
 		out[n++] = pm_image_rec_edge(&r, r.nparents + k);
 	return n;
@@ -530,6 +520,7 @@ history_from_view(FunctionCallInfo fcinfo, PgmigImageView *iv,
 {
 	pm_image_view *v = &iv->v;
 	char	  **names = NULL;
+	int		   *parents = NULL;
 	int			room = 0;
 	int			k;
 
@@ -538,7 +529,6 @@ history_from_view(FunctionCallInfo fcinfo, PgmigImageView *iv,
 		int			i = pm_image_view_order(v, k);
 		pm_image_rec r;
 		int			ne;
-		int			unique = 0;
 		int			e;
 
 		pm_image_view_rec(v, i, &r);
@@ -548,24 +538,22 @@ history_from_view(FunctionCallInfo fcinfo, PgmigImageView *iv,
 			room = Max(ne + r.nlabels, 2 * room);
 			names = names ? repalloc(names, sizeof(char *) * room) :
 				palloc(sizeof(char *) * room);
+			parents = parents ? repalloc(parents, sizeof(int) * room) :
+				palloc(sizeof(int) * room);
 		}
+		/* the names as given: the ids the image resolved them to */
 		for (e = 0; e < ne; e++)
 		{
 			pm_image_rec pr;
-			int			j;
 
 			pm_image_view_rec(v, pm_image_rec_edge(&r, e), &pr);
 			names[e] = (char *) pr.id;
-			/* a parent named twice counts once, as in the built graph */
-			for (j = 0; e < r.nparents && j < e && strcmp(names[j], pr.id) != 0; j++)
-				;
-			if (e < r.nparents && j == e)
-				unique++;
 		}
 		pm_image_rec_labels(&r, (const char **) names + ne);
 		put_history_row(fcinfo, rowcxt, empty, r.id, names, r.nparents,
 						names + r.nparents, r.ndeps, names + ne, r.nlabels,
-						r.message, iv->applied[i] != 0, v->nchildren[i], unique);
+						r.message, iv->applied[i] != 0, v->nchildren[i],
+						pm_image_rec_unique_parents(&r, parents));
 	}
 }
 

@@ -917,6 +917,25 @@ pm_image_view_all_applied(const pm_image_view *v, const pm_set *targets,
 }
 
 int
+pm_image_rec_unique_parents(const pm_image_rec *r, int *out)
+{
+	int			n = 0;
+	int			k;
+
+	for (k = 0; k < r->nparents; k++)
+	{
+		int			p = pm_image_rec_edge(r, k);
+		int			j;
+
+		for (j = 0; j < n && out[j] != p; j++)
+			;
+		if (j == n)
+			out[n++] = p;
+	}
+	return n;
+}
+
+int
 pm_image_view_order(const pm_image_view *v, int k)
 {
 	if (v->load_order)

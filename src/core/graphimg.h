@@ -123,6 +123,11 @@ extern void pm_image_view_free(pm_image_view *v);
 extern void pm_image_view_rec(const pm_image_view *v, int i, pm_image_rec *r);
 /* The k-th edge (parents first, then dependencies) of a record. */
 extern int	pm_image_rec_edge(const pm_image_rec *r, int k);
+/*
+ * Its parents as the built graph has them (a parent named twice counts
+ * once), into out (room for r->nparents); returns how many.
+ */
+extern int	pm_image_rec_unique_parents(const pm_image_rec *r, int *out);
 /* Its labels, into out (room for r->nlabels). */
 extern void pm_image_rec_labels(const pm_image_rec *r, const char **out);
 

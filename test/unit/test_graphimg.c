@@ -330,6 +330,13 @@ test_view(void)
 		  pm_image_rec_edge(&r, 0) == 2 && pm_image_rec_edge(&r, 1) == 3 &&
 		  pm_image_rec_edge(&r, 2) == 4 && strcmp(r.message, messages[5]) == 0 &&
 		  r.flags == flags[5], "a record reads in place: id, edges, message, flags");
+	{
+		int			ps[2];
+
+		CHECK(pm_image_rec_unique_parents(&r, ps) == 2 && ps[0] == 2 && ps[1] == 3 &&
+			  pm_graph_rev(img.g, 5)->nparents_ok == 2,
+			  "its parents as the built graph has them");
+	}
 	pm_image_view_rec(&v, 1, &r);
 	pm_image_rec_labels(&r, labels);
 	CHECK(r.nlabels == 1 && strcmp(labels[0], "lbl") == 0, "labels read in place");
