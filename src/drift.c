@@ -268,11 +268,11 @@ record_work(void *arg)
 		return;
 	}
 	(void) pgmig_spi_exec("INSERT INTO pgmig.schema_state AS s"
-						  " (id, snapshot, recorded_at, action, target, role_name, session_role, txid,"
+						  " (id, snapshot_text, recorded_at, action, target, role_name, session_role, txid,"
 						  "  catalog_version)"
-						  " VALUES (true, pgmig.snapshot(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
+						  " VALUES (true, pgmig._snapshot_text(), pg_catalog.clock_timestamp(), $1, $2, $3, $4,"
 						  "         pg_catalog.txid_current(), $5)"
-						  " ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot,"
+						  " ON CONFLICT (id) DO UPDATE SET snapshot_text = EXCLUDED.snapshot_text,"
 						  "  recorded_at = EXCLUDED.recorded_at, action = EXCLUDED.action,"
 						  "  target = EXCLUDED.target, role_name = EXCLUDED.role_name,"
 						  "  session_role = EXCLUDED.session_role, txid = EXCLUDED.txid,"
@@ -344,51 +344,58 @@ typedef struct RecordedArgs
 	text	   *snapshot;		/* out: NULL when not current */
 } RecordedArgs;
 
+static char *state_text(const char *column, bool *recorded);
+
 static void
 recorded_work(void *arg)
 {
 	RecordedArgs *ra = (RecordedArgs *) arg;
+	bool		recorded;
 	bool		isnull;
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1];
-	char	   *recorded;
-	char	   *now;
+	char	   *version;
+	char	   *suffix;
+	Datum		d;
+	text	   *t;
+	size_t		len;
+	size_t		slen;
 
 	/*
 	 * Current: nothing pending, the catalogs at the digest recorded with it
-	 * (the rule drift() keeps), and the same server version (its number is
-	 * in the snapshot, and a minor release may print a definition anew).
-	 * The digest is computed only when there is a complete record to
-	 * compare it with (a database whose schema no run has recorded answers
-	 * at once), and passed as a parameter: written as
-	 * pgmig._catalog_version() in the WHERE clause, the planner computed it
-	 * a second time to estimate the clause's selectivity (12 ms at 1,000
-	 * tables).
+	 * (the rule drift() keeps), and the same server version (a minor
+	 * release may print a definition anew).  The digest is computed only
+	 * when there is a complete record to compare it with (a database whose
+	 * schema no run has recorded answers at once).  Every column is read
+	 * straight from the table in the active snapshot: no query to plan in
+	 * a new backend, and the text is handed out as stored.
 	 */
-	recorded = pgmig_spi_exec("SELECT catalog_version FROM pgmig.schema_state"
-							  " WHERE pending_version IS NULL AND catalog_version IS NOT NULL",
-							  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT) == 1 ?
-		pgmig_spi_text(0, 1) : NULL;
-	pgmig_spi_done();
-	if (recorded == NULL)
+	if (state_text("pending_version", &recorded) != NULL || !recorded)
 		return;
-	now = pgmig_catalog_version();
-	if (strcmp(recorded, now) != 0)
+	version = state_text("catalog_version", &recorded);
+	if (version == NULL || strcmp(version, pgmig_catalog_version()) != 0)
 		return;
-	v[0] = CStringGetTextDatum(now);
-	if (pgmig_spi_exec("SELECT snapshot::pg_catalog.text FROM pgmig.schema_state"
-					   " WHERE pending_version IS NULL"
-					   "   AND catalog_version OPERATOR(pg_catalog.=) $1"
-					   "   AND snapshot OPERATOR(pg_catalog.->) 'server_version_num' OPERATOR(pg_catalog.=)"
-					   "       pg_catalog.to_jsonb(pg_catalog.current_setting('server_version_num')::pg_catalog.int4)",
-					   1, types, v, NULL, true, 1, SPI_OK_SELECT) == 1)
 	{
+		/* into the caller's context: the function returns it */
 		MemoryContext old = MemoryContextSwitchTo(ra->cxt);
+		int			rows = pgmig_read_rows_direct(state_relid(), "snapshot_text", TEXTOID,
+												  pgmig_value_copy, &d, &isnull, NULL);
 
-		ra->snapshot = DatumGetTextPCopy(pgmig_spi_datum(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
+		if (rows != 1 || isnull)
+			return;
 	}
-	pgmig_spi_done();
+	t = (text *) DatumGetPointer(d);
+
+	/*
+	 * The server that printed it: its number is the snapshot's last key
+	 * (jsonb's order puts the longest last; _snapshot_text() writes it so).
+	 * A text that does not end so is not taken (the catalogs are read).
+	 */
+	suffix = psprintf("\"server_version_num\": %s}",
+					  GetConfigOption("server_version_num", false, false));
+	slen = strlen(suffix);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (len >= slen && memcmp(VARDATA_ANY(t) + len - slen, suffix, slen) == 0)
+		ra->snapshot = t;
 }
 
 /*
@@ -441,7 +448,7 @@ take_pending(const char *pending)
 	if (RecoveryInProgress() || XactReadOnly || IsolationUsesXactSnapshot())
 		return;
 	v[0] = CStringGetTextDatum(pending);
-	(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET snapshot = pgmig.snapshot(),"
+	(void) pgmig_spi_exec("UPDATE pgmig.schema_state SET snapshot_text = pgmig._snapshot_text(),"
 						  "  catalog_version = pending_version, pending_version = NULL"
 						  " WHERE id IN (SELECT id FROM pgmig.schema_state"
 						  "               WHERE pending_version OPERATOR(pg_catalog.=) $1"

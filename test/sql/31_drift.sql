@@ -21,10 +21,10 @@ SELECT action, target, role_name = current_user AS by_me,
   FROM pgmig.schema_state;
 -- the snapshot column is compressed with lz4 from PostgreSQL 14 on (to_jsonb:
 -- pg_attribute has no attcompression on 13)
-SELECT CASE WHEN current_setting('server_version_num')::integer < 140000 THEN true
-			ELSE to_jsonb(a)->>'attcompression' = 'l' END AS lz4_where_available
+SELECT bool_and(CASE WHEN current_setting('server_version_num')::integer < 140000 THEN true
+			ELSE to_jsonb(a)->>'attcompression' = 'l' END) AS lz4_where_available, count(*)
   FROM pg_attribute a
- WHERE a.attrelid = 'pgmig.schema_state'::regclass AND a.attname = 'snapshot';
+ WHERE a.attrelid = 'pgmig.schema_state'::regclass AND a.attname IN ('snapshot', 'snapshot_text');
 SELECT * FROM pgmig.drift();
 SELECT * FROM pgmig.check();
 SELECT drift FROM pgmig.status();
@@ -35,6 +35,24 @@ SELECT jsonb_pretty(o) FROM jsonb_array_elements(pgmig.snapshot()->'objects') o
 -- while the record is the schema now, pgmig._recorded_snapshot() gives it
 -- (the client's diff reads it), exactly pgmig.snapshot()'s text
 SELECT pgmig._recorded_snapshot() = pgmig.snapshot()::text AS recorded_is_now;
+-- the record is kept as text, its jsonb generated from that text by the
+-- server: the two cannot disagree (the jsonb cannot be written on its own)
+SELECT snapshot_text = snapshot::text AS text_is_the_jsonb,
+	   snapshot_text = pgmig._snapshot_text() AS text_is_now
+  FROM pgmig.schema_state;
+\set VERBOSITY terse
+UPDATE pgmig.schema_state SET snapshot = '{}';
+\set VERBOSITY default
+-- a record printed by another server version is not handed out (a minor
+-- release may print a definition anew): the catalogs are read instead
+BEGIN;
+UPDATE pgmig.schema_state
+   SET snapshot_text = replace(snapshot_text, '"server_version_num": ' || current_setting('server_version_num'),
+							   '"server_version_num": 1' || current_setting('server_version_num'));
+SELECT catalog_version = pgmig._catalog_version() AS digest_still_current,
+	   pgmig._recorded_snapshot() IS NULL AS other_version_not_taken
+  FROM pgmig.schema_state;
+ROLLBACK;
 
 -- changes outside a migration with the guard off: the guard logs nothing,
 -- drift() names every object added, changed or removed
@@ -342,15 +360,15 @@ COMMIT;
 -- a damaged record: check() and status() warn, say drift is not counted
 -- (status().drift NULL), and tell how to record the schema again
 SELECT pgmig.record_schema() > 0 AS recorded;
-UPDATE pgmig.schema_state SET snapshot = '{"format": 1, "objects": 5}', catalog_version = NULL;
+UPDATE pgmig.schema_state SET snapshot_text = '{"format": 1, "objects": 5}', catalog_version = NULL;
 SELECT drift, problems FROM pgmig.status();
 SELECT severity, problem FROM pgmig.check() WHERE problem LIKE 'drift not counted%';
 -- drift() refuses it with its own error (not the bare jsonb one), also a
 -- record of another format and one whose objects have no id
 SELECT count(*) FROM pgmig.drift();
-UPDATE pgmig.schema_state SET snapshot = jsonb_set(pgmig.snapshot(), '{format}', '2');
+UPDATE pgmig.schema_state SET snapshot_text = jsonb_set(pgmig.snapshot(), '{format}', '2')::text;
 SELECT count(*) FROM pgmig.drift();
-UPDATE pgmig.schema_state SET snapshot = '{"format": 1, "objects": [{"kind": "schema"}]}';
+UPDATE pgmig.schema_state SET snapshot_text = '{"format": 1, "objects": [{"kind": "schema"}]}';
 SELECT count(*) FROM pgmig.drift();
 SELECT pgmig.record_schema() > 0 AS recorded;
 SELECT drift FROM pgmig.status();
@@ -358,7 +376,7 @@ SELECT drift FROM pgmig.status();
 -- recorded with the catalogs' digest, and records who and when: the marker
 -- no snapshot has (schema_state is data, outside the digest) stays
 SELECT pgmig.record_schema() > 0 AS recorded;
-UPDATE pgmig.schema_state SET snapshot = snapshot || '{"marker": true}';
+UPDATE pgmig.schema_state SET snapshot_text = (snapshot || '{"marker": true}')::text;
 SELECT pgmig.add('d6', (SELECT array_agg(revision) FROM pgmig.heads()),
 				 'INSERT INTO drift_t (id) VALUES (6)', 'DELETE FROM drift_t WHERE id = 6', 'd6 data');
 SELECT pgmig.upgrade();
@@ -384,7 +402,7 @@ RESET pgmig.record_schema;
 COMMENT ON TABLE drift_t IS NULL;
 -- nor under record_schema(), which always takes it again
 SELECT pgmig.record_schema() > 0 AS recorded;
-UPDATE pgmig.schema_state SET snapshot = snapshot || '{"marker": true}';
+UPDATE pgmig.schema_state SET snapshot_text = (snapshot || '{"marker": true}')::text;
 SELECT pgmig.record_schema() > 0 AS recorded;
 SELECT snapshot ? 'marker' AS kept FROM pgmig.schema_state;
 SELECT pgmig.downgrade('base');
