@@ -267,6 +267,25 @@ pm_free(void *ptr)
 	pfree(ptr);
 }
 
+/*
+ * In the server a large block is carved from the context's huge-page
+ * mapping when there is one (released with the context, like palloc'd
+ * memory); pm_free tells its pieces apart.
+ */
+void *
+pm_malloc_large(size_t size)
+{
+	void	   *p = pgmig_huge_alloc(size);
+
+	return p != NULL ? p : pm_malloc(size);
+}
+
+void
+pm_free_large(void *ptr)
+{
+	pm_free(ptr);
+}
+
 void *
 pm_alloc_context(void)
 {

@@ -8,8 +8,10 @@
  */
 #include "pm_common.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 void *
 pm_malloc(size_t size)
@@ -53,4 +55,63 @@ void *
 pm_alloc_use(void *cxt)
 {
 	return NULL;
+}
+
+/*
+ * pm_malloc_large: a block of a huge page or more is its own mapping,
+ * starting on a huge page and advised MADV_HUGEPAGE (Linux backs it with
+ * 2 MB pages when transparent huge pages are "always" or "madvise", the
+ * usual default); smaller blocks, and every block where that advice does
+ * not exist or mmap fails, come from malloc.  A header in front says which.
+ */
+#define PM_HUGE_PAGE	((size_t) 2 * 1024 * 1024)
+#define PM_LARGE_HDR	64
+
+typedef struct large_hdr
+{
+	void	   *base;			/* the mapping, or NULL: malloc'd at base */
+	size_t		len;
+} large_hdr;
+
+void *
+pm_malloc_large(size_t size)
+{
+	char	   *p;
+
+#ifdef MADV_HUGEPAGE
+	if (size + PM_LARGE_HDR >= PM_HUGE_PAGE)
+	{
+		size_t		len = (size + PM_LARGE_HDR + PM_HUGE_PAGE - 1) / PM_HUGE_PAGE * PM_HUGE_PAGE + PM_HUGE_PAGE;
+		char	   *addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+								MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (addr != MAP_FAILED)
+		{
+			char	   *start = (char *) (((uintptr_t) addr + PM_HUGE_PAGE - 1) & ~(uintptr_t) (PM_HUGE_PAGE - 1));
+
+			(void) madvise(start, len - (size_t) (start - addr), MADV_HUGEPAGE);
+			((large_hdr *) start)->base = addr;
+			((large_hdr *) start)->len = len;
+			return start + PM_LARGE_HDR;
+		}
+	}
+#endif
+	p = pm_malloc(size + PM_LARGE_HDR);
+	((large_hdr *) p)->base = NULL;
+	((large_hdr *) p)->len = 0;
+	return p + PM_LARGE_HDR;
+}
+
+void
+pm_free_large(void *ptr)
+{
+	large_hdr  *h;
+
+	if (ptr == NULL)
+		return;
+	h = (large_hdr *) ((char *) ptr - PM_LARGE_HDR);
+	if (h->base != NULL)
+		(void) munmap(h->base, h->len);
+	else
+		free(h);
 }

@@ -35,11 +35,15 @@ typedef struct jchunk
 
 #define JCHUNK_HDR (((sizeof(jchunk) + 15) / 16) * 16)
 #define JCHUNK_SIZE ((size_t) 256 * 1024)
+#define JCHUNK_MAX ((size_t) 32 * 1024 * 1024)
+/* a chunk of one huge page, its headers included (pm_malloc_large's too) */
+#define JCHUNK_BIG ((size_t) 2 * 1024 * 1024 - JCHUNK_HDR - 64)
 
 typedef struct jroot
 {
 	pm_json		v;				/* first: a root's pm_json * is its jroot * */
 	jchunk	   *chunks;
+	size_t		total;			/* bytes in chunks so far */
 	char	  **owned;			/* strings adopted by pm_json_set_str */
 	int			nowned;
 	int			capowned;
@@ -76,13 +80,22 @@ jalloc(jparser *p, size_t n)
 	n = (n + 7) & ~(size_t) 7;
 	if (c == NULL || c->cap - c->used < n)
 	{
-		size_t		cap = n > JCHUNK_SIZE / 4 ? n : JCHUNK_SIZE;
+		/*
+		 * Chunks double with the tree (up to 32 MB): a small document costs
+		 * one 256 kB chunk, a snapshot of 1,000 tables (some 18 MB of tree)
+		 * a few big ones, which pm_malloc_large backs with huge pages.
+		 */
+		size_t		grow = p->root->total < JCHUNK_SIZE ? JCHUNK_SIZE :
+			p->root->total < JCHUNK_BIG ? JCHUNK_BIG :
+			p->root->total < JCHUNK_MAX ? p->root->total : JCHUNK_MAX;
+		size_t		cap = n > grow / 4 ? n : grow;
 
-		c = pm_malloc(JCHUNK_HDR + cap);
+		c = pm_malloc_large(JCHUNK_HDR + cap);
+		p->root->total += cap;
 		c->cap = cap;
 		c->used = 0;
 		/* a big block goes behind the current chunk, whose rest stays usable */
-		if (n > JCHUNK_SIZE / 4 && p->root->chunks != NULL)
+		if (cap == n && p->root->chunks != NULL)
 		{
 			c->next = p->root->chunks->next;
 			p->root->chunks->next = c;
@@ -634,7 +647,7 @@ pm_json_free(pm_json *v)
 	{
 		jchunk	   *next = r->chunks->next;
 
-		pm_free(r->chunks);
+		pm_free_large(r->chunks);
 		r->chunks = next;
 	}
 	for (i = 0; i < r->nowned; i++)

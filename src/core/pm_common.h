@@ -69,6 +69,16 @@ extern void *pm_realloc(void *ptr, size_t size);
 extern void pm_free(void *ptr);
 
 /*
+ * Big blocks for bulk structures (the JSON reader's arena): where the
+ * program can, memory advised for transparent huge pages, which a new
+ * process faults in 2 MB at a time instead of 4 kB (on a virtual machine a
+ * fault costs microseconds: parsing a 4.6 MB snapshot spent four fifths
+ * of its time in them).  Freed only with pm_free_large.
+ */
+extern void *pm_malloc_large(size_t size);
+extern void pm_free_large(void *ptr);
+
+/*
  * Where pm_malloc allocates now, and making such an answer current again
  * (returning the one it replaces): a structure that allocates after it
  * was made (the graph's lookup table, built on first use) allocates where

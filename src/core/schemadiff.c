@@ -2232,7 +2232,8 @@ load_snap(engine *e, const char *text, size_t len, snap *s, const char *side,
 		return false;
 	}
 	s->n = objs->n;
-	s->o = pm_malloc(sizeof(obj) * (s->n ? s->n : 1));
+	/* a block of its own (huge pages where possible: 1.8 MB at 1,000 tables) */
+	s->o = pm_malloc_large(sizeof(obj) * (s->n ? s->n : 1));
 	/* zeroed first: a failure part way leaves nothing to free by mistake */
 	memset(s->o, 0, sizeof(obj) * (s->n ? s->n : 1));
 	for (i = 0; i < s->n; i++)
@@ -2845,7 +2846,7 @@ free_snap(snap *s)
 		pm_free(s->o[i].depi);
 		pm_free(s->o[i].suggest);
 	}
-	pm_free(s->o);
+	pm_free_large(s->o);
 	if (s->hash)
 		pm_free(s->hash);
 	pm_json_free(s->root);

@@ -94,6 +94,55 @@ main(void)
 		pm_json_free(v);
 		pm_buf_free(&big);
 	}
+	/*
+	 * A tree far bigger than the first chunk (256 kB): the arena grows into
+	 * chunks of one huge page and more (pm_malloc_large), an array's items
+	 * bigger than a quarter chunk get a block of their own, and every value
+	 * stays where it was put; written back, the text is the input.
+	 */
+	{
+		pm_buf		big;
+		pm_buf		out;
+		int			i;
+
+		pm_buf_init(&big);
+		pm_buf_puts(&big, "{\"z\":\"end\",\"objects\":[");
+		for (i = 0; i < 200000; i++)
+			pm_buf_printf(&big, "%s{\"id\":\"o%d\",\"ok\":true,\"deps\":[\"d%d\",%d]}",
+						  i ? "," : "", i, i, i);
+		pm_buf_puts(&big, "]}");
+		v = pm_json_parse(big.data, big.len, &err);
+		CHECK(v != NULL && pm_json_get(v, "objects")->n == 200000, "200,000 objects (a tree of 40 MB)");
+		CHECK_STR(pm_json_str(&pm_json_get(v, "objects")->items[0], "id"), "o0", "the first object");
+		CHECK_STR(pm_json_str(&pm_json_get(v, "objects")->items[123456], "id"), "o123456", "one in the middle");
+		CHECK_STR(pm_json_get(&pm_json_get(v, "objects")->items[199999], "deps")->items[1].str, "199999",
+				  "the last object's number");
+		CHECK_STR(pm_json_str(v, "z"), "end", "a member before the big array");
+		pm_buf_init(&out);
+		pm_json_write(&out, v);
+		CHECK(out.len == big.len && memcmp(out.data, big.data, big.len) == 0, "written back byte for byte");
+		pm_buf_free(&out);
+		pm_json_free(v);
+		pm_buf_free(&big);
+	}
+
+	/* pm_malloc_large: any size, all of it writable, freed by pm_free_large */
+	{
+		size_t		sizes[] = {1, 4096, 2 * 1024 * 1024 - 64, 2 * 1024 * 1024, 5 * 1024 * 1024 + 3};
+		int			i;
+		bool		ok = true;
+
+		for (i = 0; i < 5; i++)
+		{
+			unsigned char *p = pm_malloc_large(sizes[i]);
+
+			memset(p, 0xa5, sizes[i]);
+			ok = ok && p[0] == 0xa5 && p[sizes[i] - 1] == 0xa5;
+			pm_free_large(p);
+		}
+		pm_free_large(NULL);
+		CHECK(ok, "pm_malloc_large blocks of 1 byte to 5 MB are writable and freed");
+	}
 	CHECK_STR(roundtrip("0"), "0", "scalar zero");
 	CHECK_STR(roundtrip("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\""), "\"\\\"\\\\/\\u0008\\u000c\\n\\u000d\\t\"",
 			  "every short escape");
