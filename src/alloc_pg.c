@@ -270,12 +270,13 @@ pm_free(void *ptr)
 /*
  * In the server a large block is carved from the context's huge-page
  * mapping when there is one (released with the context, like palloc'd
- * memory); pm_free tells its pieces apart.
+ * memory); pm_free tells its pieces apart.  A smaller one is palloc'd: a
+ * small document's parse must not clear a huge page.
  */
 void *
 pm_malloc_large(size_t size)
 {
-	void	   *p = pgmig_huge_alloc(size);
+	void	   *p = size >= PM_LARGE_MIN ? pgmig_huge_alloc(size) : NULL;
 
 	return p != NULL ? p : pm_malloc(size);
 }

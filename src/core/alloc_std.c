@@ -64,9 +64,6 @@ pm_alloc_use(void *cxt)
  * usual default); smaller blocks, and every block where that advice does
  * not exist or mmap fails, come from malloc.  A header in front says which.
  */
-#define PM_HUGE_PAGE	((size_t) 2 * 1024 * 1024)
-#define PM_LARGE_HDR	64
-
 typedef struct large_hdr
 {
 	void	   *base;			/* the mapping, or NULL: malloc'd at base */
@@ -79,27 +76,30 @@ pm_malloc_large(size_t size)
 	char	   *p;
 
 #ifdef MADV_HUGEPAGE
-	if (size + PM_LARGE_HDR >= PM_HUGE_PAGE)
+	if (size >= PM_LARGE_MIN)
 	{
-		size_t		len = (size + PM_LARGE_HDR + PM_HUGE_PAGE - 1) / PM_HUGE_PAGE * PM_HUGE_PAGE + PM_HUGE_PAGE;
+		/* whole huge pages for the block, and one more to align its start */
+		size_t		pages = (size + PM_LARGE_OVERHEAD + PM_HUGE_PAGE_SIZE - 1) / PM_HUGE_PAGE_SIZE;
+		size_t		len = (pages + 1) * PM_HUGE_PAGE_SIZE;
 		char	   *addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
 								MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (addr != MAP_FAILED)
 		{
-			char	   *start = (char *) (((uintptr_t) addr + PM_HUGE_PAGE - 1) & ~(uintptr_t) (PM_HUGE_PAGE - 1));
+			uintptr_t	mask = (uintptr_t) PM_HUGE_PAGE_SIZE - 1;
+			char	   *start = (char *) (((uintptr_t) addr + mask) & ~mask);
 
 			(void) madvise(start, len - (size_t) (start - addr), MADV_HUGEPAGE);
 			((large_hdr *) start)->base = addr;
 			((large_hdr *) start)->len = len;
-			return start + PM_LARGE_HDR;
+			return start + PM_LARGE_OVERHEAD;
 		}
 	}
 #endif
-	p = pm_malloc(size + PM_LARGE_HDR);
+	p = pm_malloc(size + PM_LARGE_OVERHEAD);
 	((large_hdr *) p)->base = NULL;
 	((large_hdr *) p)->len = 0;
-	return p + PM_LARGE_HDR;
+	return p + PM_LARGE_OVERHEAD;
 }
 
 void
@@ -109,7 +109,7 @@ pm_free_large(void *ptr)
 
 	if (ptr == NULL)
 		return;
-	h = (large_hdr *) ((char *) ptr - PM_LARGE_HDR);
+	h = (large_hdr *) ((char *) ptr - PM_LARGE_OVERHEAD);
 	if (h->base != NULL)
 		(void) munmap(h->base, h->len);
 	else

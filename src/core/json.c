@@ -37,7 +37,7 @@ typedef struct jchunk
 #define JCHUNK_SIZE ((size_t) 256 * 1024)
 #define JCHUNK_MAX ((size_t) 32 * 1024 * 1024)
 /* a chunk of one huge page, its headers included (pm_malloc_large's too) */
-#define JCHUNK_BIG ((size_t) 2 * 1024 * 1024 - JCHUNK_HDR - 64)
+#define JCHUNK_BIG (PM_LARGE_MIN - JCHUNK_HDR)
 
 typedef struct jroot
 {

@@ -79,6 +79,14 @@ extern void *pm_malloc_large(size_t size);
 extern void pm_free_large(void *ptr);
 
 /*
+ * A block goes to huge pages when it fills one with the most either
+ * program adds in front of it; smaller ones are plain pm_malloc memory.
+ */
+#define PM_HUGE_PAGE_SIZE	((size_t) 2 * 1024 * 1024)
+#define PM_LARGE_OVERHEAD	((size_t) 64)
+#define PM_LARGE_MIN		(PM_HUGE_PAGE_SIZE - PM_LARGE_OVERHEAD)
+
+/*
  * Where pm_malloc allocates now, and making such an answer current again
  * (returning the one it replaces): a structure that allocates after it
  * was made (the graph's lookup table, built on first use) allocates where
