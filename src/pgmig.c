@@ -341,7 +341,18 @@ pgmig_unlock(PG_FUNCTION_ARGS)
 /*
  * Set up a materialised set-returning function (like InitMaterializedSRF,
  * which only exists from PG15).
+ *
+ * Its rows stay in memory up to 256 kB, then go to a temporary file, even
+ * where work_mem would allow more: a big answer (history() of 100,000
+ * revisions, a plan of 50,000 steps) is written once and read once, and
+ * in a new backend the memory for it costs more than the file cache (new
+ * pages fault one by one: 1,000 faults for 4 MB).  A first history() at
+ * 100,000 revisions went from 54 to 41 ms, a plan() of 50,000 steps from
+ * 35 to 22 ms (bench/README.md, "Eighth pass" of the first calls); small
+ * answers never leave memory.
  */
+#define PGMIG_SRF_MEMORY_KB 256
+
 void
 pgmig_srf_init(FunctionCallInfo fcinfo)
 {
@@ -364,7 +375,7 @@ pgmig_srf_init(FunctionCallInfo fcinfo)
 
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setResult = tuplestore_begin_heap(true, false, Min(work_mem, PGMIG_SRF_MEMORY_KB));
 	rsinfo->returnMode = SFRM_Materialize;
 	MemoryContextSwitchTo(oldcxt);
 }

@@ -361,6 +361,20 @@ SET pgmig.guard = off;
 SET client_min_messages = warning;
 SELECT count(*) AS problems FROM pgmig.check();
 SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied FROM pgmig.history();
+-- answers this big leave memory for a temporary file after 256 kB
+-- (pgmig_srf_init): read back in any direction, they are the same rows
+BEGIN;
+DECLARE h SCROLL CURSOR FOR SELECT revision, applied FROM pgmig.history();
+FETCH LAST FROM h;
+FETCH ABSOLUTE 8500 FROM h;
+FETCH PRIOR FROM h;
+FETCH FIRST FROM h;
+DECLARE p SCROLL CURSOR FOR SELECT step, revision FROM pgmig.plan('upgrade', 'head');
+FETCH LAST FROM p;
+FETCH ABSOLUTE 1 FROM p;
+COMMIT;
+SELECT count(*) AS steps, count(DISTINCT revision) AS revisions, min(step), max(step)
+  FROM pgmig.plan('upgrade', 'head');
 SELECT pgmig.upgrade('head');
 \c -
 SET pgmig.guard = off;
