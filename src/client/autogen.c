@@ -211,54 +211,21 @@ snapshot_send(PGconn *conn)
 }
 
 /*
- * A snapshot's text is joined in blocks of huge pages (pm_malloc_large):
+ * A snapshot's text is joined in blocks of huge pages (pm_buf_init_large):
  * 4.6 MB at 1,000 tables, 47 MB at 10,000, which malloc'd memory grown by
  * realloc would fault in one 4 kB page at a time (11,500 pages a side at
  * 10,000 tables).  Every text take_snapshot(s) gives is freed with
  * snapshot_free().
  */
-typedef struct snapbuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-} snapbuf;
-
-static void
-snapbuf_append(snapbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		ncap = b->cap ? b->cap * 2 : PM_LARGE_MIN;
-		char	   *data;
-
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		data = pm_malloc_large(ncap);
-		if (b->len > 0)
-			memcpy(data, b->data, b->len);
-		pm_free_large(b->data);
-		b->data = data;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-snapbuf_puts(snapbuf *b, const char *s)
-{
-	snapbuf_append(b, s, strlen(s));
-}
 
 /* A copy of a snapshot's text, freed like the others by snapshot_free(). */
 static char *
 snapshot_dup(const char *json)
 {
-	snapbuf		b = {NULL, 0, 0};
+	pm_buf		b;
 
-	snapbuf_puts(&b, json);
+	pm_buf_init_large(&b);
+	pm_buf_puts(&b, json);
 	return b.data;
 }
 
@@ -272,12 +239,13 @@ static char *
 snapshot_recv(PGconn *conn)
 {
 	PGresult   *res;
-	snapbuf		b = {NULL, 0, 0};
+	pm_buf		b;
 	int			nobjects = 0;
 	bool		complete = false;
 	bool		failed = false;
 
-	snapbuf_puts(&b, "{\"format\": 1, \"objects\": [");
+	pm_buf_init_large(&b);
+	pm_buf_puts(&b, "{\"format\": 1, \"objects\": [");
 	while ((res = PQgetResult(conn)) != NULL)
 	{
 		ExecStatusType st = PQresultStatus(res);
@@ -299,8 +267,8 @@ snapshot_recv(PGconn *conn)
 					break;
 				}
 				if (nobjects++ > 0)
-					snapbuf_append(&b, ", ", 2);
-				snapbuf_append(&b, PQgetvalue(res, r, 1), PQgetlength(res, r, 1));
+					pm_buf_append(&b, ", ", 2);
+				pm_buf_append(&b, PQgetvalue(res, r, 1), PQgetlength(res, r, 1));
 			}
 			/* the zero-row result that ends the rows */
 			complete = complete || st == PGRES_TUPLES_OK;
@@ -322,9 +290,9 @@ snapshot_recv(PGconn *conn)
 		res = PQexec(conn, "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4");
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		{
-			snapbuf_puts(&b, "], \"server_version_num\": ");
-			snapbuf_puts(&b, PQgetvalue(res, 0, 0));
-			snapbuf_puts(&b, "}");
+			pm_buf_puts(&b, "], \"server_version_num\": ");
+			pm_buf_puts(&b, PQgetvalue(res, 0, 0));
+			pm_buf_puts(&b, "}");
 		}
 		else
 		{
@@ -337,7 +305,7 @@ snapshot_recv(PGconn *conn)
 	(void) exec_sql(conn, failed ? "ROLLBACK" : "COMMIT", 0, NULL);
 	if (failed)
 	{
-		pm_free_large(b.data);
+		pm_buf_free(&b);
 		return NULL;
 	}
 	return b.data;
@@ -744,7 +712,7 @@ autogen_rename(char **map, const char *spec)
  * already dropped; NULL after an error.  pgmig --fleet ... diff takes the
  * reference's once with it, then each database's (each in a process of
  * its own that keeps it until it exits: the text is in huge-page blocks,
- * not pm_free's to free).
+ * pm_buf_init_large's, not pm_free's to free).
  */
 char *
 autogen_snapshot(const char *side, const char *dev_url)

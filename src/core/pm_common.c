@@ -139,7 +139,18 @@ pm_buf_init(pm_buf *b)
 {
 	b->cap = 256;
 	b->len = 0;
+	b->large = false;
 	b->data = pm_malloc(b->cap);
+	b->data[0] = '\0';
+}
+
+void
+pm_buf_init_large(pm_buf *b)
+{
+	b->cap = PM_LARGE_MIN;
+	b->len = 0;
+	b->large = true;
+	b->data = pm_malloc_large(b->cap);
 	b->data[0] = '\0';
 }
 
@@ -152,7 +163,16 @@ pm_buf_append(pm_buf *b, const char *s, size_t n)
 
 		while (ncap < b->len + n + 1)
 			ncap *= 2;
-		b->data = pm_realloc(b->data, ncap);
+		if (b->large)
+		{
+			char	   *data = pm_malloc_large(ncap);
+
+			memcpy(data, b->data, b->len + 1);
+			pm_free_large(b->data);
+			b->data = data;
+		}
+		else
+			b->data = pm_realloc(b->data, ncap);
 		b->cap = ncap;
 	}
 	memcpy(b->data + b->len, s, n);
@@ -197,7 +217,9 @@ pm_buf_printf(pm_buf *b, const char *fmt,...)
 void
 pm_buf_free(pm_buf *b)
 {
-	if (b->data)
+	if (b->data && b->large)
+		pm_free_large(b->data);
+	else if (b->data)
 		pm_free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;

@@ -115,9 +115,13 @@ typedef struct pm_buf
 	char	   *data;
 	size_t		len;
 	size_t		cap;
+	bool		large;			/* pm_malloc_large blocks (pm_buf_init_large):
+								 * data is freed with pm_free_large */
 } pm_buf;
 
 extern void pm_buf_init(pm_buf *b);
+/* For text of megabytes (a snapshot): grown in huge-page blocks. */
+extern void pm_buf_init_large(pm_buf *b);
 extern void pm_buf_append(pm_buf *b, const char *s, size_t n);
 extern void pm_buf_puts(pm_buf *b, const char *s);
 extern void pm_buf_printf(pm_buf *b, const char *fmt,...)

@@ -147,6 +147,18 @@ test_buf(void)
 		  "grows past the printf scratch size");
 	pm_buf_free(&b);
 	CHECK(b.data == NULL && b.len == 0, "freed buffer is reset");
+
+	/* a large buffer grows from huge-page block to block, keeping its text */
+	pm_buf_init_large(&b);
+	CHECK(b.len == 0 && b.data[0] == '\0', "new large buffer is empty");
+	for (i = 0; i < 20000; i++)
+		pm_buf_printf(&b, "%0300d", i);
+	CHECK(b.len == 20000 * 300 && strlen(b.data) == b.len && b.cap >= b.len + 1,
+		  "a large buffer grows past several blocks (6 MB)");
+	CHECK(strncmp(b.data + 19999 * 300 + 295, "19999", 5) == 0 &&
+		  strncmp(b.data + 295, "00000", 5) == 0, "and keeps its first and last pieces");
+	pm_buf_free(&b);
+	CHECK(b.data == NULL && b.len == 0, "freed large buffer is reset");
 }
 
 static void
