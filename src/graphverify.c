@@ -467,14 +467,12 @@ valid_below(const PgmigRowKey *rows, int n, const PgmigRowKey *image,
 bool
 pgmig_revision_rows_digest(bool for_record, char *hex, uint64 *valid_below_out)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	Oid			relid = verify_relid("revision");
 	PgmigRowKey *rows;
 	int			n,
 				k;
 	uint32		node;
 	pm_sha256_ctx c;
-	unsigned char digest[32];
 
 	if (!OidIsValid(relid) || (rows = pgmig_row_keys("revision", &n)) == NULL)
 		return false;
@@ -512,13 +510,7 @@ pgmig_revision_rows_digest(bool for_record, char *hex, uint64 *valid_below_out)
 		memcpy(b + 8, &rows[k].xmin, 4);
 		pm_sha256_update(&c, b, sizeof(b));
 	}
-	pm_sha256_final(&c, digest);
-	for (k = 0; k < 32; k++)
-	{
-		hex[2 * k] = hexdigits[digest[k] >> 4];
-		hex[2 * k + 1] = hexdigits[digest[k] & 0x0f];
-	}
-	hex[64] = '\0';
+	pm_sha256_final_hex(&c, hex);
 	pfree(rows);
 	return true;
 }

@@ -633,9 +633,7 @@ hash_time(pm_sha256_ctx *c, const struct timespec *t)
 char *
 folder_fingerprint(const revfile_entry *files, int n, time_t start)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	pm_sha256_ctx c;
-	unsigned char digest[32];
 	char	   *out;
 	int			k;
 
@@ -655,14 +653,8 @@ folder_fingerprint(const revfile_entry *files, int n, time_t start)
 		hash_time(&c, &st->mtim);
 		hash_time(&c, &st->ctim);
 	}
-	pm_sha256_final(&c, digest);
 	out = pm_malloc(65);
-	for (k = 0; k < 32; k++)
-	{
-		out[2 * k] = hexdigits[digest[k] >> 4];
-		out[2 * k + 1] = hexdigits[digest[k] & 0x0f];
-	}
-	out[64] = '\0';
+	pm_sha256_final_hex(&c, out);
 	return out;
 }
 

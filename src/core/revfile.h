@@ -149,5 +149,13 @@ typedef struct pm_sha256_ctx
 extern void pm_sha256_init(pm_sha256_ctx *c);
 extern void pm_sha256_update(pm_sha256_ctx *c, const void *data, size_t len);
 extern void pm_sha256_final(pm_sha256_ctx *c, unsigned char out[32]);
+/* pm_sha256_final() written as 64 lower-case hex digits and a NUL */
+extern void pm_sha256_final_hex(pm_sha256_ctx *c, char out[65]);
+
+/*
+ * n bytes as 2n lower-case hex digits (no NUL): how pgmig spells every
+ * checksum and digest.
+ */
+extern void pm_hex_encode(const unsigned char *in, size_t n, char *out);
 
 #endif							/* PM_REVFILE_H */

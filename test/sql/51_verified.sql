@@ -183,6 +183,9 @@ SET session_replication_role = replica;
 DELETE FROM pgmig.applied WHERE revision = 'v1';
 INSERT INTO pgmig.applied (revision, checksum) VALUES ('ghost', 'x');
 UPDATE pgmig.applied SET checksum = repeat('0', 64) WHERE revision = 'v2';
+-- the same digest spelled in capitals is not the checksum pgmig wrote
+INSERT INTO pgmig.applied (revision, checksum)
+	SELECT id, upper(checksum) FROM pgmig.revision WHERE id = 'v3';
 RESET session_replication_role;
 \c -
 SET pgmig.guard = off;

@@ -217,10 +217,46 @@ test_checksum(void)
 	CHECK_STR(a, b, "NULL upgrade is hashed as empty");
 }
 
+/* pm_hex_encode() of every byte value, and pm_sha256_final_hex() */
+static void
+test_hex(void)
+{
+	unsigned char all[256];
+	char		out[513];
+	char		want[3];
+	int			i;
+	int			bad = 0;
+	pm_sha256_ctx c;
+	char		hex[65];
+
+	for (i = 0; i < 256; i++)
+		all[i] = (unsigned char) i;
+	memset(out, '#', sizeof(out));
+	pm_hex_encode(all, 256, out);
+	for (i = 0; i < 256; i++)
+	{
+		snprintf(want, sizeof(want), "%02x", i);
+		if (memcmp(out + 2 * i, want, 2) != 0)
+			bad++;
+	}
+	CHECK(bad == 0, "every byte is written as its two lower-case hex digits");
+	CHECK(out[512] == '#', "pm_hex_encode writes 2n bytes and no NUL");
+	pm_hex_encode(all, 0, out);
+	CHECK(out[0] == '0', "zero bytes write nothing");
+
+	pm_sha256_init(&c);
+	pm_sha256_update(&c, "abc", 3);
+	memset(hex, '#', sizeof(hex));
+	pm_sha256_final_hex(&c, hex);
+	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+			  "pm_sha256_final_hex of \"abc\" (NUL-terminated)");
+}
+
 int
 main(void)
 {
 	test_fips_vectors();
+	test_hex();
 	test_padding_boundaries();
 	test_checksum();
 	UNIT_DONE();
