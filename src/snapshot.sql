@@ -1,10 +1,17 @@
 -- src/snapshot.sql: the schema snapshot query (format: doc/snapshot-format.md).
 --
--- ONE statement returning one row (id, object) per object, in id order: the
--- snapshot in jsonb's canonical text form is '{"format": 1, "objects": ['
--- then the objects joined by ', ' then '], "server_version_num": ' N '}'
--- (pgmig.snapshot() joins them so and casts to jsonb; the client joins them
--- as they arrive).  $1 (text[]) lists the schemas to read; NULL reads every
+-- ONE statement returning one row (id, object) per object, in no particular
+-- order: the snapshot in jsonb's canonical text form is
+-- '{"format": 1, "objects": [' then the objects in id order (COLLATE "C",
+-- byte order) joined by ', ' then '], "server_version_num": ' N '}'
+-- (pgmig.snapshot() joins them so, its string_agg sorting them, and casts
+-- to jsonb; the client's copy of this text, src/client/snapshot_sql.h, is
+-- wrapped by the Makefile in SELECT id, object FROM (...) s ORDER BY id
+-- COLLATE "C", and joins the rows as they arrive).  No ORDER BY here: the
+-- function's aggregate sorts on its own (PostgreSQL 15 does not use a
+-- sorted input for it), and a second sort of 5 MB of rows cost a new
+-- backend 1,580 of its 25,500 page faults at 1,000 tables (bench/README.md
+-- "Tenth pass").  $1 (text[]) lists the schemas to read; NULL reads every
 -- user schema.  The Makefile copies this text, unchanged,
 -- into the extension's pgmig.snapshot() (sql/0.4/30_snapshot.sql) and into
 -- a C string for the client (src/client/snapshot_sql.h), so both send the
@@ -629,4 +636,3 @@ SELECT o.id,
 	   -- empty snapshot that a diff would read as "drop everything"
 	   (SELECT count(quote_ident(x)::regnamespace) AS n FROM unnest($1::text[]) x) AS named
  WHERE named.n >= 0
- ORDER BY o.id COLLATE "C"

@@ -1061,14 +1061,15 @@ sql "SET pgmig.guard = off; CREATE SCHEMA \"we\"\"ird\"; CREATE TABLE \"we\"\"ir
 break\" integer GENERATED ALWAYS AS IDENTITY, g integer GENERATED ALWAYS AS (1) STORED,
 	n numeric(12,2)[], \"Ünï\" varchar(3) DEFAULT 'é');
 	CREATE TABLE \"we\"\"ird\".child (extra int) INHERITS (\"we\"\"ird\".\"t\\ab\")" >/dev/null
-# The query gives a row (id, object) per object; joined as
-# doc/snapshot-format.md says (and as the client and pgmig.snapshot() join
-# them), the rows are the snapshot's text.  NUL-separated: an id may hold a
-# newline.
+# The query gives a row (id, object) per object, in no particular order;
+# sorted by id (bytes) and joined as doc/snapshot-format.md says (and as the
+# client and pgmig.snapshot() join them), the rows are the snapshot's text.
+# NUL-separated: an id may hold a newline.
 { echo "SET search_path = pg_catalog, pg_temp; SET jit = off; PREPARE q(text[]) AS"; grep -v '^--' "$ROOT/src/snapshot.sql"; echo ";"; echo "EXECUTE q(NULL);"; } >snap.sql
 psql -XAtq -z -0 -d "$DB" -f snap.sql >rows.bin 2>&1
 python3 -c 'import sys; f = open(sys.argv[1], "rb").read().split(b"\0")[:-1]
-sys.stdout.buffer.write(b"{\"format\": 1, \"objects\": [" + b", ".join(f[1::2]) + b"], \"server_version_num\": " + sys.argv[2].encode() + b"}\n")' \
+rows = sorted(zip(f[0::2], f[1::2]))
+sys.stdout.buffer.write(b"{\"format\": 1, \"objects\": [" + b", ".join(o for i, o in rows) + b"], \"server_version_num\": " + sys.argv[2].encode() + b"}\n")' \
 	rows.bin "$(sql "SHOW server_version_num")" >raw.txt 2>&1
 sql "SELECT pgmig.snapshot()::text" >jsonb.txt
 if [ -s raw.txt ] && cmp -s raw.txt jsonb.txt; then pass "the query's text is jsonb's canonical output (hostile column names and defaults)"; else

@@ -98,7 +98,8 @@ same_snapshot('fresh', $before, 'snapshot identical in a fresh database built fr
 # the client's copy of the query (src/snapshot.sql, compiled into the
 # client as src/client/snapshot_sql.h) returns the very same text as
 # pgmig.snapshot()::text, jsonb's canonical form, once its rows (id,
-# object) are joined as doc/snapshot-format.md says
+# object), which come in no particular order, are sorted by id (bytes) and
+# joined as doc/snapshot-format.md says
 my $query = slurp_file('src/snapshot.sql');
 $query =~ s/^\s*--.*\n//mg;
 my $version = $node->safe_psql('src', 'SHOW server_version_num');
@@ -112,7 +113,10 @@ sub query_text
 		stdout => \$out, stderr => \$err, on_error_die => 1,
 		extra_params => [ '-z', '-0' ]);
 	my @f = split /\0/, $out;
-	my @objects = @f[ grep { $_ % 2 } 0 .. $#f ];
+	# pairs (id, object) by id; Perl's cmp compares these strings bytewise
+	my @pairs = sort { $a->[0] cmp $b->[0] }
+	  map { [ $f[ 2 * $_ ], $f[ 2 * $_ + 1 ] ] } 0 .. ($#f - 1) / 2;
+	my @objects = map { $_->[1] } @pairs;
 	return '{"format": 1, "objects": [' . join(', ', @objects)
 	  . '], "server_version_num": ' . $version . '}';
 }
