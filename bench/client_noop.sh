@@ -7,8 +7,9 @@
 # revision files (bench/gen.awk), loads and applies it, waits 3 s (files
 # changed within 2 s are never fingerprinted), then times REPS runs of a
 # no-op `pgmig upgrade` and of `pgmig current`, `heads`, `status`, with the
-# folder and with no folder; prints wall time and client CPU (user+sys)
-# per run, and the peak RSS of the client.
+# folder and with no folder, and psql -c 'SELECT 1' (the floor of any
+# libpq client); prints wall time and client CPU (user+sys) per run, and the
+# peak RSS of the client.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 P=${PGMIG:-$here/../src/client/pgmig}
@@ -39,6 +40,8 @@ for n in $SIZES; do
   "$P" -q -d "$db" --dir "$d" upgrade   # records the fingerprint
   echo "== $n revisions"
   t "upgrade(no-op) n=$n" "$P" -q -d "$db" --dir "$d" upgrade
+  # the floor of any libpq client: start, connect, one statement, exit
+  t "psql SELECT 1 (floor) n=$n" psql -X -q -d "$db" -c "SELECT 1"
   for c in current heads status; do
     t "$c folder n=$n" "$P" -q -d "$db" --dir "$d" "$c"
     t "$c nofolder n=$n" "$P" -q -d "$db" --dir "$work/none" "$c"

@@ -21,12 +21,18 @@
 #     dbname=tgt_N` (all user schemas): two connections, the two snapshots
 #     read at the same time, the engine, the SQL printed; wall clock and the
 #     client's CPU time (/usr/bin/time; the servers' CPU is the snapshot's);
+#   - pg_dump floor: PostgreSQL's own dump of both schemas, at the same time
+#     (pg_dump -s -n bench, one for each database, in parallel), then diff(1)
+#     of the two outputs: wall clock.  It reads the same catalogs with the
+#     same pg_get_* deparsers and compares nothing, so it is what any tool
+#     that reads the catalogs as pg_dump does could hope for (the physical
+#     limit column, as psql -1 -f is for applying scripts);
 #   - diff(): SELECT count(*) FROM pgmig.diff(a, b) on the two snapshots
 #     stored in a table (psql \timing: server time);
 #   - migra: migra run --unsafe --schema bench on the two databases (one
 #     run; wall clock; its own inspection of both databases included;
 #     skipped when npm or the package is missing), and migra's wall clock
-#     over pgmig diff's;
+#     over pgmig diff's and over the pg_dump floor's;
 #   - pgmig diff again once both databases have their schema recorded
 #     (SELECT pgmig.record_schema()): each side's record is read instead of
 #     its catalogs (pgmig._recorded_snapshot()); its output must be the
@@ -48,7 +54,7 @@ chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$here/results" "$here/bin"
 out=$here/results/diff.tsv
-printf 'tables\tobjects\tsnapshot_bytes\tsteps\tsnapshot_ms\tsnapshot_cpu_ms\tengine_ms\tengine_cpu_ms\tpgmig_diff_ms\tpgmig_diff_client_cpu_ms\tdiff_sql_ms\tmigra_ms\tmigra_statements\tmigra_over_pgmig_diff\tpgmig_diff_recorded_ms\n' >"$out"
+printf 'tables\tobjects\tsnapshot_bytes\tsteps\tsnapshot_ms\tsnapshot_cpu_ms\tengine_ms\tengine_cpu_ms\tpgmig_diff_ms\tpgmig_diff_client_cpu_ms\tdiff_sql_ms\tpg_dump_floor_ms\tmigra_ms\tmigra_statements\tmigra_over_pgmig_diff\tmigra_over_pg_dump_floor\tpgmig_diff_recorded_ms\n' >"$out"
 
 cc -O2 -std=gnu99 -I"$top/src/core" -o "$here/bin/diffjson" "$here/diffjson.c" \
   $(ls "$top"/src/core/*.c)
@@ -124,8 +130,20 @@ for n in $SIZES; do
   cli_ms=$(printf '%s\n' "${cws[@]}" | median)
   cli_cpu=$(printf '%s\n' "${ccpus[@]}" | median)
 
+  # the floor: two pg_dump -s at the same time, then diff(1) of their output
+  fws=()
+  for ((r = 0; r < REPS; r++)); do
+    t0=$(ms_now)
+    pg_dump -s -n bench -d "src_$n" -f "$work/src.dump" & p1=$!
+    pg_dump -s -n bench -d "tgt_$n" -f "$work/tgt.dump" & p2=$!
+    wait "$p1"; wait "$p2"
+    diff "$work/src.dump" "$work/tgt.dump" >/dev/null || true
+    fws+=($(( $(ms_now) - t0 )))
+  done
+  floor_ms=$(printf '%s\n' "${fws[@]}" | median)
+
   # the snapshots as values in one database, then pgmig.diff() over them
-  "${PSQL[@]}" -d "src_$n" -c "DROP TABLE IF EXISTS snaps" -c "CREATE TABLE snaps (name text, s jsonb)"
+  "${PSQL[@]}" -d "src_$n" -c "SET pgmig.guard = off" -c "DROP TABLE IF EXISTS snaps" -c "CREATE TABLE snaps (name text, s jsonb)"
   for side in a b; do
     "${PSQL[@]}" -d "src_$n" -c "\\copy snaps (s) FROM '$work/$side.json' (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
     "${PSQL[@]}" -d "src_$n" -c "UPDATE snaps SET name = '$side' WHERE name IS NULL"
@@ -152,8 +170,11 @@ SQL
       migra_ms="failed($(head -c 200 "$work/migra.err" | tr '\n\t' '  '))"
     fi
   fi
-  ratio=NA
-  case "$migra_ms" in [0-9]*) ratio=$(awk -v m="$migra_ms" -v p="$cli_ms" 'BEGIN {printf "%.1f", m / p}') ;; esac
+  ratio=NA; floor_ratio=NA
+  case "$migra_ms" in [0-9]*)
+    ratio=$(awk -v m="$migra_ms" -v p="$cli_ms" 'BEGIN {printf "%.1f", m / p}')
+    floor_ratio=$(awk -v m="$migra_ms" -v p="$floor_ms" 'BEGIN {printf "%.1f", m / p}') ;;
+  esac
 
   # both databases kept by pgmig, their schema recorded (record_schema()):
   # pgmig diff reads each record instead of the catalogs; same output
@@ -167,8 +188,8 @@ SQL
   done
   rec_ms=$(printf '%s\n' "${rws[@]}" | median)
   cmp -s "$work/pgmig.sql" "$work/recorded.sql" || rec_ms="differs($rec_ms)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$steps" "$snap_ms" "$snap_cpu" \
-    "$eng_ms" "$eng_cpu" "$cli_ms" "$cli_cpu" "$sql_ms" "$migra_ms" "$migra_n" "$ratio" "$rec_ms" >>"$out"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$objects" "$bytes" "$steps" "$snap_ms" "$snap_cpu" \
+    "$eng_ms" "$eng_cpu" "$cli_ms" "$cli_cpu" "$sql_ms" "$floor_ms" "$migra_ms" "$migra_n" "$ratio" "$floor_ratio" "$rec_ms" >>"$out"
   "${PSQL[@]}" -d postgres -c "DROP DATABASE src_$n" -c "DROP DATABASE tgt_$n"
 done
 column -t -s $'\t' "$out"

@@ -10,8 +10,10 @@
 # Runs against the cluster in PGHOST/PGPORT/PGUSER, on this machine (the
 # backend's /proc entry must be readable: root or the server's user).  For
 # each size: a database fc_N with a linear history (bench/gen.awk, trivial
-# scripts), the middle revision applied; every read-only call REPS times,
-# each in a new connection; then a check() that verifies, and check() and
+# scripts), the middle revision applied (again on every run); SELECT 1 and
+# generate_series(1, N) as floors (a new backend's least, and PostgreSQL's
+# own set-returning function giving history()'s number of rows); every
+# read-only call REPS times, each in a new connection; then a check() that verifies, and check() and
 # status() again (the short way); then everything stamped and a no-op
 # upgrade('head') and upgrade('heads').  KEEP=1 keeps the databases (and
 # SETUP=0 reuses them).  Output: "min median max" CPU ms, the backend's
@@ -45,10 +47,15 @@ for n in $SIZES; do
     "${PSQL[@]}" -d "$db" -c "CREATE EXTENSION pgmig"
     awk -v n="$n" -v shape=linear -v script=trivial -f "$here/gen.awk" >"$work/s.csv"
     "${PSQL[@]}" -d "$db" -c "COPY pgmig.revision (id, down_revision, message, upgrade, downgrade) FROM STDIN (FORMAT csv)" <"$work/s.csv"
-    "${PSQL[@]}" -d "$db" -o /dev/null -c "SELECT pgmig.stamp('$(printf 'r%06d' $((n / 2)))')" -c "VACUUM ANALYZE"
   fi
+  # the middle revision applied (also when SETUP=0 reuses a database a
+  # previous run left stamped at its heads)
+  "${PSQL[@]}" -d "$db" -o /dev/null -c "SET client_min_messages = warning" \
+    -c "SELECT pgmig.stamp('$(printf 'r%06d' $((n / 2)))')" -c "VACUUM ANALYZE"
   echo "## $n revisions, $((n / 2)) applied"
-  run "$db" "SELECT 1" \
+  # floors: an empty statement, and PostgreSQL's own set-returning function
+  # giving as many rows as history() does (one integer each)
+  run "$db" "SELECT 1" "SELECT count(*) FROM generate_series(1, $n)" \
     "SELECT count(*) FROM pgmig.heads()" "SELECT count(*) FROM pgmig.current()" \
     "SELECT count(*) FROM pgmig.branches()" "SELECT count(*) FROM pgmig.plan('upgrade','head')" \
     "SELECT count(*) FROM pgmig.history()" "SELECT count(*) FROM pgmig.resolve('head')"
