@@ -14,8 +14,8 @@
 -- "Tenth pass").  $1 (text[]) lists the schemas to read; NULL reads every
 -- user schema.  The Makefile copies this text, unchanged,
 -- into the extension's pgmig.snapshot() (sql/0.4/30_snapshot.sql) and into
--- a C string for the client (src/client/snapshot_sql.h), so both send the
--- very same query.
+-- a C string for the client (src/client/snapshot_sql.h, wrapped as said
+-- above), so both run the very same query.
 --
 -- Rules for editing:
 --  * run it with search_path = pg_catalog, pg_temp (the SQL function has that
