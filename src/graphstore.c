@@ -202,13 +202,13 @@ static const unsigned char hex_value[256] = {
 	['d'] = 14, ['e'] = 15, ['f'] = 16
 };
 
-/* The 32 bytes of a checksum of len hex digits (lower case, 64 of them). */
+/* The 32 bytes of a checksum of 64 lower-case hex digits; false for anything else. */
 static bool
-checksum_bytes_n(const char *hex, size_t len, unsigned char *out)
+checksum_bytes(const char *hex, unsigned char *out)
 {
 	int			k;
 
-	if (len != 64)
+	if (hex == NULL || strlen(hex) != 64)
 		return false;
 	for (k = 0; k < 32; k++)
 	{
@@ -220,12 +220,6 @@ checksum_bytes_n(const char *hex, size_t len, unsigned char *out)
 		out[k] = (unsigned char) (((hi - 1) << 4) | (lo - 1));
 	}
 	return true;
-}
-
-bool
-pgmig_checksum_bytes(const char *hex, unsigned char *out)
-{
-	return hex != NULL && checksum_bytes_n(hex, strlen(hex), out);
 }
 
 /*
@@ -244,8 +238,8 @@ checksums_of(PgmigGraph *pg)
 	result = palloc(VARHDRSZ + (Size) 32 * pg->n);
 	SET_VARSIZE(result, VARHDRSZ + (Size) 32 * pg->n);
 	for (i = 0; i < pg->n; i++)
-		if (!pgmig_checksum_bytes(pg->checksum[i],
-								  (unsigned char *) VARDATA(result) + (Size) 32 * i))
+		if (!checksum_bytes(pg->checksum[i],
+							(unsigned char *) VARDATA(result) + (Size) 32 * i))
 			return NULL;
 	return result;
 }

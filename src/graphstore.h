@@ -89,9 +89,6 @@ extern int	pgmig_read_rows_direct(Oid relid, const char *column, Oid type,
 								   bool *isnull, PgmigRowKey *key);
 extern Datum pgmig_value_copy(Datum d);
 
-/* 64 hex digits as 32 bytes; false for anything else */
-extern bool pgmig_checksum_bytes(const char *hex, unsigned char *out);
-
 /* ---- graphverify.c: check()'s record of verified row versions ---- */
 
 typedef struct PgmigVerified
