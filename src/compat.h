@@ -54,6 +54,14 @@
 #define PGMIG_LOCK_HELD_BY_ME(tag, mode) LockHeldByMe((tag), (mode))
 #endif
 
+/* EXECUTE on a function (info.c): object_aclcheck() replaced pg_proc_aclcheck() in 16 */
+#if PG_VERSION_NUM >= 160000
+#define PGMIG_PROC_ACLCHECK(fn, role, mode) \
+	object_aclcheck(ProcedureRelationId, (fn), (role), (mode))
+#else
+#define PGMIG_PROC_ACLCHECK(fn, role, mode) pg_proc_aclcheck((fn), (role), (mode))
+#endif
+
 /*
  * migrate.c creates the portal snapshot after each commit with
  * EnsurePortalSnapshotExists(), which appeared in 14.0 and was back-patched

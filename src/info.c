@@ -13,10 +13,14 @@
 #include "pgmig.h"
 #include "graphstore.h"
 
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 #include "access/xact.h"
@@ -481,20 +485,17 @@ pgmig_branches(PG_FUNCTION_ARGS)
 }
 
 /*
- * One row of history(), made in rowcxt and freed once stored; empty is the
- * shared empty text[] (most revisions have no dependencies or labels).
+ * history()'s columns of one revision, made in CurrentMemoryContext; empty
+ * is the shared empty text[] (most revisions have no dependencies or
+ * labels).
  */
 static void
-put_history_row(FunctionCallInfo fcinfo, MemoryContext rowcxt, Datum empty,
-				const char *id, char **parents, int nparents,
-				char **deps, int ndeps, char **labels, int nlabels,
-				const char *message, bool applied, int nchildren,
-				int nparents_unique)
+history_values(Datum *v, Datum empty,
+			   const char *id, char **parents, int nparents,
+			   char **deps, int ndeps, char **labels, int nlabels,
+			   const char *message, bool applied, int nchildren,
+			   int nparents_unique)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(rowcxt);
-	Datum		v[9];
-	bool		n[9] = {0};
-
 	v[0] = CStringGetTextDatum(id);
 	v[1] = nparents ? pgmig_cstring_array(parents, nparents) : empty;
 	v[2] = ndeps ? pgmig_cstring_array(deps, ndeps) : empty;
@@ -504,110 +505,257 @@ put_history_row(FunctionCallInfo fcinfo, MemoryContext rowcxt, Datum empty,
 	v[6] = BoolGetDatum(nchildren == 0);
 	v[7] = BoolGetDatum(nchildren >= 2);
 	v[8] = BoolGetDatum(nparents_unique >= 2);
-	put_row(fcinfo, v, n);
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(rowcxt);
 }
+
+#define HISTORY_COLUMNS 9
 
 /*
  * A backend's first history() of every revision reads the stored image in
  * place (the graph built from it would give the same rows: its parents'
- * and dependencies' names are the ids the image resolves them to).
+ * and dependencies' names are the ids the image resolves them to).  The
+ * rows, newest first, are made one at a time from a HistoryView, so that
+ * pgmig._history_rows() can hand them over one per call.
+ */
+typedef struct HistoryView
+{
+	PgmigImageView *iv;
+	MemoryContext cxt;			/* where names and parents grow */
+	Datum		empty;
+	char	  **names;			/* a row's parents, dependencies, labels */
+	int		   *parents;
+	int			room;
+	int			k;				/* the next row's position, counting down */
+} HistoryView;
+
+static void
+history_view_begin(HistoryView *hv, PgmigImageView *iv, Datum empty)
+{
+	hv->iv = iv;
+	hv->cxt = CurrentMemoryContext;
+	hv->empty = empty;
+	hv->names = NULL;
+	hv->parents = NULL;
+	hv->room = 0;
+	hv->k = iv->v.n - 1;
+}
+
+/* The next row into v (false: none left); made in CurrentMemoryContext. */
+static bool
+history_view_next(HistoryView *hv, Datum *v)
+{
+	pm_image_view *view = &hv->iv->v;
+	pm_image_rec r;
+	int			i;
+	int			ne;
+	int			e;
+
+	if (hv->k < 0)
+		return false;
+	i = pm_image_view_order(view, hv->k--);
+	pm_image_view_rec(view, i, &r);
+	ne = r.nparents + r.ndeps;
+	if (ne + r.nlabels > hv->room)
+	{
+		hv->room = Max(ne + r.nlabels, 2 * hv->room);
+		hv->names = hv->names ? repalloc(hv->names, sizeof(char *) * hv->room) :
+			MemoryContextAlloc(hv->cxt, sizeof(char *) * hv->room);
+		hv->parents = hv->parents ? repalloc(hv->parents, sizeof(int) * hv->room) :
+			MemoryContextAlloc(hv->cxt, sizeof(int) * hv->room);
+	}
+	/* the names as given: the ids the image resolved them to */
+	for (e = 0; e < ne; e++)
+		hv->names[e] = (char *) pm_image_view_id(view, pm_image_rec_edge(&r, e));
+	pm_image_rec_labels(&r, (const char **) hv->names + ne);
+	history_values(v, hv->empty, r.id, hv->names, r.nparents,
+				   hv->names + r.nparents, r.ndeps, hv->names + ne, r.nlabels,
+				   r.message, hv->iv->applied[i] != 0, view->nchildren[i],
+				   pm_image_rec_unique_parents(&r, hv->parents));
+	return true;
+}
+
+/*
+ * Every row of history(range) into the tuplestore pgmig_srf_init made,
+ * each made in a row context and freed once stored.  From the stored image
+ * when iv is given (no range), else from the built graph ic->pg.
  */
 static void
-history_from_view(FunctionCallInfo fcinfo, PgmigImageView *iv,
-				  MemoryContext rowcxt, Datum empty)
+history_store(FunctionCallInfo fcinfo, InfoCall *ic, PgmigImageView *iv,
+			  const char *range, Datum empty)
 {
-	pm_image_view *v = &iv->v;
-	char	  **names = NULL;
-	int		   *parents = NULL;
-	int			room = 0;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "pgmig history row",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt;
+	Datum		v[HISTORY_COLUMNS];
+	bool		n[HISTORY_COLUMNS] = {0};
+	unsigned char *inrange = NULL;
+	const int  *topo;
 	int			k;
 
-	for (k = v->n - 1; k >= 0; k--)
+	if (iv)
 	{
-		int			i = pm_image_view_order(v, k);
-		pm_image_rec r;
-		int			ne;
-		int			e;
+		HistoryView hv;
 
-		pm_image_view_rec(v, i, &r);
-		ne = r.nparents + r.ndeps;
-		if (ne + r.nlabels > room)
+		history_view_begin(&hv, iv, empty);
+		for (;;)
 		{
-			room = Max(ne + r.nlabels, 2 * room);
-			names = names ? repalloc(names, sizeof(char *) * room) :
-				palloc(sizeof(char *) * room);
-			parents = parents ? repalloc(parents, sizeof(int) * room) :
-				palloc(sizeof(int) * room);
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			if (!history_view_next(&hv, v))
+				break;
+			put_row(fcinfo, v, n);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(rowcxt);
 		}
-		/* the names as given: the ids the image resolved them to */
-		for (e = 0; e < ne; e++)
-		{
-			pm_image_rec pr;
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	if (range)
+	{
+		pm_error	err;
 
-			pm_image_view_rec(v, pm_image_rec_edge(&r, e), &pr);
-			names[e] = (char *) pr.id;
-		}
-		pm_image_rec_labels(&r, (const char **) names + ne);
-		put_history_row(fcinfo, rowcxt, empty, r.id, names, r.nparents,
-						names + r.nparents, r.ndeps, names + ne, r.nlabels,
-						r.message, iv->applied[i] != 0, v->nchildren[i],
-						pm_image_rec_unique_parents(&r, parents));
+		inrange = palloc0(ic->pg->n + 1);
+		if (!pm_range_resolve(ic->pg->g, range, inrange, &err))
+			pgmig_report(&err);
+	}
+	topo = pm_graph_topo(ic->pg->g);
+	for (k = ic->pg->n - 1; k >= 0; k--)
+	{
+		int			i = topo[k];
+		const pm_rev *r = pm_graph_rev(ic->pg->g, i);
+
+		if (inrange && !inrange[i])
+			continue;
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		history_values(v, empty, r->id, r->parent_names, r->nparents,
+					   r->dep_names, r->ndeps, r->labels, r->nlabels,
+					   ic->pg->message[i], r->applied, r->nchildren,
+					   r->nparents_ok);
+		put_row(fcinfo, v, n);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
 	}
 }
 
+/*
+ * Begin a history() call: true with *iv the stored image's view (a
+ * backend's first call without a range), else false with ic->pg the graph.
+ */
+static bool
+history_begin(FunctionCallInfo fcinfo, InfoCall *ic, PgmigImageView *iv)
+{
+	if (PG_ARGISNULL(0))
+		return info_begin_view(ic, iv, PGMIG_VIEW_APPLIED_ALL, false);
+	info_begin(ic, false);
+	return false;
+}
+
+/*
+ * pgmig.history() as it was declared up to 0.3 (the C function itself);
+ * kept for the install scripts that still name it.  Every row goes into a
+ * tuplestore.
+ */
 PG_FUNCTION_INFO_V1(pgmig_history);
 Datum
 pgmig_history(PG_FUNCTION_ARGS)
 {
 	InfoCall	ic;
 	PgmigImageView iv;
-	unsigned char *inrange = NULL;
-	const int  *topo;
-	int			k;
 	Datum		empty;
-	MemoryContext rowcxt;
+	bool		view;
 
 	pgmig_srf_init(fcinfo);
 	/* most revisions have no dependencies or labels: share one empty array */
 	empty = PointerGetDatum(construct_empty_array(TEXTOID));
-	if (PG_ARGISNULL(0) &&
-		info_begin_view(&ic, &iv, PGMIG_VIEW_APPLIED_ALL, false))
-	{
-		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig history row",
-									   ALLOCSET_SMALL_SIZES);
-		history_from_view(fcinfo, &iv, rowcxt, empty);
-		info_end(&ic);
-		return (Datum) 0;
-	}
-	if (!PG_ARGISNULL(0))
-	{
-		char	   *range = text_to_cstring(PG_GETARG_TEXT_PP(0));
-		pm_error	err;
-
-		info_begin(&ic, false);
-		inrange = palloc0(ic.pg->n + 1);
-		if (!pm_range_resolve(ic.pg->g, range, inrange, &err))
-			pgmig_report(&err);
-	}
-	topo = pm_graph_topo(ic.pg->g);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig history row",
-								   ALLOCSET_SMALL_SIZES);
-	for (k = ic.pg->n - 1; k >= 0; k--)
-	{
-		int			i = topo[k];
-		const pm_rev *r = pm_graph_rev(ic.pg->g, i);
-
-		if (inrange && !inrange[i])
-			continue;
-		put_history_row(fcinfo, rowcxt, empty, r->id, r->parent_names, r->nparents,
-						r->dep_names, r->ndeps, r->labels, r->nlabels,
-						ic.pg->message[i], r->applied, r->nchildren,
-						r->nparents_ok);
-	}
+	view = history_begin(fcinfo, &ic, &iv);
+	history_store(fcinfo, &ic, view ? &iv : NULL,
+				  PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+				  empty);
 	info_end(&ic);
 	return (Datum) 0;
+}
+
+/*
+ * pgmig._history_rows() is executable by PUBLIC, so that EXECUTE on
+ * pgmig.history(text), the SQL function that calls it, stays all a role
+ * needs (README, Privileges): it answers only a role that may call that.
+ */
+static void
+history_rows_allowed(void)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Oid			history = LookupFuncName(list_make2(makeString("pgmig"),
+													makeString("history")),
+										 1, argtypes, false);
+
+	if (PGMIG_PROC_ACLCHECK(history, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, "history");
+}
+
+/*
+ * pgmig._history_rows(range): the rows of pgmig.history(), which is a SQL
+ * function calling this in its select list so that the planner inlines it
+ * (sql/0.4/50_graph_store.sql).  A backend's first call without a
+ * range hands the stored image's rows over one per call (ValuePerCall):
+ * nothing is materialised, where a tuplestore of 100,000 rows was half the
+ * call.  Every other call answers from the built graph through a
+ * tuplestore, as history() always did.
+ */
+PG_FUNCTION_INFO_V1(pgmig_history_rows);
+Datum
+pgmig_history_rows(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	HistoryView *hv;
+	Datum		v[HISTORY_COLUMNS];
+	bool		n[HISTORY_COLUMNS] = {0};
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+		MemoryContext cxt;
+		MemoryContext oldcxt;
+		InfoCall	ic;
+		PgmigImageView *iv;
+		Datum		empty;
+		TupleDesc	tupdesc;
+
+		history_rows_allowed();
+		if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+			!(rsinfo->allowedModes & SFRM_ValuePerCall) || !PG_ARGISNULL(0))
+			return pgmig_history(fcinfo);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		/* the view outlives the call: it is the rows still to come */
+		cxt = AllocSetContextCreate(rsinfo->econtext->ecxt_per_query_memory,
+									"pgmig history", ALLOCSET_DEFAULT_SIZES);
+		oldcxt = MemoryContextSwitchTo(cxt);
+		iv = palloc(sizeof(PgmigImageView));
+		if (!info_begin_view(&ic, iv, PGMIG_VIEW_APPLIED_ALL, false))
+		{
+			/* no view: the built graph's rows, stored */
+			pgmig_srf_init(fcinfo);
+			empty = PointerGetDatum(construct_empty_array(TEXTOID));
+			history_store(fcinfo, &ic, NULL, NULL, empty);
+			info_end(&ic);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextDelete(cxt);
+			return (Datum) 0;
+		}
+		/* SPI's part ends here; the call's memory stays, with the view */
+		pgmig_call_keep(ic.oldcxt);
+		funcctx = SRF_FIRSTCALL_INIT();
+		MemoryContextSetParent(cxt, funcctx->multi_call_memory_ctx);
+		hv = palloc(sizeof(HistoryView));
+		history_view_begin(hv, iv, PointerGetDatum(construct_empty_array(TEXTOID)));
+		funcctx->tuple_desc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		funcctx->user_fctx = hv;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	hv = funcctx->user_fctx;
+	if (!history_view_next(hv, v))
+		SRF_RETURN_DONE(funcctx);
+	SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, v, n)));
 }
 
 /* The steps a command would take (also used by offline.c): see pm_plan_command. */

@@ -457,6 +457,18 @@ pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt)
 }
 
 /*
+ * End SPI's part of a call begun with pgmig_call_begin but keep its memory
+ * (a set-returning function's rows still to come read it; it goes with
+ * the context it was made in, whose deletion is the caller's business).
+ */
+void
+pgmig_call_keep(MemoryContext oldcxt)
+{
+	SPI_finish();
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
  * Is this session restoring a dump?  pg_restore names itself in
  * application_name; a plain pg_dump script run by psql empties
  * search_path before anything else.  A restore brings the journal and

@@ -158,6 +158,7 @@ extern uint64 pgmig_exec_as_owner(const char *sql, int nargs, Oid *types,
 								  Datum *values, const char *nulls, int expect);
 extern MemoryContext pgmig_call_begin(const char *name, MemoryContext *oldcxt);
 extern void pgmig_call_end(MemoryContext callcxt, MemoryContext oldcxt);
+extern void pgmig_call_keep(MemoryContext oldcxt);
 extern char *pgmig_join_names(char **names, int n, const char *sep);
 extern char *pgmig_join_ids(PgmigGraph *pg, const int *items, int n,
 							const char *sep);

@@ -30,3 +30,27 @@ SELECT pgmig.refresh_graph();
 REVOKE ALL ON TABLE pgmig.graph_image FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig._graph_image_clear() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgmig.refresh_graph() FROM PUBLIC;
+
+-- history() is a SQL function the planner inlines, calling
+-- pgmig._history_rows() in its select list: a backend's first call hands
+-- the stored image's rows over one at a time instead of materialising
+-- every revision in a tuplestore (src/info.c).  STABLE only so that it can
+-- be inlined: it reads nothing itself, and the function it calls is
+-- VOLATILE (a fresh snapshot at each call), which the inlined query keeps.
+-- _history_rows() is executable by PUBLIC (USAGE on schema pgmig is still
+-- needed to reach it) and answers only a role with EXECUTE on
+-- history(text): granting history(text) stays all a role needs.
+CREATE FUNCTION pgmig._history_rows(range text,
+		OUT revision text, OUT down_revision text[], OUT depends_on text[],
+		OUT branch_labels text[], OUT message text, OUT applied boolean,
+		OUT is_head boolean, OUT is_branch_point boolean, OUT is_merge boolean)
+	RETURNS SETOF record
+	LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'pgmig_history_rows';
+COMMENT ON FUNCTION pgmig._history_rows(text) IS 'pgmig: the rows of pgmig.history(), for a role with EXECUTE on it';
+GRANT EXECUTE ON FUNCTION pgmig._history_rows(text) TO PUBLIC;
+CREATE OR REPLACE FUNCTION pgmig.history(range text DEFAULT NULL)
+	RETURNS TABLE (revision text, down_revision text[], depends_on text[],
+				   branch_labels text[], message text, applied boolean,
+				   is_head boolean, is_branch_point boolean, is_merge boolean)
+	LANGUAGE sql STABLE
+	AS $$ SELECT (h).* FROM (SELECT pgmig._history_rows(range) AS h) s $$;

@@ -657,6 +657,12 @@ pm_image_view_rec(const pm_image_view *v, int i, pm_image_rec *r)
 	r->message = (const char *) q + 4;	/* after its length */
 }
 
+const char *
+pm_image_view_id(const pm_image_view *v, int i)
+{
+	return (const char *) v->buf + v->offsets[i] + 1;
+}
+
 bool
 pm_image_view_id_is(const pm_image_view *v, int i, const char *id, size_t len)
 {

@@ -139,6 +139,9 @@ extern void pm_image_rec_labels(const pm_image_rec *r, const char **out);
 extern int	pm_image_view_find(pm_image_view *v, const char *id, size_t len,
 							   int hint);
 
+/* Revision i's id (NUL-terminated), without reading the rest of its record. */
+extern const char *pm_image_view_id(const pm_image_view *v, int i);
+
 /* Is revision i's id these len bytes? */
 extern bool pm_image_view_id_is(const pm_image_view *v, int i, const char *id,
 								size_t len);

@@ -7,11 +7,12 @@ CREATE ROLE pgmig_deploy;
 CREATE ROLE pgmig_monitor;
 SELECT pgmig.add('p1', '{}', 'CREATE TABLE priv_t (a int)', 'DROP TABLE priv_t', 'first');
 
--- nothing in schema pgmig is granted to PUBLIC
+-- nothing in schema pgmig is granted to PUBLIC but the rows of history(),
+-- which answer only a role that may call history() (below)
 SELECT c.relname, c.relacl::text LIKE '%=%/%' AND c.relacl::text ~ '(^|[{,])=' AS public_grant
   FROM pg_class c WHERE c.relnamespace = 'pgmig'::regnamespace AND c.relkind IN ('r', 'S')
  ORDER BY 1;
-SELECT count(*) AS routines_executable_by_public
+SELECT p.oid::regprocedure AS routines_executable_by_public
   FROM pg_proc p WHERE p.pronamespace = 'pgmig'::regnamespace
    AND has_function_privilege('pgmig_nobody', p.oid, 'EXECUTE');
 
@@ -34,6 +35,10 @@ SELECT pgmig.upgrade();
 SELECT pgmig.load(E'-- revision: p2\n-- down_revision: p1\n\n-- migrate:up\nSELECT 1;\n');
 CALL pgmig.migrate();
 SELECT * FROM pgmig.test_roundtrip();
+-- history()'s rows (executable by PUBLIC) answer only who may call history()
+SELECT * FROM pgmig.history();
+SELECT * FROM pgmig._history_rows(NULL);
+SELECT pgmig._history_rows('p1:');
 RESET ROLE;
 REVOKE USAGE ON SCHEMA pgmig FROM pgmig_nobody;
 
@@ -45,6 +50,8 @@ GRANT EXECUTE ON FUNCTION pgmig.current(), pgmig.heads(), pgmig.branches(),
       pgmig.check(), pgmig.status(), pgmig.graph() TO pgmig_monitor;
 SET ROLE pgmig_monitor;
 SELECT revision FROM pgmig.heads();
+SELECT revision, applied FROM pgmig.history();
+SELECT revision FROM pgmig._history_rows(NULL);
 SELECT pending, drift FROM pgmig.status();
 SELECT pgmig.upgrade();                       -- still refused
 RESET ROLE;

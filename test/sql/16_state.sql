@@ -45,11 +45,13 @@ SELECT pgmig.stamp('base');
 
 -- The read functions read the graph afresh at every call, so they are
 -- declared VOLATILE (a STABLE function may not see different data in one
--- statement).
+-- statement).  history() itself is a STABLE SQL function, so that the
+-- planner inlines it: its rows come from _history_rows(), VOLATILE, which
+-- the inlined query calls.
 SELECT p.proname, p.provolatile
   FROM pg_proc p
  WHERE p.pronamespace = 'pgmig'::regnamespace
-   AND p.proname IN ('resolve', 'current', 'heads', 'branches', 'history',
+   AND p.proname IN ('resolve', 'current', 'heads', 'branches', 'history', '_history_rows',
                      'plan', 'script', 'check', 'graph', 'status')
  ORDER BY 1;
 

@@ -88,6 +88,26 @@ SELECT pgmig.add('gm', '{g3,g3b}', 'SELECT 1;', 'SELECT 1;', 'merge', '{mlbl}', 
 \c -
 SELECT * FROM pgmig.history();
 SELECT * FROM pgmig.history();
+-- history() is a SQL function the planner inlines: its rows come from
+-- pgmig._history_rows() in a select list, a new backend's first call one
+-- row at a time from the image.  A first call stopped after two rows
+-- leaves nothing behind (the next call gives every row); a nested call
+-- started again for every outer row, a call the planner cannot inline
+-- (WITH ORDINALITY) and a range all give the same rows as the tables.
+EXPLAIN (COSTS OFF) SELECT * FROM pgmig.history();
+\c -
+SELECT revision FROM pgmig.history() LIMIT 2;
+SELECT count(*) AS rows FROM pgmig.history();
+\c -
+SELECT a.revision,
+       (SELECT count(*) FROM pgmig.history() b WHERE b.revision <= a.revision) AS up_to
+  FROM pgmig.history() a;
+\c -
+SELECT n, revision, is_merge FROM pgmig.history() WITH ORDINALITY AS h(revision, d, e, f, g, h, i, j, is_merge, n);
+SELECT revision FROM pgmig.history('g2:');
+\c -
+SELECT (SELECT array_agg(revision) FROM pgmig.history()) AS first,
+       (SELECT array_agg(revision) FROM pgmig.history()) AS second;
 DELETE FROM pgmig.revision WHERE id IN ('gm', 'g3b');
 
 -- Replace an unapplied revision: the image follows.

@@ -337,6 +337,13 @@ test_view(void)
 			  pm_graph_rev(img.g, 5)->nparents_ok == 2,
 			  "its parents as the built graph has them");
 	}
+	for (i = 0; i < 6; i++)
+	{
+		pm_image_view_rec(&v, i, &r);
+		bad += pm_image_view_id(&v, i) != r.id;
+	}
+	CHECK(bad == 0, "an id alone is the record's id");
+	bad = 0;
 	pm_image_view_rec(&v, 1, &r);
 	pm_image_rec_labels(&r, labels);
 	CHECK(r.nlabels == 1 && strcmp(labels[0], "lbl") == 0, "labels read in place");
