@@ -131,11 +131,23 @@ pgmig_record_unapplied(PgmigBookkeeping *bk, const char *id)
 }
 
 /*
- * upgrade()/downgrade() record their steps at the end of the run, in one
- * statement for pgmig.applied and one for pgmig.journal, instead of two
- * statements per revision: the rows are the same (each keeps its own
- * time and duration) and they commit or roll back with the run anyway.
+ * upgrade()/downgrade() record their steps at the end of the run, a
+ * statement for pgmig.applied and one for pgmig.journal per chunk of
+ * BATCH_CHUNK steps, instead of two statements per revision: the rows are
+ * the same (each keeps its own time and duration) and they commit or roll
+ * back with the run anyway.  While the run goes, a step costs its id and
+ * checksum packed in one buffer and 16 bytes: at 100,000 revisions a text
+ * datum each (a 64-character checksum takes a 128-byte chunk) and arrays
+ * of every row built at once were a third of the backend's memory.
  */
+#define BATCH_CHUNK 8192
+
+typedef struct BatchStep
+{
+	int64		usecs;
+	TimestampTz at;
+} BatchStep;
+
 struct PgmigBatch
 {
 	MemoryContext cxt;
@@ -143,64 +155,72 @@ struct PgmigBatch
 	const char *target;
 	int			n;
 	int			cap;
-	Datum	   *ids;
-	Datum	   *checksums;
-	Datum	   *durations;
-	Datum	   *at;
+	BatchStep  *steps;
+	StringInfoData names;		/* each step's id and checksum, NUL-ended */
 };
 
 PgmigBatch *
 pgmig_batch_create(MemoryContext cxt, bool down, const char *target)
 {
-	PgmigBatch *b = MemoryContextAllocZero(cxt, sizeof(PgmigBatch));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PgmigBatch *b = palloc0(sizeof(PgmigBatch));
 
 	b->cxt = cxt;
 	b->down = down;
-	b->target = MemoryContextStrdup(cxt, target);
+	b->target = pstrdup(target);
 	b->cap = 64;
-	b->ids = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
-	b->checksums = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
-	b->durations = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
-	b->at = MemoryContextAlloc(cxt, sizeof(Datum) * b->cap);
+	b->steps = palloc(sizeof(BatchStep) * b->cap);
+	initStringInfo(&b->names);
+	MemoryContextSwitchTo(old);
 	return b;
 }
 
 void
 pgmig_batch_add(PgmigBatch *b, const char *id, const char *checksum, int64 usecs)
 {
-	MemoryContext old = MemoryContextSwitchTo(b->cxt);
-
 	if (b->n == b->cap)
 	{
 		b->cap *= 2;
-		b->ids = repalloc(b->ids, sizeof(Datum) * b->cap);
-		b->checksums = repalloc(b->checksums, sizeof(Datum) * b->cap);
-		b->durations = repalloc(b->durations, sizeof(Datum) * b->cap);
-		b->at = repalloc(b->at, sizeof(Datum) * b->cap);
+		b->steps = repalloc(b->steps, sizeof(BatchStep) * b->cap);
 	}
-	b->ids[b->n] = CStringGetTextDatum(id);
-	b->checksums[b->n] = CStringGetTextDatum(checksum);
-	b->durations[b->n] = pgmig_interval_from_usecs(usecs);
-	b->at[b->n] = TimestampTzGetDatum(GetCurrentTimestamp());
+	b->steps[b->n].usecs = usecs;
+	b->steps[b->n].at = GetCurrentTimestamp();
+	/* the buffer grows in its own context (b->cxt), whatever is current */
+	appendBinaryStringInfo(&b->names, id, strlen(id) + 1);
+	appendBinaryStringInfo(&b->names, checksum, strlen(checksum) + 1);
 	b->n++;
-	MemoryContextSwitchTo(old);
 }
 
-void
-pgmig_batch_flush(PgmigBatch *b)
+/* Record steps [first, first + m) whose names begin at *p; advances *p. */
+static void
+batch_flush_chunk(PgmigBatch *b, int first, int m, const char **p)
 {
 	Oid			types[6] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
 	INTERVALARRAYOID, TEXTOID, TEXTOID};
+	Datum	   *ids = palloc(sizeof(Datum) * m);
+	Datum	   *checksums = palloc(sizeof(Datum) * m);
+	Datum	   *at = palloc(sizeof(Datum) * m);
+	Datum	   *durations = palloc(sizeof(Datum) * m);
 	Datum		v[6];
 	uint64		rows;
+	int			k;
 
-	if (b->n == 0)
-		return;
-	v[0] = PointerGetDatum(construct_array(b->ids, b->n, TEXTOID, -1, false, TYPALIGN_INT));
-	v[1] = PointerGetDatum(construct_array(b->checksums, b->n, TEXTOID, -1, false, TYPALIGN_INT));
-	v[2] = PointerGetDatum(construct_array(b->at, b->n, TIMESTAMPTZOID, sizeof(TimestampTz),
+	for (k = 0; k < m; k++)
+	{
+		const BatchStep *st = &b->steps[first + k];
+
+		ids[k] = CStringGetTextDatum(*p);
+		*p += strlen(*p) + 1;
+		checksums[k] = CStringGetTextDatum(*p);
+		*p += strlen(*p) + 1;
+		at[k] = TimestampTzGetDatum(st->at);
+		durations[k] = pgmig_interval_from_usecs(st->usecs);
+	}
+	v[0] = PointerGetDatum(construct_array(ids, m, TEXTOID, -1, false, TYPALIGN_INT));
+	v[1] = PointerGetDatum(construct_array(checksums, m, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = PointerGetDatum(construct_array(at, m, TIMESTAMPTZOID, sizeof(TimestampTz),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	v[3] = PointerGetDatum(construct_array(b->durations, b->n, INTERVALOID, sizeof(Interval),
+	v[3] = PointerGetDatum(construct_array(durations, m, INTERVALOID, sizeof(Interval),
 										   false, TYPALIGN_DOUBLE));
 	v[4] = CStringGetTextDatum(b->down ? "downgrade" : "upgrade");
 	v[5] = CStringGetTextDatum(b->target);
@@ -215,18 +235,42 @@ pgmig_batch_flush(PgmigBatch *b)
 								   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 								   "  ORDER BY u.o",
 								   4, types, v, NULL, SPI_OK_INSERT);
-	if (rows != (uint64) b->n)
+	if (rows != (uint64) m)
 		ereport(ERROR,
 				(errcode(ERRCODE_PGMIG_STATE),
 				 errmsg("pgmig.applied changed under the run"),
 				 errdetail_plural("Recording the run should have changed %d row of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
 								  "Recording the run should have changed %d rows of pgmig.applied, but changed %llu: a revision script wrote to pgmig.applied itself.",
-								  b->n, b->n, (unsigned long long) rows),
+								  m, m, (unsigned long long) rows),
 				 errhint("Revision scripts must not write to pgmig's own tables.")));
 	(void) pgmig_exec_as_owner("INSERT INTO pgmig.journal (at, action, revision, target, new_checksum, duration)"
 							   " SELECT u.a, $5, u.r, $6, u.c, u.d"
 							   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) WITH ORDINALITY AS u(r, c, a, d, o)"
 							   "  ORDER BY u.o",
 							   6, types, v, NULL, SPI_OK_INSERT);
+}
+
+void
+pgmig_batch_flush(PgmigBatch *b)
+{
+	MemoryContext chunkcxt;
+	MemoryContext old;
+	const char *p = b->names.data;
+	int			first;
+
+	if (b->n == 0)
+		return;
+	/* each chunk's arrays and datums are freed before the next is built */
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig batch chunk",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (first = 0; first < b->n; first += BATCH_CHUNK)
+	{
+		old = MemoryContextSwitchTo(chunkcxt);
+		batch_flush_chunk(b, first, Min(BATCH_CHUNK, b->n - first), &p);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
 	b->n = 0;
+	resetStringInfo(&b->names);
 }

@@ -121,18 +121,30 @@ upgrade_noop_in_place(const char *target)
 	PgmigImageView iv;
 	pm_set		heads;
 	bool		one = strcmp(target, "head") == 0;
+	MemoryContext viewcxt;
+	MemoryContext oldcxt;
+	int			noop = -1;
 
 	if (!one && strcmp(target, "heads") != 0)
 		return -1;
-	if (!pgmig_image_view_read(&iv, PGMIG_VIEW_APPLIED_ALL) || iv.v.n == 0)
-		return -1;
-	pm_image_view_heads(&iv.v, &heads);
-	if (one && heads.n != 1)
-		return -1;
-	/* every revision applied: what a deploy with nothing new finds */
-	if (iv.napplied == iv.v.n)
-		return 1;
-	return pm_image_view_all_applied(&iv.v, &heads, iv.applied) ? 1 : 0;
+	/* the view goes before the run starts (at 100,000 revisions, 5 MB) */
+	viewcxt = AllocSetContextCreate(CurrentMemoryContext, "pgmig no-op test",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(viewcxt);
+	if (pgmig_image_view_read(&iv, PGMIG_VIEW_APPLIED_ALL) && iv.v.n > 0)
+	{
+		pm_image_view_heads(&iv.v, &heads);
+		if (one && heads.n != 1)
+			noop = -1;
+		/* every revision applied: what a deploy with nothing new finds */
+		else if (iv.napplied == iv.v.n)
+			noop = 1;
+		else
+			noop = pm_image_view_all_applied(&iv.v, &heads, iv.applied) ? 1 : 0;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(viewcxt);
+	return noop;
 }
 
 static int

@@ -309,6 +309,39 @@ SELECT pgmig.stamp('nosuch');
 SELECT action, revision, target FROM pgmig.journal
  WHERE action IN ('upgrade', 'downgrade') ORDER BY id LIMIT 6;
 
+-- A run records its steps at the end, 8,192 at a time: 20,000 steps up and
+-- down give one applied row and one journal row per step, in the order
+-- they ran (journal ids ascending with the chain), each with its own
+-- checksum and duration.
+SET client_min_messages = warning;
+SELECT pgmig.stamp('base');
+DELETE FROM pgmig.revision;
+INSERT INTO pgmig.revision (id, down_revision, message, upgrade, downgrade)
+SELECT 'ch' || i, CASE WHEN i = 1 THEN '{}'::text[] ELSE ARRAY['ch' || (i - 1)] END,
+	   'chain ' || i, 'SELECT 1;', 'SELECT 1;'
+  FROM generate_series(1, 20000) i;
+SELECT max(id) AS journal_before FROM pgmig.journal \gset
+SELECT pgmig.upgrade('head');
+RESET client_min_messages;
+SELECT count(*) AS applied,
+       count(*) FILTER (WHERE a.checksum = r.checksum) AS own_checksum,
+       count(*) FILTER (WHERE a.duration IS NOT NULL) AS with_duration
+  FROM pgmig.applied a JOIN pgmig.revision r ON r.id = a.revision;
+SELECT count(*) AS journaled,
+       bool_and(substr(revision, 3)::int = n) AS in_run_order,
+       bool_and(target = 'head' AND new_checksum IS NOT NULL AND duration IS NOT NULL) AS complete
+  FROM (SELECT j.*, row_number() OVER (ORDER BY id) AS n
+          FROM pgmig.journal j WHERE id > :journal_before AND action = 'upgrade') j;
+SET client_min_messages = warning;
+SELECT pgmig.downgrade('base');
+RESET client_min_messages;
+SELECT count(*) AS still_applied FROM pgmig.applied;
+SELECT count(*) AS journaled,
+       bool_and(substr(revision, 3)::int = 20001 - n) AS in_run_order
+  FROM (SELECT j.*, row_number() OVER (ORDER BY id) AS n
+          FROM pgmig.journal j WHERE id > :journal_before AND action = 'downgrade') j;
+DELETE FROM pgmig.revision;
+
 -- Clean up.
 SET client_min_messages = warning;
 SELECT pgmig.stamp('base');
