@@ -172,8 +172,8 @@ SELECT pgmig.upgrade('heads');
 CREATE ROLE pgmig_store_nobody;
 GRANT USAGE ON SCHEMA pgmig TO pgmig_store_nobody;
 GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
-      pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text)
-      TO pgmig_store_nobody;
+      pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text),
+      pgmig.history(text) TO pgmig_store_nobody;
 GRANT SELECT ON pgmig.applied TO pgmig_store_nobody;
 \c -
 SET pgmig.guard = off;
@@ -191,6 +191,11 @@ SELECT revision FROM pgmig.resolve('head');
 SET pgmig.guard = off;
 SET ROLE pgmig_store_nobody;
 SELECT revision FROM pgmig.plan('upgrade', 'heads');
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+SELECT revision FROM pgmig.history();
+SELECT revision FROM pgmig._history_rows(NULL);
 \set VERBOSITY default
 RESET ROLE;
 -- nor with row level security on pgmig.revision, which the image cannot apply
@@ -201,14 +206,18 @@ CREATE POLICY only_g1 ON pgmig.revision TO pgmig_store_nobody USING (id = 'g1');
 SET pgmig.guard = off;
 SET ROLE pgmig_store_nobody;
 SELECT revision FROM pgmig.heads();
+\c -
+SET pgmig.guard = off;
+SET ROLE pgmig_store_nobody;
+SELECT revision FROM pgmig.history();
 RESET ROLE;
 DROP POLICY only_g1 ON pgmig.revision;
 ALTER TABLE pgmig.revision DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON pgmig.revision, pgmig.applied FROM pgmig_store_nobody;
 REVOKE ALL ON SCHEMA pgmig FROM pgmig_store_nobody;
 REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.status(),
-       pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text)
-       FROM pgmig_store_nobody;
+       pgmig.upgrade(text), pgmig.resolve(text), pgmig.plan(text, text),
+       pgmig.history(text) FROM pgmig_store_nobody;
 DROP ROLE pgmig_store_nobody;
 
 -- Changes made with the triggers disabled (a superuser's
@@ -330,18 +339,21 @@ RESET session_replication_role;
 -- table's error from its first current() and heads(), as from the tables.
 CREATE ROLE pgmig_store_half;
 GRANT USAGE ON SCHEMA pgmig TO pgmig_store_half;
-GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current() TO pgmig_store_half;
+GRANT EXECUTE ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.history(text) TO pgmig_store_half;
 GRANT SELECT ON pgmig.revision TO pgmig_store_half;
 \c -
 SET ROLE pgmig_store_half;
 \set VERBOSITY terse
 SELECT revision FROM pgmig.current();
 SELECT revision FROM pgmig.heads();
+\c -
+SET ROLE pgmig_store_half;
+SELECT revision FROM pgmig.history();
 \set VERBOSITY default
 RESET ROLE;
 REVOKE ALL ON pgmig.revision FROM pgmig_store_half;
 REVOKE ALL ON SCHEMA pgmig FROM pgmig_store_half;
-REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current() FROM pgmig_store_half;
+REVOKE ALL ON FUNCTION pgmig.heads(), pgmig.current(), pgmig.history(text) FROM pgmig_store_half;
 DROP ROLE pgmig_store_half;
 
 SET client_min_messages = warning;
