@@ -93,7 +93,8 @@ SELECT * FROM pgmig.history();
 -- row at a time from the image.  A first call stopped after two rows
 -- leaves nothing behind (the next call gives every row); a nested call
 -- started again for every outer row, a call the planner cannot inline
--- (WITH ORDINALITY) and a range all give the same rows as the tables.
+-- (WITH ORDINALITY), a range and two calls in one statement all give the
+-- same rows as the tables.
 EXPLAIN (COSTS OFF) SELECT * FROM pgmig.history();
 \c -
 SELECT revision FROM pgmig.history() LIMIT 2;
@@ -108,6 +109,11 @@ SELECT revision FROM pgmig.history('g2:');
 \c -
 SELECT (SELECT array_agg(revision) FROM pgmig.history()) AS first,
        (SELECT array_agg(revision) FROM pgmig.history()) AS second;
+-- _history_rows() called in FROM by a new backend: one row per call into
+-- the scan's own tuplestore, the same rows
+\c -
+SELECT revision, down_revision, depends_on, branch_labels, is_head, is_merge
+  FROM pgmig._history_rows(NULL);
 DELETE FROM pgmig.revision WHERE id IN ('gm', 'g3b');
 
 -- Replace an unapplied revision: the image follows.
