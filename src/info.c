@@ -575,17 +575,20 @@ history_view_next(HistoryView *hv, Datum *v)
 
 /*
  * Every row of history(range) into the tuplestore pgmig_srf_init made,
- * each made in a row context and freed once stored.  From the stored image
- * when iv is given (no range), else from the built graph ic->pg.
+ * each made in a row context and freed once stored, then the call ends
+ * (info_end).  From the stored image when iv is given (no range), else
+ * from the built graph ic->pg.
  */
 static void
 history_store(FunctionCallInfo fcinfo, InfoCall *ic, PgmigImageView *iv,
-			  const char *range, Datum empty)
+			  const char *range)
 {
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
 												 "pgmig history row",
 												 ALLOCSET_SMALL_SIZES);
 	MemoryContext oldcxt;
+	/* most revisions have no dependencies or labels: share one empty array */
+	Datum		empty = PointerGetDatum(construct_empty_array(TEXTOID));
 	Datum		v[HISTORY_COLUMNS];
 	bool		n[HISTORY_COLUMNS] = {0};
 	unsigned char *inrange = NULL;
@@ -607,6 +610,7 @@ history_store(FunctionCallInfo fcinfo, InfoCall *ic, PgmigImageView *iv,
 			MemoryContextReset(rowcxt);
 		}
 		MemoryContextSwitchTo(oldcxt);
+		info_end(ic);
 		return;
 	}
 	if (range)
@@ -633,7 +637,7 @@ history_store(FunctionCallInfo fcinfo, InfoCall *ic, PgmigImageView *iv,
 		put_row(fcinfo, v, n);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);
-	}
+	}	info_end(ic);
 }
 
 /*
@@ -660,17 +664,12 @@ pgmig_history(PG_FUNCTION_ARGS)
 {
 	InfoCall	ic;
 	PgmigImageView iv;
-	Datum		empty;
 	bool		view;
 
 	pgmig_srf_init(fcinfo);
-	/* most revisions have no dependencies or labels: share one empty array */
-	empty = PointerGetDatum(construct_empty_array(TEXTOID));
 	view = history_begin(fcinfo, &ic, &iv);
 	history_store(fcinfo, &ic, view ? &iv : NULL,
-				  PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
-				  empty);
-	info_end(&ic);
+				  PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	return (Datum) 0;
 }
 
@@ -716,7 +715,6 @@ pgmig_history_rows(PG_FUNCTION_ARGS)
 		MemoryContext oldcxt;
 		InfoCall	ic;
 		PgmigImageView *iv;
-		Datum		empty;
 		TupleDesc	tupdesc;
 
 		history_rows_allowed();
@@ -734,9 +732,7 @@ pgmig_history_rows(PG_FUNCTION_ARGS)
 		{
 			/* no view: the built graph's rows, stored */
 			pgmig_srf_init(fcinfo);
-			empty = PointerGetDatum(construct_empty_array(TEXTOID));
-			history_store(fcinfo, &ic, NULL, NULL, empty);
-			info_end(&ic);
+			history_store(fcinfo, &ic, NULL, NULL);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextDelete(cxt);
 			return (Datum) 0;
