@@ -114,6 +114,29 @@ SELECT (SELECT array_agg(revision) FROM pgmig.history()) AS first,
 \c -
 SELECT revision, down_revision, depends_on, branch_labels, is_head, is_merge
   FROM pgmig._history_rows(NULL);
+-- history()'s text[] columns are made in one piece each: parents, labels
+-- and dependencies of every length modulo 4 (the elements' padding) read
+-- back element by element, stored in a table, and equal to the arrays
+-- SQL makes, from the image (a new backend) and from the built graph
+SELECT pgmig.add(id, '{gm}', 'SELECT 1;', 'SELECT 1;', 'len ' || length(id))
+  FROM unnest('{x,yy,zzz,wwww,vvvvv}'::text[]) AS id;
+SELECT pgmig.add('m5', '{x,yy,zzz,wwww,vvvvv}', 'SELECT 1;', 'SELECT 1;', 'five',
+                 '{l,ll,lll,llll}', '{g1,g2,gm}');
+\c -
+CREATE TEMP TABLE h5 AS
+  SELECT 1 AS call, '{x,yy,zzz,wwww,vvvvv}'::text[] AS want, *
+    FROM pgmig.history() WHERE revision = 'm5';
+INSERT INTO h5 SELECT 2, '{x,yy,zzz,wwww,vvvvv}', * FROM pgmig.history() WHERE revision = 'm5';
+SELECT call, down_revision, branch_labels, depends_on,
+       down_revision = '{x,yy,zzz,wwww,vvvvv}'::text[] AS parents_equal,
+       branch_labels = '{l,ll,lll,llll}'::text[] AS labels_equal,
+       depends_on = '{g1,g2,gm}'::text[] AS deps_equal,
+       pg_column_size(down_revision) = pg_column_size(want) AS same_size,
+       (SELECT string_agg(e || '=' || length(e), ' ' ORDER BY n)
+          FROM unnest(down_revision || branch_labels) WITH ORDINALITY AS u(e, n)) AS elements,
+       array_upper(down_revision, 1) AS upper, array_lower(down_revision, 1) AS lower
+  FROM h5 ORDER BY call;
+DELETE FROM pgmig.revision WHERE id IN ('m5', 'x', 'yy', 'zzz', 'wwww', 'vvvvv');
 DELETE FROM pgmig.revision WHERE id IN ('gm', 'g3b');
 
 -- Replace an unapplied revision: the image follows.
