@@ -14,8 +14,9 @@
 # generate_series(1, N) as floors (a new backend's least, and PostgreSQL's
 # own set-returning function giving history()'s number of rows); every
 # read-only call REPS times, each in a new connection; then a check() that verifies, and check() and
-# status() again (the short way); then everything stamped and a no-op
-# upgrade('head') and upgrade('heads').  KEEP=1 keeps the databases (and
+# status() again (the short way); then everything stamped, the calls that
+# read every applied row again, and a no-op upgrade('head') and
+# upgrade('heads').  KEEP=1 keeps the databases (and
 # SETUP=0 reuses them).  Output: "min median max" CPU ms, the backend's
 # private peak memory in MB (VmHWM less RssShmem), the median count of
 # minor page faults (first_call_cpu.c says why they matter), the statement.
@@ -63,7 +64,14 @@ for n in $SIZES; do
   REPS=1 run "$db" "SELECT count(*) FROM pgmig.check()"
   run "$db" "SELECT count(*) FROM pgmig.check()" "SELECT count(*) FROM pgmig.status()" \
     "SELECT count(*) FROM pgmig.drift()"
-  "${PSQL[@]}" -d "$db" -o /dev/null -c "SET client_min_messages = warning" -c "SELECT pgmig.stamp('heads')"
-  run "$db" "SELECT pgmig.upgrade('head')" "SELECT pgmig.upgrade('heads')"
+  "${PSQL[@]}" -d "$db" -o /dev/null -c "SET client_min_messages = warning" -c "SELECT pgmig.stamp('heads')" \
+    -c "VACUUM ANALYZE"
+  # every revision applied, as in a database in production: the read
+  # calls that read every applied row again, and the no-op upgrades
+  echo "## $n revisions, all applied"
+  REPS=1 run "$db" "SELECT count(*) FROM pgmig.check()"
+  run "$db" "SELECT count(*) FROM pgmig.current()" "SELECT count(*) FROM pgmig.history()" \
+    "SELECT count(*) FROM pgmig.check()" "SELECT count(*) FROM pgmig.status()" \
+    "SELECT pgmig.upgrade('head')" "SELECT pgmig.upgrade('heads')"
   [ "$KEEP" = 1 ] || "${PSQL[@]}" -d postgres -c "DROP DATABASE $db"
 done

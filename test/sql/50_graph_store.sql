@@ -441,6 +441,30 @@ SELECT pgmig.upgrade('head');
 SET pgmig.guard = off;
 SELECT pgmig.upgrade('head');
 SELECT revision FROM pgmig.current();
+-- pgmig.applied's rows in another order than the revisions were loaded
+-- (here sorted by id, big1, big10, big100...; in life, the space a
+-- downgrade freed filled again by an upgrade): a new backend looks each
+-- row's id up in a table it builds with the image's memory, and answers
+-- as the tables do
+SELECT pgmig.stamp('big9000');
+CLUSTER pgmig.applied USING applied_pkey;
+SELECT array_agg(revision) AS first_rows FROM (SELECT revision FROM pgmig.applied LIMIT 3) s;
+\c -
+SET pgmig.guard = off;
+SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied,
+       count(*) FILTER (WHERE applied <> (substr(revision, 4)::int <= 9000)) AS wrong
+  FROM pgmig.history();
+\c -
+SET pgmig.guard = off;
+SELECT revision FROM pgmig.current();
+\c -
+SET pgmig.guard = off;
+SET client_min_messages = warning;
+SELECT count(*) AS problems FROM pgmig.check();
+\c -
+SET pgmig.guard = off;
+SELECT count(*) AS problems FROM pgmig.check();
+SELECT pending, problems FROM pgmig.status();
 
 SET client_min_messages = warning;
 DROP EXTENSION pgmig CASCADE;
