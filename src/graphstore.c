@@ -43,6 +43,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -51,6 +52,8 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -440,6 +443,94 @@ applied_direct_ok(Oid relid, AttrNumber *att_rev, AttrNumber *att_at,
 }
 
 /*
+ * pgmig.applied's primary key, opened, when it is what pgmig made: a
+ * unique valid btree on the text column revision alone; else NULL.
+ */
+static Relation
+applied_pkey_open(Oid relid, AttrNumber att_rev)
+{
+	Oid			idxid = pgmig_relid("applied_pkey");
+	Relation	idx;
+
+	if (!OidIsValid(idxid))
+		return NULL;
+	idx = index_open(idxid, AccessShareLock);
+	if (idx->rd_index->indrelid != relid || !idx->rd_index->indisunique ||
+		!idx->rd_index->indisvalid || idx->rd_index->indnatts != 1 ||
+		idx->rd_index->indkey.values[0] != att_rev ||
+		idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_opcintype[0] != TEXTOID)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	return idx;
+}
+
+/*
+ * Are nine pages in ten of rel all visible (the visibility map, one page of
+ * it per 32,672 heap pages, read now)?  Only then is its primary key
+ * cheaper to read than its heap: every id on a page not all visible costs
+ * a heap fetch, in the index's order (after an upgrade of 100,000 rows,
+ * until a VACUUM, that is every id).
+ */
+static bool
+mostly_all_visible(Relation rel)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	BlockNumber visible = 0;
+
+	if (nblocks == 0)
+		return false;
+	visibilitymap_count(rel, &visible, NULL);
+	return visible >= nblocks - nblocks / 10;
+}
+
+/*
+ * Every applied revision id, read from the primary key as an index-only
+ * scan reads it: the index tuple's id when the visibility map says the
+ * heap page is all visible, else the heap tuple's (skipped when it is not
+ * visible to the snapshot).  The index is a fifth of the heap (412 pages
+ * against 2,223 at 100,000 applied).
+ */
+static void
+scan_applied_ids(Relation rel, Relation idx, AttrNumber att_rev,
+				 AppliedRowFn fn, void *arg)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+	IndexScanDesc scan = index_beginscan(rel, idx, snapshot, 0, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Buffer		vmbuffer = InvalidBuffer;
+	ItemPointer tid;
+
+	scan->xs_want_itup = true;
+	index_rescan(scan, NULL, 0, NULL, 0);
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d;
+
+		if (!VM_ALL_VISIBLE(rel, ItemPointerGetBlockNumber(tid), &vmbuffer))
+		{
+			if (!index_fetch_heap(scan, slot))
+				continue;
+			d = slot_getattr(slot, att_rev, &isnull);
+		}
+		else
+		{
+			/* as if the heap had been read (nodeIndexonlyscan.c) */
+			PredicateLockPage(rel, ItemPointerGetBlockNumber(tid), snapshot);
+			d = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
+		}
+		fn(arg, isnull ? NULL : DatumGetTextPP(d), true, (Datum) 0, NULL);
+	}
+	if (BufferIsValid(vmbuffer))
+		ReleaseBuffer(vmbuffer);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+}
+
+/*
  * Every row of pgmig.applied straight from its heap, in the active
  * snapshot: no executor, no tuple copies (at 50,000 applied rows SPI's
  * materialised result cost more than the rest of the call).  Only when
@@ -447,8 +538,10 @@ applied_direct_ok(Oid relid, AttrNumber *att_rev, AttrNumber *att_at,
  * SELECT on the whole table and it has no row level security; the columns
  * are found by name and type.  A NULL revision is passed as NULL; so is
  * applied_at (or the checksum) when not wanted: the row is then deformed
- * only as far as the columns asked for.  Returns false
- * when it cannot (the caller then runs the query).
+ * only as far as the columns asked for; when neither is and the table is
+ * mostly all visible, the ids come from the primary key
+ * (scan_applied_ids).  Returns false when it cannot (the
+ * caller then runs the query).
  */
 static bool
 scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum)
@@ -464,6 +557,18 @@ scan_applied_direct(AppliedRowFn fn, void *arg, bool want_at, bool want_checksum
 	if (!applied_direct_ok(relid, &att_rev, &att_at, &att_ck))
 		return false;
 	rel = table_open(relid, AccessShareLock);
+	if (!want_at && !want_checksum && mostly_all_visible(rel))
+	{
+		Relation	idx = applied_pkey_open(relid, att_rev);
+
+		if (idx != NULL)
+		{
+			scan_applied_ids(rel, idx, att_rev, fn, arg);
+			index_close(idx, AccessShareLock);
+			table_close(rel, AccessShareLock);
+			return true;
+		}
+	}
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -766,7 +871,6 @@ static bool
 view_applied_of_direct(PgmigImageView *iv, const pm_set *which)
 {
 	Oid			relid = pgmig_relid("applied");
-	Oid			idxid = pgmig_relid("applied_pkey");
 	AttrNumber	att_rev;
 	AttrNumber	att_at;
 	AttrNumber	att_ck;
@@ -776,17 +880,11 @@ view_applied_of_direct(PgmigImageView *iv, const pm_set *which)
 	ViewApplied va = {iv, 0};
 	int			k;
 
-	if (!OidIsValid(idxid) || !applied_direct_ok(relid, &att_rev, &att_at, &att_ck))
+	if (!applied_direct_ok(relid, &att_rev, &att_at, &att_ck))
 		return false;
 	rel = table_open(relid, AccessShareLock);
-	idx = index_open(idxid, AccessShareLock);
-	if (idx->rd_index->indrelid != relid || !idx->rd_index->indisunique ||
-		!idx->rd_index->indisvalid || idx->rd_index->indnatts != 1 ||
-		idx->rd_index->indkey.values[0] != att_rev ||
-		idx->rd_rel->relam != BTREE_AM_OID ||
-		idx->rd_opcintype[0] != TEXTOID)
+	if ((idx = applied_pkey_open(relid, att_rev)) == NULL)
 	{
-		index_close(idx, AccessShareLock);
 		table_close(rel, AccessShareLock);
 		return false;
 	}

@@ -446,14 +446,59 @@ SELECT revision FROM pgmig.current();
 -- downgrade freed filled again by an upgrade): a new backend looks each
 -- row's id up in a table it builds with the image's memory, and answers
 -- as the tables do
+-- (autovacuum off for pgmig.applied: its visibility map below is the test's)
+ALTER TABLE pgmig.applied SET (autovacuum_enabled = false);
 SELECT pgmig.stamp('big9000');
 CLUSTER pgmig.applied USING applied_pkey;
 SELECT array_agg(revision) AS first_rows FROM (SELECT revision FROM pgmig.applied LIMIT 3) s;
 \c -
 SET pgmig.guard = off;
+BEGIN;
 SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied,
        count(*) FILTER (WHERE applied <> (substr(revision, 4)::int <= 9000)) AS wrong
   FROM pgmig.history();
+-- not vacuumed since: no page all visible, the heap is read
+SELECT pg_stat_get_xact_numscans('pgmig.applied_pkey'::regclass) AS index_scans,
+       pg_stat_get_xact_numscans('pgmig.applied'::regclass) AS table_scans;
+ROLLBACK;
+-- The calls that need only the applied ids (history(), current(), the
+-- no-op upgrade) read them from pgmig.applied's primary key as an
+-- index-only scan does when nine pages in ten are all visible: the
+-- index's id where the visibility map says the heap page is all visible
+-- (after VACUUM), else the heap tuple, as the snapshot sees it.  In one
+-- transaction: rows deleted and inserted by it (their pages no longer all
+-- visible) count as it sees them; the table's own statistics show the
+-- index read, no sequential scan, and ids taken from the index without a
+-- heap fetch.  check() reads the heap (it needs the checksums).
+VACUUM pgmig.applied;
+\c -
+SET pgmig.guard = off;
+BEGIN;
+SELECT count(*) AS revisions, count(*) FILTER (WHERE applied) AS applied,
+       count(*) FILTER (WHERE applied <> (substr(revision, 4)::int <= 9000)) AS wrong
+  FROM pgmig.history();
+SELECT pg_stat_get_xact_numscans('pgmig.applied_pkey'::regclass) AS index_scans,
+       pg_stat_get_xact_numscans('pgmig.applied'::regclass) AS table_scans,
+       pg_stat_get_xact_tuples_fetched('pgmig.applied'::regclass) < 9000 AS from_the_index_alone;
+ROLLBACK;
+\c -
+SET pgmig.guard = off;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM pgmig.applied WHERE revision IN ('big5', 'big8999');
+INSERT INTO pgmig.applied (revision, checksum)
+SELECT id, checksum FROM pgmig.revision WHERE id = 'big12000';
+SELECT count(*) FILTER (WHERE applied) AS applied,
+       string_agg(revision, ',' ORDER BY substr(revision, 4)::int)
+         FILTER (WHERE applied <> (substr(revision, 4)::int <= 9000)) AS changed
+  FROM pgmig.history();
+ROLLBACK;
+\c -
+SET pgmig.guard = off;
+BEGIN;
+SELECT count(*) AS problems FROM pgmig.check();
+SELECT pg_stat_get_xact_numscans('pgmig.applied'::regclass) > 0 AS table_scanned;
+ROLLBACK;
 \c -
 SET pgmig.guard = off;
 SELECT revision FROM pgmig.current();
