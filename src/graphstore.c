@@ -1090,7 +1090,6 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
 		bool		isnull = image == NULL;
 		pm_error	err;
 		bool		opened = false;
-
 		bool		arena = false;
 
 		if (!isnull && !image_of_other_format(image))
