@@ -442,6 +442,14 @@ applied_direct_ok(Oid relid, AttrNumber *att_rev, AttrNumber *att_at,
 		get_atttype(relid, *att_ck) == TEXTOID;
 }
 
+bool
+pgmig_applied_readable(AttrNumber *att_rev, AttrNumber *att_ck)
+{
+	AttrNumber	att_at;
+
+	return applied_direct_ok(pgmig_relid("applied"), att_rev, &att_at, att_ck);
+}
+
 /*
  * pgmig.applied's primary key, opened, when it is what pgmig made: a
  * unique valid btree on the text column revision alone; else NULL.
@@ -640,34 +648,23 @@ image_of_other_format(bytea *image)
 }
 
 /*
- * check()'s read of the image row: image and checksums only when the row
- * is exactly the version check() verified (expect), else *image NULL.
- * Read straight from the table, as pgmig (pgmig_read_rows_direct): the
- * table has one row, and both reads see it in the same snapshot.
+ * check()'s read of one column of the image row (image or checksums): only
+ * when the row is exactly the version check() verified (expect), else
+ * NULL.  Read straight from the table, as pgmig (pgmig_read_rows_direct):
+ * the table has one row, and every read sees it in the same snapshot.
  */
-static void
-verified_image_row(const PgmigRowKey *expect, bytea **image, bytea **sums_image)
+static bytea *
+verified_image_column(const PgmigRowKey *expect, const char *column)
 {
-	Oid			relid = pgmig_relid("graph_image");
-	Datum		img;
-	Datum		sums;
-	bool		n1;
-	bool		n2;
-	PgmigRowKey k1;
-	PgmigRowKey k2;
+	Datum		d;
+	bool		isnull;
+	PgmigRowKey key;
 
-	*image = NULL;
-	if (pgmig_read_rows_direct(relid, "image", BYTEAOID, pgmig_value_copy,
-							   &img, &n1, &k1) != 1 || n1 ||
-		k1.tid != expect->tid || k1.xmin != expect->xmin)
-		return;
-	/* only the version of the row that check() verified */
-	if (pgmig_read_rows_direct(relid, "checksums", BYTEAOID, pgmig_value_copy,
-							   &sums, &n2, &k2) != 1 || n2 ||
-		k2.tid != k1.tid || k2.xmin != k1.xmin)
-		return;
-	*image = (bytea *) DatumGetPointer(img);
-	*sums_image = (bytea *) DatumGetPointer(sums);
+	if (pgmig_read_rows_direct(pgmig_relid("graph_image"), column, BYTEAOID,
+							   pgmig_value_copy, &d, &isnull, &key) != 1 ||
+		isnull || key.tid != expect->tid || key.xmin != expect->xmin)
+		return NULL;
+	return (bytea *) DatumGetPointer(d);
 }
 
 static bytea *image_row(void);
@@ -834,30 +831,107 @@ typedef struct ViewApplied
 {
 	PgmigImageView *iv;
 	int			hint;
+	int			changed;		/* applied checksums found different */
 } ViewApplied;
 
-static void
-view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
+/* Mark an applied row's revision; its number, or -1 (no such revision). */
+static int
+view_applied_mark(ViewApplied *va, text *rev, bool ts_null, Datum ts)
 {
-	ViewApplied *va = (ViewApplied *) arg;
 	PgmigImageView *iv = va->iv;
 	int			v;
 
 	iv->applied_rows++;
 	if (rev == NULL)
-		return;
+		return -1;
 	v = pm_image_view_find(&iv->v, VARDATA_ANY(rev), VARSIZE_ANY_EXHDR(rev),
 						   va->hint);
 	if (v < 0)
-		return;					/* an applied row without revision: check() */
+		return -1;				/* an applied row without revision: check() */
 	va->hint = v + 1;			/* rows usually come in load order */
 	if (!iv->applied[v])
 		iv->napplied++;
 	iv->applied[v] = 1;
 	if (!ts_null && iv->applied_at != NULL)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
-	if (iv->sums != NULL)
-		iv->changed[v] = applied_checksum_changed(ck, iv->sums, v);
+	return v;
+}
+
+/* Its checksum against the stored one (iv->sums). */
+static void
+view_applied_compare(ViewApplied *va, int v, text *ck)
+{
+	PgmigImageView *iv = va->iv;
+
+	if ((iv->changed[v] = applied_checksum_changed(ck, iv->sums, v)) != NULL)
+		va->changed++;
+}
+
+static void
+view_applied_row(void *arg, text *rev, bool ts_null, Datum ts, text *ck)
+{
+	ViewApplied *va = (ViewApplied *) arg;
+	int			v = view_applied_mark(va, rev, ts_null, ts);
+
+	if (v >= 0 && va->iv->sums != NULL)
+		view_applied_compare(va, v, ck);
+}
+
+/*
+ * check()'s read of pgmig.applied against the record: the stored checksums
+ * are fetched when the first row the record does not name needs them.
+ */
+typedef struct VerifiedApplied
+{
+	ViewApplied va;
+	const PgmigRowKey *expect;	/* the image row's verified version */
+	MemoryContext cxt;
+	bool		no_sums;		/* the checksums column could not be read */
+} VerifiedApplied;
+
+static bytea *verified_image_column(const PgmigRowKey *expect, const char *column);
+
+static bool
+verified_sums(VerifiedApplied *vr)
+{
+	PgmigImageView *iv = vr->va.iv;
+	bytea	   *sums;
+
+	if (iv->sums != NULL || vr->no_sums)
+		return !vr->no_sums;
+	sums = verified_image_column(vr->expect, "checksums");
+	MemoryContextSwitchTo(vr->cxt);
+	if (sums == NULL || VARSIZE_ANY_EXHDR(sums) != (Size) 32 * iv->v.n)
+		vr->no_sums = true;		/* never written so: read the tables */
+	else
+		iv->sums = (const unsigned char *) VARDATA_ANY(sums);
+	return !vr->no_sums;
+}
+
+static int
+view_verified_row(void *arg, bool known, int rev, text *id, text *ck)
+{
+	VerifiedApplied *vr = (VerifiedApplied *) arg;
+	PgmigImageView *iv = vr->va.iv;
+	int			v;
+
+	if (known)
+	{
+		/* the record's row version: its revision and checksum are right */
+		iv->applied_rows++;
+		if (rev >= 0)
+		{
+			if (!iv->applied[rev])
+				iv->napplied++;
+			iv->applied[rev] = 1;
+			vr->va.hint = rev + 1;
+		}
+		return rev;
+	}
+	v = view_applied_mark(&vr->va, id, true, (Datum) 0);
+	if (v >= 0 && verified_sums(vr))
+		view_applied_compare(&vr->va, v, ck);
+	return v;
 }
 
 /*
@@ -1156,21 +1230,26 @@ pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what)
  * spent a third of its time building the graph it needs none of.
  */
 bool
-pgmig_image_view_verified(const PgmigRowKey *expect, PgmigImageView *iv)
+pgmig_image_view_verified(const PgmigVerified *verified, PgmigImageView *iv)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	const PgmigRowKey *expect = &verified->image;
 	bytea	   *image;
-	bytea	   *sums;
 	bytea	   *mapped;
 	pm_error	err;
 	bool		arena;
 	bool		opened;
-	ViewApplied va = {iv, 0};
+	VerifiedApplied vr;
+	AttrNumber	att_rev;
+	AttrNumber	att_ck;
+	PgmigRowKey *keys = NULL;
+	int			nkeys = 0;
+	bool		scanned = false;
 
 	memset(iv, 0, sizeof(PgmigImageView));
 	if (!OidIsValid(pgmig_relid("graph_image")) || !caller_may_use_image())
 		return false;
-	verified_image_row(expect, &image, &sums);
+	image = verified_image_column(expect, "image");
 	MemoryContextSwitchTo(cxt);
 	if (image == NULL)
 		return false;
@@ -1182,20 +1261,46 @@ pgmig_image_view_verified(const PgmigRowKey *expect, PgmigImageView *iv)
 	arena = pgmig_big_arena_begin(VARSIZE_ANY_EXHDR(image));
 	opened = pm_image_view_open((unsigned char *) VARDATA_ANY(image),
 								VARSIZE_ANY_EXHDR(image), &iv->v, &err);
-	if (!opened || VARSIZE_ANY_EXHDR(sums) != (Size) 32 * iv->v.n)
+	if (!opened)
 	{
 		if (arena)
 			pgmig_core_arena_end();
 		return false;			/* never written so: read the tables */
 	}
-	iv->sums = (const unsigned char *) VARDATA_ANY(sums);
 	iv->changed = pgmig_big_alloc0(sizeof(char *) * (iv->v.n + 1));
 	iv->applied = pgmig_big_alloc0(iv->v.n + 1);
-	/* with the arena, as pgmig_image_view_read() says */
-	scan_applied(view_applied_row, &va, false, true);
+	memset(&vr, 0, sizeof(vr));
+	vr.va.iv = iv;
+	vr.expect = expect;
+	vr.cxt = cxt;
+
+	/*
+	 * pgmig.applied against the record: a row version it names still
+	 * carries its revision's checksum (graphverify.c), only its id is read;
+	 * the others are compared.  Only for a caller who reads every row as
+	 * pgmig does; else by query, every checksum compared.  With the arena,
+	 * as pgmig_image_view_read() says.
+	 */
+	if (pgmig_applied_readable(&att_rev, &att_ck))
+		scanned = pgmig_verified_applied_scan(verified, iv->v.n, att_rev, att_ck,
+											  view_verified_row, &vr,
+											  &keys, &nkeys);
+	if (!scanned && verified_sums(&vr))
+		scan_applied(view_applied_row, &vr.va, false, true);
 	if (arena)
 		pgmig_core_arena_end();
 	MemoryContextSwitchTo(cxt);
 	/* pgmig.revision's primary key: a duplicate id means another writer */
-	return !iv->v.dup;
+	if (vr.no_sums || iv->v.dup)
+		return false;
+
+	/*
+	 * Rows the record does not name, and every applied checksum right: the
+	 * next check() or status() need not compare them again while these row
+	 * versions stay.  The first call after an upgrade or a downgrade
+	 * compares the rows it wrote and records them (one small update).
+	 */
+	if (scanned && keys != NULL && vr.va.changed == 0)
+		pgmig_verified_write_applied(verified, keys, nkeys);
+	return true;
 }

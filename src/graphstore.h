@@ -10,6 +10,7 @@
 
 #include "pgmig.h"
 
+#include "access/attnum.h"
 #include "storage/itemptr.h"
 #include "core/graphimg.h"
 
@@ -19,6 +20,7 @@ typedef struct PgmigRowKey
 	uint64		tid;
 	uint32		xmin;
 	bool		frozen;			/* as scanned; not recorded */
+	int			rev;			/* pgmig.applied's: its revision's number, or -1 */
 } PgmigRowKey;
 
 /* Writers of pgmig.revision: lock the image row before reading the graph. */
@@ -76,8 +78,16 @@ typedef enum PgmigViewApplied
 } PgmigViewApplied;
 
 extern bool pgmig_image_view_read(PgmigImageView *iv, PgmigViewApplied what);
-extern bool pgmig_image_view_verified(const PgmigRowKey *expect,
+struct PgmigVerified;
+extern bool pgmig_image_view_verified(const struct PgmigVerified *verified,
 									  PgmigImageView *iv);
+
+/*
+ * Whether the caller reads every row of pgmig.applied when it reads it
+ * directly (SELECT on it, no row level security for it), and its revision
+ * column: only then may what it compared be recorded (graphverify.c).
+ */
+extern bool pgmig_applied_readable(AttrNumber *att_rev, AttrNumber *att_ck);
 
 /* Big zeroed memory, and the core's arena for big structures (graphstore.c). */
 extern void *pgmig_big_alloc0(Size size);
@@ -99,13 +109,26 @@ typedef struct PgmigVerified
 	uint64		valid_below;
 	bool		image_ok;		/* the image matched the recorded rows */
 	PgmigRowKey image;
-	int			n;
+	int			n;				/* row versions of pgmig.revision */
 	/*
-	 * n keys in ctid order, as the record stores them (10 bytes each: the
-	 * tid's 6, xmin's 4, little-endian): read in place, not decoded into
-	 * an array (1.6 MB of new memory at 100,000 revisions)
+	 * the runs they make, as the record stores them (graphverify.c): read
+	 * in place, not decoded into an array
 	 */
-	const unsigned char *keys;
+	int			nruns;
+	const unsigned char *runs;
+
+	/*
+	 * The record's pgmig.applied part, when it has one and it names the
+	 * relfilenode pgmig.applied has now: the m row versions (as runs too)
+	 * of pgmig.applied whose checksum check() or status() found equal to
+	 * the stored checksum of the revision they name, every row the
+	 * verification read being one of them.
+	 */
+	bool		applied_ok;
+	Oid			app_node;
+	int			m;
+	int			mruns;
+	const unsigned char *app_runs;
 } PgmigVerified;
 
 extern uint64 pgmig_tid_key(ItemPointer tid);
@@ -123,8 +146,40 @@ extern PgmigRowKey *pgmig_row_keys(const char *table, int *n);
 extern bool pgmig_revision_rows_digest(bool for_record, char *hex,
 									   uint64 *valid_below);
 
-/* Record rows (and the image row, when it matched them) as verified. */
+/*
+ * Record rows (and the image row, when it matched them) as verified, and
+ * the rows of pgmig.applied (applied, m of them; NULL: no such part) when
+ * every applied checksum was the stored one.
+ */
 extern void pgmig_verified_write(PgmigRowKey *rows, int n,
-								 const PgmigRowKey *image);
+								 const PgmigRowKey *image,
+								 PgmigRowKey *applied, int m);
+
+/* The same record, now with pgmig.applied's part (the short way's). */
+extern void pgmig_verified_write_applied(const PgmigVerified *v,
+										 PgmigRowKey *applied, int m);
+
+/*
+ * A row of pgmig.applied as pgmig_verified_applied_scan() reads it: known
+ * (the record names this row version: its checksum was found right, and
+ * rev is the number in the image of the revision it names, -1 none;
+ * nothing else is read), or else its revision id and checksum.  Returns
+ * the number of the revision the row names (-1: none), for a new record.
+ */
+typedef int (*PgmigAppliedRowFn) (void *arg, bool known, int rev, text *id,
+								  text *ck);
+
+/*
+ * Read every visible row of pgmig.applied directly (the caller checked it
+ * may: pgmig_applied_readable), in ctid order, against the record's
+ * pgmig.applied part (for an image of nrevs revisions), giving each to
+ * row().  *keys: NULL when the rows are exactly the recorded ones, else
+ * every row's key (n of them) for a new record.  False when pgmig.applied
+ * is not a heap table (nothing read).
+ */
+extern bool pgmig_verified_applied_scan(const PgmigVerified *v, int nrevs,
+										AttrNumber att_rev, AttrNumber att_ck,
+										PgmigAppliedRowFn row, void *arg,
+										PgmigRowKey **keys, int *n);
 
 #endif							/* PGMIG_GRAPHSTORE_H */

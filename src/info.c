@@ -82,7 +82,7 @@ info_begin_verdict(InfoCall *ic)
 	if (pgmig_verified_unchanged(&ic->verified))
 	{
 		ic->iv = palloc(sizeof(PgmigImageView));
-		if (!pgmig_image_view_verified(&ic->verified.image, ic->iv))
+		if (!pgmig_image_view_verified(&ic->verified, ic->iv))
 			ic->iv = NULL;
 	}
 	if (ic->iv == NULL)
@@ -884,6 +884,25 @@ changed_since_applied(const char *id, const char *applied, const char *now)
 }
 
 /*
+ * For the record (pgmig_verified_write): the number of the revision an
+ * applied row names in the graph, which is the image's when the image
+ * matched the graph (every revision in the same place).
+ */
+static int
+applied_rev_number(void *arg, bool known, int rev, text *id, text *ck)
+{
+	PgmigGraph *pg = (PgmigGraph *) arg;
+	char		buf[PM_MAX_ID_LEN + 1];
+	int			len;
+
+	if (id == NULL || (len = VARSIZE_ANY_EXHDR(id)) > PM_MAX_ID_LEN)
+		return -1;
+	memcpy(buf, VARDATA_ANY(id), len);
+	buf[len] = '\0';
+	return pm_graph_find(pg->g, buf);
+}
+
+/*
  * Checksum problems, as "c..." (changed since applied) and "s<id> <stored>
  * <now>" (the stored checksum is not the scripts' hash) strings, and the
  * number of rows in pgmig.applied.
@@ -1072,9 +1091,37 @@ checksum_problems(InfoCall *ic, int64 *napplied)
 		image_problem = pgmig_graph_image_problem(pg, &image_key);
 		if (image_problem != NULL)
 			ic->image_problem = image_problem;
-		pgmig_verified_write(verified, nverified,
-							 all_right && image_problem == NULL && image_key.tid != 0 &&
-							 nverified == nkeys && nkeys == pg->n ? &image_key : NULL);
+		if (all_right && image_problem == NULL && image_key.tid != 0 &&
+			nverified == nkeys && nkeys == pg->n)
+		{
+			/*
+			 * pgmig.applied's rows too, when this read all of them (no row
+			 * level security for the caller) and none carries a checksum
+			 * other than its revision's stored one.
+			 */
+			PgmigRowKey *applied = NULL;
+			int			m = 0;
+			AttrNumber	att_rev;
+			AttrNumber	att_ck;
+			bool		applied_right = pgmig_applied_readable(&att_rev, &att_ck);
+
+			for (i = 0; applied_right && i < pg->n; i++)
+				if (pg->changed_from[i] != NULL)
+					applied_right = false;
+			if (applied_right)
+			{
+				PgmigVerified none;
+
+				memset(&none, 0, sizeof(none));
+				if (!pgmig_verified_applied_scan(&none, pg->n, att_rev, att_ck,
+												 applied_rev_number, pg,
+												 &applied, &m))
+					applied = NULL;
+			}
+			pgmig_verified_write(verified, nverified, &image_key, applied, m);
+		}
+		else
+			pgmig_verified_write(verified, nverified, NULL, NULL, 0);
 	}
 	*napplied = pg_strtoint64(pgmig_spi_scalar("SELECT pg_catalog.count(*) FROM pgmig.applied",
 											  0, NULL, NULL, NULL));
