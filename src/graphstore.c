@@ -834,26 +834,32 @@ typedef struct ViewApplied
 	int			changed;		/* applied checksums found different */
 } ViewApplied;
 
-/* Mark an applied row's revision; its number, or -1 (no such revision). */
-static int
-view_applied_mark(ViewApplied *va, text *rev, bool ts_null, Datum ts)
+/* Count an applied row; mark revision v (-1: none) applied. */
+static void
+view_applied_set(ViewApplied *va, int v, bool ts_null, Datum ts)
 {
 	PgmigImageView *iv = va->iv;
-	int			v;
 
 	iv->applied_rows++;
-	if (rev == NULL)
-		return -1;
-	v = pm_image_view_find(&iv->v, VARDATA_ANY(rev), VARSIZE_ANY_EXHDR(rev),
-						   va->hint);
 	if (v < 0)
-		return -1;				/* an applied row without revision: check() */
+		return;					/* an applied row without revision: check() */
 	va->hint = v + 1;			/* rows usually come in load order */
 	if (!iv->applied[v])
 		iv->napplied++;
 	iv->applied[v] = 1;
 	if (!ts_null && iv->applied_at != NULL)
 		iv->applied_at[v] = DatumGetTimestampTz(ts);
+}
+
+/* Mark an applied row's revision; its number, or -1 (no such revision). */
+static int
+view_applied_mark(ViewApplied *va, text *rev, bool ts_null, Datum ts)
+{
+	int			v = rev == NULL ? -1 :
+		pm_image_view_find(&va->iv->v, VARDATA_ANY(rev), VARSIZE_ANY_EXHDR(rev),
+						   va->hint);
+
+	view_applied_set(va, v, ts_null, ts);
 	return v;
 }
 
@@ -889,8 +895,6 @@ typedef struct VerifiedApplied
 	bool		no_sums;		/* the checksums column could not be read */
 } VerifiedApplied;
 
-static bytea *verified_image_column(const PgmigRowKey *expect, const char *column);
-
 static bool
 verified_sums(VerifiedApplied *vr)
 {
@@ -912,20 +916,12 @@ static int
 view_verified_row(void *arg, bool known, int rev, text *id, text *ck)
 {
 	VerifiedApplied *vr = (VerifiedApplied *) arg;
-	PgmigImageView *iv = vr->va.iv;
 	int			v;
 
 	if (known)
 	{
 		/* the record's row version: its revision and checksum are right */
-		iv->applied_rows++;
-		if (rev >= 0)
-		{
-			if (!iv->applied[rev])
-				iv->napplied++;
-			iv->applied[rev] = 1;
-			vr->va.hint = rev + 1;
-		}
+		view_applied_set(&vr->va, rev, true, (Datum) 0);
 		return rev;
 	}
 	v = view_applied_mark(&vr->va, id, true, (Datum) 0);
@@ -1276,8 +1272,8 @@ pgmig_image_view_verified(const PgmigVerified *verified, PgmigImageView *iv)
 
 	/*
 	 * pgmig.applied against the record: a row version it names still
-	 * carries its revision's checksum (graphverify.c), only its id is read;
-	 * the others are compared.  Only for a caller who reads every row as
+	 * carries its revision's checksum and names the recorded revision
+	 * (graphverify.c), only its header is read; the others are compared.  Only for a caller who reads every row as
 	 * pgmig does; else by query, every checksum compared.  With the arena,
 	 * as pgmig_image_view_read() says.
 	 */

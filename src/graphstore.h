@@ -85,7 +85,8 @@ extern bool pgmig_image_view_verified(const struct PgmigVerified *verified,
 /*
  * Whether the caller reads every row of pgmig.applied when it reads it
  * directly (SELECT on it, no row level security for it), and its revision
- * column: only then may what it compared be recorded (graphverify.c).
+ * and checksum columns: only then may what it compared be recorded
+ * (graphverify.c).
  */
 extern bool pgmig_applied_readable(AttrNumber *att_rev, AttrNumber *att_ck);
 
